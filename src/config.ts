@@ -1,0 +1,84 @@
+import { ConfigError } from './errors'
+import type { DispatcherConfig } from './dispatcher'
+import type { RestConnection } from './rest-transport'
+
+/**
+ * An env object: `process.env` on Lambda, the bindings object at the edge. Values that are not strings
+ * (a Cloudflare KV binding, say) are ignored.
+ */
+export type Env = Readonly<Record<string, unknown>>
+
+/** What the env says about reaching Redis and behaving like the Mesa server it feeds. */
+export interface DispatcherEnv {
+  connection: RestConnection
+  config: DispatcherConfig
+}
+
+/**
+ * Reads the Dispatcher's settings from an env object:
+ * `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` (required), `MESA_NAMESPACE` (default none),
+ * `MESA_SYNC` (default false), `DEDUPE_TTL_SECONDS` (default 86400), `MAX_RECIPIENTS` (default 10000),
+ * `REDIS_TIMEOUT_MS` (default 5000) and `REDIS_RETRIES` (default 2).
+ */
+export function readDispatcherEnv(env: Env): DispatcherEnv {
+  const namespace = readString(env, 'MESA_NAMESPACE')
+  return {
+    connection: {
+      url: requireHttpUrl(env, 'UPSTASH_REDIS_REST_URL'),
+      token: requireString(env, 'UPSTASH_REDIS_REST_TOKEN'),
+      timeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 5000, 1),
+      retries: readInteger(env, 'REDIS_RETRIES', 2, 0),
+    },
+    config: {
+      ...(namespace ? { namespace } : {}),
+      sync: { enabled: readBoolean(env, 'MESA_SYNC', false) },
+      dedupeTtlSeconds: readInteger(env, 'DEDUPE_TTL_SECONDS', 86_400, 1),
+      maxRecipients: readInteger(env, 'MAX_RECIPIENTS', 10_000, 1),
+    },
+  }
+}
+
+/** A trimmed string setting, or undefined when it is unset or blank. */
+export function readString(env: Env, name: string): string | undefined {
+  const value = env[name]
+  if (typeof value !== 'string') return undefined
+  const trimmed = value.trim()
+  return trimmed === '' ? undefined : trimmed
+}
+
+/** A string setting that must be present; the error names the variable, never its value. */
+export function requireString(env: Env, name: string): string {
+  const value = readString(env, name)
+  if (value === undefined) throw new ConfigError(name, 'must be set')
+  return value
+}
+
+/** An http(s) URL that must be present; the error names the variable, never its value. */
+export function requireHttpUrl(env: Env, name: string): string {
+  const value = requireString(env, name)
+  if (!/^https?:\/\/[^\s/]/.test(value)) throw new ConfigError(name, 'must be an http(s) URL')
+  return value
+}
+
+/** An integer setting of at least `min`, or `fallback` when unset. */
+export function readInteger(env: Env, name: string, fallback: number, min: number): number {
+  const value = readString(env, name)
+  if (value === undefined) return fallback
+  const parsed = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min) {
+    throw new ConfigError(name, `must be an integer of at least ${min}`)
+  }
+  return parsed
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on'])
+const FALSE = new Set(['false', '0', 'no', 'off'])
+
+/** A boolean setting: true/1/yes/on or false/0/no/off, any case; `fallback` when unset. */
+export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = readString(env, name)?.toLowerCase()
+  if (value === undefined) return fallback
+  if (TRUE.has(value)) return true
+  if (FALSE.has(value)) return false
+  throw new ConfigError(name, 'must be true or false')
+}

@@ -1,0 +1,151 @@
+import { Redis } from '@upstash/redis'
+import { readDispatcherEnv, type Env } from './config'
+import { ConfigError, MesaDispatchError, RedisCommandError, RedisUnavailableError, ValidationError } from './errors'
+import { createMesaKeys, type MesaKeys } from './keys'
+import { DispatchEvent, isDispatchable, type Dispatchable, type Recipient } from './message'
+import { applyExcluding, assertRecipients, DEFAULT_MAX_RECIPIENTS } from './recipients'
+import { createRestRedis, type RestConnection } from './rest-transport'
+import { duplicateResult, shapeResult, type DispatchResult } from './result'
+import { decodeScriptReply, DISPATCH_SCRIPT, packScriptCall, type ScriptCall } from './script'
+
+/** The Dispatcher's settings; `namespace` and `sync` mean exactly what they mean in Mesa. */
+export interface DispatcherConfig {
+  /** The Mesa server's namespace, appended to every key and channel as `_<ns>`. @default undefined (none) */
+  namespace?: string
+  /** Message sync: check who is online and store messages for the others. @default { enabled: false } */
+  sync?: { enabled: boolean }
+  /** How long a dispatch id is remembered, so a redelivered dispatch is applied once. @default 86400 */
+  dedupeTtlSeconds?: number
+  /** The most recipients one dispatch may name. @default 10000 */
+  maxRecipients?: number
+}
+
+/** Per-dispatch options. */
+export interface DispatchOptions {
+  /** An idempotency key: a second dispatch with the same id inside the dedupe window does nothing. */
+  id?: string
+}
+
+/** The longest dispatch id accepted, to keep dedupe keys small. @default 256 */
+export const MAX_DISPATCH_ID_LENGTH = 256
+
+/**
+ * How long the key of a dispatch without an id is kept. It exists only so that the transport's own retries
+ * of one call cannot apply it twice, so it needs to outlive one call's retries, not a redelivery.
+ */
+const RETRY_KEY_TTL_SECONDS = 120
+
+/** One dispatch packed for the script, with what is needed to read its reply. */
+export interface PreparedDispatch {
+  readonly call: ScriptCall
+  readonly recipients: Recipient[]
+  readonly checked: boolean
+  readonly excludingIgnored: boolean
+  readonly callerId: boolean
+}
+
+/**
+ * Mesa's Dispatcher for serverless: the same channel, payload and sync semantics as `@cryb/mesa@1.5.8`, over
+ * Redis's HTTP API, where every dispatch is awaitable and costs one request whatever the number of recipients.
+ */
+export class Dispatcher {
+  /** The `@upstash/redis` client every dispatch goes through. */
+  readonly redis: Redis
+  /** Mesa's key and channel names for the configured namespace. */
+  readonly keys: MesaKeys
+  private readonly sync: boolean
+  private readonly dedupeTtlSeconds: number
+  private readonly maxRecipients: number
+  private readonly script
+
+  constructor(redis: Redis | RestConnection, config: DispatcherConfig = {}) {
+    this.redis = redis instanceof Redis ? redis : createRestRedis(redis)
+    this.keys = createMesaKeys(config.namespace)
+    this.sync = config.sync?.enabled === true
+    this.dedupeTtlSeconds = positiveInteger(config.dedupeTtlSeconds ?? 86_400, 'dedupeTtlSeconds')
+    this.maxRecipients = positiveInteger(config.maxRecipients ?? DEFAULT_MAX_RECIPIENTS, 'maxRecipients')
+    this.script = this.redis.createScript<unknown>(DISPATCH_SCRIPT)
+  }
+
+  /**
+   * Builds a Dispatcher from an env object (`process.env`, or edge bindings): `UPSTASH_REDIS_REST_URL`,
+   * `UPSTASH_REDIS_REST_TOKEN`, `MESA_NAMESPACE`, `MESA_SYNC` and the tuning variables of `readDispatcherEnv`.
+   */
+  static fromEnv(env: Env): Dispatcher {
+    const { connection, config } = readDispatcherEnv(env)
+    return new Dispatcher(connection, config)
+  }
+
+  /**
+   * Sends a message or event to `recipients` (every client with `['*']`) minus `excluding`. Resolves once Redis
+   * has applied all of it, in one atomic script call; rejects with a typed error, having done nothing, when the
+   * input is invalid, and with a RedisUnavailableError or RedisCommandError when Redis fails.
+   */
+  async dispatch(
+    event: Dispatchable,
+    recipients: Recipient[] = ['*'],
+    excluding?: Recipient[],
+    options: DispatchOptions = {},
+  ): Promise<DispatchResult> {
+    const prepared = this.prepare(event, recipients, excluding, options)
+    let reply: unknown
+    try {
+      reply = await this.script.exec(prepared.call.keys, prepared.call.args)
+    } catch (error) {
+      throw toRedisError(error)
+    }
+    return this.readReply(prepared, reply)
+  }
+
+  /** Validates and packs one dispatch without sending it; throws a ValidationError naming the bad field. */
+  prepare(event: Dispatchable, recipients: Recipient[], excluding: Recipient[] | undefined, options: DispatchOptions): PreparedDispatch {
+    if (!isDispatchable(event)) {
+      throw new ValidationError('event', 'must be a Message or DispatchEvent from this package')
+    }
+    const named = assertRecipients(recipients, 'recipients', this.maxRecipients)
+    const excluded = excluding === undefined ? undefined : assertRecipients(excluding, 'excluding', this.maxRecipients)
+    const id = options.id
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_DISPATCH_ID_LENGTH)) {
+      throw new ValidationError('id', `must be a non-empty string of at most ${MAX_DISPATCH_ID_LENGTH} characters`)
+    }
+    const targets = applyExcluding(named, excluded)
+    const checked = this.sync && !(event instanceof DispatchEvent)
+    const call = packScriptCall({
+      keys: this.keys,
+      event,
+      recipients: targets,
+      checkOnline: checked,
+      // Without a caller's id, a random one still makes the transport's retries of this call safe.
+      dedupeKey: this.keys.dedupe(id ?? `retry:${crypto.randomUUID()}`),
+      dedupeTtlSeconds: id === undefined ? RETRY_KEY_TTL_SECONDS : this.dedupeTtlSeconds,
+    })
+    const excludingIgnored = (excluded?.length ?? 0) > 0 && targets.includes('*')
+    return { call, recipients: targets, checked, excludingIgnored, callerId: id !== undefined }
+  }
+
+  /** Turns the script's reply for a prepared dispatch into its result. */
+  readReply(prepared: PreparedDispatch, reply: unknown): DispatchResult {
+    const outcome = decodeScriptReply(reply)
+    // A repeat of a caller's id did nothing; a repeat of our own retry key means an earlier attempt of this
+    // very call landed, so its outcome is this call's outcome.
+    if (outcome.duplicate && prepared.callerId) return duplicateResult(prepared.excludingIgnored)
+    return shapeResult(prepared.recipients, outcome, prepared.checked, prepared.excludingIgnored)
+  }
+}
+
+/** Maps whatever the Redis client threw onto this package's errors, without echoing the command. */
+export function toRedisError(error: unknown): MesaDispatchError {
+  if (error instanceof MesaDispatchError) return error
+  if (error instanceof Error && error.name === 'UpstashError') {
+    // @upstash/redis appends ", command was: [...]", which holds the message data, so neither that text nor
+    // the original error (as `cause`) is passed on, where a logger could print it.
+    const reason = error.message.split(', command was:')[0]
+    return new RedisCommandError(`Redis answered an error: ${reason}`)
+  }
+  return new RedisUnavailableError('Redis could not be reached', undefined, { cause: error })
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(name, 'must be a positive integer')
+  return value
+}

@@ -1,0 +1,73 @@
+/**
+ * Every error this package throws. Each subclass sets `name` and keeps `cause`, so callers can branch on
+ * `instanceof` and logs stay readable. Errors become HTTP statuses in exactly one place (`app.ts`) and
+ * failed-record reports in exactly one other (`functions/sqs.ts`).
+ */
+
+/** The base of every error thrown by this package. */
+export class MesaDispatchError extends Error {
+  override name = 'MesaDispatchError'
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** Input that can never succeed: a bad message, recipient list, option or request field, named in `field`. */
+export class ValidationError extends MesaDispatchError {
+  override name = 'ValidationError'
+
+  constructor(
+    /** The offending field as a dotted path, e.g. `message.op` or `recipients[3]`. */
+    readonly field: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${field} ${problem}`, options)
+  }
+}
+
+/** A missing or malformed setting, named in `variable` (an env variable or a config key). */
+export class ConfigError extends MesaDispatchError {
+  override name = 'ConfigError'
+
+  constructor(
+    /** The env variable or config key at fault, e.g. `UPSTASH_REDIS_REST_URL`. */
+    readonly variable: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${variable} ${problem}`, options)
+  }
+}
+
+/**
+ * Redis could not be reached or did not answer in time: network errors, timeouts and 5xx answers.
+ * Retrying later is safe because every dispatch carries a dedupe key.
+ */
+export class RedisUnavailableError extends MesaDispatchError {
+  override name = 'RedisUnavailableError'
+
+  constructor(
+    message: string,
+    /** The HTTP status of the last answer, when there was one. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/** Redis answered with an error (a script error, WRONGTYPE, a rejected token): retrying will not help. */
+export class RedisCommandError extends MesaDispatchError {
+  override name = 'RedisCommandError'
+
+  constructor(
+    message: string,
+    /** The HTTP status of the answer, when it came over HTTP. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}

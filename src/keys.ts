@@ -1,0 +1,37 @@
+import { ConfigError } from './errors'
+
+/**
+ * Namespaces are appended to Redis names, so they are limited to characters that cannot collide with Mesa's
+ * own `_` separator rules in surprising ways or smuggle spaces into keys. Mesa itself accepts any string.
+ */
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/
+
+/** The Redis names one Mesa namespace uses, exactly as Mesa 1.5.8 spells them. */
+export interface MesaKeys {
+  /** The pub/sub channel every Mesa server subscribes to: `ws` or `ws_<ns>`. */
+  readonly channel: string
+  /** The set of online client ids: `connected_clients` or `connected_clients_<ns>`. */
+  readonly connectedClients: string
+  /** The hash of stored messages per offline client: `undelivered_messages` or `undelivered_messages_<ns>`. */
+  readonly undeliveredMessages: string
+  /** Our own dedupe key for a dispatch id; Mesa never reads it. */
+  dedupe(id: string): string
+}
+
+/** Builds Mesa's key and channel names for a namespace; an empty namespace means none, as in Mesa. */
+export function createMesaKeys(namespace?: string): MesaKeys {
+  if (namespace !== undefined && namespace !== '' && !NAMESPACE_PATTERN.test(namespace)) {
+    throw new ConfigError(
+      'namespace',
+      `must be 1-64 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit`,
+    )
+  }
+  const suffix = namespace ? `_${namespace}` : ''
+  const dedupePrefix = `mesa_dispatch_ids${suffix}:`
+  return {
+    channel: `ws${suffix}`,
+    connectedClients: `connected_clients${suffix}`,
+    undeliveredMessages: `undelivered_messages${suffix}`,
+    dedupe: (id) => dedupePrefix + id,
+  }
+}

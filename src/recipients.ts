@@ -1,0 +1,33 @@
+import { ValidationError } from './errors'
+import { describe, type Recipient } from './message'
+
+/** The most recipients one dispatch may name. @default 10000 */
+export const DEFAULT_MAX_RECIPIENTS = 10_000
+
+/** Whether a value is a recipient Mesa can match: a string or a finite number. */
+export function isRecipient(value: unknown): value is Recipient {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
+}
+
+/** Checks a recipient list and returns it unchanged; the error names the field and the bad position. */
+export function assertRecipients(value: unknown, field: string, max: number): Recipient[] {
+  if (!Array.isArray(value)) throw new ValidationError(field, `must be an array of strings or numbers, got ${describe(value)}`)
+  if (value.length > max) throw new ValidationError(field, `must name at most ${max} recipients, got ${value.length}`)
+  for (let i = 0; i < value.length; i++) {
+    if (!isRecipient(value[i])) {
+      throw new ValidationError(`${field}[${i}]`, `must be a string or a finite number, got ${describe(value[i])}`)
+    }
+  }
+  return value as Recipient[]
+}
+
+/**
+ * Removes excluded ids the way Mesa does (`excluding.indexOf(r) === -1`, strict equality), so `'*'` stays
+ * unless `'*'` itself is excluded, and a global dispatch still reaches the excluded clients.
+ */
+export function applyExcluding(recipients: Recipient[], excluding: Recipient[] | undefined): Recipient[] {
+  if (!excluding || excluding.length === 0) return recipients
+  // A Set compares like === for strings and finite numbers (only NaN differs, and NaN is refused above).
+  const excluded = new Set<Recipient>(excluding)
+  return recipients.filter((recipient) => !excluded.has(recipient))
+}

@@ -1,0 +1,142 @@
+import { Redis, type Requester, type UpstashRequest, type UpstashResponse } from '@upstash/redis'
+import { ConfigError, RedisCommandError, RedisUnavailableError } from './errors'
+
+/** Where and how to reach an Upstash-compatible REST endpoint. */
+export interface RestConnection {
+  /** The REST URL, e.g. `https://eu1-xyz.upstash.io`. */
+  url: string
+  /** The REST token, sent as a Bearer token; never logged. */
+  token: string
+  /** The longest one attempt may take, in milliseconds. @default 5000 */
+  timeoutMs?: number
+  /** Extra attempts after a network error, a timeout or a 5xx answer; 4xx answers are never retried. @default 2 */
+  retries?: number
+  /** The first backoff ceiling in milliseconds; each retry waits a random time up to base * 2^attempt. @default 50 */
+  backoffMs?: number
+  /** The epoch milliseconds by which every attempt must be over, e.g. a Lambda's end minus a margin. */
+  deadline?: () => number | undefined
+}
+
+/**
+ * A fetch-based transport for `@upstash/redis`, used instead of its own HttpClient because that one cannot do
+ * what a Lambda needs: it does not retry 5xx answers, hides the HTTP status, and turns an aborted request
+ * into a successful `"Aborted"` result when given a plain AbortSignal.
+ * It sends no `cache` field, which workerd rejects under older compatibility dates, and asks for plain JSON
+ * (no `Upstash-Encoding: base64`) because the dispatch script only ever returns ASCII.
+ */
+export function createRestRequester(connection: RestConnection): Requester {
+  const base = parseUrl(connection.url)
+  if (!connection.token) throw new ConfigError('token', 'is required for the Upstash REST endpoint')
+  const headers = { authorization: `Bearer ${connection.token}`, 'content-type': 'application/json' }
+  const timeoutMs = connection.timeoutMs ?? 5000
+  const retries = connection.retries ?? 2
+  const backoffMs = connection.backoffMs ?? 50
+
+  async function attempt(url: string, init: RequestInit, budget: number): Promise<Response> {
+    const signal = AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, budget)))
+    return fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal })
+  }
+
+  return {
+    async request<TResult>(req: UpstashRequest): Promise<UpstashResponse<TResult>> {
+      const url = [base, ...(req.path ?? [])].join('/')
+      const init: RequestInit = {
+        method: 'POST',
+        headers: req.headers ? { ...headers, ...req.headers } : headers,
+        body: JSON.stringify(req.body),
+        signal: req.signal ?? null,
+      }
+      let failure: RedisUnavailableError | undefined
+      for (let attemptIndex = 0; attemptIndex <= retries; attemptIndex++) {
+        if (attemptIndex > 0) await sleep(Math.random() * backoffMs * 2 ** attemptIndex, connection.deadline)
+        const budget = remaining(connection.deadline)
+        if (budget <= 0) break
+        let response: Response
+        try {
+          response = await attempt(url, init, budget)
+        } catch (error) {
+          if (req.signal?.aborted) throw error
+          failure = new RedisUnavailableError(`Redis REST request failed: ${describeFetchError(error)}`, undefined, {
+            cause: error,
+          })
+          continue
+        }
+        if (response.status >= 500) {
+          await response.body?.cancel()
+          failure = new RedisUnavailableError(`Redis REST endpoint answered ${response.status}`, response.status)
+          continue
+        }
+        return readBody<TResult>(response)
+      }
+      throw failure ?? new RedisUnavailableError('no time left before the deadline to reach Redis')
+    },
+  }
+}
+
+/**
+ * An `@upstash/redis` client on the retrying, timeout-bounded transport, with auto-pipelining: commands issued
+ * in the same tick share one `/pipeline` request, so a batch of dispatches costs one round trip.
+ */
+class PipelinedRedis extends Redis {
+  constructor(requester: Requester) {
+    super(requester)
+    // What @upstash/redis's own constructor does for URL configs, which a custom requester skips.
+    return this.autoPipeline()
+  }
+}
+
+/** Builds an auto-pipelined `@upstash/redis` client on the retrying, timeout-bounded transport. */
+export function createRestRedis(connection: RestConnection): Redis {
+  return new PipelinedRedis(createRestRequester(connection))
+}
+
+async function readBody<TResult>(response: Response): Promise<UpstashResponse<TResult>> {
+  const text = await response.text()
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch (error) {
+    throw new RedisUnavailableError(`Redis REST endpoint answered ${response.status} with a body that is not JSON`, response.status, { cause: error })
+  }
+  if (response.ok) return body as UpstashResponse<TResult>
+  const reason =
+    response.status === 401 || response.status === 403
+      ? 'the REST token was refused'
+      : typeof (body as { error?: unknown })?.error === 'string'
+        ? (body as { error: string }).error
+        : 'an error'
+  throw new RedisCommandError(`Redis REST endpoint answered ${response.status}: ${reason}`, response.status)
+}
+
+function parseUrl(url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch (error) {
+    throw new ConfigError('url', 'must be an http(s) URL of an Upstash REST endpoint', { cause: error })
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new ConfigError('url', 'must be an http(s) URL of an Upstash REST endpoint')
+  }
+  return url.replace(/\/+$/, '')
+}
+
+function remaining(deadline: RestConnection['deadline']): number {
+  const at = deadline?.()
+  return at === undefined ? Number.POSITIVE_INFINITY : at - Date.now()
+}
+
+function sleep(ms: number, deadline: RestConnection['deadline']): Promise<void> {
+  const wait = Math.max(0, Math.min(ms, remaining(deadline)))
+  return new Promise((resolve) => setTimeout(resolve, wait))
+}
+
+/** Names the failure without echoing URLs or headers, which may carry credentials. */
+function describeFetchError(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timed out'
+    const code = (error.cause as { code?: unknown } | undefined)?.code
+    return typeof code === 'string' ? code : error.name
+  }
+  return 'unknown error'
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, createMesaKeys, Dispatcher, readDispatcherEnv } from '../src/index'
+
+const required = { UPSTASH_REDIS_REST_URL: 'https://example.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'secret-token' }
+
+function configErrorOf(build: () => unknown): { name: string; variable: string; message: string } {
+  try {
+    build()
+  } catch (error) {
+    if (error instanceof ConfigError) return { name: error.name, variable: error.variable, message: error.message }
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('readDispatcherEnv', () => {
+  it('applies the documented defaults', () => {
+    expect(readDispatcherEnv(required)).toEqual({
+      connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 5000, retries: 2 },
+      config: { sync: { enabled: false }, dedupeTtlSeconds: 86_400, maxRecipients: 10_000 },
+    })
+  })
+
+  it('reads every variable it documents', () => {
+    const env = {
+      ...required,
+      MESA_NAMESPACE: 'api',
+      MESA_SYNC: 'TRUE',
+      DEDUPE_TTL_SECONDS: '60',
+      MAX_RECIPIENTS: '50',
+      REDIS_TIMEOUT_MS: '800',
+      REDIS_RETRIES: '0',
+    }
+    expect(readDispatcherEnv(env)).toEqual({
+      connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 800, retries: 0 },
+      config: { namespace: 'api', sync: { enabled: true }, dedupeTtlSeconds: 60, maxRecipients: 50 },
+    })
+  })
+
+  it('ignores bindings that are not strings, as edge envs hold KV namespaces and the like', () => {
+    expect(readDispatcherEnv({ ...required, MESA_NAMESPACE: { binding: true } }).config.namespace).toBeUndefined()
+  })
+
+  it.each([
+    ['a missing URL', { UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL'],
+    ['a blank token', { UPSTASH_REDIS_REST_URL: 'https://x.io', UPSTASH_REDIS_REST_TOKEN: ' ' }, 'UPSTASH_REDIS_REST_TOKEN'],
+    ['a sync flag that is not a boolean', { ...required, MESA_SYNC: 'maybe' }, 'MESA_SYNC'],
+    ['a fractional TTL', { ...required, DEDUPE_TTL_SECONDS: '1.5' }, 'DEDUPE_TTL_SECONDS'],
+    ['a zero timeout', { ...required, REDIS_TIMEOUT_MS: '0' }, 'REDIS_TIMEOUT_MS'],
+    ['negative retries', { ...required, REDIS_RETRIES: '-1' }, 'REDIS_RETRIES'],
+  ])('names the variable for %s', (_, env, variable) => {
+    expect(configErrorOf(() => readDispatcherEnv(env)).variable).toBe(variable)
+  })
+
+  it('never puts a secret value in an error message', () => {
+    const error = configErrorOf(() => readDispatcherEnv({ UPSTASH_REDIS_REST_URL: 'nope', UPSTASH_REDIS_REST_TOKEN: 'hunter2' }))
+    expect(error.message).not.toContain('hunter2')
+  })
+})
+
+describe('Dispatcher.fromEnv', () => {
+  it('uses the namespace from the env for every key and channel', () => {
+    expect(Dispatcher.fromEnv({ ...required, MESA_NAMESPACE: 'api' }).keys.channel).toBe('ws_api')
+  })
+
+  it('refuses a URL that is not http(s)', () => {
+    expect(configErrorOf(() => Dispatcher.fromEnv({ ...required, UPSTASH_REDIS_REST_URL: 'redis://x' })).variable).toBe(
+      'UPSTASH_REDIS_REST_URL',
+    )
+  })
+})
+
+describe('createMesaKeys', () => {
+  it('spells names exactly as Mesa does, with and without a namespace', () => {
+    const pick = (ns?: string) => {
+      const keys = createMesaKeys(ns)
+      return [keys.channel, keys.connectedClients, keys.undeliveredMessages, keys.dedupe('x')]
+    }
+    expect([pick(), pick(''), pick('api')]).toEqual([
+      ['ws', 'connected_clients', 'undelivered_messages', 'mesa_dispatch_ids:x'],
+      ['ws', 'connected_clients', 'undelivered_messages', 'mesa_dispatch_ids:x'],
+      ['ws_api', 'connected_clients_api', 'undelivered_messages_api', 'mesa_dispatch_ids_api:x'],
+    ])
+  })
+
+  it.each(['has space', 'x'.repeat(65), '_leading', 'brace{}'])('refuses the namespace %j', (namespace) => {
+    expect(configErrorOf(() => createMesaKeys(namespace)).variable).toBe('namespace')
+  })
+})

@@ -1,0 +1,106 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGateway, type UpstashGateway } from '../dev/upstash-gateway'
+import { createRestRedis, RedisCommandError, RedisUnavailableError, type RestConnection } from '../src/index'
+import { freePort } from './support/ports'
+import { startRedisServer, type RedisServer } from './support/redis-server'
+
+// The transport's timeouts and retries, against the real gateway with faults injected in front of it.
+const TOKEN = 'transport-token'
+let redis: RedisServer
+let gateway: UpstashGateway
+/** The faults the next requests meet, one per request, before the gateway handles them normally. */
+const faults: Array<'500' | '502-html' | 'hang' | '400'> = []
+const hung: ServerResponse[] = []
+
+function inject(_req: IncomingMessage, res: ServerResponse): boolean {
+  const fault = faults.shift()
+  if (fault === undefined) return false
+  if (fault === 'hang') hung.push(res)
+  else if (fault === '502-html') res.writeHead(502, { 'content-type': 'text/html' }).end('<html>bad gateway</html>')
+  else res.writeHead(Number(fault), { 'content-type': 'application/json' }).end(JSON.stringify({ error: `ERR injected ${fault}` }))
+  return true
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer()
+  gateway = await startGateway({ redisUrl: redis.url, token: TOKEN, intercept: inject })
+})
+afterAll(async () => {
+  for (const res of hung) res.destroy()
+  await gateway.close()
+  await redis.stop()
+})
+
+function client(overrides: Partial<RestConnection> = {}) {
+  return createRestRedis({ url: gateway.url, token: TOKEN, timeoutMs: 300, retries: 2, backoffMs: 1, ...overrides })
+}
+
+/** Runs one PING with the given faults queued, and reports what happened and how many requests it took. */
+async function ping(queued: typeof faults, overrides?: Partial<RestConnection>) {
+  faults.splice(0, faults.length, ...queued)
+  const before = gateway.requests
+  const outcome = await client(overrides).ping().then(
+    (result) => ({ result }),
+    (error: Error & { status?: number }) => ({ error: error.name, status: error.status, message: error.message }),
+  )
+  faults.length = 0
+  return { ...outcome, requests: gateway.requests - before }
+}
+
+describe('the REST transport', () => {
+  it('retries 5xx answers and succeeds when the endpoint recovers', async () => {
+    expect(await ping(['500', '502-html'])).toEqual({ result: 'PONG', requests: 3 })
+  })
+
+  it('gives up after its retries with a RedisUnavailableError carrying the last status', async () => {
+    expect(await ping(['500', '500', '502-html'])).toEqual({
+      error: 'RedisUnavailableError', status: 502, message: 'Redis REST endpoint answered 502', requests: 3,
+    })
+  })
+
+  it('never retries a 4xx answer', async () => {
+    expect(await ping(['400'])).toEqual({
+      error: 'RedisCommandError', status: 400, message: 'Redis REST endpoint answered 400: ERR injected 400', requests: 1,
+    })
+  })
+
+  it('times out a hanging attempt and retries it', async () => {
+    expect(await ping(['hang', 'hang'])).toEqual({ result: 'PONG', requests: 3 })
+  })
+
+  it('says the endpoint timed out when every attempt hangs', async () => {
+    expect(await ping(['hang', 'hang'], { retries: 1 })).toEqual({
+      error: 'RedisUnavailableError', status: undefined, message: 'Redis REST request failed: timed out', requests: 2,
+    })
+  })
+
+  it('sends nothing once the deadline has passed', async () => {
+    expect(await ping([], { deadline: () => Date.now() - 1 })).toEqual({
+      error: 'RedisUnavailableError', status: undefined, message: 'no time left before the deadline to reach Redis', requests: 0,
+    })
+  })
+
+  it('reports a refused token without echoing it', async () => {
+    const outcome = await ping([], { token: 'wrong-secret' })
+    expect(outcome).toEqual({ error: 'RedisCommandError', status: 401, message: 'Redis REST endpoint answered 401: the REST token was refused', requests: 1 })
+  })
+
+  it('names a network failure by its code', async () => {
+    const failure = await createRestRedis({ url: `http://127.0.0.1:${await freePort()}`, token: TOKEN, retries: 0 }).ping().catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(RedisUnavailableError)
+    expect((failure as Error).message).toBe('Redis REST request failed: ECONNREFUSED')
+  })
+
+  it('shares one request among commands issued in the same tick', async () => {
+    const redisClient = client()
+    const before = gateway.requests
+    const replies = await Promise.all([redisClient.set('k', 'v'), redisClient.incr('n'), redisClient.incr('n')])
+    expect({ replies, requests: gateway.requests - before }).toEqual({ replies: ['OK', 1, 2], requests: 1 })
+  })
+
+  it('rejects a 4xx as a RedisCommandError even when the status is 401 on a pipeline', async () => {
+    const failure = await createRestRedis({ url: gateway.url, token: 'nope' }).set('a', 'b').catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(RedisCommandError)
+  })
+})

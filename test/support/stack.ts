@@ -1,0 +1,46 @@
+import { Redis as IORedis } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
+import { startGateway, type UpstashGateway } from '../../dev/upstash-gateway'
+import { Dispatcher, type DispatcherConfig, type RestConnection } from '../../src/index'
+import { release } from './mesa-server'
+import { startRedisServer, type RedisServer } from './redis-server'
+
+/** The real parts every Redis-backed test shares: a redis-server, the Upstash gateway in front of it, an admin client. */
+export interface Stack {
+  redis: RedisServer
+  gateway: UpstashGateway
+  /** A plain TCP client for inspecting and arranging Redis state directly. */
+  admin: IORedis
+  /** The REST connection our Dispatcher uses to reach the gateway. */
+  connection: RestConnection
+  /** A Dispatcher on the gateway with the given config. */
+  dispatcher(config?: DispatcherConfig): Dispatcher
+  /** A namespace no other test in this file uses, so tests can share one redis-server. */
+  freshNamespace(): string
+}
+
+export const GATEWAY_TOKEN = 'test-gateway-token'
+
+/**
+ * Starts a redis-server and the gateway before the file's tests and stops them after. The returned object is
+ * filled in by beforeAll, so read it inside tests, not at module level.
+ */
+export function useStack(): Stack {
+  let namespaces = 0
+  const stack = {
+    freshNamespace: () => `t${process.pid}x${++namespaces}`,
+    dispatcher: (config?: DispatcherConfig) => new Dispatcher(stack.connection, config),
+  } as Stack
+  beforeAll(async () => {
+    stack.redis = await startRedisServer()
+    stack.gateway = await startGateway({ redisUrl: stack.redis.url, token: GATEWAY_TOKEN })
+    stack.admin = new IORedis(stack.redis.url)
+    stack.connection = { url: stack.gateway.url, token: GATEWAY_TOKEN, timeoutMs: 2000, retries: 1 }
+  })
+  afterAll(async () => {
+    await release(stack.admin)
+    await stack.gateway.close()
+    await stack.redis.stop()
+  })
+  return stack
+}
