@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The app's structured JSON log lines are for CloudWatch, not for the test report.
+    onConsoleLog: (log) => !log.startsWith('{"level":'),
   },
 })

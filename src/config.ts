@@ -1,6 +1,7 @@
 import { ConfigError } from './errors'
 import type { DispatcherConfig } from './dispatcher'
 import type { RestConnection } from './rest-transport'
+import type { AuthSecrets } from './auth'
 
 /**
  * An env object: `process.env` on Lambda, the bindings object at the edge. Values that are not strings
@@ -36,6 +37,42 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
       maxRecipients: readInteger(env, 'MAX_RECIPIENTS', 10_000, 1),
     },
   }
+}
+
+/** The shortest secret accepted, so that a placeholder like "changeme" cannot guard a deployed endpoint. @default 16 */
+export const MIN_SECRET_LENGTH = 16
+
+/** What the env says about the HTTP endpoint in front of the Dispatcher. */
+export interface AppEnv extends DispatcherEnv {
+  auth: AuthSecrets
+  /** @default 1048576 (1 MiB) */
+  maxBodyBytes: number
+  /** @default 100 */
+  maxBatch: number
+}
+
+/**
+ * Reads the HTTP endpoint's settings on top of the Dispatcher's: `DISPATCH_TOKEN` and
+ * `DISPATCH_SIGNING_SECRET` (at least one, each at least 16 characters, or every request is refused),
+ * `MAX_BODY_BYTES` (default 1048576) and `MAX_BATCH` (default 100).
+ */
+export function readAppEnv(env: Env): AppEnv {
+  const token = readSecret(env, 'DISPATCH_TOKEN')
+  const signingSecret = readSecret(env, 'DISPATCH_SIGNING_SECRET')
+  return {
+    ...readDispatcherEnv(env),
+    auth: { ...(token ? { token } : {}), ...(signingSecret ? { signingSecret } : {}) },
+    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 1_048_576, 1),
+    maxBatch: readInteger(env, 'MAX_BATCH', 100, 1),
+  }
+}
+
+function readSecret(env: Env, name: string): string | undefined {
+  const value = readString(env, name)
+  if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters`)
+  }
+  return value
 }
 
 /** A trimmed string setting, or undefined when it is unset or blank. */

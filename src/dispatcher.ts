@@ -87,7 +87,14 @@ export class Dispatcher {
     excluding?: Recipient[],
     options: DispatchOptions = {},
   ): Promise<DispatchResult> {
-    const prepared = this.prepare(event, recipients, excluding, options)
+    return this.execute(this.prepare(event, recipients, excluding, options))
+  }
+
+  /**
+   * Runs a prepared dispatch. Prepared dispatches executed in the same tick share one pipelined request, so
+   * a batch validates everything with `prepare` first and then sends it all in one round trip.
+   */
+  async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
     let reply: unknown
     try {
       reply = await this.script.exec(prepared.call.keys, prepared.call.args)
@@ -123,8 +130,7 @@ export class Dispatcher {
     return { call, recipients: targets, checked, excludingIgnored, callerId: id !== undefined }
   }
 
-  /** Turns the script's reply for a prepared dispatch into its result. */
-  readReply(prepared: PreparedDispatch, reply: unknown): DispatchResult {
+  private readReply(prepared: PreparedDispatch, reply: unknown): DispatchResult {
     const outcome = decodeScriptReply(reply)
     // A repeat of a caller's id did nothing; a repeat of our own retry key means an earlier attempt of this
     // very call landed, so its outcome is this call's outcome.

@@ -71,3 +71,20 @@ export class RedisCommandError extends MesaDispatchError {
     super(message, options)
   }
 }
+
+/** Missing, malformed, expired or wrong credentials on a dispatch request. */
+export class AuthenticationError extends MesaDispatchError {
+  override name = 'AuthenticationError'
+}
+
+/** A request body over the configured limit, refused before it is parsed. */
+export class PayloadTooLargeError extends MesaDispatchError {
+  override name = 'PayloadTooLargeError'
+
+  constructor(
+    /** The limit in bytes. */
+    readonly limit: number,
+  ) {
+    super(`request body must be at most ${limit} bytes`)
+  }
+}

@@ -8,12 +8,24 @@ export { createMesaKeys, NAMESPACE_PATTERN } from './keys'
 export type { MesaKeys } from './keys'
 export { createRestRedis, createRestRequester } from './rest-transport'
 export type { RestConnection } from './rest-transport'
-export { readDispatcherEnv } from './config'
-export type { Env, DispatcherEnv } from './config'
+export { readDispatcherEnv, readAppEnv, MIN_SECRET_LENGTH } from './config'
+export type { Env, DispatcherEnv, AppEnv } from './config'
+export { createApp, createAppFromEnv, statusOf, RETRY_AFTER_SECONDS } from './app'
+export type { App, AppOptions, RequestContext } from './app'
+export { createAuthenticator, signBody, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from './auth'
+export type { AuthSecrets, Authenticator, Credential } from './auth'
+export { createRequestParser, DEFAULT_MAX_BATCH, MAX_TYPE_LENGTH } from './request'
+export type { DispatchRequest, ParsedBody, RequestLimits, RequestParser } from './request'
+export { createTrigger, createTriggerFromEnv } from './trigger'
+export type { Trigger } from './trigger'
+export { createLogger, silentLogger } from './logger'
+export type { Logger, LogFields, LogSink } from './logger'
 export {
   MesaDispatchError,
   ValidationError,
   ConfigError,
   RedisUnavailableError,
   RedisCommandError,
+  AuthenticationError,
+  PayloadTooLargeError,
 } from './errors'

@@ -1,0 +1,168 @@
+import { createAuthenticator, type AuthSecrets } from './auth'
+import { readAppEnv, type Env } from './config'
+import { createDispatchRoute, type DispatchOutcome } from './dispatch-route'
+import { Dispatcher } from './dispatcher'
+import {
+  AuthenticationError,
+  ConfigError,
+  MesaDispatchError,
+  PayloadTooLargeError,
+  RedisCommandError,
+  RedisUnavailableError,
+  ValidationError,
+} from './errors'
+import { createLogger, type Logger } from './logger'
+import { createRequestParser } from './request'
+
+/** Everything the HTTP app needs; `createAppFromEnv` builds it from env variables. */
+export interface AppOptions {
+  dispatcher: Dispatcher
+  auth: AuthSecrets
+  /** Bodies over this many bytes get 413 before parsing. @default 1048576 */
+  maxBodyBytes?: number
+  /** The most dispatches in one batch request. @default 100 */
+  maxBatch?: number
+  /** The most recipients one dispatch may name. @default 10000 */
+  maxRecipients?: number
+  /** @default a JSON-lines logger on console.log */
+  logger?: Logger
+  /** The clock for signature windows, injectable for tests. @default Date.now */
+  now?: () => number
+}
+
+/** Per-request facts an adapter knows and the app does not, e.g. the Lambda request id. */
+export interface RequestContext {
+  requestId?: string
+}
+
+/** The fetch-shaped HTTP app: the only HTTP implementation, wrapped by the Lambda and edge entry points. */
+export interface App {
+  fetch(request: Request, context?: RequestContext): Promise<Response>
+}
+
+/** Seconds a client should wait before retrying when Redis is unreachable. @default 5 */
+export const RETRY_AFTER_SECONDS = 5
+
+/** The one place errors become statuses; the first matching class wins, anything else is a 500. */
+const STATUSES: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> = [
+  [ValidationError, 400],
+  [AuthenticationError, 401],
+  [PayloadTooLargeError, 413],
+  [RedisCommandError, 502],
+  [RedisUnavailableError, 503],
+  [ConfigError, 503],
+]
+
+/** What a client may learn about a server-side failure; the detail goes to the log instead. */
+const SERVER_SIDE_MESSAGES: Record<number, string> = {
+  500: 'internal error',
+  502: 'Redis refused the dispatch; nothing was published',
+  503: 'the dispatch endpoint cannot reach Redis right now; retry later',
+}
+
+type Route = (request: Request, requestId: string) => Promise<Response>
+
+/** Builds the app: `POST /dispatch` (one dispatch or `{ dispatches: [...] }`) and `GET /health`. */
+export function createApp(options: AppOptions): App {
+  const logger = options.logger ?? createLogger()
+  const authenticator = createAuthenticator(options.auth, options.now)
+  if (!authenticator.configured) {
+    logger.error('refusing every dispatch: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)')
+  }
+  const dispatch = createDispatchRoute({
+    dispatcher: options.dispatcher,
+    authenticator,
+    parser: createRequestParser({ maxBatch: options.maxBatch, maxRecipients: options.maxRecipients }),
+    maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
+    logger,
+  })
+  const routes: Record<string, Partial<Record<string, Route>>> = {
+    '/dispatch': { POST: async (request, requestId) => toResponse(await dispatch(request, requestId)) },
+    '/health': { GET: async () => json(200, { ok: true, service: 'mesa-dispatch' }) },
+  }
+
+  return {
+    async fetch(request, context = {}) {
+      const requestId = context.requestId ?? crypto.randomUUID()
+      const route = routes[new URL(request.url).pathname]
+      if (!route) return json(404, { ok: false, error: { name: 'NotFound', message: 'no such route' } })
+      // HEAD is GET without a body, for load balancers and uptime checks.
+      const handler = route[request.method] ?? (request.method === 'HEAD' ? withoutBody(route.GET) : undefined)
+      if (!handler) {
+        const allowed = Object.keys(route).join(', ')
+        return json(405, { ok: false, error: { name: 'MethodNotAllowed', message: `use ${allowed}` } }, { allow: allowed })
+      }
+      try {
+        return await handler(request, requestId)
+      } catch (error) {
+        const status = statusOf(error)
+        if (status >= 500) logger.error('request failed', { requestId, status, ...describeError(error) })
+        else logger.info('request refused', { requestId, status, error: (error as Error).name })
+        return json(status, { ok: false, error: errorBody(error) }, status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {})
+      }
+    },
+  }
+}
+
+/**
+ * Builds the app from an env object. A bad setting does not throw: the app then answers every request with
+ * 503 and logs which variable to fix, so a deploy check fails loudly instead of the function crashing.
+ */
+export function createAppFromEnv(env: Env, logger: Logger = createLogger()): App {
+  try {
+    const settings = readAppEnv(env)
+    return createApp({
+      dispatcher: new Dispatcher(settings.connection, settings.config),
+      auth: settings.auth,
+      maxBodyBytes: settings.maxBodyBytes,
+      maxBatch: settings.maxBatch,
+      maxRecipients: settings.config.maxRecipients,
+      logger,
+    })
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    logger.error('the dispatch endpoint is misconfigured', { error: error.name, variable: error.variable, detail: error.message })
+    return { fetch: async () => json(503, { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured' } }) }
+  }
+}
+
+function withoutBody(route: Route | undefined): Route | undefined {
+  return route && (async (request, requestId) => {
+    const response = await route(request, requestId)
+    return new Response(null, { status: response.status, headers: response.headers })
+  })
+}
+
+function toResponse(outcome: DispatchOutcome): Response {
+  if (!outcome.batch) return json(200, { ok: true, result: outcome.result })
+  const results = outcome.outcomes.map((each) =>
+    each.status === 'fulfilled' ? { ok: true, result: each.value } : { ok: false, error: errorBody(each.reason) },
+  )
+  const ok = results.every((each) => each.ok)
+  return json(ok ? 200 : 207, { ok, results })
+}
+
+/** The HTTP status for an error thrown while handling a request. */
+export function statusOf(error: unknown): number {
+  return STATUSES.find(([type]) => error instanceof type)?.[1] ?? 500
+}
+
+function errorBody(error: unknown): { name: string; message: string; field?: string } {
+  const status = statusOf(error)
+  const name = error instanceof MesaDispatchError ? error.name : 'InternalError'
+  if (status >= 500) return { name, message: SERVER_SIDE_MESSAGES[status] ?? SERVER_SIDE_MESSAGES[500]! }
+  if (error instanceof ValidationError) return { name, message: error.message, field: error.field }
+  return { name, message: (error as Error).message }
+}
+
+function describeError(error: unknown) {
+  return error instanceof Error ? { error: error.name, detail: error.message } : { error: typeof error }
+}
+
+/** A JSON response that no cache keeps; every answer of the app goes through here. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  })
+}

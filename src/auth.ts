@@ -1,0 +1,120 @@
+import { AuthenticationError } from './errors'
+
+/** The header that carries a webhook signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
+export const SIGNATURE_HEADER = 'x-mesa-signature'
+/** How far a signature's timestamp may be from now, either way, before it is refused as a replay. @default 300 */
+export const SIGNATURE_TOLERANCE_SECONDS = 300
+
+/** The secrets a dispatch request may prove it knows; with neither, every request is refused. */
+export interface AuthSecrets {
+  /** Accepted as `Authorization: Bearer <token>`. */
+  token?: string
+  /** Keys the HMAC-SHA256 of signed webhooks. */
+  signingSecret?: string
+}
+
+/** What the headers claimed, checked as far as possible before the body is read. */
+export type Credential = { kind: 'bearer' } | { kind: 'signature'; timestamp: string; signatures: Bytes[] }
+
+/** Checks bearer tokens and signed webhooks with Web Crypto only, so it runs on Lambda and at the edge alike. */
+export interface Authenticator {
+  /** Whether any secret is configured; without one, every request is refused. */
+  readonly configured: boolean
+  /** Verifies a bearer token, or parses a signature header and checks its age; throws AuthenticationError. */
+  precheck(headers: Headers): Promise<Credential>
+  /** Verifies a signature over the exact raw body bytes; bearer credentials pass. */
+  verify(credential: Credential, body: Bytes): Promise<void>
+}
+
+/** Bytes backed by a plain ArrayBuffer, as Web Crypto requires. */
+type Bytes = Uint8Array<ArrayBuffer>
+
+const encoder = new TextEncoder()
+
+/** Builds the authenticator; `now` is injectable so tests can sign at any time. */
+export function createAuthenticator(secrets: AuthSecrets, now: () => number = Date.now): Authenticator {
+  const tokenDigest = secrets.token ? sha256(encoder.encode(secrets.token)) : undefined
+  const hmacKey = secrets.signingSecret
+    ? crypto.subtle.importKey('raw', encoder.encode(secrets.signingSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+    : undefined
+
+  return {
+    configured: Boolean(tokenDigest ?? hmacKey),
+    async precheck(headers) {
+      if (!tokenDigest && !hmacKey) throw new AuthenticationError('this endpoint has no credentials configured')
+      const authorization = headers.get('authorization')
+      if (authorization !== null) {
+        const match = /^Bearer +(\S+) *$/i.exec(authorization)
+        // Hashing both sides first makes the comparison take the same time whatever the given token's length.
+        if (!tokenDigest || !match || !equalBytes(await sha256(encoder.encode(match[1])), await tokenDigest)) {
+          throw new AuthenticationError('the bearer token is missing or wrong')
+        }
+        return { kind: 'bearer' }
+      }
+      const header = headers.get(SIGNATURE_HEADER)
+      if (header === null) throw new AuthenticationError(`send Authorization: Bearer <token> or a signed ${SIGNATURE_HEADER} header`)
+      if (!hmacKey) throw new AuthenticationError('signed requests are not accepted by this endpoint')
+      const credential = parseSignatureHeader(header)
+      if (Math.abs(now() / 1000 - Number(credential.timestamp)) > SIGNATURE_TOLERANCE_SECONDS) {
+        throw new AuthenticationError(`the signature timestamp is more than ${SIGNATURE_TOLERANCE_SECONDS} seconds from now`)
+      }
+      return credential
+    },
+    async verify(credential, body) {
+      if (credential.kind === 'bearer') return
+      const signed = concat(encoder.encode(`${credential.timestamp}.`), body)
+      const key = await hmacKey!
+      for (const signature of credential.signatures) {
+        // subtle.verify compares in constant time, unlike comparing hex strings.
+        if (await crypto.subtle.verify('HMAC', key, signature, signed)) return
+      }
+      throw new AuthenticationError('the signature does not match the body')
+    },
+  }
+}
+
+/** Signs a body the way the endpoint verifies it, for callers and tests: returns the header value. */
+export async function signBody(secret: string, body: string | Bytes, timestamp = Math.floor(Date.now() / 1000)): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  const bytes = typeof body === 'string' ? encoder.encode(body) : body
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, concat(encoder.encode(`${timestamp}.`), bytes)))
+  return `t=${timestamp},v1=${Array.from(mac, (byte) => byte.toString(16).padStart(2, '0')).join('')}`
+}
+
+function parseSignatureHeader(header: string): Credential & { kind: 'signature' } {
+  let timestamp: string | undefined
+  const signatures: Bytes[] = []
+  for (const part of header.split(',')) {
+    const [key, value = ''] = part.trim().split('=', 2)
+    if (key === 't' && /^\d{1,12}$/.test(value)) timestamp = value
+    // Several v1 entries are allowed so that a sender can sign with an old and a new secret during rotation.
+    else if (key === 'v1' && /^[0-9a-f]{64}$/i.test(value)) signatures.push(hexToBytes(value))
+  }
+  if (timestamp === undefined || signatures.length === 0) {
+    throw new AuthenticationError(`the ${SIGNATURE_HEADER} header must look like t=<unix seconds>,v1=<64 hex digits>`)
+  }
+  return { kind: 'signature', timestamp, signatures }
+}
+
+async function sha256(bytes: Bytes): Promise<Bytes> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
+}
+
+function equalBytes(a: Bytes, b: Bytes): boolean {
+  let difference = a.length ^ b.length
+  for (let i = 0; i < a.length && i < b.length; i++) difference |= a[i]! ^ b[i]!
+  return difference === 0
+}
+
+function hexToBytes(hex: string): Bytes {
+  const bytes = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+  return bytes
+}
+
+function concat(a: Bytes, b: Bytes): Bytes {
+  const joined = new Uint8Array(a.length + b.length)
+  joined.set(a)
+  joined.set(b, a.length)
+  return joined
+}

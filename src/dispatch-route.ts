@@ -1,0 +1,76 @@
+import type { Authenticator } from './auth'
+import { decodeJson, readBody } from './body'
+import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type PreparedDispatch } from './dispatcher'
+import { RedisUnavailableError, ValidationError } from './errors'
+import type { Logger } from './logger'
+import type { DispatchRequest, RequestParser } from './request'
+import type { DispatchResult } from './result'
+
+/** What `POST /dispatch` did: one result, or one settled outcome per batch item in order. */
+export type DispatchOutcome =
+  | { batch: false; result: DispatchResult }
+  | { batch: true; outcomes: PromiseSettledResult<DispatchResult>[] }
+
+/** The pieces the dispatch route is built from. */
+export interface DispatchRouteOptions {
+  dispatcher: Dispatcher
+  authenticator: Authenticator
+  parser: RequestParser
+  maxBodyBytes: number
+  logger: Logger
+}
+
+/**
+ * `POST /dispatch`, in the order that keeps work off unauthenticated and oversized requests: credentials from
+ * the headers, the size limit while reading, the signature over the raw bytes, then JSON and the schema. Every
+ * item of a batch is validated before any is sent, and then all of them go in one pipelined request.
+ */
+export function createDispatchRoute(options: DispatchRouteOptions) {
+  const { dispatcher, authenticator, parser, maxBodyBytes, logger } = options
+  return async (request: Request, requestId: string): Promise<DispatchOutcome> => {
+    const started = Date.now()
+    const credential = await authenticator.precheck(request.headers)
+    const body = await readBody(request, maxBodyBytes)
+    await authenticator.verify(credential, body)
+    const parsed = parser.parseBody(decodeJson(body))
+    const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, request.headers, parsed.batch ? index : undefined))
+    const outcomes = await Promise.allSettled(prepared.map((each) => dispatcher.execute(each)))
+    const failed = outcomes.filter((outcome) => outcome.status === 'rejected').length
+    logger.info('dispatch', { requestId, batch: parsed.batch, dispatches: outcomes.length, failed, durationMs: Date.now() - started })
+    if (parsed.batch) {
+      // Nothing went through at all: answer like a single dispatch would, so the caller retries the whole batch.
+      if (failed === outcomes.length && outcomes.every((o) => o.status === 'rejected' && o.reason instanceof RedisUnavailableError)) {
+        throw (outcomes[0] as PromiseRejectedResult).reason
+      }
+      return { batch: true, outcomes }
+    }
+    const [outcome] = outcomes as [PromiseSettledResult<DispatchResult>]
+    if (outcome.status === 'rejected') throw outcome.reason
+    return { batch: false, result: outcome.value }
+  }
+}
+
+function prepare(dispatcher: Dispatcher, request: DispatchRequest, headers: Headers, index: number | undefined): PreparedDispatch {
+  const id = idFor(request, headers, index)
+  try {
+    return dispatcher.prepare(request.event, request.recipients ?? ['*'], request.excluding, id === undefined ? {} : { id })
+  } catch (error) {
+    // The schema already enforces the Dispatcher's limits; this only keeps a batch item's field names exact.
+    if (error instanceof ValidationError && index !== undefined) {
+      throw new ValidationError(`dispatches[${index}].${error.field}`, error.message.slice(error.field.length + 1))
+    }
+    throw error
+  }
+}
+
+/** The body's own id, else the `Idempotency-Key` header, suffixed with the item's index in a batch. */
+function idFor(request: DispatchRequest, headers: Headers, index: number | undefined): string | undefined {
+  if (request.id !== undefined) return request.id
+  const key = headers.get('idempotency-key')
+  if (key === null) return undefined
+  const id = index === undefined ? key : `${key}:${index}`
+  if (key === '' || id.length > MAX_DISPATCH_ID_LENGTH) {
+    throw new ValidationError('Idempotency-Key', `must be 1 to ${MAX_DISPATCH_ID_LENGTH - 4} characters`)
+  }
+  return id
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest'
+import { createApp, createAppFromEnv, type AppOptions } from '../src/app'
+import { Dispatcher } from '../src/index'
+import { createLogger } from '../src/logger'
+import { freePort } from './support/ports'
+import { GATEWAY_TOKEN, useStack } from './support/stack'
+
+// The fetch app's own decisions: what it refuses, what it logs, and how Redis failures become statuses.
+const stack = useStack()
+const TOKEN = 'app-test-dispatch-token'
+const SECRET_DATA = 'very-private-message-content'
+
+function captured() {
+  const lines: Record<string, unknown>[] = []
+  return { lines, logger: createLogger({}, (line) => lines.push(JSON.parse(line) as Record<string, unknown>)) }
+}
+const dispatchCall = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
+  new Request('https://dispatch.example.com/dispatch', { method: 'POST', headers, body: JSON.stringify(body) })
+const secretNote = { message: { d: { text: SECRET_DATA }, t: 'NOTE' }, recipients: ['someone'] }
+
+async function answer(app: { fetch(request: Request): Promise<Response> }, request: Request) {
+  const response = await app.fetch(request)
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() }
+}
+
+describe('the app', () => {
+  it('refuses every dispatch when no secret is configured, and logs what to set', async () => {
+    const { lines, logger } = captured()
+    const app = createApp({ dispatcher: stack.dispatcher(), auth: {}, logger })
+    expect(await answer(app, dispatchCall(secretNote))).toEqual({
+      status: 401, retryAfter: null, body: { ok: false, error: { name: 'AuthenticationError', message: 'this endpoint has no credentials configured' } },
+    })
+    expect(lines[0]).toMatchObject({ level: 'error', message: 'refusing every dispatch: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' })
+  })
+
+  it('answers 503 to everything when misconfigured, and logs the variable but not the secrets', async () => {
+    const { lines, logger } = captured()
+    const app = createAppFromEnv({ UPSTASH_REDIS_REST_TOKEN: 'redis-rest-secret', DISPATCH_TOKEN: TOKEN }, logger)
+    const expected = { status: 503, retryAfter: null, body: { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured' } } }
+    expect([await answer(app, dispatchCall(secretNote)), await answer(app, new Request('https://x/health'))]).toEqual([expected, expected])
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', variable: 'UPSTASH_REDIS_REST_URL' })])
+    expect(JSON.stringify(lines)).not.toMatch(/redis-rest-secret|app-test-dispatch-token/)
+  })
+
+  it('answers 503 with Retry-After when Redis is unreachable', async () => {
+    const dispatcher = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 't', retries: 0 })
+    const app = createApp({ dispatcher, auth: { token: TOKEN }, logger: captured().logger })
+    expect(await answer(app, dispatchCall(secretNote))).toEqual({
+      status: 503, retryAfter: '5',
+      body: { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } },
+    })
+  })
+
+  it('answers 502 when Redis refuses the script, and 207 when only part of a batch fails', async () => {
+    const namespace = stack.freshNamespace()
+    await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
+    const options: AppOptions = { dispatcher: stack.dispatcher({ namespace, sync: { enabled: true } }), auth: { token: TOKEN }, logger: captured().logger }
+    const app = createApp(options)
+    const refusedBody = { name: 'RedisCommandError', message: 'Redis refused the dispatch; nothing was published' }
+    expect(await answer(app, dispatchCall(secretNote))).toEqual({ status: 502, retryAfter: null, body: { ok: false, error: refusedBody } })
+    expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT', recipients: ['x'] }] }))).toEqual({
+      status: 207, retryAfter: null,
+      body: {
+        ok: false,
+        results: [
+          { ok: false, error: refusedBody },
+          { ok: true, result: { servers: 0, recipients: ['x'], online: null, offline: [], stored: 0, duplicate: false, excludingIgnored: false } },
+        ],
+      },
+    })
+  })
+
+  it('logs one structured line per dispatch with counts and no token, signature or message data', async () => {
+    const { lines, logger } = captured()
+    const app = createApp({ dispatcher: stack.dispatcher(), auth: { token: TOKEN }, logger })
+    await app.fetch(dispatchCall(secretNote))
+    await app.fetch(dispatchCall(secretNote, { authorization: 'Bearer wrong-token-value' }))
+    expect(lines.map(({ time: _time, requestId, durationMs, ...rest }) => ({ ...rest, requestId: typeof requestId, durationMs: typeof durationMs }))).toEqual([
+      { level: 'info', message: 'dispatch', batch: false, dispatches: 1, failed: 0, requestId: 'string', durationMs: 'number' },
+      { level: 'info', message: 'request refused', status: 401, error: 'AuthenticationError', requestId: 'string', durationMs: 'undefined' },
+    ])
+    expect(JSON.stringify(lines)).not.toMatch(new RegExp(`${SECRET_DATA}|${TOKEN}|wrong-token-value|${GATEWAY_TOKEN}`))
+  })
+})

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { createAuthenticator, signBody, type AuthSecrets } from '../src/auth'
+import { AuthenticationError } from '../src/errors'
+
+const SECRET = 'auth-test-signing-secret'
+const TOKEN = 'auth-test-bearer-token'
+const body = new TextEncoder().encode('{"event":"DISCONNECT_CLIENT","recipients":["0"]}')
+const now = 1_800_000_000_000
+const seconds = Math.floor(now / 1000)
+
+/** Runs both checks and reports the outcome as data. */
+async function check(secrets: AuthSecrets, headers: Record<string, string>, signedBody = body) {
+  const authenticator = createAuthenticator(secrets, () => now)
+  try {
+    await authenticator.verify(await authenticator.precheck(new Headers(headers)), signedBody)
+    return 'accepted'
+  } catch (error) {
+    if (error instanceof AuthenticationError) return `refused: ${error.message}`
+    throw error
+  }
+}
+
+describe('bearer tokens', () => {
+  it.each([
+    ['the exact token', `Bearer ${TOKEN}`, 'accepted'],
+    ['a lower-case scheme', `bearer ${TOKEN}`, 'accepted'],
+    ['a prefix of the token', `Bearer ${TOKEN.slice(0, -1)}`, 'refused: the bearer token is missing or wrong'],
+    ['the token with a suffix', `Bearer ${TOKEN}x`, 'refused: the bearer token is missing or wrong'],
+    ['another scheme', `Basic ${TOKEN}`, 'refused: the bearer token is missing or wrong'],
+  ])('answers %s with %s', async (_, authorization, outcome) => {
+    expect(await check({ token: TOKEN }, { authorization })).toBe(outcome)
+  })
+
+  it('refuses a bearer token when only signing is configured', async () => {
+    expect(await check({ signingSecret: SECRET }, { authorization: `Bearer ${SECRET}` })).toBe('refused: the bearer token is missing or wrong')
+  })
+})
+
+describe('signed webhooks', () => {
+  const signed = async (timestamp = seconds, secret = SECRET) => ({ 'x-mesa-signature': await signBody(secret, body, timestamp) })
+
+  it('accepts a fresh signature over the exact bytes', async () => {
+    expect(await check({ signingSecret: SECRET }, await signed())).toBe('accepted')
+  })
+
+  it.each([
+    ['5 minutes old', -300, 'accepted'],
+    ['just over 5 minutes old', -301, 'refused: the signature timestamp is more than 300 seconds from now'],
+    ['just over 5 minutes in the future', 301, 'refused: the signature timestamp is more than 300 seconds from now'],
+  ])('answers a signature %s with %s', async (_, offset, outcome) => {
+    expect(await check({ signingSecret: SECRET }, await signed(seconds + offset))).toBe(outcome)
+  })
+
+  it('refuses a signature made with another secret, or over other bytes', async () => {
+    expect([
+      await check({ signingSecret: SECRET }, await signed(seconds, 'another-secret-entirely')),
+      await check({ signingSecret: SECRET }, await signed(), new TextEncoder().encode('{"event":"DISCONNECT_CLIENT","recipients":["1"]}')),
+    ]).toEqual(['refused: the signature does not match the body', 'refused: the signature does not match the body'])
+  })
+
+  it('accepts any of several v1 signatures, so a sender can rotate secrets', async () => {
+    const stale = (await signed(seconds, 'the-old-signing-secret'))['x-mesa-signature']
+    const fresh = (await signed())['x-mesa-signature'].split(',')[1]
+    expect(await check({ signingSecret: SECRET }, { 'x-mesa-signature': `${stale},${fresh}` })).toBe('accepted')
+  })
+
+  it.each(['v1=abc', `t=${seconds}`, `t=soon,v1=${'0'.repeat(64)}`, `t=${seconds},v1=${'z'.repeat(64)}`])('refuses the malformed header %j', async (header) => {
+    expect(await check({ signingSecret: SECRET }, { 'x-mesa-signature': header })).toBe(
+      'refused: the x-mesa-signature header must look like t=<unix seconds>,v1=<64 hex digits>',
+    )
+  })
+
+  it('refuses signatures when only a bearer token is configured', async () => {
+    expect(await check({ token: TOKEN }, await signed())).toBe('refused: signed requests are not accepted by this endpoint')
+  })
+})
+
+describe('an endpoint with no secrets', () => {
+  it('refuses every request, even a correctly signed one', async () => {
+    expect([await check({}, { authorization: `Bearer ${TOKEN}` }), await check({}, {})]).toEqual([
+      'refused: this endpoint has no credentials configured',
+      'refused: this endpoint has no credentials configured',
+    ])
+  })
+})
