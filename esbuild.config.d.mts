@@ -1,0 +1,32 @@
+// Types for esbuild.config.mjs, so TypeScript tests can import it (the tsconfig does not check JavaScript).
+
+/** One deployed function's build settings. */
+export interface Bundle {
+  /** The function name, also its folder under outdir. */
+  name: string
+  /** The entry file, relative to the project root. */
+  entry: string
+  /** The output file name inside `<outdir>/<name>/`. */
+  file: string
+  platform: 'node' | 'browser' | 'neutral'
+  target: string
+  format: 'esm'
+  /** package.json `exports` conditions resolved besides import/default. */
+  conditions: string[]
+}
+
+/** What one build produced. */
+export interface BuiltBundle {
+  name: string
+  /** Absolute path of the output file. */
+  file: string
+  bytes: number
+  /** Node core modules the bundle still imports (left external), sorted. */
+  nodeBuiltins: string[]
+}
+
+/** One entry per deployed function: http, sqs, eventbridge (Lambda) and edge (Workers and the like). */
+export const bundles: readonly Bundle[]
+
+/** Builds the bundles (all, or those named in `only`) into `<outdir>/<name>/<file>`. @default outdir 'dist' */
+export function buildBundles(options?: { only?: string[]; outdir?: string }): Promise<BuiltBundle[]>

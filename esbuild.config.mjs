@@ -1,0 +1,105 @@
+// @ts-check
+// Builds one self-contained ESM file per deployed entry point: `node esbuild.config.mjs` (npm run build).
+import { build } from 'esbuild'
+import { rm, stat, writeFile } from 'node:fs/promises'
+import { builtinModules } from 'node:module'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const root = dirname(fileURLToPath(import.meta.url))
+
+/**
+ * @typedef {object} Bundle
+ * @property {string} name        the function name, also its folder under outdir
+ * @property {string} entry       the entry file, relative to this config
+ * @property {string} file        the output file name inside `<outdir>/<name>/`
+ * @property {'node' | 'browser' | 'neutral'} platform
+ * @property {string} target
+ * @property {'esm'} format
+ * @property {string[]} conditions  package.json `exports` conditions to resolve with, besides import/default
+ */
+
+/**
+ * @typedef {object} BuiltBundle
+ * @property {string} name
+ * @property {string} file          absolute path of the output file
+ * @property {number} bytes
+ * @property {string[]} nodeBuiltins Node core modules the bundle still imports (left external), sorted
+ */
+
+// Lambda (nodejs22.x). The file is `index.js` beside a `{"type":"module"}` package.json rather than `index.mjs`:
+// Lambda loads both as ESM, but `serverless invoke local` only finds a handler through require(), which resolves
+// `.js` (then retries it with import()) and never `.mjs`. `module` is esbuild's default condition for node,
+// listed here because naming any condition drops the defaults.
+/** @type {Omit<Bundle, 'name' | 'entry'>} */
+const lambda = { file: 'index.js', platform: 'node', target: 'node22', format: 'esm', conditions: ['module'] }
+
+/** @type {readonly Bundle[]} One entry per deployed function. */
+export const bundles = [
+  { name: 'http', entry: 'functions/http.ts', ...lambda },
+  { name: 'sqs', entry: 'functions/sqs.ts', ...lambda },
+  { name: 'eventbridge', entry: 'functions/eventbridge.ts', ...lambda },
+  // Workers / Vercel Edge / Deno / Bun. These conditions make `uncrypto` (from @upstash/redis) resolve to its Web
+  // Crypto build instead of `node:crypto`; es2022 is what every one of those runtimes runs natively.
+  { name: 'edge', entry: 'functions/edge.ts', file: 'index.mjs', platform: 'browser', target: 'es2022', format: 'esm', conditions: ['workerd', 'worker', 'browser'] },
+]
+
+// Core modules are kept external everywhere, so a Node import in the edge bundle is reported by name (and fails
+// `npm run build`) instead of surfacing as esbuild's "could not resolve" error.
+const NODE_BUILTINS = ['node:*', ...builtinModules]
+const isNodeBuiltin = (/** @type {string} */ path) => path.startsWith('node:') || builtinModules.includes(path.split('/')[0] ?? path)
+
+/**
+ * Builds the bundles (all, or those named in `only`) into `<outdir>/<name>/<file>`, minified, with nothing from
+ * node_modules left external. None of @aws-lambda-powertools/batch, hono/aws-lambda, @upstash/redis or valibot
+ * calls `require` in its ESM build, so no `createRequire` banner is needed, and nothing imports @aws-sdk/*.
+ * @param {{ only?: string[], outdir?: string }} [options]
+ * @returns {Promise<BuiltBundle[]>}
+ */
+export async function buildBundles({ only, outdir = 'dist' } = {}) {
+  const unknown = (only ?? []).filter((name) => !bundles.some((bundle) => bundle.name === name))
+  if (unknown.length > 0) throw new Error(`unknown bundle(s): ${unknown.join(', ')}; known: ${bundles.map((b) => b.name).join(', ')}`)
+  const selected = bundles.filter((bundle) => !only || only.includes(bundle.name))
+  return Promise.all(
+    selected.map(async (bundle) => {
+      const dir = resolve(root, outdir, bundle.name)
+      const file = join(dir, bundle.file)
+      await rm(dir, { recursive: true, force: true })
+      const { metafile } = await build({
+        absWorkingDir: root,
+        entryPoints: [bundle.entry],
+        outfile: file,
+        bundle: true,
+        minify: true,
+        metafile: true,
+        sourcemap: false,
+        logLevel: 'warning',
+        platform: bundle.platform,
+        target: bundle.target,
+        format: bundle.format,
+        conditions: bundle.conditions,
+        external: NODE_BUILTINS,
+      })
+      // Marks `index.js` as ESM for Lambda and Node; the edge file says so with its `.mjs` extension.
+      if (bundle.file.endsWith('.js')) await writeFile(join(dir, 'package.json'), '{"type":"module"}\n')
+      const output = metafile.outputs[relative(root, file).split('\\').join('/')]
+      if (!output) throw new Error(`esbuild reported no output for ${bundle.name}`)
+      const nodeBuiltins = [...new Set(output.imports.filter((each) => each.external && isNodeBuiltin(each.path)).map((each) => each.path))].sort()
+      return { name: bundle.name, file, bytes: (await stat(file)).size, nodeBuiltins }
+    }),
+  )
+}
+
+// Run as a script: build everything, print sizes, and fail if the edge bundle would need Node.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const built = await buildBundles()
+  const header = ['bundle', 'file', 'bytes', 'KiB', 'node built-ins']
+  const rows = built.map((each) => [each.name, relative(process.cwd(), each.file), String(each.bytes), (each.bytes / 1024).toFixed(1), each.nodeBuiltins.join(' ') || '-'])
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)))
+  for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd())
+  const edge = built.find((each) => each.name === 'edge')
+  if (edge && edge.nodeBuiltins.length > 0) {
+    console.error(`edge bundle imports Node built-ins (${edge.nodeBuiltins.join(', ')}); it must run without Node`)
+    process.exitCode = 1
+  }
+}

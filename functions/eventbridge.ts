@@ -1,0 +1,18 @@
+import type { Context, EventBridgeEvent } from 'aws-lambda'
+import { createTriggerFromEnv } from '../src/trigger'
+
+const trigger = createTriggerFromEnv(process.env)
+
+/** A scheduled rule's `input` arrives as the event itself; anything else is an EventBridge envelope. */
+export type EventBridgeInput = EventBridgeEvent<string, unknown> | Record<string, unknown>
+
+const isEnvelope = (event: EventBridgeInput): event is EventBridgeEvent<string, unknown> =>
+  typeof event['detail-type'] === 'string' && 'detail' in event && typeof event.id === 'string'
+
+/**
+ * Dispatches the request in `detail` (any detail-type, e.g. `mesa.dispatch`), with the event's id as the
+ * default dispatch id, or a schedule's `input` as is. Invalid input throws, so Lambda's asynchronous
+ * invocation retries it and then sends it to the function's on-failure destination.
+ */
+export const handler = (event: EventBridgeInput, _context: Context) =>
+  isEnvelope(event) ? trigger.dispatch(event.detail, event.id) : trigger.dispatch(event)

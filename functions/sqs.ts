@@ -1,0 +1,22 @@
+import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch'
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
+import { createTriggerFromEnv } from '../src/trigger'
+
+const trigger = createTriggerFromEnv(process.env)
+
+/** Each record body is one dispatch request; its messageId is the default dispatch id, stable across redeliveries. */
+const dispatchRecord = (record: SQSRecord) => trigger.dispatch(record.body, record.messageId)
+
+const isFifo = (event: SQSEvent) => event.Records[0]?.eventSourceARN.endsWith('.fifo') === true
+
+// Standard queues run every record at once (one pipelined request); FIFO queues run in order and stop at the
+// first failure, reporting it and every record after it, so that order survives a retry.
+const processors = { standard: () => new BatchProcessor(EventType.SQS), fifo: () => new SqsFifoPartialProcessorAsync() }
+
+/** Reports exactly the records that failed, invalid ones included, so that they reach the dead-letter queue. */
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, dispatchRecord, processors[isFifo(event) ? 'fifo' : 'standard'](), {
+    context,
+    // A batch where every record failed is still a partial response, not a thrown error.
+    throwOnFullBatchFailure: false,
+  })

@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process'
+import { build } from 'esbuild'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildBundles, bundles, type BuiltBundle } from '../esbuild.config.mjs'
+import { ROOT } from './support/serverless-cli'
+
+// The deploy build (esbuild.config.mjs) into a temp dir: one self-contained file per function.
+
+const LAMBDAS = ['http', 'sqs', 'eventbridge']
+let outdir: string
+let built: BuiltBundle[]
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'mesa-build-'))
+  built = await buildBundles({ outdir })
+  console.log(`bundle sizes: ${built.map((each) => `${each.name} ${(each.bytes / 1024).toFixed(1)} KiB`).join(', ')}`)
+}, 60_000)
+afterAll(() => rmSync(outdir, { recursive: true, force: true }))
+
+const bundle = (name: string): BuiltBundle => {
+  const found = built.find((each) => each.name === name)
+  if (!found) throw new Error(`no ${name} bundle in ${built.map((each) => each.name).join(', ')}`)
+  return found
+}
+
+/** Every module specifier a built file still imports, statically or dynamically, as esbuild parses it. */
+async function importsOf(file: string): Promise<string[]> {
+  const { metafile } = await build({ entryPoints: [file], bundle: true, write: false, metafile: true, external: ['*'], format: 'esm', logLevel: 'silent' })
+  const imports = Object.values(metafile.outputs).flatMap((output) => output.imports.map((each) => each.path))
+  return [...new Set(imports)].sort()
+}
+
+const DUMMY_ENV = {
+  UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
+  UPSTASH_REDIS_REST_TOKEN: 'dummy-upstash-token',
+  DISPATCH_TOKEN: 'dummy-dispatch-token-0123456789',
+}
+const GUARD = join(ROOT, 'test', 'support', 'offline-guard.cjs')
+
+/** Imports a file in a fresh `node` process (no loader, no tsx) and prints the type of each named export. */
+function importInNode(file: string, exports: string[]): Promise<{ code: number | null; output: string }> {
+  const script = `const m = await import(process.argv[1]); console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(exports)}.map((name) => [name, name === 'default' ? typeof m.default?.fetch : typeof m[name]]))))`
+  const env = { PATH: process.env.PATH, ...DUMMY_ENV, NODE_OPTIONS: `--require ${JSON.stringify(GUARD)}`, OFFLINE_GUARD_LOG: join(outdir, 'network.log') }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(file).href], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, output }))
+  })
+}
+
+describe('buildBundles', () => {
+  it('has one entry per function, Lambda ones for Node 22 and the edge one for Workers', () => {
+    expect(bundles.map((each) => each.name)).toEqual([...LAMBDAS, 'edge'])
+    for (const name of LAMBDAS) {
+      expect(bundles.find((each) => each.name === name), name).toMatchObject({ platform: 'node', target: 'node22', format: 'esm' })
+    }
+    expect(bundles.find((each) => each.name === 'edge')).toMatchObject({
+      platform: 'browser',
+      target: 'es2022',
+      format: 'esm',
+      conditions: ['workerd', 'worker', 'browser'],
+    })
+  })
+
+  it('writes every bundle to <outdir>/<name>/ and reports its real size', () => {
+    expect(built.map((each) => each.name)).toEqual([...LAMBDAS, 'edge'])
+    for (const each of built) {
+      expect(existsSync(each.file), each.file).toBe(true)
+      expect(dirname(each.file)).toBe(join(outdir, each.name))
+      expect(each.bytes).toBe(statSync(each.file).size)
+    }
+    expect(built.map((each) => basename(each.file))).toEqual(['index.js', 'index.js', 'index.js', 'index.mjs'])
+  })
+
+  it('leaves no Node built-in, nor any other import, in the edge bundle', async () => {
+    const edge = bundle('edge')
+    expect(edge.nodeBuiltins).toEqual([])
+    expect(await importsOf(edge.file)).toEqual([])
+  })
+
+  it('makes the Lambda bundles ESM that import nothing but Node built-ins', async () => {
+    for (const name of LAMBDAS) {
+      const { file, nodeBuiltins } = bundle(name)
+      const code = readFileSync(file, 'utf8')
+      // index.js is ESM because of the package.json beside it, as on Lambda.
+      expect(JSON.parse(readFileSync(join(dirname(file), 'package.json'), 'utf8')), name).toEqual({ type: 'module' })
+      expect(code, name).toMatch(/\bexport\s*\{[^}]*\bas handler\b[^}]*\}/)
+      expect(code, name).not.toMatch(/\bmodule\.exports\b|\b__require\b|Dynamic require of/)
+      // Nothing from node_modules (@aws-sdk/* included) is left external.
+      const imports = await importsOf(file)
+      expect(imports.every((specifier) => specifier.startsWith('node:')), `${name} imports ${imports.join(', ')}`).toBe(true)
+      expect(nodeBuiltins, name).toEqual(imports)
+    }
+  })
+
+  it.each(LAMBDAS)('the %s bundle loads in a fresh node process and exports its handler, without network use', async (name) => {
+    const result = await importInNode(bundle(name).file, ['handler'])
+    expect(result.code, result.output).toBe(0)
+    expect(JSON.parse(result.output.trim().split('\n').pop()!)).toEqual({ handler: 'function' })
+    expect(existsSync(join(outdir, 'network.log')) ? readFileSync(join(outdir, 'network.log'), 'utf8') : '').toBe('')
+  })
+
+  it('the edge bundle loads in node too and exports { fetch }', async () => {
+    const result = await importInNode(bundle('edge').file, ['default'])
+    expect(result.code, result.output).toBe(0)
+    expect(JSON.parse(result.output.trim().split('\n').pop()!)).toEqual({ default: 'function' })
+  })
+
+  it('builds only the bundles asked for, and refuses unknown names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesa-build-only-'))
+    try {
+      const [only, ...rest] = await buildBundles({ only: ['edge'], outdir: dir })
+      expect(rest).toEqual([])
+      expect(only?.name).toBe('edge')
+      expect(existsSync(join(dir, 'sqs'))).toBe(false)
+      await expect(buildBundles({ only: ['lambda'], outdir: dir })).rejects.toThrow(/unknown bundle\(s\): lambda/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

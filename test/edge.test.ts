@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signBody } from '../src/auth'
+import { recordChannel } from './support/channel-recorder'
+import { useCleanup } from './support/cleanup'
+import { startEdgeWorker, type EdgeWorker } from './support/edge-worker'
+import { connectMesaClient, type MesaClient } from './support/mesa-client'
+import { mesaKey, startMesaServer, type MesaServer } from './support/mesa-server'
+import { GATEWAY_TOKEN, useStack } from './support/stack'
+
+// The edge bundle (functions/edge.ts built for platform browser) inside workerd, without nodejs_compat,
+// reaching the Upstash gateway on loopback and a real Mesa 1.5.8 server through Redis.
+const stack = useStack()
+const open = useCleanup()
+
+const TOKEN = 'edge-test-token-0123456789'
+const SIGNING_SECRET = 'edge-test-signing-secret-0123456789'
+const AUTHORIZED = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }
+
+let namespace: string
+let worker: EdgeWorker
+beforeAll(async () => {
+  namespace = stack.freshNamespace()
+  worker = await startEdgeWorker(bindings())
+})
+afterAll(() => worker?.close())
+
+function bindings(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    UPSTASH_REDIS_REST_URL: stack.gateway.url,
+    UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN,
+    MESA_NAMESPACE: namespace,
+    MESA_SYNC: 'true',
+    DISPATCH_TOKEN: TOKEN,
+    ...extra,
+  }
+}
+
+async function mesa(): Promise<MesaServer> {
+  const server = await startMesaServer({ redisUrl: stack.redis.url, namespace })
+  return open({ close: async () => (await server.close(), expect(server.errors).toEqual([])) }) && server
+}
+const client = async (server: MesaServer, token: string): Promise<MesaClient> => open(await connectMesaClient(server.url, token))
+
+const post = (target: EdgeWorker, body: string, headers: Record<string, string>) =>
+  target.fetch(new Request('https://edge.example/dispatch', { method: 'POST', headers, body }))
+const note = (n: number, recipients: string[]) => JSON.stringify({ message: { op: 0, d: { n }, t: 'NOTE' }, recipients })
+const noteFrame = (n: number) => `{"op":0,"d":{"n":${n}},"t":"NOTE"}`
+
+describe('the edge entry inside workerd', () => {
+  it('answers GET /health', async () => {
+    const response = await worker.fetch(new Request('https://edge.example/health'))
+
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(await response.json()).toEqual({ ok: true, service: 'mesa-dispatch' })
+  })
+
+  it('delivers a bearer-authenticated dispatch to a real Mesa client as the exact frame', async () => {
+    const server = await mesa()
+    const [a, b] = [await client(server, 'edge-a'), await client(server, 'edge-b')]
+
+    const body = JSON.stringify({ message: { op: 0, d: { status: 'online', ratio: 0.30000000000000004 }, t: 'STATUS_UPDATE' }, recipients: ['edge-a'] })
+    const response = await post(worker, body, AUTHORIZED)
+
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      ok: true,
+      result: { servers: 1, recipients: ['edge-a'], online: ['edge-a'], offline: [], stored: 0, duplicate: false, excludingIgnored: false },
+    })
+    await a.waitForMessages(1)
+    expect(a.raw).toEqual(['{"op":0,"d":{"status":"online","ratio":0.30000000000000004},"t":"STATUS_UPDATE"}'])
+    await b.expectNoMoreMessages(100)
+  })
+
+  it('delivers a signed request when DISPATCH_SIGNING_SECRET is bound, and refuses it when not', async () => {
+    const signing = open(await startEdgeWorker(bindings({ DISPATCH_SIGNING_SECRET: SIGNING_SECRET })))
+    const server = await mesa()
+    const a = await client(server, 'edge-signed')
+    const body = note(1, ['edge-signed'])
+    const headers = { 'content-type': 'application/json', 'x-mesa-signature': await signBody(SIGNING_SECRET, body) }
+
+    const unsigned = await post(worker, body, headers)
+    const signed = await post(signing, body, headers)
+
+    expect(unsigned.status).toBe(401)
+    expect(signed.status).toBe(200)
+    expect(await signed.json()).toEqual({
+      ok: true,
+      result: { servers: 1, recipients: ['edge-signed'], online: ['edge-signed'], offline: [], stored: 0, duplicate: false, excludingIgnored: false },
+    })
+    await a.waitForMessages(1)
+    expect(a.raw).toEqual([noteFrame(1)])
+  })
+
+  it('refuses a wrong token with 401 and publishes nothing', async () => {
+    const server = await mesa()
+    const a = await client(server, 'edge-refused')
+    const recorder = open(await recordChannel(stack.redis.url, mesaKey('ws', namespace)))
+    stack.gateway.resetCount()
+
+    const refused = await post(worker, note(1, ['edge-refused']), { ...AUTHORIZED, authorization: 'Bearer edge-test-token-WRONG-6789' })
+
+    expect(refused.status).toBe(401)
+    expect(await refused.json()).toEqual({ ok: false, error: { name: 'AuthenticationError', message: 'the bearer token is missing or wrong' } })
+    // Refused before any Redis request; the accepted dispatch after it is then the first thing published.
+    expect(stack.gateway.requests).toBe(0)
+    expect((await post(worker, note(2, ['edge-refused']), AUTHORIZED)).status).toBe(200)
+    expect(await recorder.waitFor(1)).toEqual([`{"message":${noteFrame(2)},"recipients":["edge-refused"]}`])
+    expect(await a.waitForMessages(1)).toEqual([JSON.parse(noteFrame(2))])
+    await a.expectNoMoreMessages(100)
+    expect(recorder.messages).toHaveLength(1)
+  })
+})

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signBody } from '../src/auth'
+import { recordChannel, type ChannelRecorder } from './support/channel-recorder'
+import { startEdgeWorker } from './support/edge-worker'
+import type { HttpCall } from './support/events'
+import { fetchTransport, lambdaTransports, type HttpTransport } from './support/http-transports'
+import { GATEWAY_TOKEN, useStack } from './support/stack'
+
+// The same HTTP cases through every way in: the Lambda adapter with each event shape, and the edge bundle in workerd.
+const stack = useStack()
+const TOKEN = 'http-test-dispatch-token'
+const SECRET = 'http-test-signing-secret'
+const NAMESPACE = 'httpcases'
+
+const transports: HttpTransport[] = []
+let recorder: ChannelRecorder
+let closeEdge: () => Promise<void> = async () => {}
+
+beforeAll(async () => {
+  const env = {
+    UPSTASH_REDIS_REST_URL: stack.gateway.url, UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN, MESA_NAMESPACE: NAMESPACE, MESA_SYNC: 'true',
+    DISPATCH_TOKEN: TOKEN, DISPATCH_SIGNING_SECRET: SECRET, MAX_BODY_BYTES: '4096', MAX_BATCH: '3',
+  }
+  Object.assign(process.env, env)
+  const { handler } = await import('../functions/http')
+  const edge = await startEdgeWorker(env)
+  closeEdge = edge.close
+  transports.push(...lambdaTransports(handler), fetchTransport('edge worker (workerd)', edge.fetch))
+  recorder = await recordChannel(stack.redis.url, `ws_${NAMESPACE}`)
+  await stack.admin.sadd(`connected_clients_${NAMESPACE}`, 'online-user')
+})
+afterAll(async () => {
+  await recorder.close()
+  await closeEdge()
+})
+
+const bearer = { authorization: `Bearer ${TOKEN}` }
+const post = (body: string, headers: Record<string, string> = bearer): HttpCall => ({ method: 'POST', path: '/dispatch', headers, body })
+const note = JSON.stringify({ message: { op: 0, d: { n: 1 }, t: 'NOTE' }, recipients: ['online-user', 'offline-user'] })
+const refused = (status: number, name: string, message: string, field?: string) => ({
+  status, body: { ok: false, error: { name, message, ...(field ? { field } : {}) } }, publishes: 0,
+})
+const delivered = { servers: 1, recipients: ['online-user'], online: ['online-user'], offline: ['offline-user'], stored: 1, duplicate: false, excludingIgnored: false }
+
+interface Case {
+  call: () => HttpCall | Promise<HttpCall>
+  status: number
+  body: unknown
+  publishes: number
+  headers?: Record<string, string>
+}
+
+const cases: Record<string, Case> = {
+  'answers GET /health without auth': { call: () => ({ method: 'GET', path: '/health' }), status: 200, body: { ok: true, service: 'mesa-dispatch' }, publishes: 0 },
+  'answers HEAD /health without a body': { call: () => ({ method: 'HEAD', path: '/health' }), status: 200, body: '', publishes: 0 },
+  'answers 404 for an unknown path': { call: () => ({ method: 'GET', path: '/nope' }), ...refused(404, 'NotFound', 'no such route') },
+  'answers 405 for a wrong method, naming the right one': {
+    call: () => ({ method: 'GET', path: '/dispatch', headers: bearer }), ...refused(405, 'MethodNotAllowed', 'use POST'), headers: { allow: 'POST' },
+  },
+  'refuses a dispatch without credentials': {
+    call: () => post(note, {}), ...refused(401, 'AuthenticationError', 'send Authorization: Bearer <token> or a signed x-mesa-signature header'),
+  },
+  'refuses a wrong bearer token': { call: () => post(note, { authorization: 'Bearer not-the-token' }), ...refused(401, 'AuthenticationError', 'the bearer token is missing or wrong') },
+  'delivers a dispatch with the bearer token': { call: () => post(note), status: 200, body: { ok: true, result: delivered }, publishes: 1 },
+  'delivers a base64 body': { call: () => ({ ...post(note), base64: true }), status: 200, body: { ok: true, result: delivered }, publishes: 1 },
+  'delivers a signed webhook': {
+    call: async () => post(note, { 'x-mesa-signature': await signBody(SECRET, note) }), status: 200, body: { ok: true, result: delivered }, publishes: 1,
+  },
+  'refuses a signature older than 5 minutes': {
+    call: async () => post(note, { 'x-mesa-signature': await signBody(SECRET, note, Math.floor(Date.now() / 1000) - 301) }),
+    ...refused(401, 'AuthenticationError', 'the signature timestamp is more than 300 seconds from now'),
+  },
+  'refuses a tampered body': {
+    call: async () => post(note.replace('"n":1', '"n":2'), { 'x-mesa-signature': await signBody(SECRET, note) }),
+    ...refused(401, 'AuthenticationError', 'the signature does not match the body'),
+  },
+  'refuses an empty body': { call: () => post(''), ...refused(400, 'ValidationError', 'body must be a JSON object, got an empty body', 'body') },
+  'refuses a body that is not JSON': { call: () => post('{"message":'), ...refused(400, 'ValidationError', 'body is not valid JSON', 'body') },
+  'refuses null': { call: () => post('null'), ...refused(400, 'ValidationError', 'body must be a JSON object', 'body') },
+  'refuses an array': { call: () => post('[]'), ...refused(400, 'ValidationError', 'body must be a JSON object', 'body') },
+  'refuses recipients of the wrong type': {
+    call: () => post(JSON.stringify({ message: { d: 1 }, recipients: ['a', { id: 1 }] })),
+    ...refused(400, 'ValidationError', 'recipients[1] must be a string or a finite number', 'recipients[1]'),
+  },
+  'refuses a negative op': {
+    call: () => post(JSON.stringify({ message: { op: -1, d: 1 } })), ...refused(400, 'ValidationError', 'message.op must not be negative', 'message.op'),
+  },
+  'refuses an unknown event': {
+    call: () => post(JSON.stringify({ event: 'REBOOT' })), ...refused(400, 'ValidationError', 'event must be one of DISCONNECT_CLIENT', 'event'),
+  },
+  'refuses an unknown field': {
+    call: () => post(JSON.stringify({ message: { d: 1 }, recipient: ['a'] })), ...refused(400, 'ValidationError', 'recipient is not a known field', 'recipient'),
+  },
+  'refuses a body over MAX_BODY_BYTES before parsing it': {
+    call: () => post(`{"message":{"d":"${'x'.repeat(5000)}"}}`), ...refused(413, 'PayloadTooLargeError', 'request body must be at most 4096 bytes'),
+  },
+  'delivers a batch, one result per dispatch': {
+    call: () => post(JSON.stringify({ dispatches: [JSON.parse(note), { event: 'DISCONNECT_CLIENT', recipients: ['nobody'] }] })),
+    status: 200,
+    body: {
+      ok: true,
+      results: [
+        { ok: true, result: delivered },
+        { ok: true, result: { servers: 1, recipients: ['nobody'], online: null, offline: [], stored: 0, duplicate: false, excludingIgnored: false } },
+      ],
+    },
+    publishes: 2,
+  },
+  'refuses a batch longer than MAX_BATCH': {
+    call: () => post(JSON.stringify({ dispatches: Array(4).fill(JSON.parse(note)) })),
+    ...refused(400, 'ValidationError', 'dispatches must hold at most 3 dispatches', 'dispatches'),
+  },
+  'refuses a whole batch when one item is invalid, publishing none': {
+    call: () => post(JSON.stringify({ dispatches: [JSON.parse(note), { message: {} }] })),
+    ...refused(400, 'ValidationError', 'dispatches[1].message.d is required', 'dispatches[1].message.d'),
+  },
+}
+
+describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)', 'Lambda Function URL', 'edge worker (workerd)'])('%s', (name) => {
+  it.each(Object.entries(cases))('%s', async (_, testCase) => {
+    const transport = transports.find((each) => each.name === name)!
+    const before = recorder.messages.length
+    const reply = await transport.send(await testCase.call())
+    expect({ status: reply.status, body: reply.body }).toEqual({ status: testCase.status, body: testCase.body })
+    for (const [header, value] of Object.entries(testCase.headers ?? {})) expect(reply.headers[header]).toBe(value)
+    if (testCase.publishes > 0) await recorder.waitFor(before + testCase.publishes)
+    expect(recorder.messages.length - before).toBe(testCase.publishes)
+  })
+
+  it('applies the same Idempotency-Key once, and answers the repeat as a duplicate', async () => {
+    const transport = transports.find((each) => each.name === name)!
+    const call = post(note, { ...bearer, 'idempotency-key': `key-${name}` })
+    const [first, second] = [await transport.send(call), await transport.send(call)]
+    expect([first.body, second.body]).toEqual([
+      { ok: true, result: delivered },
+      { ok: true, result: { servers: 0, recipients: [], online: null, offline: [], stored: 0, duplicate: true, excludingIgnored: false } },
+    ])
+  })
+})

@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { copyService, describeRun, runServerless, type ServerlessRun, type ServiceCopy } from './support/serverless-cli'
+
+// `serverless package --stage dev` (osls) on a copy of the service: no network, no AWS credentials, and the
+// CloudFormation template it writes holds every trigger the functions rely on.
+
+interface Resource {
+  Type: string
+  Properties: Record<string, unknown>
+  DependsOn?: string | string[]
+}
+interface Template {
+  Resources: Record<string, Resource>
+}
+
+let service: ServiceCopy
+let run: ServerlessRun
+let template: Template
+
+// Picked up through ${env:…} in serverless.yml, to show that settings and secrets come from the environment.
+const ENV = {
+  UPSTASH_REDIS_REST_URL: 'https://example-12345.upstash.io',
+  UPSTASH_REDIS_REST_TOKEN: 'upstash-token-from-env',
+  DISPATCH_TOKEN: 'dispatch-token-from-env',
+  MESA_NAMESPACE: 'api',
+  MESA_SYNC: 'true',
+}
+
+beforeAll(async () => {
+  service = await copyService()
+  run = await runServerless(service.dir, ['package', '--stage', 'dev'], { env: ENV })
+  if (run.code === 0) {
+    template = JSON.parse(readFileSync(join(service.dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')) as Template
+  }
+}, 120_000)
+afterAll(() => service?.close())
+
+const ofType = (type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type)
+const only = (type: string): Resource => {
+  const found = ofType(type)
+  expect(found, `one ${type}`).toHaveLength(1)
+  return found[0]![1]
+}
+const fn = (name: string): Resource => template.Resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`]!
+
+/** The file names in a zip, from its central directory. */
+function zipEntries(path: string): string[] {
+  const zip = readFileSync(path)
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  const count = zip.readUInt16LE(end + 10)
+  let offset = zip.readUInt32LE(end + 16)
+  const names: string[] = []
+  for (let i = 0; i < count; i++) {
+    const nameLength = zip.readUInt16LE(offset + 28)
+    names.push(zip.toString('utf8', offset + 46, offset + 46 + nameLength))
+    offset += 46 + nameLength + zip.readUInt16LE(offset + 30) + zip.readUInt16LE(offset + 32)
+  }
+  return names.sort()
+}
+
+describe('serverless package --stage dev', () => {
+  it('succeeds offline without AWS credentials, never trying the network', () => {
+    expect(run.code, describeRun(run)).toBe(0)
+    expect(run.networkAttempts).toEqual([])
+  })
+
+  it('packages each function as its own zip holding only its bundle', () => {
+    for (const name of ['http', 'sqs', 'eventbridge']) {
+      expect(zipEntries(join(service.dir, '.serverless', `${name}.zip`)), name).toEqual([`dist/${name}/index.js`, `dist/${name}/package.json`])
+    }
+  })
+
+  it('runs the built bundles on nodejs22.x, arm64', () => {
+    for (const name of ['http', 'sqs', 'eventbridge']) {
+      expect(fn(name).Properties, name).toMatchObject({ Handler: `dist/${name}/index.handler`, Runtime: 'nodejs22.x', Architectures: ['arm64'] })
+    }
+  })
+
+  it('passes settings and secrets from the environment, for the http function only where only it needs them', () => {
+    const shared = {
+      UPSTASH_REDIS_REST_URL: ENV.UPSTASH_REDIS_REST_URL,
+      UPSTASH_REDIS_REST_TOKEN: ENV.UPSTASH_REDIS_REST_TOKEN,
+      MESA_NAMESPACE: 'api',
+      MESA_SYNC: 'true',
+    }
+    expect(fn('http').Properties.Environment).toEqual({
+      Variables: expect.objectContaining({ ...shared, DISPATCH_TOKEN: ENV.DISPATCH_TOKEN, DISPATCH_SIGNING_SECRET: '' }),
+    })
+    expect(fn('sqs').Properties.Environment).toEqual({ Variables: expect.objectContaining(shared) })
+    const sqsVariables = (fn('sqs').Properties.Environment as { Variables: Record<string, string> }).Variables
+    expect(Object.keys(sqsVariables)).not.toContain('DISPATCH_TOKEN')
+  })
+
+  it('routes POST /dispatch and GET /health of an HTTP API to the http function', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey)
+    expect(routes.sort()).toEqual(['GET /health', 'POST /dispatch'])
+  })
+
+  it('maps the queue to the sqs function with partial batch responses', () => {
+    expect(only('AWS::Lambda::EventSourceMapping').Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['DispatchQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['SqsLambdaFunction', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 25,
+      MaximumBatchingWindowInSeconds: 1,
+    })
+  })
+
+  it('redrives failed records to the dead-letter queue and keeps the queue visibility at 6x the function timeout', () => {
+    const queue = template.Resources.DispatchQueue!
+    expect(queue.Type).toBe('AWS::SQS::Queue')
+    expect(queue.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['DispatchDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 })
+    expect(template.Resources.DispatchDeadLetterQueue?.Type).toBe('AWS::SQS::Queue')
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (fn('sqs').Properties.Timeout as number))
+  })
+
+  it('creates the custom event bus and a rule on it for detail-type mesa.dispatch', () => {
+    expect(only('AWS::Events::EventBus').Properties).toEqual({ Name: 'mesa-dispatch-dev' })
+    const rules = ofType('AWS::Events::Rule').map(([, rule]) => rule.Properties)
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        EventBusName: 'mesa-dispatch-dev',
+        EventPattern: { 'detail-type': ['mesa.dispatch'] },
+        State: 'ENABLED',
+        Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': ['EventbridgeLambdaFunction', 'Arn'] } })],
+      }),
+    )
+  })
+
+  it('has a disabled schedule whose input is a valid dispatch request, the same as events/schedule.json', () => {
+    const schedules = ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression !== undefined)
+    expect(schedules).toHaveLength(1)
+    const schedule = schedules[0]![1].Properties
+    expect(schedule).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'DISABLED' })
+    const [target] = schedule.Targets as Array<{ Input: string; Arn: unknown }>
+    expect(target!.Arn).toEqual({ 'Fn::GetAtt': ['EventbridgeLambdaFunction', 'Arn'] })
+    expect(JSON.parse(target!.Input)).toEqual({ message: { op: 0, d: { ts: 'scheduled' }, t: 'HEARTBEAT' }, recipients: ['*'] })
+    expect(JSON.parse(target!.Input)).toEqual(JSON.parse(readFileSync(join(service.dir, 'events', 'schedule.json'), 'utf8')))
+  })
+
+  it('keeps EventBridge events that still fail after Lambda retries them', () => {
+    expect(only('AWS::Lambda::EventInvokeConfig').Properties).toMatchObject({
+      FunctionName: { Ref: 'EventbridgeLambdaFunction' },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['DispatchEventFailureQueue', 'Arn'] } } },
+    })
+  })
+})
+
+describe('the offline guard', () => {
+  // The control for the checks above: with stage prod, osls must fetch the secrets from SSM, and the guard
+  // catches that attempt, so an empty list of attempts for stage dev means something.
+  it('catches osls reaching for SSM when the stage is prod', async () => {
+    const prod = await runServerless(service.dir, ['package', '--stage', 'prod', '--package', join(service.dir, 'prod-package')], {
+      // Credentials that cannot work: without any, osls would stop before trying the network.
+      env: { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', SLS_AWS_REQUEST_MAX_RETRIES: '0' },
+    })
+    expect(prod.code, describeRun(prod)).not.toBe(0)
+    expect(prod.networkAttempts.join('\n')).toMatch(/ssm\.[a-z0-9-]+\.amazonaws\.com/)
+  }, 60_000)
+})
