@@ -1,7 +1,9 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda'
+import { createInvocationDeadline } from '../src/deadline'
 import { createTriggerFromEnv } from '../src/trigger'
 
-const trigger = createTriggerFromEnv(process.env)
+const deadline = createInvocationDeadline()
+const trigger = createTriggerFromEnv(process.env, { deadline: deadline.get })
 
 /** A scheduled rule's `input` arrives as the event itself; anything else is an EventBridge envelope. */
 export type EventBridgeInput = EventBridgeEvent<string, unknown> | Record<string, unknown>
@@ -14,5 +16,9 @@ const isEnvelope = (event: EventBridgeInput): event is EventBridgeEvent<string, 
  * default dispatch id, or a schedule's `input` as is. Invalid input throws, so Lambda's asynchronous
  * invocation retries it and then sends it to the function's on-failure destination.
  */
-export const handler = (event: EventBridgeInput, _context: Context) =>
-  isEnvelope(event) ? trigger.dispatch(event.detail, event.id) : trigger.dispatch(event)
+export const handler = (event: EventBridgeInput, context: Context) =>
+  deadline.run(context.getRemainingTimeInMillis(), () =>
+    isEnvelope(event)
+      ? trigger.dispatch(event.detail, { defaultId: event.id, requestId: context.awsRequestId })
+      : trigger.dispatch(event, { requestId: context.awsRequestId }),
+  )

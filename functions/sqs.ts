@@ -1,11 +1,14 @@
 import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch'
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
+import { createInvocationDeadline } from '../src/deadline'
 import { createTriggerFromEnv } from '../src/trigger'
 
-const trigger = createTriggerFromEnv(process.env)
+const deadline = createInvocationDeadline()
+const trigger = createTriggerFromEnv(process.env, { deadline: deadline.get })
 
 /** Each record body is one dispatch request; its messageId is the default dispatch id, stable across redeliveries. */
-const dispatchRecord = (record: SQSRecord) => trigger.dispatch(record.body, record.messageId)
+const dispatchRecord = (record: SQSRecord, context?: Context) =>
+  trigger.dispatch(record.body, { defaultId: record.messageId, requestId: context?.awsRequestId })
 
 const isFifo = (event: SQSEvent) => event.Records[0]?.eventSourceARN.endsWith('.fifo') === true
 
@@ -15,8 +18,10 @@ const processors = { standard: () => new BatchProcessor(EventType.SQS), fifo: ()
 
 /** Reports exactly the records that failed, invalid ones included, so that they reach the dead-letter queue. */
 export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, dispatchRecord, processors[isFifo(event) ? 'fifo' : 'standard'](), {
-    context,
-    // A batch where every record failed is still a partial response, not a thrown error.
-    throwOnFullBatchFailure: false,
-  })
+  deadline.run(context.getRemainingTimeInMillis(), () =>
+    processPartialResponse(event, dispatchRecord, processors[isFifo(event) ? 'fifo' : 'standard'](), {
+      context,
+      // A batch where every record failed is still a partial response, not a thrown error.
+      throwOnFullBatchFailure: false,
+    }),
+  )

@@ -104,15 +104,25 @@ export function createApp(options: AppOptions): App {
   }
 }
 
+/** What an entry point adds to the env when it builds the app. */
+export interface AppFromEnvOptions {
+  /** @default a JSON-lines logger on console.log */
+  logger?: Logger
+  /** The end of the current invocation, which every Redis attempt must finish before (Lambda only). */
+  deadline?: () => number | undefined
+}
+
 /**
  * Builds the app from an env object. A bad setting does not throw: the app then answers every request with
  * 503 and logs which variable to fix, so a deploy check fails loudly instead of the function crashing.
  */
-export function createAppFromEnv(env: Env, logger: Logger = createLogger()): App {
+export function createAppFromEnv(env: Env, options: AppFromEnvOptions = {}): App {
+  const logger = options.logger ?? createLogger()
   try {
     const settings = readAppEnv(env)
+    const connection = options.deadline ? { ...settings.connection, deadline: options.deadline } : settings.connection
     return createApp({
-      dispatcher: new Dispatcher(settings.connection, settings.config),
+      dispatcher: new Dispatcher(connection, settings.config),
       auth: settings.auth,
       maxBodyBytes: settings.maxBodyBytes,
       maxBatch: settings.maxBatch,

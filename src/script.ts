@@ -7,8 +7,9 @@ import { RedisCommandError } from './errors'
  *
  * Why each step is written the way it is:
  * - Every key arrives through KEYS, as Redis requires of scripts; the channel is not a key.
- * - All reads come before the first write, and the first write is the dedupe SET. Redis refuses a script's
- *   first write under OOM and lets later writes through, so an error leaves nothing half-done.
+ * - All reads come before the first write, and the first write is the dedupe `SET NX EX`. Redis refuses a
+ *   script's first write under OOM and lets later writes through, so an error leaves nothing half-done. The
+ *   key is read first rather than only SET NX'd, so that a failing read cannot leave a claimed id behind.
  *   https://redis.io/docs/latest/develop/interact/programmability/eval-intro/#script-flags
  * - Stored arrays are extended by string surgery, never cjson: cjson would rewrite `0.30000000000000004` as
  *   `0.3` and `[]` as `{}`, and the bytes must stay exactly as JavaScript serialized them.
@@ -71,7 +72,7 @@ for from = 1, #fields, CHUNK do
   local r = redis.call('HMGET', KEYS[2], unpack(fields, from, math.min(from + CHUNK - 1, #fields)))
   for j = 1, #r do values[from + j - 1] = r[j] end
 end
-redis.call('SET', KEYS[3], '', 'EX', ARGV[4])
+redis.call('SET', KEYS[3], '', 'NX', 'EX', ARGV[4])
 for from = 1, #fields, CHUNK do
   local batch = {}
   for j = from, math.min(from + CHUNK - 1, #fields) do

@@ -1,34 +1,66 @@
 import { parseJson } from './body'
 import { readDispatcherEnv, type Env } from './config'
 import { Dispatcher } from './dispatcher'
+import { ValidationError } from './errors'
+import { createLogger, type Logger } from './logger'
 import { createRequestParser, type RequestParser } from './request'
 import type { DispatchResult } from './result'
+
+/** Where a triggered dispatch came from, for its log line and its default id. */
+export interface TriggerSource {
+  /** The source's own stable id for the event (an SQS messageId, an EventBridge id), used when the request has none. */
+  defaultId?: string
+  /** The platform's request id, for the log line. */
+  requestId?: string
+}
 
 /** Dispatches from event sources that hand over one request at a time: SQS records, EventBridge, schedules. */
 export interface Trigger {
   readonly dispatcher: Dispatcher
   /**
-   * Validates one dispatch request (a JSON value, or JSON text) and sends it. `defaultId` is the source's own
-   * stable id for the event (an SQS messageId, an EventBridge id), used when the request carries none, so a
-   * redelivery of the same event is applied once.
+   * Validates one dispatch request (a JSON value, or JSON text) and sends it, logging one structured line.
+   * A redelivery of the same event is applied once, through its `defaultId`.
    */
-  dispatch(payload: unknown, defaultId?: string): Promise<DispatchResult>
+  dispatch(payload: unknown, source?: TriggerSource): Promise<DispatchResult>
+}
+
+/** What an entry point adds to the env when it builds a Trigger. */
+export interface TriggerFromEnvOptions {
+  logger?: Logger
+  /** The end of the current invocation, which every Redis attempt must finish before. */
+  deadline?: () => number | undefined
 }
 
 /** Builds the Trigger from an env object; a bad setting throws a ConfigError naming the variable. */
-export function createTriggerFromEnv(env: Env): Trigger {
+export function createTriggerFromEnv(env: Env, options: TriggerFromEnvOptions = {}): Trigger {
   const { connection, config } = readDispatcherEnv(env)
-  return createTrigger(new Dispatcher(connection, config), createRequestParser({ maxRecipients: config.maxRecipients }))
+  const dispatcher = new Dispatcher(options.deadline ? { ...connection, deadline: options.deadline } : connection, config)
+  return createTrigger(dispatcher, createRequestParser({ maxRecipients: config.maxRecipients }), options.logger)
 }
 
 /** Builds a Trigger around an existing Dispatcher and parser. */
-export function createTrigger(dispatcher: Dispatcher, parser: RequestParser): Trigger {
+export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, logger: Logger = createLogger()): Trigger {
   return {
     dispatcher,
-    async dispatch(payload, defaultId) {
-      const request = parser.parseOne(typeof payload === 'string' ? parseJson(payload) : payload)
-      const id = request.id ?? defaultId
-      return dispatcher.dispatch(request.event, request.recipients, request.excluding, id === undefined ? {} : { id })
+    async dispatch(payload, source = {}) {
+      const started = Date.now()
+      try {
+        const request = parser.parseOne(typeof payload === 'string' ? parseJson(payload) : payload)
+        const id = request.id ?? source.defaultId
+        const result = await dispatcher.dispatch(request.event, request.recipients, request.excluding, id === undefined ? {} : { id })
+        logger.info('dispatch', {
+          requestId: source.requestId, outcome: result.duplicate ? 'duplicate' : 'sent', recipients: result.recipients.length,
+          offline: result.offline.length, stored: result.stored, servers: result.servers, durationMs: Date.now() - started,
+        })
+        return result
+      } catch (error) {
+        const outcome = error instanceof ValidationError ? 'invalid' : 'failed'
+        const field = error instanceof ValidationError ? error.field : undefined
+        logger[outcome === 'invalid' ? 'warn' : 'error']('dispatch', {
+          requestId: source.requestId, outcome, error: (error as Error).name, field, durationMs: Date.now() - started,
+        })
+        throw error
+      }
     },
   }
 }

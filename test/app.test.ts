@@ -35,7 +35,7 @@ describe('the app', () => {
 
   it('answers 503 to everything when misconfigured, and logs the variable but not the secrets', async () => {
     const { lines, logger } = captured()
-    const app = createAppFromEnv({ UPSTASH_REDIS_REST_TOKEN: 'redis-rest-secret', DISPATCH_TOKEN: TOKEN }, logger)
+    const app = createAppFromEnv({ UPSTASH_REDIS_REST_TOKEN: 'redis-rest-secret', DISPATCH_TOKEN: TOKEN }, { logger })
     const expected = { status: 503, retryAfter: null, body: { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured' } } }
     expect([await answer(app, dispatchCall(secretNote)), await answer(app, new Request('https://x/health'))]).toEqual([expected, expected])
     expect(lines).toEqual([expect.objectContaining({ level: 'error', variable: 'UPSTASH_REDIS_REST_URL' })])

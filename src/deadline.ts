@@ -1,0 +1,33 @@
+/**
+ * Time kept back from a Lambda's remaining time, so that after the last Redis attempt is cut off the handler
+ * can still report its failures (e.g. SQS batchItemFailures) instead of being killed mid-way. @default 1000
+ */
+export const DEADLINE_MARGIN_MS = 1000
+
+/** The end of the current invocation, for a transport that must finish every attempt before it. */
+export interface InvocationDeadline {
+  /** The epoch milliseconds by which Redis work must be over, or undefined outside an invocation. */
+  readonly get: () => number | undefined
+  /** Runs one invocation's work with the deadline set from the time the platform says is left. */
+  run<T>(remainingMs: number, work: () => Promise<T>): Promise<T>
+}
+
+/**
+ * A per-invocation deadline held in module scope. That is sound on Lambda, where one execution environment runs
+ * one invocation at a time; at the edge, where requests interleave, none is set and plain timeouts apply.
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+ */
+export function createInvocationDeadline(marginMs = DEADLINE_MARGIN_MS): InvocationDeadline {
+  let at: number | undefined
+  return {
+    get: () => at,
+    async run(remainingMs, work) {
+      at = Date.now() + remainingMs - marginMs
+      try {
+        return await work()
+      } finally {
+        at = undefined
+      }
+    },
+  }
+}
