@@ -81,4 +81,32 @@ describe('the app', () => {
     ])
     expect(JSON.stringify(lines)).not.toMatch(new RegExp(`${SECRET_DATA}|${TOKEN}|wrong-token-value|${GATEWAY_TOKEN}`))
   })
+
+  it.each([
+    ['10,001 recipients, over the default limit', { message: { d: 1 }, recipients: Array.from({ length: 10_001 }, (_, i) => `u${i}`) }, 'recipients', 'recipients must name at most 10000 recipients'],
+    ['a type of 257 characters', { message: { d: 1, t: 'T'.repeat(257) } }, 'message.t', 'message.t must be at most 256 characters'],
+    ['an id of 257 characters', { message: { d: 1 }, id: 'i'.repeat(257) }, 'id', 'id must be at most 256 characters'],
+    ['101 dispatches in a batch', { dispatches: Array(101).fill({ event: 'DISCONNECT_CLIENT' }) }, 'dispatches', 'dispatches must hold at most 100 dispatches'],
+  ])('refuses %s by default, naming the limit', async (_, body, field, message) => {
+    const app = createApp({ dispatcher: stack.dispatcher(), auth: { token: TOKEN }, logger: captured().logger })
+    const before = stack.gateway.requests
+    expect(await answer(app, dispatchCall(body))).toEqual({
+      status: 400, retryAfter: null, body: { ok: false, error: { name: 'ValidationError', message, field } },
+    })
+    expect(stack.gateway.requests - before).toBe(0)
+  })
+
+  it('sends 10,000 recipients, and a batch of 100 dispatches, in one Redis request each', async () => {
+    const app = createApp({ dispatcher: stack.dispatcher({ sync: { enabled: true } }), auth: { token: TOKEN }, logger: captured().logger })
+    await app.fetch(dispatchCall({ event: 'DISCONNECT_CLIENT' })) // loads the script into Redis
+    const counted = async (body: unknown) => {
+      const before = stack.gateway.requests
+      const { status } = await answer(app, dispatchCall(body))
+      return { status, requests: stack.gateway.requests - before }
+    }
+    expect([
+      await counted({ message: { d: 1 }, recipients: Array.from({ length: 10_000 }, (_, i) => `u${i}`) }),
+      await counted({ dispatches: Array.from({ length: 100 }, (_, n) => ({ message: { d: { n } }, recipients: [`u${n}`] })) }),
+    ]).toEqual([{ status: 200, requests: 1 }, { status: 200, requests: 1 }])
+  })
 })

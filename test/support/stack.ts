@@ -1,6 +1,6 @@
 import { Redis as IORedis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
-import { startGateway, type UpstashGateway } from '../../dev/upstash-gateway'
+import { startGateway, type GatewayIntercept, type UpstashGateway } from '../../dev/upstash-gateway'
 import { Dispatcher, type DispatcherConfig, type RestConnection } from '../../src/index'
 import { release } from './mesa-server'
 import { startRedisServer, type RedisServer } from './redis-server'
@@ -23,9 +23,10 @@ export const GATEWAY_TOKEN = 'test-gateway-token'
 
 /**
  * Starts a redis-server and the gateway before the file's tests and stops them after. The returned object is
- * filled in by beforeAll, so read it inside tests, not at module level.
+ * filled in by beforeAll, so read it inside tests, not at module level. `intercept` lets a test inject faults
+ * in front of the gateway.
  */
-export function useStack(): Stack {
+export function useStack(options: { intercept?: GatewayIntercept } = {}): Stack {
   let namespaces = 0
   const stack = {
     freshNamespace: () => `t${process.pid}x${++namespaces}`,
@@ -33,8 +34,10 @@ export function useStack(): Stack {
   } as Stack
   beforeAll(async () => {
     stack.redis = await startRedisServer()
-    stack.gateway = await startGateway({ redisUrl: stack.redis.url, token: GATEWAY_TOKEN })
+    stack.gateway = await startGateway({ redisUrl: stack.redis.url, token: GATEWAY_TOKEN, intercept: options.intercept })
     stack.admin = new IORedis(stack.redis.url)
+    // Outage tests stop redis-server on purpose; the admin client reconnects by itself and needs no report of it.
+    stack.admin.on('error', () => {})
     stack.connection = { url: stack.gateway.url, token: GATEWAY_TOKEN, timeoutMs: 2000, retries: 1 }
   })
   afterAll(async () => {
