@@ -23,6 +23,8 @@ export interface BuiltBundle {
   bytes: number
   /** Node core modules the bundle still imports (left external), sorted. */
   nodeBuiltins: string[]
+  /** The npm packages whose code went into the bundle, sorted. */
+  packages: string[]
 }
 
 /** One entry per deployed function: http, sqs, eventbridge (Lambda) and edge (Workers and the like). */

@@ -25,6 +25,7 @@ const root = dirname(fileURLToPath(import.meta.url))
  * @property {string} file          absolute path of the output file
  * @property {number} bytes
  * @property {string[]} nodeBuiltins Node core modules the bundle still imports (left external), sorted
+ * @property {string[]} packages    the npm packages whose code went into the bundle, sorted
  */
 
 // Lambda (nodejs22.x). The file is `index.js` beside a `{"type":"module"}` package.json rather than `index.mjs`:
@@ -85,9 +86,20 @@ export async function buildBundles({ only, outdir = 'dist' } = {}) {
       const output = metafile.outputs[relative(root, file).split('\\').join('/')]
       if (!output) throw new Error(`esbuild reported no output for ${bundle.name}`)
       const nodeBuiltins = [...new Set(output.imports.filter((each) => each.external && isNodeBuiltin(each.path)).map((each) => each.path))].sort()
-      return { name: bundle.name, file, bytes: (await stat(file)).size, nodeBuiltins }
+      return { name: bundle.name, file, bytes: (await stat(file)).size, nodeBuiltins, packages: packagesIn(Object.keys(metafile.inputs)) }
     }),
   )
+}
+
+/** The package names (`hono`, `@upstash/redis`) behind esbuild's input paths. */
+function packagesIn(/** @type {string[]} */ inputs) {
+  const names = inputs
+    .filter((path) => path.includes('node_modules/'))
+    .map((path) => {
+      const [first = '', second = ''] = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length).split('/')
+      return first.startsWith('@') ? `${first}/${second}` : first
+    })
+  return [...new Set(names)].sort()
 }
 
 // Run as a script: build everything, print sizes, and fail if the edge bundle would need Node.

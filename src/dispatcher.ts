@@ -1,12 +1,14 @@
-import { Redis } from '@upstash/redis'
+import type { Redis } from '@upstash/redis'
 import { readDispatcherEnv, type Env } from './config'
-import { ConfigError, MesaDispatchError, RedisCommandError, RedisUnavailableError, ValidationError } from './errors'
+import { ConfigError, ValidationError } from './errors'
 import { createMesaKeys, type MesaKeys } from './keys'
 import { DispatchEvent, isDispatchable, type Dispatchable, type Recipient } from './message'
 import { applyExcluding, assertRecipients, DEFAULT_MAX_RECIPIENTS } from './recipients'
-import { createRestRedis, type RestConnection } from './rest-transport'
+import type { RestConnection } from './rest-transport'
 import { duplicateResult, shapeResult, type DispatchResult } from './result'
-import { decodeScriptReply, DISPATCH_SCRIPT, packScriptCall, type ScriptCall } from './script'
+import { decodeScriptReply, packScriptCall, type ScriptCall } from './script'
+import { createRestRunner, type ScriptRunner } from './script-runner'
+import { createTcpRunner, isRedisUrl } from '#tcp-transport'
 
 /** The Dispatcher's settings; `namespace` and `sync` mean exactly what they mean in Mesa. */
 export interface DispatcherConfig {
@@ -45,26 +47,30 @@ export interface PreparedDispatch {
 }
 
 /**
+ * Where a Dispatcher sends its script: an Upstash REST endpoint (`{ url, token }`), an existing `Redis` from
+ * `@upstash/redis`, or a `redis://` / `rediss://` URL for a TCP connection through the optional ioredis.
+ */
+export type RedisTarget = RestConnection | Redis | string
+
+/**
  * Mesa's Dispatcher for serverless: the same channel, payload and sync semantics as `@cryb/mesa@1.5.8`, over
- * Redis's HTTP API, where every dispatch is awaitable and costs one request whatever the number of recipients.
+ * Redis's HTTP API (or TCP), where every dispatch is awaitable and costs one round trip whatever the number of
+ * recipients.
  */
 export class Dispatcher {
-  /** The `@upstash/redis` client every dispatch goes through. */
-  readonly redis: Redis
   /** Mesa's key and channel names for the configured namespace. */
   readonly keys: MesaKeys
   private readonly sync: boolean
   private readonly dedupeTtlSeconds: number
   private readonly maxRecipients: number
-  private readonly script
+  private readonly runner: ScriptRunner
 
-  constructor(redis: Redis | RestConnection, config: DispatcherConfig = {}) {
-    this.redis = redis instanceof Redis ? redis : createRestRedis(redis)
+  constructor(redis: RedisTarget, config: DispatcherConfig = {}) {
     this.keys = createMesaKeys(config.namespace)
     this.sync = config.sync?.enabled === true
     this.dedupeTtlSeconds = positiveInteger(config.dedupeTtlSeconds ?? 86_400, 'dedupeTtlSeconds')
     this.maxRecipients = positiveInteger(config.maxRecipients ?? DEFAULT_MAX_RECIPIENTS, 'maxRecipients')
-    this.script = this.redis.createScript<unknown>(DISPATCH_SCRIPT)
+    this.runner = isRedisUrl(redis) ? createTcpRunner(redis) : typeof redis === 'string' ? invalidTarget() : createRestRunner(redis)
   }
 
   /**
@@ -95,13 +101,12 @@ export class Dispatcher {
    * a batch validates everything with `prepare` first and then sends it all in one round trip.
    */
   async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
-    let reply: unknown
-    try {
-      reply = await this.script.exec(prepared.call.keys, prepared.call.args)
-    } catch (error) {
-      throw toRedisError(error)
-    }
-    return this.readReply(prepared, reply)
+    return this.readReply(prepared, await this.runner.run(prepared.call.keys, prepared.call.args))
+  }
+
+  /** Closes the TCP connection of a `redis://` Dispatcher, so the process can exit; a no-op over HTTP. */
+  close(): Promise<void> {
+    return this.runner.close()
   }
 
   /** Validates and packs one dispatch without sending it; throws a ValidationError naming the bad field. */
@@ -139,16 +144,8 @@ export class Dispatcher {
   }
 }
 
-/** Maps whatever the Redis client threw onto this package's errors, without echoing the command. */
-export function toRedisError(error: unknown): MesaDispatchError {
-  if (error instanceof MesaDispatchError) return error
-  if (error instanceof Error && error.name === 'UpstashError') {
-    // @upstash/redis appends ", command was: [...]", which holds the message data, so neither that text nor
-    // the original error (as `cause`) is passed on, where a logger could print it.
-    const reason = error.message.split(', command was:')[0]
-    return new RedisCommandError(`Redis answered an error: ${reason}`)
-  }
-  return new RedisUnavailableError('Redis could not be reached', undefined, { cause: error })
+function invalidTarget(): never {
+  throw new ConfigError('redis', 'must be { url, token } for an Upstash REST endpoint, a Redis from @upstash/redis, or a redis:// URL')
 }
 
 function positiveInteger(value: number, name: string): number {

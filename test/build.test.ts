@@ -85,6 +85,20 @@ describe('buildBundles', () => {
     expect(await importsOf(edge.file)).toEqual([])
   })
 
+  it('bundles exactly the runtime libraries each function needs, and never ioredis', () => {
+    expect(Object.fromEntries(built.map((each) => [each.name, each.packages]))).toEqual({
+      http: ['@upstash/redis', 'hono', 'uncrypto', 'valibot'],
+      sqs: ['@aws-lambda-powertools/batch', '@aws-lambda-powertools/commons', '@aws/lambda-invoke-store', '@upstash/redis', 'uncrypto', 'valibot'],
+      eventbridge: ['@upstash/redis', 'uncrypto', 'valibot'],
+      edge: ['@upstash/redis', 'uncrypto', 'valibot'],
+    })
+  })
+
+  it('gives the edge bundle the TCP-less transport, so not even a reference to ioredis is left in it', () => {
+    const code = readFileSync(bundle('edge').file, 'utf8')
+    expect({ ioredis: code.includes('ioredis'), refusal: code.includes('edge runtimes cannot use') }).toEqual({ ioredis: false, refusal: true })
+  })
+
   it('makes the Lambda bundles ESM that import nothing but Node built-ins', async () => {
     for (const name of LAMBDAS) {
       const { file, nodeBuiltins } = bundle(name)

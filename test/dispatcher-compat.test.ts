@@ -3,7 +3,7 @@ import { DispatchEvent, Message, type MessageOptions, type Recipient } from '../
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import * as mesa from './support/mesa-dispatcher'
-import { useStack } from './support/stack'
+import { TRANSPORTS, useStack, type Transport } from './support/stack'
 
 // Differential proof: for the same inputs and the same online set, our Dispatcher and Mesa 1.5.8's own
 // Dispatcher leave exactly the same bytes on the channel and in the undelivered-messages hash.
@@ -21,16 +21,16 @@ interface Case {
 }
 
 /** Runs one case through one Dispatcher in its own namespace and returns what Redis saw. */
-async function observe(kind: 'ours' | 'mesa', input: Case) {
+async function observe(kind: Transport | 'mesa', input: Case) {
   const namespace = stack.freshNamespace()
   const config = { namespace, sync: { enabled: input.sync } }
   if (input.online?.length) await stack.admin.sadd(`connected_clients_${namespace}`, ...input.online)
   for (const [id, json] of Object.entries(input.stored ?? {})) await stack.admin.hset(`undelivered_messages_${namespace}`, id, json)
   const recorder = open(await recordChannel(stack.redis.url, `ws_${namespace}`))
   const { event, recipients, excluding } = input
-  if (kind === 'ours') {
+  if (kind !== 'mesa') {
     const built = event === 'DISCONNECT_CLIENT' ? new DispatchEvent(event) : new Message(event.op, event.d, event.t, event.o)
-    await stack.dispatcher(config).dispatch(built, recipients, excluding)
+    await stack.dispatcher(config, kind).dispatch(built, recipients, excluding)
   } else {
     const sender = open(mesa.createMesaDispatcher(stack.redis.url, config))
     const built = event === 'DISCONNECT_CLIENT' ? new mesa.DispatchEvent(event) : new mesa.Message(event.op, event.d as object, event.t, event.o as never)
@@ -64,14 +64,14 @@ const cases: Record<string, Case> = {
   'tricky data': { sync: true, event: { op: 0, d: { s: '😀\u2028"\\\u0000', n: null, big: 1e21, neg: -0 }, t: 'T' }, recipients: ['x', 'y'] },
 }
 
-describe("our Dispatcher writes exactly what Mesa's own Dispatcher writes", () => {
+describe.each(TRANSPORTS)("our Dispatcher over %s writes exactly what Mesa's own Dispatcher writes", (transport) => {
   it.each(Object.entries(cases))('for %s', async (_, input) => {
-    expect(await observe('ours', input)).toEqual(await observe('mesa', input))
+    expect(await observe(transport, input)).toEqual(await observe('mesa', input))
   })
 
   it('stores once for a recipient named twice, where Mesa would store twice (a deliberate difference)', async () => {
     const input: Case = { sync: true, event: { op: 0, d: 1, t: 'T' }, recipients: ['x', 'x'] }
-    const [ours, theirs] = [await observe('ours', input), await observe('mesa', input)]
+    const [ours, theirs] = [await observe(transport, input), await observe('mesa', input)]
     expect({ ours, theirs }).toEqual({
       ours: { published: ['{"message":{"op":0,"d":1,"t":"T"},"recipients":[]}'], stored: { x: '[{"op":0,"d":1,"t":"T"}]' } },
       theirs: { published: ['{"message":{"op":0,"d":1,"t":"T"},"recipients":[]}'], stored: { x: '[{"op":0,"d":1,"t":"T"},{"op":0,"d":1,"t":"T"}]' } },

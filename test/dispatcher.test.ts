@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { DispatchEvent, Dispatcher, Message, RedisUnavailableError } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
 import { startMesaServer, type MesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
-import { useStack } from './support/stack'
+import { TRANSPORTS, useStack, type Transport } from './support/stack'
 
 // Our Dispatcher, through the Upstash gateway, against a real Mesa 1.5.8 server and real WebSocket clients.
 const stack = useStack()
@@ -17,15 +17,20 @@ async function mesa(namespace: string): Promise<MesaServer> {
 const client = async (server: MesaServer, token: string | number, shouldSync?: boolean): Promise<MesaClient> =>
   open(await connectMesaClient(server.url, token, shouldSync === undefined ? {} : { shouldSync }))
 
-/** A fresh namespace with its Mesa server and a sync-enabled Dispatcher for it. */
+let transport: Transport = 'rest'
+/** A fresh namespace with its Mesa server and a Dispatcher for it over the transport under test. */
 async function setup(sync = true) {
   const namespace = stack.freshNamespace()
-  return { namespace, server: await mesa(namespace), dispatcher: stack.dispatcher({ namespace, sync: { enabled: sync } }) }
+  return { namespace, server: await mesa(namespace), dispatcher: stack.dispatcher({ namespace, sync: { enabled: sync } }, transport) }
 }
 const note = (n: number) => new Message(0, { n }, 'NOTE')
 const noteFrame = (n: number) => ({ op: 0, d: { n }, t: 'NOTE' })
 
-describe('Dispatcher against a real Mesa 1.5.8 server', () => {
+describe.each(TRANSPORTS)('Dispatcher over %s against a real Mesa 1.5.8 server', (under) => {
+  beforeAll(() => {
+    transport = under
+  })
+
   it('delivers a targeted dispatch only to the named clients, as the exact frame', async () => {
     const { server, dispatcher } = await setup()
     const [a, b, c] = [await client(server, 'a'), await client(server, 'b'), await client(server, 'c')]
@@ -155,9 +160,11 @@ describe('Dispatcher against a real Mesa 1.5.8 server', () => {
   })
 
   it('rejects with RedisUnavailableError when Redis cannot be reached', async () => {
-    const unreachable = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 't', timeoutMs: 500, retries: 1 })
+    const port = await freePort()
+    const unreachable = new Dispatcher(under === 'rest' ? { url: `http://127.0.0.1:${port}`, token: 't', timeoutMs: 500, retries: 1 } : `redis://127.0.0.1:${port}`)
     const failure = await unreachable.dispatch(note(1), ['a']).catch((error: unknown) => error)
+    await unreachable.close()
     expect(failure).toBeInstanceOf(RedisUnavailableError)
-    expect((failure as Error).message).toBe('Redis REST request failed: ECONNREFUSED')
+    expect((failure as Error).message).toMatch(under === 'rest' ? /^Redis REST request failed: ECONNREFUSED$/ : /^Redis could not be reached: .*ECONNREFUSED|max retries/i)
   })
 })

@@ -13,13 +13,18 @@ export interface Stack {
   admin: IORedis
   /** The REST connection our Dispatcher uses to reach the gateway. */
   connection: RestConnection
-  /** A Dispatcher on the gateway with the given config. */
-  dispatcher(config?: DispatcherConfig): Dispatcher
+  /** A Dispatcher with the given config, over HTTP through the gateway (default) or over TCP to redis-server. */
+  dispatcher(config?: DispatcherConfig, transport?: Transport): Dispatcher
   /** A namespace no other test in this file uses, so tests can share one redis-server. */
   freshNamespace(): string
 }
 
 export const GATEWAY_TOKEN = 'test-gateway-token'
+
+/** The two ways a Dispatcher reaches Redis. */
+export type Transport = 'rest' | 'tcp'
+/** Both transports, for tests that must hold over each. */
+export const TRANSPORTS: Transport[] = ['rest', 'tcp']
 
 /**
  * Starts a redis-server and the gateway before the file's tests and stops them after. The returned object is
@@ -28,9 +33,15 @@ export const GATEWAY_TOKEN = 'test-gateway-token'
  */
 export function useStack(options: { intercept?: GatewayIntercept } = {}): Stack {
   let namespaces = 0
+  const tcpDispatchers: Dispatcher[] = []
   const stack = {
     freshNamespace: () => `t${process.pid}x${++namespaces}`,
-    dispatcher: (config?: DispatcherConfig) => new Dispatcher(stack.connection, config),
+    dispatcher: (config?: DispatcherConfig, transport: Transport = 'rest') => {
+      if (transport === 'rest') return new Dispatcher(stack.connection, config)
+      const dispatcher = new Dispatcher(stack.redis.url, config)
+      tcpDispatchers.push(dispatcher)
+      return dispatcher
+    },
   } as Stack
   beforeAll(async () => {
     stack.redis = await startRedisServer()
@@ -41,6 +52,7 @@ export function useStack(options: { intercept?: GatewayIntercept } = {}): Stack 
     stack.connection = { url: stack.gateway.url, token: GATEWAY_TOKEN, timeoutMs: 2000, retries: 1 }
   })
   afterAll(async () => {
+    await Promise.all(tcpDispatchers.splice(0).map((dispatcher) => dispatcher.close()))
     await release(stack.admin)
     await stack.gateway.close()
     await stack.redis.stop()

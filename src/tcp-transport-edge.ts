@@ -1,0 +1,12 @@
+import { ConfigError } from './errors'
+import type { ScriptRunner } from './script-runner'
+
+export { isRedisUrl } from './redis-url'
+
+/**
+ * What edge bundles get for `#tcp-transport`: Workers and other edge runtimes open no raw TCP connections to
+ * Redis here, so a redis:// URL is refused with the fix, and ioredis never enters the bundle.
+ */
+export function createTcpRunner(_url: string): ScriptRunner {
+  throw new ConfigError('redis', 'is a redis:// URL, which edge runtimes cannot use: pass { url, token } of an Upstash REST endpoint')
+}

@@ -1,0 +1,67 @@
+import type { Redis as IORedis, RedisOptions } from 'ioredis'
+import { ConfigError, RedisCommandError, RedisUnavailableError, type MesaDispatchError } from './errors'
+import { isRedisUrl } from './redis-url'
+import type { ScriptRunner } from './script-runner'
+import { DISPATCH_SCRIPT } from './script'
+
+export { isRedisUrl }
+
+// A variable specifier keeps bundlers from following the import, so the Lambda bundles never contain ioredis:
+// it is an optional peer dependency, loaded only when a Dispatcher is given a redis:// URL. Edge bundles get
+// tcp-transport-edge.ts instead, through the `#tcp-transport` import map in package.json, because workerd
+// refuses a module with a dynamic import it cannot resolve.
+const IOREDIS = 'ioredis'
+
+type DispatchClient = IORedis & { mesaDispatch(...keysAndArgs: string[]): Promise<unknown> }
+
+/**
+ * Runs the same dispatch script over one TCP connection through ioredis, for long-lived Node servers replacing
+ * Mesa's own Dispatcher. `defineCommand` sends EVALSHA and falls back to EVAL itself; auto-pipelining lets
+ * concurrent dispatches share a write. A dead connection fails a command after `retries` reconnect attempts,
+ * instead of queueing it for ever, and each command times out after `timeoutMs`.
+ */
+export function createTcpRunner(url: string, options: { timeoutMs?: number; retries?: number } = {}): ScriptRunner {
+  if (!isRedisUrl(url)) throw new ConfigError('redis', 'must be a redis:// or rediss:// URL')
+  let client: Promise<DispatchClient> | undefined
+  const connect = () =>
+    (client ??= loadIORedis().then((Redis) => {
+      const settings: RedisOptions = {
+        enableAutoPipelining: true,
+        maxRetriesPerRequest: options.retries ?? 2,
+        commandTimeout: options.timeoutMs ?? 5000,
+      }
+      const redis = new Redis(url, settings) as DispatchClient
+      // Connection errors reach each command's promise; without a listener ioredis would also print them.
+      redis.on('error', () => {})
+      redis.defineCommand('mesaDispatch', { numberOfKeys: 3, lua: DISPATCH_SCRIPT })
+      return redis
+    }))
+  return {
+    async run(keys, args) {
+      const redis = await connect()
+      try {
+        return await redis.mesaDispatch(...keys, ...args)
+      } catch (error) {
+        throw toTcpError(error)
+      }
+    },
+    async close() {
+      if (client) await (await client).quit().catch(() => undefined)
+    },
+  }
+}
+
+async function loadIORedis(): Promise<typeof IORedis> {
+  try {
+    const module = (await import(/* @vite-ignore */ IOREDIS)) as typeof import('ioredis')
+    return module.Redis
+  } catch (error) {
+    throw new ConfigError('redis', 'is a redis:// URL, which needs the optional peer dependency ioredis: npm install ioredis', { cause: error })
+  }
+}
+
+function toTcpError(error: unknown): MesaDispatchError {
+  // ioredis names Redis's own error answers ReplyError; anything else is the connection failing.
+  if (error instanceof Error && error.name === 'ReplyError') return new RedisCommandError(`Redis answered an error: ${error.message}`)
+  return new RedisUnavailableError(`Redis could not be reached: ${(error as Error).message ?? 'unknown error'}`, undefined, { cause: error })
+}
