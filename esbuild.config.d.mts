@@ -13,6 +13,8 @@ export interface Bundle {
   format: 'esm'
   /** package.json `exports` conditions resolved besides import/default. */
   conditions: string[]
+  /** A first line for the file; a `#!` one also makes the file executable. */
+  banner?: string
 }
 
 /** What one build produced. */
@@ -27,7 +29,7 @@ export interface BuiltBundle {
   packages: string[]
 }
 
-/** One entry per deployed function: http, sqs, eventbridge (Lambda) and edge (Workers and the like). */
+/** One entry per deployed function: http, sqs, eventbridge (Lambda) and edge (Workers and the like); and cli. */
 export const bundles: readonly Bundle[]
 
 /** Builds the bundles (all, or those named in `only`) into `<outdir>/<name>/<file>`. @default outdir 'dist' */

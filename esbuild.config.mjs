@@ -1,7 +1,7 @@
 // @ts-check
-// Builds one self-contained ESM file per deployed entry point: `node esbuild.config.mjs` (npm run build).
+// Builds one self-contained ESM file per deployed entry point, and the CLI: `node esbuild.config.mjs` (npm run build).
 import { build } from 'esbuild'
-import { rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, rm, stat, writeFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -17,6 +17,7 @@ const root = dirname(fileURLToPath(import.meta.url))
  * @property {string} target
  * @property {'esm'} format
  * @property {string[]} conditions  package.json `exports` conditions to resolve with, besides import/default
+ * @property {string} [banner]      a first line for the file; a `#!` one also makes the file executable
  */
 
 /**
@@ -35,7 +36,7 @@ const root = dirname(fileURLToPath(import.meta.url))
 /** @type {Omit<Bundle, 'name' | 'entry'>} */
 const lambda = { file: 'index.js', platform: 'node', target: 'node22', format: 'esm', conditions: ['module'] }
 
-/** @type {readonly Bundle[]} One entry per deployed function. */
+/** @type {readonly Bundle[]} One entry per deployed function, and the `mesa-dispatch` CLI. */
 export const bundles = [
   { name: 'http', entry: 'functions/http.ts', ...lambda },
   { name: 'sqs', entry: 'functions/sqs.ts', ...lambda },
@@ -43,6 +44,8 @@ export const bundles = [
   // Workers / Vercel Edge / Deno / Bun. These conditions make `uncrypto` (from @upstash/redis) resolve to its Web
   // Crypto build instead of `node:crypto`; es2022 is what every one of those runtimes runs natively.
   { name: 'edge', entry: 'functions/edge.ts', file: 'index.mjs', platform: 'browser', target: 'es2022', format: 'esm', conditions: ['workerd', 'worker', 'browser'] },
+  // The package's `bin` (`npx mesa-dispatch`), for the oldest Node the package supports (engines: >=20).
+  { name: 'cli', entry: 'src/cli/main.ts', file: 'index.js', platform: 'node', target: 'node20', format: 'esm', conditions: ['module'], banner: '#!/usr/bin/env node' },
 ]
 
 // Core modules are kept external everywhere, so a Node import in the edge bundle is reported by name (and fails
@@ -80,7 +83,9 @@ export async function buildBundles({ only, outdir = 'dist' } = {}) {
         format: bundle.format,
         conditions: bundle.conditions,
         external: NODE_BUILTINS,
+        ...(bundle.banner ? { banner: { js: bundle.banner } } : {}),
       })
+      if (bundle.banner?.startsWith('#!')) await chmod(file, 0o755)
       // Marks `index.js` as ESM for Lambda and Node; the edge file says so with its `.mjs` extension.
       if (bundle.file.endsWith('.js')) await writeFile(join(dir, 'package.json'), '{"type":"module"}\n')
       const output = metafile.outputs[relative(root, file).split('\\').join('/')]

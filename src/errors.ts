@@ -88,3 +88,39 @@ export class PayloadTooLargeError extends MesaDispatchError {
     super(`request body must be at most ${limit} bytes`)
   }
 }
+
+/** What a `DispatchEndpointError` knows besides its message. */
+export interface EndpointFailure {
+  /** The HTTP status, or 0 when no answer came (network error or timeout). */
+  status: number
+  /** The endpoint's own error name, e.g. `ValidationError` or `AuthenticationError`, when it sent one. */
+  errorName?: string
+  /** The request field at fault, when the endpoint named one (on 400). */
+  field?: string
+  /** Seconds to wait before retrying, from the `Retry-After` header (sent with 503). */
+  retryAfter?: number
+}
+
+/**
+ * The dispatch endpoint refused a request or could not be reached, as `createDispatchClient` reports it: any
+ * non-2xx answer, an answer that is not the expected JSON, or no answer at all (`status` 0).
+ */
+export class DispatchEndpointError extends MesaDispatchError {
+  override name = 'DispatchEndpointError'
+  /** The HTTP status, or 0 when no answer came (network error or timeout). */
+  readonly status: number
+  /** The endpoint's own error name, e.g. `ValidationError`, when it sent one. */
+  readonly errorName?: string
+  /** The request field at fault, when the endpoint named one. */
+  readonly field?: string
+  /** Seconds to wait before retrying, when the endpoint said so with `Retry-After`. */
+  readonly retryAfter?: number
+
+  constructor(message: string, failure: EndpointFailure, options?: { cause?: unknown }) {
+    super(message, options)
+    this.status = failure.status
+    this.errorName = failure.errorName
+    this.field = failure.field
+    this.retryAfter = failure.retryAfter
+  }
+}

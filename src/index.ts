@@ -33,4 +33,17 @@ export {
   RedisCommandError,
   AuthenticationError,
   PayloadTooLargeError,
+  DispatchEndpointError,
 } from './errors'
+export type { EndpointFailure } from './errors'
+export { createDispatchClient, DEFAULT_CLIENT_TIMEOUT_MS } from './client'
+export type {
+  DispatchClient,
+  DispatchClientOptions,
+  DispatchCallOptions,
+  DispatchRequestBody,
+  DispatchMessageBody,
+  DispatchBatchItem,
+  DispatchErrorBody,
+  HealthStatus,
+} from './client-types'

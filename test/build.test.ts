@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { build } from 'esbuild'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildBundles, bundles, type BuiltBundle } from '../esbuild.config.mjs'
 import { ROOT } from './support/serverless-cli'
 
-// The deploy build (esbuild.config.mjs) into a temp dir: one self-contained file per function.
+// The deploy build (esbuild.config.mjs) into a temp dir: one self-contained file per function, and the CLI.
 
 const LAMBDAS = ['http', 'sqs', 'eventbridge']
 let outdir: string
@@ -56,8 +56,8 @@ function importInNode(file: string, exports: string[]): Promise<{ code: number |
 }
 
 describe('buildBundles', () => {
-  it('has one entry per function, Lambda ones for Node 22 and the edge one for Workers', () => {
-    expect(bundles.map((each) => each.name)).toEqual([...LAMBDAS, 'edge'])
+  it('has one entry per function, Lambda ones for Node 22 and the edge one for Workers, and the CLI for Node 20', () => {
+    expect(bundles.map((each) => each.name)).toEqual([...LAMBDAS, 'edge', 'cli'])
     for (const name of LAMBDAS) {
       expect(bundles.find((each) => each.name === name), name).toMatchObject({ platform: 'node', target: 'node22', format: 'esm' })
     }
@@ -67,16 +67,24 @@ describe('buildBundles', () => {
       format: 'esm',
       conditions: ['workerd', 'worker', 'browser'],
     })
+    expect(bundles.find((each) => each.name === 'cli')).toMatchObject({
+      entry: 'src/cli/main.ts',
+      file: 'index.js',
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      banner: '#!/usr/bin/env node',
+    })
   })
 
   it('writes every bundle to <outdir>/<name>/ and reports its real size', () => {
-    expect(built.map((each) => each.name)).toEqual([...LAMBDAS, 'edge'])
+    expect(built.map((each) => each.name)).toEqual([...LAMBDAS, 'edge', 'cli'])
     for (const each of built) {
       expect(existsSync(each.file), each.file).toBe(true)
       expect(dirname(each.file)).toBe(join(outdir, each.name))
       expect(each.bytes).toBe(statSync(each.file).size)
     }
-    expect(built.map((each) => basename(each.file))).toEqual(['index.js', 'index.js', 'index.js', 'index.mjs'])
+    expect(built.map((each) => basename(each.file))).toEqual(['index.js', 'index.js', 'index.js', 'index.mjs', 'index.js'])
   })
 
   it('leaves no Node built-in, nor any other import, in the edge bundle', async () => {
@@ -91,6 +99,7 @@ describe('buildBundles', () => {
       sqs: ['@aws-lambda-powertools/batch', '@aws-lambda-powertools/commons', '@aws/lambda-invoke-store', '@upstash/redis', 'uncrypto', 'valibot'],
       eventbridge: ['@upstash/redis', 'uncrypto', 'valibot'],
       edge: ['@upstash/redis', 'uncrypto', 'valibot'],
+      cli: ['@upstash/redis', 'uncrypto', 'valibot'],
     })
   })
 
@@ -125,6 +134,18 @@ describe('buildBundles', () => {
     const result = await importInNode(bundle('edge').file, ['default'])
     expect(result.code, result.output).toBe(0)
     expect(JSON.parse(result.output.trim().split('\n').pop()!)).toEqual({ default: 'function' })
+  })
+
+  it("makes the CLI an executable ESM script, the package's bin, that imports nothing but Node built-ins", async () => {
+    const { file, nodeBuiltins } = bundle('cli')
+    const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin?: unknown }
+    expect(readFileSync(file, 'utf8').split('\n', 1)[0]).toBe('#!/usr/bin/env node')
+    expect(() => accessSync(file, constants.X_OK)).not.toThrow()
+    expect(JSON.parse(readFileSync(join(dirname(file), 'package.json'), 'utf8'))).toEqual({ type: 'module' })
+    expect(packageJson.bin).toEqual({ 'mesa-dispatch': './dist/cli/index.js' })
+    const imports = await importsOf(file)
+    expect(imports.every((specifier) => specifier.startsWith('node:')), `cli imports ${imports.join(', ')}`).toBe(true)
+    expect(nodeBuiltins).toEqual(imports)
   })
 
   it('builds only the bundles asked for, and refuses unknown names', async () => {

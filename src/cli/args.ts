@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util'
+import type { DispatchMessageBody, DispatchRequestBody } from '../client-types'
+import type { Env } from '../config'
+import type { Recipient } from '../message'
+import { chooseTransport, type Transport } from './transport-args'
+import { UsageError } from './usage-error'
+
+/** What the command line asks for: the usage text, or one dispatch over one transport. */
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'dispatch'; request: DispatchRequestBody; transport: Transport; json: boolean }
+
+/** Every option the CLI knows; each transport flag may come from the env instead (see `chooseTransport`). */
+export const OPTIONS = {
+  op: { type: 'string' },
+  type: { type: 'string' },
+  data: { type: 'string' },
+  to: { type: 'string' },
+  exclude: { type: 'string' },
+  'numeric-ids': { type: 'boolean' },
+  'no-sync': { type: 'boolean' },
+  id: { type: 'string' },
+  endpoint: { type: 'string' },
+  token: { type: 'string' },
+  secret: { type: 'string' },
+  'rest-url': { type: 'string' },
+  'rest-token': { type: 'string' },
+  namespace: { type: 'string' },
+  sync: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** The parsed option values, as `parseArgs` types them. */
+export type OptionValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
+
+/** Turns argv (without `node` and the script) into a command; throws a UsageError naming what is wrong. */
+export function parseCli(argv: string[], env: Env): CliCommand {
+  if (argv.length === 0 || argv[0] === 'help') return { kind: 'help' }
+  let parsed: { values: OptionValues; positionals: string[] }
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (error) {
+    // `--help` wins over whatever else is wrong with the line, as users type it precisely when lost.
+    if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' }
+    throw new UsageError((error as Error).message, { cause: error })
+  }
+  const { values, positionals } = parsed
+  if (values.help) return { kind: 'help' }
+  const [command, ...rest] = positionals
+  let request: DispatchRequestBody
+  if (command === 'send') request = sendRequest(values, rest)
+  else if (command === 'disconnect') request = disconnectRequest(values, rest)
+  else throw new UsageError(command === undefined ? 'name a command: send or disconnect' : `unknown command ${JSON.stringify(command)}; use send or disconnect`)
+  return { kind: 'dispatch', request, transport: chooseTransport(values, env), json: values.json === true }
+}
+
+function sendRequest(values: OptionValues, rest: string[]): DispatchRequestBody {
+  if (rest.length > 0) throw new UsageError(`send takes no arguments besides options, got ${rest.join(' ')}`)
+  if (values.data === undefined) throw new UsageError(`send needs --data JSON, e.g. --data '{"status":"online"}'`)
+  const message: DispatchMessageBody = { op: parseOp(values.op), d: parseData(values.data) }
+  if (values.type !== undefined) message.t = values.type
+  if (values['no-sync']) message.o = { sync: false }
+  const recipients = values.to === undefined ? ['*'] : idList(values.to, '--to', values)
+  return withOptions({ message, recipients }, values)
+}
+
+function disconnectRequest(values: OptionValues, rest: string[]): DispatchRequestBody {
+  for (const option of ['op', 'type', 'data', 'to', 'no-sync'] as const) {
+    if (values[option] !== undefined) throw new UsageError(`--${option} does not apply to disconnect, which takes the ids as arguments`)
+  }
+  if (rest.length === 0) throw new UsageError('disconnect needs the ids of the clients to close, e.g. disconnect 0 1')
+  return withOptions({ event: 'DISCONNECT_CLIENT', recipients: rest.map((id) => toRecipient(id, values)) }, values)
+}
+
+function withOptions(request: DispatchRequestBody, values: OptionValues): DispatchRequestBody {
+  if (values.exclude !== undefined) request.excluding = idList(values.exclude, '--exclude', values)
+  if (values.id !== undefined) request.id = values.id
+  return request
+}
+
+function parseOp(op: string | undefined): number {
+  if (op === undefined) return 0
+  if (!/^\d+$/.test(op) || !Number.isSafeInteger(Number(op))) throw new UsageError(`--op must be a non-negative integer, got ${JSON.stringify(op)}`)
+  return Number(op)
+}
+
+function parseData(data: string): unknown {
+  try {
+    return JSON.parse(data) as unknown
+  } catch (error) {
+    throw new UsageError(`--data must be JSON (quote strings: --data '"hi"'): ${(error as Error).message}`, { cause: error })
+  }
+}
+
+function idList(list: string, flag: string, values: OptionValues): Recipient[] {
+  const ids = list.split(',').map((id) => id.trim())
+  if (ids.some((id) => id === '')) throw new UsageError(`${flag} takes ids separated by commas, e.g. ${flag} 0,1; got ${JSON.stringify(list)}`)
+  return ids.map((id) => toRecipient(id, values))
+}
+
+/**
+ * Ids stay strings, because Mesa compares them strictly; with `--numeric-ids`, canonical integers (`0`, `42`,
+ * not `007`, which would not survive the round trip) become numbers, for servers whose clients log in with one.
+ */
+function toRecipient(id: string, values: OptionValues): Recipient {
+  return values['numeric-ids'] && /^(0|[1-9]\d*)$/.test(id) && Number.isSafeInteger(Number(id)) ? Number(id) : id
+}

@@ -1,0 +1,57 @@
+import { DispatchEndpointError, ValidationError } from '../errors'
+import type { Recipient } from '../message'
+import type { DispatchResult } from '../result'
+import { UsageError } from './usage-error'
+
+/** A failure as `--json` prints it: the same fields whichever transport failed. */
+export interface ErrorOutput {
+  ok: false
+  error: { name: string; message: string; status?: number; field?: string; retryAfter?: number }
+}
+
+/** The output for a dispatch that was applied: the result as one JSON line, or a short sentence. */
+export function formatResult(result: DispatchResult, json: boolean): string {
+  return `${json ? JSON.stringify(result) : describeResult(result)}\n`
+}
+
+/** The output for a failure: `{ ok: false, error }` as one JSON line, or one line naming the cause. */
+export function formatError(error: unknown, json: boolean): string {
+  const { error: described } = describeError(error)
+  if (json) return `${JSON.stringify({ ok: false, error: described })}\n`
+  const details = [
+    described.status ? `HTTP ${described.status}` : undefined,
+    described.retryAfter !== undefined ? `retry after ${described.retryAfter} s` : undefined,
+  ].filter((each) => each !== undefined)
+  const hint = error instanceof UsageError ? '\nRun mesa-dispatch --help for usage.' : ''
+  return `mesa-dispatch: ${described.message}${details.length > 0 ? ` (${details.join(', ')})` : ''}${hint}\n`
+}
+
+/**
+ * Names a failure with the endpoint's error name where there is one, so a 400 from the endpoint and a
+ * ValidationError from a direct Dispatcher both read `ValidationError` with their field.
+ */
+export function describeError(error: unknown): ErrorOutput {
+  if (error instanceof DispatchEndpointError) {
+    const described: ErrorOutput['error'] = { name: error.errorName ?? error.name, message: error.message, status: error.status }
+    if (error.field !== undefined) described.field = error.field
+    if (error.retryAfter !== undefined) described.retryAfter = error.retryAfter
+    return { ok: false, error: described }
+  }
+  if (error instanceof ValidationError) return { ok: false, error: { name: error.name, message: error.message, field: error.field } }
+  if (error instanceof Error) return { ok: false, error: { name: error.name, message: error.message } }
+  return { ok: false, error: { name: 'Error', message: String(error) } }
+}
+
+/** E.g. `sent to 1 server(s): online 0; stored for 1 offline`. */
+function describeResult(result: DispatchResult): string {
+  if (result.duplicate) return 'duplicate: this id was already applied, so nothing was sent again'
+  const parts = [result.online === null ? `recipients ${list(result.recipients)}` : `online ${list(result.online)}`]
+  const offline = result.offline.length
+  if (offline > 0) parts.push(result.stored === offline ? `stored for ${offline} offline` : `stored for ${result.stored} of ${offline} offline`)
+  if (result.excludingIgnored) parts.push('excluding ignored, as the recipients include *')
+  return `sent to ${result.servers} server(s): ${parts.join('; ')}`
+}
+
+function list(ids: Recipient[]): string {
+  return ids.length === 0 ? 'none' : ids.map(String).join(', ')
+}

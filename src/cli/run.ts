@@ -1,0 +1,34 @@
+import type { Env } from '../config'
+import { parseCli } from './args'
+import { EXIT_CODES, exitCodeOf } from './exit-codes'
+import { formatError, formatResult } from './output'
+import { sendDispatch } from './send'
+import { USAGE } from './usage'
+
+/** Where the CLI writes: `process` in real use. */
+export interface CliOutput {
+  stdout: { write(text: string): unknown }
+  stderr: { write(text: string): unknown }
+}
+
+/**
+ * Runs one command line to completion and returns its exit code; it never throws. With `--json`, failures go to
+ * stdout too, so a script reads one JSON document whatever happened.
+ */
+export async function runCli(argv: string[], env: Env, output: CliOutput): Promise<number> {
+  // Known before parsing, so that even a usage error is reported as JSON when asked for.
+  let json = argv.includes('--json')
+  try {
+    const command = parseCli(argv, env)
+    if (command.kind === 'help') {
+      output.stdout.write(USAGE)
+      return EXIT_CODES.ok
+    }
+    json = command.json
+    output.stdout.write(formatResult(await sendDispatch(command.transport, command.request), json))
+    return EXIT_CODES.ok
+  } catch (error) {
+    ;(json ? output.stdout : output.stderr).write(formatError(error, json))
+    return exitCodeOf(error)
+  }
+}

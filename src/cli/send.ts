@@ -1,0 +1,25 @@
+import { createDispatchClient } from '../client'
+import type { DispatchRequestBody } from '../client-types'
+import { Dispatcher } from '../dispatcher'
+import { createRequestParser } from '../request'
+import type { DispatchResult } from '../result'
+import type { Transport } from './transport-args'
+
+/**
+ * Sends one dispatch over the chosen transport: through the endpoint with `createDispatchClient`, or straight to
+ * Redis with a Dispatcher. Both take the same body, validated by the endpoint's own parser on the Redis path, so
+ * a bad request fails with the same field name whichever way it goes.
+ */
+export async function sendDispatch(transport: Transport, body: DispatchRequestBody): Promise<DispatchResult> {
+  if (transport.kind === 'endpoint') {
+    const { endpoint, token, secret } = transport
+    return createDispatchClient(token === undefined ? { endpoint, secret } : { endpoint, token }).dispatch(body)
+  }
+  const request = createRequestParser().parseOne(body)
+  const dispatcher = new Dispatcher({ url: transport.url, token: transport.token }, { namespace: transport.namespace, sync: { enabled: transport.sync } })
+  try {
+    return await dispatcher.dispatch(request.event, request.recipients ?? ['*'], request.excluding, request.id === undefined ? {} : { id: request.id })
+  } finally {
+    await dispatcher.close()
+  }
+}

@@ -1,0 +1,62 @@
+import { readBoolean, readString, type Env } from '../config'
+import type { OptionValues } from './args'
+import { UsageError } from './usage-error'
+
+/** How the CLI reaches Mesa: the deployed endpoint, or Redis's REST API directly. */
+export type Transport =
+  | { kind: 'endpoint'; endpoint: string; token?: string; secret?: string }
+  | { kind: 'redis'; url: string; token: string; namespace?: string; sync: boolean }
+
+/** The flags that belong to one transport only, so that a flag meant for the other one is not silently ignored. */
+const ONLY_FOR: Record<Transport['kind'], { flags: Array<keyof OptionValues>; choose: string }> = {
+  endpoint: { flags: ['rest-token', 'namespace', 'sync'], choose: '--rest-url' },
+  redis: { flags: ['token', 'secret'], choose: '--endpoint' },
+}
+
+const CHOOSE = 'choose a transport: --endpoint URL with --token T or --secret S, or --rest-url URL with --rest-token T'
+
+/**
+ * Picks exactly one transport from the flags, else from the env (`MESA_DISPATCH_ENDPOINT` with `DISPATCH_TOKEN` or
+ * `DISPATCH_SIGNING_SECRET`; `UPSTASH_REDIS_REST_URL` with `UPSTASH_REDIS_REST_TOKEN`, `MESA_NAMESPACE` and
+ * `MESA_SYNC`). Flags win over the env; when a choice would be a guess, it throws a UsageError saying what to pass.
+ */
+export function chooseTransport(values: OptionValues, env: Env): Transport {
+  if (values.endpoint !== undefined && values['rest-url'] !== undefined) throw new UsageError('pass --endpoint or --rest-url, not both')
+  let kind: Transport['kind'] | undefined = values.endpoint !== undefined ? 'endpoint' : values['rest-url'] !== undefined ? 'redis' : undefined
+  if (kind === undefined) {
+    const endpoint = readString(env, 'MESA_DISPATCH_ENDPOINT') !== undefined
+    const redis = readString(env, 'UPSTASH_REDIS_REST_URL') !== undefined
+    if (endpoint && redis) throw new UsageError('both MESA_DISPATCH_ENDPOINT and UPSTASH_REDIS_REST_URL are set; pass --endpoint or --rest-url to choose')
+    kind = endpoint ? 'endpoint' : redis ? 'redis' : undefined
+  }
+  if (kind === undefined) throw new UsageError(`${CHOOSE} (or set MESA_DISPATCH_ENDPOINT or UPSTASH_REDIS_REST_URL)`)
+  const { flags, choose } = ONLY_FOR[kind]
+  const foreign = flags.find((flag) => values[flag] !== undefined)
+  if (foreign !== undefined) throw new UsageError(`--${foreign} applies only with ${choose}`)
+  return kind === 'endpoint' ? endpointTransport(values, env) : redisTransport(values, env)
+}
+
+function endpointTransport(values: OptionValues, env: Env): Transport {
+  const endpoint = values.endpoint ?? readString(env, 'MESA_DISPATCH_ENDPOINT')!
+  if (values.token !== undefined && values.secret !== undefined) throw new UsageError('pass --token or --secret, not both')
+  if (values.token !== undefined) return { kind: 'endpoint', endpoint, token: values.token }
+  if (values.secret !== undefined) return { kind: 'endpoint', endpoint, secret: values.secret }
+  const token = readString(env, 'DISPATCH_TOKEN')
+  const secret = readString(env, 'DISPATCH_SIGNING_SECRET')
+  if (token !== undefined && secret !== undefined) {
+    throw new UsageError('both DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET are set; pass --token or --secret to choose')
+  }
+  if (token !== undefined) return { kind: 'endpoint', endpoint, token }
+  if (secret !== undefined) return { kind: 'endpoint', endpoint, secret }
+  throw new UsageError('--endpoint needs --token T or --secret S (or DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET)')
+}
+
+function redisTransport(values: OptionValues, env: Env): Transport {
+  const url = values['rest-url'] ?? readString(env, 'UPSTASH_REDIS_REST_URL')!
+  const token = values['rest-token'] ?? readString(env, 'UPSTASH_REDIS_REST_TOKEN')
+  if (token === undefined) throw new UsageError('--rest-url needs --rest-token T (or UPSTASH_REDIS_REST_TOKEN)')
+  const namespace = values.namespace ?? readString(env, 'MESA_NAMESPACE')
+  // A bad MESA_SYNC is only an error when no --sync flag overrides it.
+  const sync = values.sync === true || readBoolean(env, 'MESA_SYNC', false)
+  return namespace === undefined ? { kind: 'redis', url, token, sync } : { kind: 'redis', url, token, namespace, sync }
+}

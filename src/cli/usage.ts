@@ -1,0 +1,43 @@
+/** The text `mesa-dispatch --help` prints: commands, options, env fallbacks, examples and exit codes. */
+export const USAGE = `mesa-dispatch: send Mesa dispatches from a shell, through the dispatch endpoint or straight to Redis.
+
+Usage:
+  mesa-dispatch send --data JSON [--type T] [--op N] [--to a,b] [--exclude a,b] [--no-sync] [--id KEY] <transport>
+  mesa-dispatch disconnect ID [ID ...] [--exclude a,b] [--id KEY] <transport>
+  mesa-dispatch --help
+
+Message:
+  --data JSON        the message data, sent as "d" (required for send; quote strings: '"hi"')
+  --type T           the message type, sent as "t"
+  --op N             the opcode (default 0)
+  --to a,b           the recipients (default *, every client)
+  --exclude a,b      recipients to leave out (ignored with *, as in Mesa)
+  --numeric-ids      send all-digit ids as numbers; Mesa compares ids strictly, so 7 and "7" differ
+  --no-sync          do not store the message for offline recipients
+  --id KEY           an idempotency key: a repeat within 24 h is applied once, so retries are safe
+  --json             print the result, or { ok: false, error }, as one JSON line
+
+Transport, exactly one of:
+  --endpoint URL     the deployed endpoint (env MESA_DISPATCH_ENDPOINT), with one of
+    --token T        its DISPATCH_TOKEN (env DISPATCH_TOKEN)
+    --secret S       its DISPATCH_SIGNING_SECRET, to sign the request (env DISPATCH_SIGNING_SECRET)
+  --rest-url URL     an Upstash REST URL (env UPSTASH_REDIS_REST_URL), with
+    --rest-token T   its token (env UPSTASH_REDIS_REST_TOKEN)
+    --namespace NS   the Mesa server's namespace (env MESA_NAMESPACE, default none)
+    --sync           the Mesa server has sync on: store for offline clients (env MESA_SYNC, default false)
+  Flags win over the env.
+
+Examples:
+  mesa-dispatch send --endpoint https://abc.execute-api.eu-west-1.amazonaws.com --token "$DISPATCH_TOKEN" \\
+    --type STATUS_UPDATE --data '{"status":"online"}' --to 0,1 --exclude 1
+  mesa-dispatch send --rest-url "$UPSTASH_REDIS_REST_URL" --rest-token "$UPSTASH_REDIS_REST_TOKEN" --namespace api --sync \\
+    --type STATUS_UPDATE --data '{"status":"online"}' --to 0,1
+  mesa-dispatch disconnect 0 --endpoint "$MESA_DISPATCH_ENDPOINT" --secret "$DISPATCH_SIGNING_SECRET" --json
+
+Exit codes:
+  0  the dispatch was applied
+  1  any other failure (e.g. Redis refused the script: HTTP 502)
+  2  bad input: a usage error, --data that is not JSON, HTTP 400 or 413, a ValidationError or ConfigError
+  3  credentials refused: HTTP 401 or 403, or Redis refused the REST token
+  4  unreachable: a network error, a timeout, HTTP 503 or Redis unavailable; retry later (with --id to be safe)
+`

@@ -1,0 +1,81 @@
+import type { DispatchAction, Recipient } from './message'
+import type { DispatchResult } from './result'
+
+/** The fields every dispatch request body may carry besides its message or event. */
+interface DispatchTargets {
+  /** Client ids, matched strictly by Mesa (`7` and `'7'` differ). @default ['*'] (every client) */
+  recipients?: Recipient[]
+  /** Ids to leave out; ignored when `recipients` includes `'*'`, as in Mesa. */
+  excluding?: Recipient[]
+  /** An idempotency key: a repeat inside the endpoint's dedupe window (24 h by default) is applied once. */
+  id?: string
+}
+
+/** The `message` of a dispatch request body: Mesa's wire fields, where only `d` is required. */
+export interface DispatchMessageBody {
+  /** The opcode. @default 0 */
+  op?: number
+  /** Any JSON value. */
+  d: unknown
+  /** The event type, e.g. `STATUS_UPDATE`. */
+  t?: string
+  /** `sync: false` keeps the message from being stored for offline recipients. @default { sync: true } */
+  o?: { sync?: boolean }
+}
+
+/** The JSON body of one dispatch, as `POST /dispatch`, an SQS record or an EventBridge detail takes it. */
+export type DispatchRequestBody =
+  | (DispatchTargets & { message: DispatchMessageBody; event?: never })
+  | (DispatchTargets & { event: DispatchAction; message?: never })
+
+/** An error as the endpoint describes it in a JSON answer. */
+export interface DispatchErrorBody {
+  name: string
+  message: string
+  /** The request field at fault, for a ValidationError. */
+  field?: string
+}
+
+/** One batch item's outcome, in the order the requests were given. */
+export type DispatchBatchItem = { ok: true; result: DispatchResult } | { ok: false; error: DispatchErrorBody }
+
+/** What `GET /health` answers when the endpoint is configured. */
+export interface HealthStatus {
+  ok: boolean
+  service: string
+}
+
+/** Where the endpoint is and how to prove the right to dispatch: exactly one of `token` or `secret`. */
+export interface DispatchClientOptions {
+  /** The endpoint's base URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/`; `/dispatch` is appended. */
+  endpoint: string
+  /** The endpoint's `DISPATCH_TOKEN`, sent as `Authorization: Bearer`. */
+  token?: string
+  /** The endpoint's `DISPATCH_SIGNING_SECRET`, which signs each body into an `X-Mesa-Signature` header. */
+  secret?: string
+  /** The fetch to call, e.g. a Worker's service binding. @default globalThis.fetch */
+  fetch?: typeof fetch
+  /** How long one request may take before it fails with status 0. @default 10000 */
+  timeoutMs?: number
+}
+
+/** Per-call options. */
+export interface DispatchCallOptions {
+  /**
+   * Sent as `Idempotency-Key`: a repeat inside the dedupe window is applied once, so a failed call can be
+   * retried safely. In a batch, item i gets `<key>:<i>`; a body's own `id` takes precedence.
+   */
+  idempotencyKey?: string
+}
+
+/** A typed client of the dispatch endpoint; every method rejects with a `DispatchEndpointError`. */
+export interface DispatchClient {
+  /** Sends one dispatch and resolves with what it did. */
+  dispatch(request: DispatchRequestBody, options?: DispatchCallOptions): Promise<DispatchResult>
+  /** Sends up to the endpoint's `MAX_BATCH` dispatches in one request; resolves with each one's outcome (200 or 207). */
+  dispatchBatch(requests: DispatchRequestBody[], options?: DispatchCallOptions): Promise<DispatchBatchItem[]>
+  /** Closes the recipients' Mesa sockets with code 1000 (`DISCONNECT_CLIENT`). */
+  disconnect(recipients: Recipient[], options?: DispatchCallOptions): Promise<DispatchResult>
+  /** Asks `GET /health`, which needs no credentials. */
+  health(): Promise<HealthStatus>
+}

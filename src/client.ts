@@ -1,0 +1,155 @@
+import { signBody, SIGNATURE_HEADER } from './auth'
+import type {
+  DispatchBatchItem,
+  DispatchCallOptions,
+  DispatchClient,
+  DispatchClientOptions,
+  DispatchRequestBody,
+  HealthStatus,
+} from './client-types'
+import { ConfigError, DispatchEndpointError } from './errors'
+import type { DispatchResult } from './result'
+
+/** How long one request may take before it fails with status 0. @default 10000 */
+export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000
+
+/** A JSON answer the endpoint gave with a 2xx status. */
+interface Answer {
+  status: number
+  body: unknown
+}
+
+/**
+ * Builds a client of the dispatch endpoint (`POST /dispatch`, `GET /health`) for backends that call it. It needs
+ * only `fetch` and Web Crypto, so it runs on Node, Bun, Deno and edge runtimes. Every failure rejects with a
+ * `DispatchEndpointError`: the endpoint's status, error name and field, or status 0 when it could not be reached.
+ * Nothing is retried, because a call that timed out may still have been applied: retry only calls that carry an
+ * `id` or `idempotencyKey`, which makes the repeat a no-op.
+ */
+export function createDispatchClient(options: DispatchClientOptions): DispatchClient {
+  const base = baseUrl(options.endpoint)
+  const origin = new URL(base).origin
+  const { token, secret } = credentials(options)
+  const timeoutMs = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS
+  // A wrapper rather than the bare global: Workers throw "Illegal invocation" when fetch is called off its global.
+  const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init))
+
+  async function send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+    let response: Response
+    let text: string
+    try {
+      response = await fetcher(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) })
+      text = await response.text()
+    } catch (error) {
+      const reason = error instanceof Error && error.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : describeFailure(error)
+      throw new DispatchEndpointError(`the dispatch endpoint at ${origin} could not be reached: ${reason}`, { status: 0 }, { cause: error })
+    }
+    const json = parseJson(text)
+    if (!response.ok) throw refusal(response, json)
+    if (json === undefined) throw unexpected(response.status, 'a body that is not JSON')
+    return { status: response.status, body: json }
+  }
+
+  async function post(payload: unknown, callOptions: DispatchCallOptions = {}): Promise<Answer> {
+    const body = JSON.stringify(payload)
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
+    if (token !== undefined) headers.authorization = `Bearer ${token}`
+    if (secret !== undefined) headers[SIGNATURE_HEADER] = await signBody(secret, body)
+    if (callOptions.idempotencyKey !== undefined) headers['idempotency-key'] = callOptions.idempotencyKey
+    return send('POST', '/dispatch', headers, body)
+  }
+
+  async function dispatch(request: DispatchRequestBody, callOptions?: DispatchCallOptions): Promise<DispatchResult> {
+    const { status, body } = await post(request, callOptions)
+    if (!isObject(body) || body.ok !== true || !isObject(body.result)) throw unexpected(status, 'no dispatch result')
+    return body.result as unknown as DispatchResult
+  }
+
+  return {
+    dispatch,
+    async dispatchBatch(requests, callOptions) {
+      const { status, body } = await post({ dispatches: requests }, callOptions)
+      if (!isObject(body) || !Array.isArray(body.results)) throw unexpected(status, 'no batch results')
+      return body.results as DispatchBatchItem[]
+    },
+    disconnect: (recipients, callOptions) => dispatch({ event: 'DISCONNECT_CLIENT', recipients }, callOptions),
+    async health() {
+      const { status, body } = await send('GET', '/health', { accept: 'application/json' })
+      if (!isObject(body) || typeof body.ok !== 'boolean' || typeof body.service !== 'string') throw unexpected(status, 'no health status')
+      return { ok: body.ok, service: body.service } satisfies HealthStatus
+    },
+  }
+}
+
+function baseUrl(endpoint: string): string {
+  let url: URL
+  try {
+    url = new URL(endpoint)
+  } catch (error) {
+    throw new ConfigError('endpoint', 'must be an http(s) URL', { cause: error })
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('endpoint', 'must be an http(s) URL')
+  // A query or fragment would end up before `/dispatch` and silently change the path.
+  if (url.search !== '' || url.hash !== '') throw new ConfigError('endpoint', 'must not have a query or fragment')
+  // Both the base URL and the route URL people copy from a ready line or a deploy output are accepted.
+  return endpoint.replace(/\/+$/, '').replace(/\/dispatch$/, '')
+}
+
+function credentials(options: DispatchClientOptions): { token?: string; secret?: string } {
+  const { token, secret } = options
+  if ((token === undefined) === (secret === undefined)) throw new ConfigError('token', 'or secret must be given, but not both')
+  if (token === '') throw new ConfigError('token', 'must not be empty')
+  if (secret === '') throw new ConfigError('secret', 'must not be empty')
+  return { token, secret }
+}
+
+/** The typed error for a non-2xx answer, carrying what the endpoint said about it when it said anything. */
+function refusal(response: Response, json: unknown): DispatchEndpointError {
+  const { status } = response
+  const retryAfter = parseRetryAfter(response.headers.get('retry-after'))
+  const error = isObject(json) && isObject(json.error) ? json.error : undefined
+  if (error && typeof error.message === 'string') {
+    return new DispatchEndpointError(error.message, {
+      status,
+      errorName: typeof error.name === 'string' ? error.name : undefined,
+      field: typeof error.field === 'string' ? error.field : undefined,
+      retryAfter,
+    })
+  }
+  // A proxy's or load balancer's own page (an HTML 502, say) rather than the endpoint's JSON.
+  const what = json === undefined ? 'a body that is not JSON' : 'no error description'
+  return new DispatchEndpointError(`the dispatch endpoint answered ${status} with ${what}`, { status, retryAfter })
+}
+
+function unexpected(status: number, what: string): DispatchEndpointError {
+  return new DispatchEndpointError(`the dispatch endpoint answered ${status} with ${what}`, { status })
+}
+
+/** Seconds from `Retry-After`, which is either a number of seconds or an HTTP date. */
+function parseRetryAfter(header: string | null): number | undefined {
+  if (header === null) return undefined
+  if (/^\s*\d+\s*$/.test(header)) return Number(header)
+  const at = Date.parse(header)
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000))
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Names a network failure by its code (`ECONNREFUSED`), never by a URL or header it may quote. */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown error'
+  // undici's TypeError says only "fetch failed"; the reason (a code, or e.g. "bad port") is on its cause.
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined
+  if (typeof cause?.code === 'string') return cause.code
+  return typeof cause?.message === 'string' && cause.message !== '' ? cause.message : error.message
+}

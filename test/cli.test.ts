@@ -1,0 +1,176 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { FetchServer } from '../dev/serve-fetch'
+import { buildBundles } from '../esbuild.config.mjs'
+import { useCleanup } from './support/cleanup'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
+import { connectMesaClient } from './support/mesa-client'
+import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { freePort } from './support/ports'
+import { GATEWAY_TOKEN, useStack } from './support/stack'
+
+// The built `mesa-dispatch` bin, run as `npx mesa-dispatch` runs it: a fresh node process on dist/cli/index.js.
+const stack = useStack()
+const open = useCleanup()
+let outdir: string
+let cli: string
+let namespace: string
+let endpoint: FetchServer
+let mesa: MesaServer
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'mesa-cli-'))
+  const [built] = await buildBundles({ only: ['cli'], outdir })
+  cli = built!.file
+  namespace = stack.freshNamespace()
+  endpoint = await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } }))
+  mesa = await startMesaServer({ redisUrl: stack.redis.url, namespace })
+}, 60_000)
+afterAll(async () => {
+  await endpoint.close()
+  await mesa.close()
+  rmSync(outdir, { recursive: true, force: true })
+})
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI with only PATH and `env` set, so the developer's own MESA_* or DISPATCH_* variables cannot leak in. */
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+const viaToken = () => ['--endpoint', endpoint.url, '--token', ENDPOINT_TOKEN]
+const statusUpdate = ['--type', 'STATUS_UPDATE', '--data', '{"status":"online"}']
+const usageHint = 'Run mesa-dispatch --help for usage.\n'
+
+describe('mesa-dispatch', () => {
+  it('sends through the endpoint with a token, and the Mesa client gets the exact frame', async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+
+    expect(await run(['send', ...viaToken(), ...statusUpdate, '--to', '0,offline-token'])).toEqual({
+      code: 0, stdout: 'sent to 1 server(s): online 0; stored for 1 offline\n', stderr: '',
+    })
+    await zero.waitForMessages(1)
+    expect(zero.raw).toEqual(['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}'])
+  })
+
+  it('signs with --secret, and takes the endpoint and credentials from the env as well', async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const note = ['--type', 'NOTE', '--to', '0,1', '--exclude', '1']
+
+    const flags = await run(['send', '--endpoint', endpoint.url, '--secret', ENDPOINT_SECRET, ...note, '--data', '1'])
+    const env = await run(['send', ...note, '--data', '2'], { MESA_DISPATCH_ENDPOINT: endpoint.url, DISPATCH_SIGNING_SECRET: ENDPOINT_SECRET })
+
+    expect([flags, env]).toEqual([0, 1].map(() => ({ code: 0, stdout: 'sent to 1 server(s): online 0\n', stderr: '' })))
+    expect(await zero.waitForMessages(2)).toEqual([{ op: 0, d: 1, t: 'NOTE' }, { op: 0, d: 2, t: 'NOTE' }])
+  })
+
+  it('sends straight to Redis with --rest-url, in the namespace and with sync, storing for the offline', async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const rest = ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', namespace, '--sync']
+
+    expect(await run(['send', ...rest, '--type', 'NOTE', '--data', '{"n":3}', '--to', '0,offline-rest'])).toEqual({
+      code: 0, stdout: 'sent to 1 server(s): online 0; stored for 1 offline\n', stderr: '',
+    })
+    expect(await zero.waitForMessages(1)).toEqual([{ op: 0, d: { n: 3 }, t: 'NOTE' }])
+    expect(await stack.admin.hget(`undelivered_messages_${namespace}`, 'offline-rest')).toBe('[{"op":0,"d":{"n":3},"t":"NOTE"}]')
+  })
+
+  it('sends all-digit ids as numbers with --numeric-ids, for clients that logged in with a number', async () => {
+    const seven = open(await connectMesaClient(mesa.url, 7))
+
+    expect(await run(['send', ...viaToken(), '--data', '"hi"', '--to', '7', '--numeric-ids'])).toEqual({ code: 0, stdout: 'sent to 1 server(s): online 7\n', stderr: '' })
+    expect(await seven.waitForMessages(1)).toEqual([{ op: 0, d: 'hi' }])
+  })
+
+  it("closes a client's socket with disconnect", async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+
+    expect(await run(['disconnect', '0', ...viaToken()])).toEqual({ code: 0, stdout: 'sent to 1 server(s): recipients 0\n', stderr: '' })
+    expect(await zero.closed).toEqual({ code: 1000 })
+  })
+
+  it('prints the whole result as JSON with --json', async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+
+    const { code, stdout, stderr } = await run(['send', ...viaToken(), ...statusUpdate, '--to', '0,offline-json', '--json'])
+
+    expect({ code, result: JSON.parse(stdout) as unknown, stderr }).toEqual({
+      code: 0,
+      result: { servers: 1, recipients: ['0'], online: ['0'], offline: ['offline-json'], stored: 1, duplicate: false, excludingIgnored: false },
+      stderr: '',
+    })
+    expect(await zero.waitForMessages(1)).toEqual([{ op: 0, d: { status: 'online' }, t: 'STATUS_UPDATE' }])
+  })
+
+  it('exits 2 when --data is not JSON', async () => {
+    expect(await run(['send', ...viaToken(), '--data', '{oops'])).toEqual({
+      code: 2, stdout: '', stderr: expect.stringMatching(/^mesa-dispatch: --data must be JSON \(quote strings: --data '"hi"'\): .+\nRun mesa-dispatch --help for usage\.\n$/),
+    })
+  })
+
+  it('exits 2 when no transport is chosen, saying which flags to pass', async () => {
+    expect(await run(['send', '--data', '1'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'mesa-dispatch: choose a transport: --endpoint URL with --token T or --secret S, or --rest-url URL with --rest-token T ' +
+        `(or set MESA_DISPATCH_ENDPOINT or UPSTASH_REDIS_REST_URL)\n${usageHint}`,
+    })
+  })
+
+  it('exits 2 on a 400 from the endpoint, and --json names the field', async () => {
+    expect(await run(['send', ...viaToken(), '--data', '1', '--id', 'i'.repeat(257), '--json'])).toEqual({
+      code: 2,
+      stdout: `${JSON.stringify({ ok: false, error: { name: 'ValidationError', message: 'id must be at most 256 characters', status: 400, field: 'id' } })}\n`,
+      stderr: '',
+    })
+  })
+
+  it('exits 3 when the endpoint refuses the token, and when Redis refuses the REST token', async () => {
+    const endpointRefusal = await run(['send', '--endpoint', endpoint.url, '--token', 'not-the-token', '--data', '1'])
+    const redisRefusal = await run(['send', '--rest-url', stack.gateway.url, '--rest-token', 'not-the-rest-token', '--data', '1'])
+
+    expect([endpointRefusal, redisRefusal]).toEqual([
+      { code: 3, stdout: '', stderr: 'mesa-dispatch: the bearer token is missing or wrong (HTTP 401)\n' },
+      { code: 3, stdout: '', stderr: 'mesa-dispatch: Redis REST endpoint answered 401: the REST token was refused\n' },
+    ])
+  })
+
+  it('exits 4 when the endpoint cannot be reached', async () => {
+    const down = `http://127.0.0.1:${await freePort()}`
+    expect(await run(['send', '--endpoint', down, '--token', ENDPOINT_TOKEN, '--data', '1'])).toEqual({
+      code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${down} could not be reached: ECONNREFUSED\n`,
+    })
+  })
+
+  it('prints the usage with an example for each transport on --help, -h and no arguments, and exits 0', async () => {
+    const [help, short, bare] = await Promise.all([run(['--help']), run(['-h']), run([])])
+
+    expect(short).toEqual(help)
+    expect(bare).toEqual(help)
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain(
+      'mesa-dispatch send --endpoint https://abc.execute-api.eu-west-1.amazonaws.com --token "$DISPATCH_TOKEN" \\\n' +
+        `    --type STATUS_UPDATE --data '{"status":"online"}' --to 0,1 --exclude 1`,
+    )
+    expect(help.stdout).toContain(
+      'mesa-dispatch send --rest-url "$UPSTASH_REDIS_REST_URL" --rest-token "$UPSTASH_REDIS_REST_TOKEN" --namespace api --sync',
+    )
+  })
+})

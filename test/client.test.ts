@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { serveFetch, type FetchServer } from '../dev/serve-fetch'
+import { ConfigError, createDispatchClient, Dispatcher, DispatchEndpointError, type DispatchClient } from '../src/index'
+import { useCleanup } from './support/cleanup'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
+import { connectMesaClient } from './support/mesa-client'
+import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { freePort } from './support/ports'
+import { useStack } from './support/stack'
+
+// createDispatchClient against the real HTTP app served over HTTP, a real Mesa server and real WebSocket clients.
+const stack = useStack()
+const open = useCleanup()
+let endpoint: FetchServer
+let mesa: MesaServer
+
+beforeAll(async () => {
+  const namespace = stack.freshNamespace()
+  endpoint = await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } }))
+  mesa = await startMesaServer({ redisUrl: stack.redis.url, namespace })
+})
+afterAll(async () => {
+  await endpoint.close()
+  await mesa.close()
+})
+
+const withToken = (): DispatchClient => createDispatchClient({ endpoint: endpoint.url, token: ENDPOINT_TOKEN })
+const statusUpdate = { message: { d: { status: 'online' }, t: 'STATUS_UPDATE' }, recipients: ['0', 'offline-a'] }
+// Sent while client 0 is not connected, so it names only an id that never connects: nothing is stored for 0.
+const offlineNote = { message: { d: { n: 0 }, t: 'NOTE' }, recipients: ['offline-a'] }
+
+/** The error a call rejected with, as a plain object of everything a caller can branch on. */
+async function failureOf(call: Promise<unknown>) {
+  const error = await call.then(() => undefined, (reason: unknown) => reason)
+  if (!(error instanceof DispatchEndpointError)) throw new Error(`expected a DispatchEndpointError, got ${String(error)}`)
+  const { name, message, status, errorName, field, retryAfter } = error
+  return { name, message, status, errorName, field, retryAfter }
+}
+
+describe('createDispatchClient', () => {
+  it('delivers a dispatch sent with a token as the exact frame, and resolves with the whole result', async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+    // A trailing slash on the endpoint, as API Gateway's console shows it, still reaches /dispatch.
+    const client = createDispatchClient({ endpoint: `${endpoint.url}/`, token: ENDPOINT_TOKEN })
+
+    const result = await client.dispatch(statusUpdate)
+
+    expect(result).toEqual({ servers: 1, recipients: ['0'], online: ['0'], offline: ['offline-a'], stored: 1, duplicate: false, excludingIgnored: false })
+    await zero.waitForMessages(1)
+    expect(zero.raw).toEqual(['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}'])
+  })
+
+  it('accepts the route URL /dispatch as the endpoint too, as a ready line or deploy output prints it', async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const client = createDispatchClient({ endpoint: `${endpoint.url}/dispatch`, token: ENDPOINT_TOKEN })
+    expect((await client.dispatch(statusUpdate)).recipients).toEqual(['0'])
+    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch' })
+    await zero.waitForMessages(1)
+  })
+
+  it('delivers a dispatch signed with the secret', async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const client = createDispatchClient({ endpoint: endpoint.url, secret: ENDPOINT_SECRET })
+
+    const result = await client.dispatch({ message: { op: 0, d: { n: 2 }, t: 'NOTE', o: { sync: false } }, recipients: ['0', '1'], excluding: ['1'] })
+
+    expect(result).toEqual({ servers: 1, recipients: ['0'], online: ['0'], offline: [], stored: 0, duplicate: false, excludingIgnored: false })
+    await zero.waitForMessages(1)
+    expect(zero.raw).toEqual(['{"op":0,"d":{"n":2},"t":"NOTE"}'])
+  })
+
+  it('closes a client with disconnect, and applies a repeated idempotency key once', async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const client = withToken()
+
+    const first = await client.disconnect(['0'], { idempotencyKey: `disconnect-${Date.now()}` })
+
+    expect(first).toEqual({ servers: 1, recipients: ['0'], online: null, offline: [], stored: 0, duplicate: false, excludingIgnored: false })
+    expect(await zero.closed).toEqual({ code: 1000 })
+    const key = `note-${Date.now()}`
+    await client.dispatch(offlineNote, { idempotencyKey: key })
+    expect(await client.dispatch(offlineNote, { idempotencyKey: key })).toEqual({
+      servers: 0, recipients: [], online: null, offline: [], stored: 0, duplicate: true, excludingIgnored: false,
+    })
+  })
+
+  it('resolves a batch with each item outcome, for 200 and 207 alike', async () => {
+    const namespace = stack.freshNamespace()
+    // Mesa's online set holding a string makes every message fail with WRONGTYPE, while events never read it.
+    await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
+    const broken = open(await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } })))
+    const batch = [offlineNote, { event: 'DISCONNECT_CLIENT' as const, recipients: ['nobody'] }]
+    const disconnected = { servers: 0, recipients: ['nobody'], online: null, offline: [], stored: 0, duplicate: false, excludingIgnored: false }
+
+    const healthy = await withToken().dispatchBatch(batch)
+    const partial = await createDispatchClient({ endpoint: broken.url, token: ENDPOINT_TOKEN }).dispatchBatch(batch)
+
+    expect({ healthy, partial }).toEqual({
+      healthy: [
+        { ok: true, result: { servers: 1, recipients: [], online: [], offline: ['offline-a'], stored: 1, duplicate: false, excludingIgnored: false } },
+        { ok: true, result: { ...disconnected, servers: 1 } },
+      ],
+      partial: [
+        { ok: false, error: { name: 'RedisCommandError', message: 'Redis refused the dispatch; nothing was published' } },
+        { ok: true, result: disconnected },
+      ],
+    })
+  })
+
+  it('reads the health of the endpoint without credentials', async () => {
+    const client = createDispatchClient({ endpoint: endpoint.url, token: 'not-the-token' })
+    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch' })
+  })
+
+  it('rejects a 400 with the endpoint error name, message and field', async () => {
+    const call = withToken().dispatch({ message: { d: 1 }, recipients: ['0', null as unknown as string] })
+    expect(await failureOf(call)).toEqual({
+      name: 'DispatchEndpointError', message: 'recipients[1] must be a string or a finite number', status: 400, errorName: 'ValidationError', field: 'recipients[1]',
+    })
+  })
+
+  it('rejects a wrong token with status 401', async () => {
+    const call = createDispatchClient({ endpoint: endpoint.url, token: 'not-the-token' }).dispatch(statusUpdate)
+    expect(await failureOf(call)).toEqual({
+      name: 'DispatchEndpointError', message: 'the bearer token is missing or wrong', status: 401, errorName: 'AuthenticationError',
+    })
+  })
+
+  it('rejects with status 0 when nothing listens at the endpoint', async () => {
+    const down = `http://127.0.0.1:${await freePort()}`
+    expect(await failureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
+      name: 'DispatchEndpointError', message: `the dispatch endpoint at ${down} could not be reached: ECONNREFUSED`, status: 0,
+    })
+  })
+
+  it('rejects with status 0 when the endpoint does not answer in time', async () => {
+    const silent = open(await serveFetch(() => new Promise<Response>(() => {})))
+    const call = createDispatchClient({ endpoint: silent.url, token: ENDPOINT_TOKEN, timeoutMs: 50 }).dispatch(statusUpdate)
+    expect(await failureOf(call)).toEqual({
+      name: 'DispatchEndpointError', message: `the dispatch endpoint at ${silent.url} could not be reached: timed out after 50 ms`, status: 0,
+    })
+  })
+
+  it('rejects a 503 with the Retry-After seconds when the endpoint cannot reach Redis', async () => {
+    const unreachable = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 'redis-token', retries: 0 })
+    const cut = open(await serveEndpoint(unreachable))
+    expect(await failureOf(createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
+      name: 'DispatchEndpointError',
+      message: 'the dispatch endpoint cannot reach Redis right now; retry later',
+      status: 503,
+      errorName: 'RedisUnavailableError',
+      retryAfter: 5,
+    })
+  })
+
+  it("rejects a proxy's HTML error page with its status", async () => {
+    const proxy = open(await serveFetch(async () => new Response('<html><body>502 Bad Gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } })))
+    expect(await failureOf(createDispatchClient({ endpoint: proxy.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
+      name: 'DispatchEndpointError', message: 'the dispatch endpoint answered 502 with a body that is not JSON', status: 502,
+    })
+  })
+
+  it('refuses to be built with both a token and a secret, or neither', () => {
+    const both = () => createDispatchClient({ endpoint: endpoint.url, token: ENDPOINT_TOKEN, secret: ENDPOINT_SECRET })
+    const neither = () => createDispatchClient({ endpoint: endpoint.url })
+    expect([both, neither].map((build) => captureConfigError(build))).toEqual([
+      { variable: 'token', message: 'token or secret must be given, but not both' },
+      { variable: 'token', message: 'token or secret must be given, but not both' },
+    ])
+  })
+})
+
+function captureConfigError(build: () => unknown): { variable: string; message: string } | undefined {
+  try {
+    build()
+  } catch (error) {
+    if (error instanceof ConfigError) return { variable: error.variable, message: error.message }
+    throw error
+  }
+  return undefined
+}

@@ -1,0 +1,17 @@
+import { serveFetch, type FetchServer } from '../../dev/serve-fetch'
+import { createApp } from '../../src/app'
+import { silentLogger, type Dispatcher } from '../../src/index'
+
+/** The bearer token the served endpoint accepts. */
+export const ENDPOINT_TOKEN = 'endpoint-test-dispatch-token'
+/** The signing secret the served endpoint accepts. */
+export const ENDPOINT_SECRET = 'endpoint-test-signing-secret'
+
+/**
+ * The HTTP app in front of `dispatcher`, served over real HTTP on a loopback port and accepting both
+ * `ENDPOINT_TOKEN` and signatures made with `ENDPOINT_SECRET`: what a deployed endpoint is to its callers.
+ */
+export function serveEndpoint(dispatcher: Dispatcher): Promise<FetchServer> {
+  const app = createApp({ dispatcher, auth: { token: ENDPOINT_TOKEN, signingSecret: ENDPOINT_SECRET }, logger: silentLogger })
+  return serveFetch((request) => app.fetch(request))
+}
