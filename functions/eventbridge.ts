@@ -6,10 +6,11 @@ const deadline = createInvocationDeadline()
 const trigger = createTriggerFromEnv(process.env, { deadline: deadline.get })
 
 /** A scheduled rule's `input` arrives as the event itself; anything else is an EventBridge envelope. */
-export type EventBridgeInput = EventBridgeEvent<string, unknown> | Record<string, unknown>
+export type EventBridgeInput = EventBridgeEvent<string, unknown> | Record<string, unknown> | null
 
+// A schedule's input is any JSON text, `null` included, so the envelope test must not assume an object.
 const isEnvelope = (event: EventBridgeInput): event is EventBridgeEvent<string, unknown> =>
-  typeof event['detail-type'] === 'string' && 'detail' in event && typeof event.id === 'string'
+  typeof event === 'object' && event !== null && typeof event['detail-type'] === 'string' && 'detail' in event && typeof event.id === 'string'
 
 /**
  * Dispatches the request in `detail` (any detail-type, e.g. `mesa.dispatch`), with the event's id as the

@@ -16,6 +16,15 @@ const adapter = handle({
   fetch: (request: Request, env: { lambdaContext?: Context }) => app.fetch(request, { requestId: env.lambdaContext?.awsRequestId }),
 } as unknown as Hono)
 
+const methodOf = (event: HttpEvent) => ('httpMethod' in event ? event.httpMethod : event.requestContext.http.method).toUpperCase()
+
+/**
+ * API Gateway forwards a body on GET and HEAD, which `new Request` refuses; the adapter would then answer a
+ * plain-text 400 itself, outside the app's JSON contract. Those methods never carry a meaningful body here.
+ */
+const withoutBodyOnGet = (event: HttpEvent): HttpEvent =>
+  event.body && ['GET', 'HEAD'].includes(methodOf(event)) ? { ...event, body: undefined, isBase64Encoded: false } as HttpEvent : event
+
 /** The Lambda handler for HTTP events. */
 export const handler = (event: HttpEvent, context: Context) =>
-  deadline.run(context.getRemainingTimeInMillis(), () => adapter(event as unknown as Parameters<typeof adapter>[0], context))
+  deadline.run(context.getRemainingTimeInMillis(), () => adapter(withoutBodyOnGet(event) as unknown as Parameters<typeof adapter>[0], context))

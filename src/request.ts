@@ -32,7 +32,10 @@ export interface RequestLimits {
 
 function recipientList(max: number) {
   return v.pipe(
-    v.array(v.union([v.string(), v.pipe(v.number(), v.finite())], 'must be a string or a finite number'), 'must be an array of strings or numbers'),
+    v.array(
+      v.union([v.string(), v.pipe(v.number(), v.finite('must be a string or a finite number'))], 'must be a string or a finite number'),
+      'must be an array of strings or numbers',
+    ),
     v.maxLength(max, `must name at most ${max} recipients`),
   )
 }
