@@ -48,9 +48,14 @@ async function forward(handler: FetchHandler, req: IncomingMessage, res: ServerR
     else if (value !== undefined) headers.set(name, value)
   }
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
+  // As in Workers and Deno, request.signal aborts when the client goes away, so a handler streaming an
+  // endless response (the dev console's event stream) learns to stop.
+  const gone = new AbortController()
+  res.once('close', () => gone.abort())
   const request = new Request(`http://${req.headers.host ?? host}${req.url ?? '/'}`, {
     method: req.method,
     headers,
+    signal: gone.signal,
     ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } : {}),
   } as RequestInit)
   const response = await handler(request)
@@ -58,6 +63,10 @@ async function forward(handler: FetchHandler, req: IncomingMessage, res: ServerR
   response.headers.forEach((value, name) => (out[name] = value))
   res.writeHead(response.status, out)
   if (response.body === null || req.method === 'HEAD') return void res.end()
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk)
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    // Leaving the loop cancels the body stream, which tells its producer nobody is listening any more.
+    if (res.destroyed) break
+    res.write(chunk)
+  }
   res.end()
 }

@@ -1,0 +1,51 @@
+import type { DevStack } from './stack'
+
+/** The sample dispatch the ready line's curl sends: a HELLO to the first demo client. */
+export const SAMPLE_DISPATCH = { message: { d: { hello: 'world' }, t: 'HELLO' }, recipients: ['alice'] }
+
+/** Quotes a word for a POSIX shell; safe words stay bare so the common case reads cleanly. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/** A curl command that dispatches `body` through the endpoint with the bearer token, ready to paste. */
+export function curlCommand(endpointUrl: string, token: string, body: unknown = SAMPLE_DISPATCH): string {
+  return [
+    'curl -X POST',
+    shellQuote(endpointUrl),
+    '-H',
+    shellQuote(`Authorization: Bearer ${token}`),
+    '-H',
+    shellQuote('Content-Type: application/json'),
+    '-d',
+    shellQuote(JSON.stringify(body)),
+  ].join(' ')
+}
+
+/** Hides a password in a Redis URL, so a REDIS_URL given by the user is not echoed with its secret. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (!parsed.password) return url
+    parsed.password = '***'
+    return parsed.href
+  } catch {
+    return url
+  }
+}
+
+/**
+ * The one line `npm run dev` prints once everything is up: `ready: ` then two-space separated `name value`
+ * pairs (console, endpoint, mesa, redis, token), then `try:` and the curl command, which runs the rest of the line.
+ */
+export function readyLine(stack: Pick<DevStack, 'consoleUrl' | 'endpointUrl' | 'mesaUrl' | 'redisUrl' | 'token'>): string {
+  const pairs = [
+    `console ${stack.consoleUrl}`,
+    `endpoint ${stack.endpointUrl}`,
+    `mesa ${stack.mesaUrl}`,
+    `redis ${redactUrl(stack.redisUrl)}`,
+    `token ${stack.token}`,
+    `try: ${curlCommand(stack.endpointUrl, stack.token)}`,
+  ]
+  return `ready: ${pairs.join('  ')}`
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto'
+import edge from '../functions/edge'
+import { MIN_SECRET_LENGTH } from '../src/config'
+import { createConsoleRoutes } from './console-routes'
+import { startDemoClients, type DemoClients } from './demo-clients'
+import { createLiveFeed } from './live-feed'
+import { startMesaServer } from './mesa-server'
+import { startRedisServer } from './redis-server'
+import { serveFetch, type FetchHandler } from './serve-fetch'
+import { startGateway } from './upstash-gateway'
+
+/** How to run the local stack; `npm run dev` fills it from env variables. */
+export interface DevStackOptions {
+  /** The dev server (console and endpoint). 0 picks a free port. @default 8787 */
+  port?: number
+  /** The demo Mesa server. 0 picks a free port. @default 4000 */
+  mesaPort?: number
+  /** An existing Redis; without one a redis-server is started on a free port. */
+  redisUrl?: string
+  /** The bearer token the endpoint demands, at least 16 characters. @default a random one */
+  token?: string
+  /** @default 'dev' */
+  namespace?: string
+  /** @default ['alice', 'bob', 'carol'] */
+  clientIds?: string[]
+  /** Where Mesa's errors are reported. @default console.error */
+  onError?: (message: string) => void
+}
+
+/** A running dev stack: Redis, the Upstash gateway, Mesa with demo clients, and the endpoint with its console. */
+export interface DevStack {
+  /** http://HOST:PORT/ */
+  consoleUrl: string
+  /** http://HOST:PORT/dispatch */
+  endpointUrl: string
+  mesaUrl: string
+  redisUrl: string
+  /** True when this stack started the redis-server (and so stops it). */
+  startedRedis: boolean
+  token: string
+  namespace: string
+  clients: DemoClients
+  /** Stops everything it started, newest first. */
+  close(): Promise<void>
+}
+
+/** A fresh random dev token; hex, so it pastes into a shell unquoted. */
+export function randomDevToken(): string {
+  return `dev-${randomBytes(16).toString('hex')}`
+}
+
+/** Starts the whole local stack and resolves once every demo client is online. */
+export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
+  const namespace = options.namespace ?? 'dev'
+  const token = options.token ?? randomDevToken()
+  // A shorter token would leave the endpoint misconfigured, answering every request with 503.
+  if (token.length < MIN_SECRET_LENGTH) throw new Error(`the dev token must be at least ${MIN_SECRET_LENGTH} characters`)
+  const report = options.onError ?? ((message: string) => console.error(message))
+  const closers: Array<() => Promise<void>> = []
+  const close = async () => {
+    const failures: unknown[] = []
+    for (const closer of closers.splice(0).reverse()) await closer().catch((error: unknown) => failures.push(error))
+    if (failures.length > 0) throw new AggregateError(failures, 'the dev stack did not stop cleanly')
+  }
+
+  try {
+    let redisUrl = options.redisUrl
+    if (!redisUrl) {
+      const redis = await startRedisServer()
+      closers.push(() => redis.stop())
+      redisUrl = redis.url
+    }
+    // The gateway's token never leaves this process: only the endpoint talks to it.
+    const gateway = await startGateway({ redisUrl, token: randomBytes(16).toString('hex') })
+    closers.push(() => gateway.close())
+    const mesa = await startMesaServer({
+      redisUrl,
+      namespace,
+      sync: true,
+      port: options.mesaPort ?? 4000,
+      onError: (error) => report(`mesa: ${error.message}`),
+    })
+    closers.push(() => mesa.close())
+
+    const feed = createLiveFeed()
+    closers.push(async () => feed.close())
+    const clients = await startDemoClients({
+      mesaUrl: mesa.url,
+      redisUrl,
+      namespace,
+      ids: options.clientIds ?? ['alice', 'bob', 'carol'],
+      onStatus: (status) => feed.publish('status', status),
+      onFrame: (id, frame) => feed.publish('frame', { id, ...frame }),
+    })
+    closers.push(() => clients.close())
+
+    // The edge bundle's own entry, given bindings as a Worker would be; one object, so it builds one app.
+    const bindings = {
+      UPSTASH_REDIS_REST_URL: gateway.url,
+      UPSTASH_REDIS_REST_TOKEN: gateway.token,
+      MESA_NAMESPACE: namespace,
+      MESA_SYNC: 'true',
+      DISPATCH_TOKEN: token,
+    }
+    // Bound late: the console config needs the server's URL, and the server needs the handler.
+    let handler: FetchHandler | undefined
+    const server = await serveFetch((request) => handler!(request), { port: options.port ?? 8787 })
+    closers.push(() => server.close())
+    const endpointUrl = `${server.url}/dispatch`
+    handler = createConsoleRoutes({
+      config: { endpoint: endpointUrl, mesa: mesa.url, namespace, sync: true, token },
+      clients,
+      feed,
+      endpoint: (request) => edge.fetch(request, bindings),
+    })
+
+    return { consoleUrl: `${server.url}/`, endpointUrl, mesaUrl: mesa.url, redisUrl, startedRedis: !options.redisUrl, token, namespace, clients, close }
+  } catch (error) {
+    await close().catch(() => undefined)
+    throw error
+  }
+}
