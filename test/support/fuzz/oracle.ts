@@ -1,0 +1,78 @@
+import { createRequestParser, ValidationError, type DispatchRequest, type ParsedBody } from '../../../src/index'
+import type { Door } from './doors'
+import type { HttpPlan } from './http-arbitraries'
+import type { Bytes } from './http-bodies'
+import { MAX_BATCH, MAX_BODY_BYTES, MAX_ID_LENGTH } from './settings'
+
+// The oracle: what the request parser says, with the same limits as the deployed functions.
+
+const httpParser = createRequestParser({ maxBatch: MAX_BATCH })
+const triggerParser = createRequestParser()
+/** Decodes as the app does: fatal on invalid UTF-8, and skipping a leading BOM. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Runs a parser step, turning a ValidationError into undefined; anything else thrown is a bug in the parser. */
+function validated<T>(parse: () => T): T | undefined {
+  try {
+    return parse()
+  } catch (error) {
+    if (error instanceof ValidationError) return undefined
+    throw error
+  }
+}
+
+/** The parsed HTTP body, or undefined when it is too large, not UTF-8 JSON, or fails the schema. */
+function parseHttpBody(body: Uint8Array): ParsedBody | undefined {
+  if (body.length > MAX_BODY_BYTES) return undefined
+  let value: unknown
+  try {
+    const text = strictUtf8.decode(body)
+    if (text.trim() === '') return undefined
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  return validated(() => httpParser.parseBody(value))
+}
+
+/** The one request in an SQS body or EventBridge payload (a JSON value, or JSON text as the Trigger documents). */
+export function parseTriggerPayload(payload: unknown): DispatchRequest | undefined {
+  if (typeof payload === 'string') {
+    try {
+      payload = JSON.parse(payload)
+    } catch {
+      return undefined
+    }
+  }
+  return validated(() => triggerParser.parseOne(payload))
+}
+
+/** What the oracle expects of one HTTP request through one door. */
+export type HttpVerdict = 'accepted' | 'refused' | 'another route'
+
+/** A signature header as sent, and whether the app should accept it. */
+export interface SignedHeader {
+  value: string
+  valid: boolean
+}
+
+/**
+ * Predicts the outcome of a plan sent through a door from the plan and the request parser alone, given the body
+ * the door sends and the signature header as signed for it.
+ */
+export function httpVerdict(plan: HttpPlan, door: Door, body: Bytes | undefined, signed: SignedHeader | undefined): HttpVerdict {
+  const pathname = new URL(`https://dispatch.example.com${plan.path}`).pathname
+  if (plan.method !== 'POST' || pathname !== '/dispatch') return 'another route'
+  // A bearer header that reaches the app decides alone; else a signature header does; neither is a refusal.
+  const reaches = (value: string | undefined) => value !== undefined && door.seen(value) !== undefined
+  const authenticated = reaches(plan.authorization?.value) ? plan.authorization!.valid : reaches(signed?.value) ? signed!.valid : false
+  const parsed = parseHttpBody(body ?? new Uint8Array())
+  if (!authenticated || !parsed) return 'refused'
+  const key = plan.idempotencyKey === undefined ? undefined : door.seen(plan.idempotencyKey)
+  const badKey = parsed.requests.some((each, index) => {
+    if (each.id !== undefined || key === undefined) return false
+    const id = parsed.batch ? `${key}:${index}` : key
+    return key === '' || id.length > MAX_ID_LENGTH
+  })
+  return badKey ? 'refused' : 'accepted'
+}
