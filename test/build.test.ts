@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { build } from 'esbuild'
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -6,6 +5,7 @@ import { basename, dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildBundles, bundles, type BuiltBundle } from '../esbuild.config.mjs'
+import { runCommand } from './support/processes'
 import { ROOT } from './support/serverless-cli'
 
 // The deploy build (esbuild.config.mjs) into a temp dir: one self-contained file per function, and the CLI.
@@ -45,14 +45,10 @@ const GUARD = join(ROOT, 'test', 'support', 'offline-guard.cjs')
 function importInNode(file: string, exports: string[]): Promise<{ code: number | null; output: string }> {
   const script = `const m = await import(process.argv[1]); console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(exports)}.map((name) => [name, name === 'default' ? typeof m.default?.fetch : typeof m[name]]))))`
   const env = { PATH: process.env.PATH, ...DUMMY_ENV, NODE_OPTIONS: `--require ${JSON.stringify(GUARD)}`, OFFLINE_GUARD_LOG: join(outdir, 'network.log') }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(file).href], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, output }))
-  })
+  return runCommand(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(file).href], { env }).then(({ code, stdout, stderr }) => ({
+    code,
+    output: stdout + stderr,
+  }))
 }
 
 describe('buildBundles', () => {

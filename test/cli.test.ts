@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +9,7 @@ import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispat
 import { connectMesaClient } from './support/mesa-client'
 import { startMesaServer, type MesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
+import { runCommand, type CommandRun } from './support/processes'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 
 // The built `mesa-dispatch` bin, run as `npx mesa-dispatch` runs it: a fresh node process on dist/cli/index.js.
@@ -35,23 +35,9 @@ afterAll(async () => {
   rmSync(outdir, { recursive: true, force: true })
 })
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
 /** Runs the CLI with only PATH and `env` set, so the developer's own MESA_* or DISPATCH_* variables cannot leak in. */
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  })
+function run(args: string[], env: Record<string, string> = {}): Promise<CommandRun> {
+  return runCommand(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env } })
 }
 
 const viaToken = () => ['--endpoint', endpoint.url, '--token', ENDPOINT_TOKEN]

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import { createArrivals } from './arrivals'
 import { release } from './mesa-server'
 
 /** The raw payloads published on one Redis channel, in the order Redis delivered them. */
@@ -12,12 +13,9 @@ export interface ChannelRecorder {
 /** Subscribes to `channel` (e.g. `ws` or `ws_api`) and records every payload string, for byte-exact checks. */
 export async function recordChannel(redisUrl: string, channel: string): Promise<ChannelRecorder> {
   const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
-  const messages: string[] = []
-  const listeners = new Set<() => void>()
+  const arrivals = createArrivals<string>()
   subscriber.on('message', (from: string, payload: string) => {
-    if (from !== channel) return
-    messages.push(payload)
-    for (const listener of listeners) listener()
+    if (from === channel) arrivals.push(payload)
   })
   try {
     // SUBSCRIBE answers only once Redis has registered us, so nothing published afterwards is missed.
@@ -28,25 +26,9 @@ export async function recordChannel(redisUrl: string, channel: string): Promise<
   }
 
   return {
-    messages,
+    messages: arrivals.items,
     waitFor: (n, timeoutMs = 5_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          if (messages.length < n) return
-          done()
-          resolve(messages.slice(0, n))
-        }
-        const timer = setTimeout(() => {
-          done()
-          reject(new Error(`expected ${n} payload(s) on ${channel} within ${timeoutMs} ms, got ${messages.length}: ${messages.join(' ') || '(none)'}`))
-        }, timeoutMs)
-        const done = () => {
-          clearTimeout(timer)
-          listeners.delete(check)
-        }
-        listeners.add(check)
-        check()
-      }),
+      arrivals.waitFor(n, timeoutMs, () => `${arrivals.items.length} payload(s) on ${channel}: ${arrivals.items.join(' ') || '(none)'}`),
     close: () => release(subscriber),
   }
 }

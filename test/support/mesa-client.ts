@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
 import WebSocket from 'ws'
+import { createArrivals } from './arrivals'
 import { mesaKey, mesaServerAt, release } from './mesa-server'
 
 type Frame = Record<string, unknown>
@@ -40,10 +41,10 @@ export async function connectMesaClient(url: string, token: string | number, opt
   const timeoutMs = options.timeoutMs ?? 5_000
 
   const socket = new WebSocket(url)
-  const messages: Frame[] = []
+  const arrivals = createArrivals<Frame>()
+  const messages = arrivals.items
   const raw: string[] = []
   const handshake: string[] = []
-  const listeners = new Set<() => void>()
   let authenticated!: () => void
   const authAck = new Promise<void>((resolve) => (authenticated = resolve))
 
@@ -61,8 +62,7 @@ export async function connectMesaClient(url: string, token: string | number, opt
       authenticated()
     } else {
       raw.push(text)
-      messages.push(frame)
-      for (const listener of listeners) listener()
+      arrivals.push(frame)
     }
   })
 
@@ -91,24 +91,7 @@ export async function connectMesaClient(url: string, token: string | number, opt
     raw,
     handshake,
     closed,
-    waitForMessages: (n, waitMs = timeoutMs) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          if (messages.length < n) return
-          done()
-          resolve(messages.slice(0, n))
-        }
-        const timer = setTimeout(() => {
-          done()
-          reject(new Error(`expected ${n} message(s) within ${waitMs} ms, got ${describe()}`))
-        }, waitMs)
-        const done = () => {
-          clearTimeout(timer)
-          listeners.delete(check)
-        }
-        listeners.add(check)
-        check()
-      }),
+    waitForMessages: (n, waitMs = timeoutMs) => arrivals.waitFor(n, waitMs, describe),
     expectNoMoreMessages: async (ms) => {
       const before = raw.length
       await new Promise((resolve) => setTimeout(resolve, ms))

@@ -4,16 +4,38 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
-/** Runs a command to completion from the project root and resolves with its exit code and output. */
-export function runCommand(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** How a finished command ended and what it printed. */
+export interface CommandRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Where and how long a command may run: the project root and the inherited env unless told otherwise. */
+export interface CommandOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** Kill it and reject after this long, naming the command. @default no limit */
+  timeoutMs?: number
+}
+
+/** Runs a command to completion and resolves with its exit code and output. */
+export function runCommand(command: string, args: string[], options: CommandOptions = {}): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGKILL')
+            reject(new Error(`${command} ${args.join(' ')} ran over ${options.timeoutMs} ms\n${stdout}\n${stderr}`))
+          }, options.timeoutMs)
+    child.once('error', (error) => (clearTimeout(timer), reject(error)))
+    child.once('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })))
   })
 }
 

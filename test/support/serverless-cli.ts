@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { runCommand } from './processes'
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,7 +65,7 @@ export interface ServerlessOptions {
  * Runs the osls `serverless` CLI in `dir` with no AWS credentials, no AWS config files, IMDS disabled, and the
  * offline guard preloaded, so that any attempt to reach the network fails and is reported.
  */
-export function runServerless(dir: string, args: string[], options: ServerlessOptions = {}): Promise<ServerlessRun> {
+export async function runServerless(dir: string, args: string[], options: ServerlessOptions = {}): Promise<ServerlessRun> {
   const guardLog = join(dir, `network-attempts-${process.pid}-${Date.now()}.log`)
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CONFIG_VARIABLE.test(name)))
   const env: Record<string, string | undefined> = {
@@ -81,26 +81,9 @@ export function runServerless(dir: string, args: string[], options: ServerlessOp
     ...options.env,
   }
   const timeoutMs = options.timeoutMs ?? 60_000
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OSLS, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`serverless ${args.join(' ')} ran over ${timeoutMs} ms\n${stdout}\n${stderr}`))
-    }, timeoutMs)
-    child.once('error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      const networkAttempts = existsSync(guardLog) ? readFileSync(guardLog, 'utf8').split('\n').filter(Boolean) : []
-      resolve({ code, stdout, stderr, networkAttempts })
-    })
-  })
+  const run = await runCommand(process.execPath, [OSLS, ...args], { cwd: dir, env, timeoutMs })
+  const networkAttempts = existsSync(guardLog) ? readFileSync(guardLog, 'utf8').split('\n').filter(Boolean) : []
+  return { ...run, networkAttempts }
 }
 
 /** Explains a failed run in an assertion message. */
