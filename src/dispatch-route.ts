@@ -36,7 +36,8 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, request.headers, parsed.batch ? index : undefined))
     const outcomes = await Promise.allSettled(prepared.map((each) => dispatcher.execute(each)))
     const failed = outcomes.filter((outcome) => outcome.status === 'rejected').length
-    logger.info('dispatch', { requestId, batch: parsed.batch, dispatches: outcomes.length, failed, durationMs: Date.now() - started })
+    const verdict = failed === 0 ? 'sent' : failed === outcomes.length ? 'failed' : 'partial'
+    logger.info('dispatch', { requestId, outcome: verdict, batch: parsed.batch, dispatches: outcomes.length, failed, durationMs: Date.now() - started })
     if (parsed.batch) {
       // Nothing went through at all: answer like a single dispatch would, so the caller retries the whole batch.
       if (failed === outcomes.length && outcomes.every((o) => o.status === 'rejected' && o.reason instanceof RedisUnavailableError)) {

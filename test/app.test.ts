@@ -76,7 +76,7 @@ describe('the app', () => {
     await app.fetch(dispatchCall(secretNote))
     await app.fetch(dispatchCall(secretNote, { authorization: 'Bearer wrong-token-value' }))
     expect(lines.map(({ time: _time, requestId, durationMs, ...rest }) => ({ ...rest, requestId: typeof requestId, durationMs: typeof durationMs }))).toEqual([
-      { level: 'info', message: 'dispatch', batch: false, dispatches: 1, failed: 0, requestId: 'string', durationMs: 'number' },
+      { level: 'info', message: 'dispatch', outcome: 'sent', batch: false, dispatches: 1, failed: 0, requestId: 'string', durationMs: 'number' },
       { level: 'info', message: 'request refused', status: 401, error: 'AuthenticationError', requestId: 'string', durationMs: 'undefined' },
     ])
     expect(JSON.stringify(lines)).not.toMatch(new RegExp(`${SECRET_DATA}|${TOKEN}|wrong-token-value|${GATEWAY_TOKEN}`))

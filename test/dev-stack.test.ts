@@ -1,8 +1,12 @@
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startDevProcess, type DevProcess } from './support/dev-process'
 import { freePort } from './support/ports'
 import { connectionRefused, runCommand, until } from './support/processes'
+import { startRedisServer } from './support/redis-server'
 
 // `ready: console URL  endpoint URL  mesa URL  redis URL  token T  try: curl …`, as dev/ready-line.ts prints it.
 const READY = /^ready: console (\S+) {2}endpoint (\S+) {2}mesa (\S+) {2}redis (\S+) {2}token (\S+) {2}try: (curl .+)$/
@@ -58,13 +62,38 @@ describe('npm run dev', () => {
     expect(await started.dev.signal('SIGTERM', 'npm', 60_000)).toEqual({ code: 0, signal: null })
     await expectNothingLeft(started)
   })
+
+  it('uses REDIS_URL when it is set, and leaves that Redis running when it stops', { timeout: 180_000 }, async () => {
+    const redis = await startRedisServer()
+    try {
+      const started = await startDev({ REDIS_URL: redis.url })
+      expect(started.redisUrl).toBe(redis.url)
+      expect(await started.dev.signal('SIGINT', 'group', 60_000)).toEqual({ code: 0, signal: null })
+      expect(await connectionRefused(redis.port)).toBe(false)
+    } finally {
+      await redis.stop()
+    }
+  })
+
+  it('exits with how to install redis-server when there is none and no REDIS_URL', { timeout: 120_000 }, async () => {
+    // A PATH with node, npm and the shell npm runs scripts with, but no redis-server.
+    const bin = mkdtempSync(join(tmpdir(), 'dev-path-'))
+    for (const tool of ['node', 'npm', 'sh']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim(), join(bin, tool))
+    try {
+      const dev = (running = startDevProcess({ PATH: bin, REDIS_URL: '', PORT: String(await freePort()), MESA_PORT: String(await freePort()) }))
+      expect(await dev.exited(60_000)).toEqual({ code: 1, signal: null })
+      expect(dev.output).toContain('redis-server is not on PATH: install it with `apt-get install -y redis-server`')
+    } finally {
+      rmSync(bin, { recursive: true, force: true })
+    }
+  })
 })
 
-/** Starts `npm run dev` on free ports with a redis-server of its own, and reads its ready line. */
-async function startDev() {
+/** Starts `npm run dev` on free ports (with a redis-server of its own unless `env` names one), and reads its ready line. */
+async function startDev(env: Record<string, string> = {}) {
   const [port, mesaPort] = [await freePort(), await freePort()]
   // Empty values count as unset, so settings in the caller's environment cannot change what is tested.
-  const dev = (running = startDevProcess({ PORT: String(port), MESA_PORT: String(mesaPort), REDIS_URL: '', DISPATCH_TOKEN: '' }))
+  const dev = (running = startDevProcess({ PORT: String(port), MESA_PORT: String(mesaPort), REDIS_URL: '', DISPATCH_TOKEN: '', ...env }))
   const line = await dev.waitForLine(/^ready: /, 120_000)
   const match = READY.exec(line)
   if (!match) throw new Error(`the ready line has an unexpected shape: ${line}`)

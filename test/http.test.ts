@@ -92,7 +92,8 @@ const cases: Record<string, Case> = {
     call: () => post(JSON.stringify({ message: { d: 1 }, recipient: ['a'] })), ...refused(400, 'ValidationError', 'recipient is not a known field', 'recipient'),
   },
   'refuses a body over MAX_BODY_BYTES before parsing it': {
-    call: () => post(`{"message":{"d":"${'x'.repeat(5000)}"}}`), ...refused(413, 'PayloadTooLargeError', 'request body must be at most 4096 bytes'),
+    // Not even JSON: a 413 rather than a 400 shows the size was checked first.
+    call: () => post(`{"message":{"d":"${'x'.repeat(5000)}`), ...refused(413, 'PayloadTooLargeError', 'request body must be at most 4096 bytes'),
   },
   'delivers a batch, one result per dispatch': {
     call: () => post(JSON.stringify({ dispatches: [JSON.parse(note), { event: 'DISCONNECT_CLIENT', recipients: ['nobody'] }] })),
@@ -125,6 +126,18 @@ describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)',
     for (const [header, value] of Object.entries(testCase.headers ?? {})) expect(reply.headers[header]).toBe(value)
     if (testCase.publishes > 0) await recorder.waitFor(before + testCase.publishes)
     expect(recorder.messages.length - before).toBe(testCase.publishes)
+  })
+
+  it('applies the same body id once, and answers the repeat as a duplicate', async () => {
+    const transport = transports.find((each) => each.name === name)!
+    const call = post(JSON.stringify({ ...JSON.parse(note), id: `body-id-${name}` }))
+    const before = recorder.messages.length
+    const [first, second] = [await transport.send(call), await transport.send(call)]
+    expect([first.body, second.body]).toEqual([
+      { ok: true, result: delivered },
+      { ok: true, result: { servers: 0, recipients: [], online: null, offline: [], stored: 0, duplicate: true, excludingIgnored: false } },
+    ])
+    expect(recorder.messages.length - before).toBe(1)
   })
 
   it('applies the same Idempotency-Key once, and answers the repeat as a duplicate', async () => {

@@ -15,6 +15,8 @@ export interface DevProcess {
    * manager does, and resolves with how npm exited.
    */
   signal(signal: NodeJS.Signals, to: 'group' | 'npm', timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Resolves with how npm exited on its own. */
+  exited(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   /** The pids (with command names) still alive in its process group; zombies are not counted. */
   survivors(): string[]
   /** Kills whatever is left of the group; for cleanup after a failed test. */
@@ -72,6 +74,7 @@ export function startDevProcess(env: Record<string, string>): DevProcess {
       process.kill(to === 'group' ? -pgid : pgid, signal)
       return withTimeout(exited, timeoutMs, `npm run dev did not exit after ${signal}`)
     },
+    exited: (timeoutMs) => withTimeout(exited, timeoutMs, 'npm run dev did not exit'),
     survivors: () => groupMembers(pgid),
     async close() {
       try {
