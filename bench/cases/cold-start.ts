@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+import { buildBundles } from '../../esbuild.config.mjs'
+import { CaseRecorder, type CaseResult } from '../results'
+import { pick } from '../settings'
+
+const LAMBDAS = ['http', 'sqs', 'eventbridge']
+const LAMBDA_MAX_KIB = 120
+const LAMBDA_MAX_IMPORT_MS = 25
+const EDGE_MAX_KIB = 100
+const ROOT = new URL('../..', import.meta.url).pathname
+const EMPTY = 'an empty module (the floor)'
+
+// What a cold Lambda pays for: the time from `import()` to the module being evaluated, top-level work included.
+const IMPORT_SCRIPT = 'const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t))'
+// The Lambda bundles build their Dispatcher at import and need a well-formed env; nothing is contacted.
+const IMPORT_ENV = {
+  PATH: process.env.PATH,
+  UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
+  UPSTASH_REDIS_REST_TOKEN: 'dummy-upstash-token',
+  DISPATCH_TOKEN: 'dummy-dispatch-token-0123456789',
+}
+
+/** Case 7: each bundle's minified size and the time to import it in a fresh Node process, with ioredis for reference. */
+export async function runColdStart(): Promise<CaseResult> {
+  const record = new CaseRecorder('7', 'Cold start: bundle size and import time in a fresh Node process')
+  const outdir = mkdtempSync(join(tmpdir(), 'mesa-bench-build-'))
+  try {
+    const built = await buildBundles({ outdir })
+    const files: Array<{ name: string; file: string }> = built.filter((each) => each.name !== 'cli').map((each) => ({ name: `${each.name} bundle`, file: each.file }))
+    for (const each of built) {
+      record.value(`${each.name} bundle size`, round1(each.bytes / 1024), 'KiB', `${each.bytes} bytes; Node built-ins: ${each.nodeBuiltins.join(' ') || 'none'}`)
+    }
+
+    const ioredis = await bundleAlone(outdir, 'ioredis', "export { Redis } from 'ioredis'")
+    record.value('ioredis alone, bundled (reference)', round1(ioredis.bytes / 1024), 'KiB', `${ioredis.bytes} bytes`)
+    files.push({ name: 'ioredis alone (reference)', file: ioredis.file })
+    // What our bundles carry of @upstash/redis, alone: the share of their size and import time it accounts for.
+    const upstash = await bundleAlone(outdir, 'upstash', "export { Redis } from '@upstash/redis'")
+    record.value('@upstash/redis alone, bundled (reference)', round1(upstash.bytes / 1024), 'KiB', `${upstash.bytes} bytes`)
+    files.push({ name: '@upstash/redis alone (reference)', file: upstash.file })
+    const empty = join(outdir, 'empty.mjs')
+    writeFileSync(empty, 'export {}\n')
+    files.push({ name: EMPTY, file: empty })
+    record.note(`@cryb/mesa cannot be bundled by esbuild at all: ${await mesaBuildError()}`)
+
+    // Rounds rotate through every file, so a noisy moment slows all of them alike; spawns never overlap.
+    const times: Record<string, number[]> = Object.fromEntries(files.map((each) => [each.name, []]))
+    const rounds = pick(25, 3)
+    for (let round = 0; round < rounds + 1; round++) {
+      for (let k = 0; k < files.length; k++) {
+        const each = files[(round + k) % files.length]!
+        const ms = await importTime(each.file)
+        if (round > 0) times[each.name]!.push(ms)
+      }
+    }
+    for (const each of files) record.samples(`import: ${each.name}`, times[each.name]!)
+    // Node's own start-up noise moves every import alike; the same round's empty-module import takes it out.
+    const floor = times[EMPTY]!
+    for (const each of files.filter((file) => file.name !== EMPTY)) {
+      record.samples(`import minus the empty module, same round: ${each.name}`, times[each.name]!.map((ms, i) => ms - floor[i]!))
+    }
+
+    for (const name of LAMBDAS) {
+      const bundle = built.find((each) => each.name === name)!
+      const kib = bundle.bytes / 1024
+      const measure = record.result.measures.find((each) => each.name === `import: ${name} bundle`)!.summary!
+      record.target(`${name} bundle size`, `<= ${LAMBDA_MAX_KIB} KiB`, `${round1(kib)} KiB`, kib <= LAMBDA_MAX_KIB)
+      record.target(`${name} bundle import (median)`, `<= ${LAMBDA_MAX_IMPORT_MS} ms`, `${measure.median.toFixed(1)} ms (p99 ${measure.p99.toFixed(1)} ms)`, measure.median <= LAMBDA_MAX_IMPORT_MS)
+    }
+    const edge = built.find((each) => each.name === 'edge')!
+    record.target('edge bundle size', `<= ${EDGE_MAX_KIB} KiB`, `${round1(edge.bytes / 1024)} KiB`, edge.bytes / 1024 <= EDGE_MAX_KIB)
+    record.target('edge bundle Node built-ins', 'none', edge.nodeBuiltins.join(' ') || 'none', edge.nodeBuiltins.length === 0)
+    record.note(
+      `Import time: \`node --input-type=module -e "${IMPORT_SCRIPT}" <file>\`, one fresh process per sample, ${rounds} rounds rotating through the files ` +
+        '(plus one discarded round). Sizes are of the minified files from buildBundles(), in KiB (1,024 bytes).',
+    )
+    return record.result
+  } finally {
+    rmSync(outdir, { recursive: true, force: true })
+  }
+}
+
+/** Bundles one package alone as a minified ESM file for Node, the way a Lambda bundle would carry it. */
+async function bundleAlone(outdir: string, name: string, contents: string): Promise<{ file: string; bytes: number }> {
+  const file = join(outdir, name, 'index.mjs')
+  await build({
+    stdin: { contents, resolveDir: ROOT, loader: 'js' },
+    outfile: file,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    logLevel: 'silent',
+    // ioredis is CommonJS and requires Node built-ins, which an ESM bundle can only reach through createRequire;
+    // the Lambda bundles' conditions are used, so @upstash/redis resolves to the same build they carry.
+    conditions: ['module'],
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  })
+  return { file, bytes: statSync(file).size }
+}
+
+/** The error esbuild reports when asked to bundle @cryb/mesa. */
+async function mesaBuildError(): Promise<string> {
+  try {
+    await build({ stdin: { contents: "import '@cryb/mesa'", resolveDir: ROOT, loader: 'js' }, bundle: true, write: false, platform: 'node', format: 'esm', logLevel: 'silent' })
+    return 'unexpectedly, it built'
+  } catch (error) {
+    const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors ?? []
+    return errors.map((each) => `"${each.text}"${each.location ? ` at ${each.location.file}:${each.location.line}` : ''}`).join('; ') || String(error)
+  }
+}
+
+function importTime(file: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(file).href], { env: IMPORT_ENV, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()))
+    child.once('error', reject)
+    child.once('close', (code) => {
+      const ms = Number(out)
+      if (code === 0 && Number.isFinite(ms)) resolve(ms)
+      else reject(new Error(`importing ${file} failed (exit ${code}): ${out}${err}`))
+    })
+  })
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10
+}

@@ -1,0 +1,75 @@
+import { performance } from 'node:perf_hooks'
+import { runBatches } from './cases/batches'
+import { runColdStart } from './cases/cold-start'
+import { runConcurrent } from './cases/concurrent'
+import { runEndToEnd } from './cases/end-to-end'
+import { runFanout } from './cases/fanout'
+import { runHttpLoad } from './cases/http-load'
+import { runSingle } from './cases/single'
+import { describeMachine } from './machine'
+import { renderTables, writeReports } from './report'
+import type { CaseResult, Results } from './results'
+import { QUICK } from './settings'
+import { startBenchStack, type BenchStack } from './stack'
+
+/** Every case that shares the redis-server and gateway, in the order they run. */
+const STACK_CASES: Array<[string, (stack: BenchStack) => Promise<CaseResult>]> = [
+  ['1 single', runSingle],
+  ['2 fan-out', runFanout],
+  ['3 concurrent', runConcurrent],
+  ['4 batches', runBatches],
+  ['5 end to end', runEndToEnd],
+  ['6 HTTP load', runHttpLoad],
+]
+
+async function main(): Promise<void> {
+  const started = performance.now()
+  const machine = describeMachine()
+  console.log(`npm run bench${QUICK ? ' (BENCH_QUICK=1: few iterations, nothing written)' : ''} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, redis-server ${machine.redisServer}`)
+  const cases: CaseResult[] = []
+  const stack = await startBenchStack()
+  try {
+    for (const [name, run] of STACK_CASES) cases.push(await step(name, () => run(stack)))
+  } finally {
+    await stack.close()
+  }
+  // Fresh processes, after the shared stack is gone, so the imports do not compete with it for the two cores.
+  cases.push(await step('7 cold start', runColdStart))
+
+  const results: Results = {
+    command: 'npm run bench',
+    quick: QUICK,
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+    machine,
+    cases,
+  }
+  console.log(`\n${renderTables(results, 'text')}\n`)
+  if (QUICK) {
+    console.log('quick run: bench/results.json and BENCHMARKS.md left unchanged')
+  } else {
+    writeReports(results)
+    console.log('wrote bench/results.json and BENCHMARKS.md')
+  }
+}
+
+async function step(name: string, run: () => Promise<CaseResult>): Promise<CaseResult> {
+  const started = performance.now()
+  process.stdout.write(`case ${name} ... `)
+  const result = await run()
+  console.log(`${((performance.now() - started) / 1000).toFixed(1)} s`)
+  return result
+}
+
+// If anything still holds the event loop once main() is done, say what instead of hanging; unref'd, so a
+// clean exit is never delayed by it.
+const reportLeftovers = () =>
+  setTimeout(() => {
+    console.error(`bench: still running 10 s after finishing, held by: ${process.getActiveResourcesInfo().join(', ')}`)
+    process.exit(1)
+  }, 10_000).unref()
+
+main().then(reportLeftovers, (error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+  reportLeftovers()
+})
