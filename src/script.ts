@@ -15,75 +15,85 @@ import { RedisCommandError } from './errors'
  *   `0.3` and `[]` as `{}`, and the bytes must stay exactly as JavaScript serialized them.
  * - A stored value that is not a bracketed array is replaced, as Mesa's Dispatcher does after a failed parse.
  * - `unpack` is bounded by Lua's C stack (about 8000 values), so variadic calls go in chunks of 1000.
- * - The reply is tagged strings, so `@upstash/redis`'s automatic JSON deserialization leaves them alone.
+ * - Each recipient is sent once, as the member the set holds; its JSON is rebuilt here (`"id"`, or the number
+ *   as is), and only ids that JSON must escape also carry their JavaScript-made JSON.
+ * - The reply is tagged strings, which no JSON decoder can mistake for something else.
  *
- * KEYS: connected_clients, undelivered_messages, dedupe key.
- * ARGV: channel, mode ('p' publish the given payload | 'c' check online first), payload or message JSON,
- *       dedupe TTL seconds, one flag per recipient ('w' the wildcard, 's' storable, 'n' never stored),
- *       then the n members as the set holds them, then the n recipients' JSON.
+ * Mode 'p' (publish the payload as given): KEYS dedupe; ARGV channel, 'p', payload, TTL.
+ * Mode 'c' (check online first): KEYS dedupe, connected_clients, undelivered_messages; ARGV channel, 'c',
+ * message JSON, TTL, one flag per recipient, the n members, then the JSON of each escaped id. Flags: 'w' the
+ * wildcard, 's'/'S' a storable string (plain/escaped), 'p'/'P' a string never stored, 'n' a number.
  */
 export const DISPATCH_SCRIPT = `
-local held = redis.call('GET', KEYS[3])
+local held = redis.call('GET', KEYS[1])
 if held then return {'d', held} end
 local CHUNK = 1000
-local payload, stored, state = ARGV[3], 0, {}
+local msg, payload, state, fields = ARGV[3], ARGV[3], '', {}
 local function isSpace(b) return b == 32 or b == 9 or b == 10 or b == 13 end
-local function append(existing, msg)
-  if not existing then return '[' .. msg .. ']' end
+local function append(existing, json)
+  if not existing then return '[' .. json .. ']' end
   local a, z = 1, #existing
   while a <= z and isSpace(existing:byte(a)) do a = a + 1 end
   while z >= a and isSpace(existing:byte(z)) do z = z - 1 end
-  if a > z or existing:byte(a) ~= 91 or existing:byte(z) ~= 93 then return '[' .. msg .. ']' end
+  if a > z or existing:byte(a) ~= 91 or existing:byte(z) ~= 93 then return '[' .. json .. ']' end
   local b = a + 1
   while b < z and isSpace(existing:byte(b)) do b = b + 1 end
-  if b == z then return '[' .. msg .. ']' end
-  return existing:sub(a, z - 1) .. ',' .. msg .. ']'
+  if b == z then return '[' .. json .. ']' end
+  return existing:sub(a, z - 1) .. ',' .. json .. ']'
 end
-local fields = {}
 if ARGV[2] == 'c' then
   local flags = ARGV[5]
   local n = #flags
-  local checked, at = {}, {}
-  for i = 1, n do
-    if flags:byte(i) ~= 119 then checked[#checked + 1] = ARGV[5 + i]; at[#at + 1] = i end
-  end
   local online = {}
-  for from = 1, #checked, CHUNK do
-    local r = redis.call('SMISMEMBER', KEYS[1], unpack(checked, from, math.min(from + CHUNK - 1, #checked)))
-    for j = 1, #r do online[at[from + j - 1]] = r[j] == 1 end
-  end
-  local published, queued = {}, {}
-  for i = 1, n do
-    local flag = flags:byte(i)
-    if flag == 119 then
-      published[#published + 1] = ARGV[5 + n + i]; state[i] = 'w'
-    elseif online[i] then
-      published[#published + 1] = ARGV[5 + n + i]; state[i] = '1'
-    else
-      state[i] = '0'
-      local member = ARGV[5 + i]
-      if flag == 115 and not queued[member] then queued[member] = true; fields[#fields + 1] = member end
+  if flags:find('w', 1, true) then
+    local checked, at = {}, {}
+    for i = 1, n do
+      if flags:byte(i) ~= 119 then checked[#checked + 1] = ARGV[5 + i]; at[#at + 1] = i end
+    end
+    for from = 1, #checked, CHUNK do
+      local r = redis.call('SMISMEMBER', KEYS[2], unpack(checked, from, math.min(from + CHUNK - 1, #checked)))
+      for j = 1, #r do online[at[from + j - 1]] = r[j] == 1 end
+    end
+  else
+    for from = 1, n, CHUNK do
+      local r = redis.call('SMISMEMBER', KEYS[2], unpack(ARGV, 5 + from, 5 + math.min(from + CHUNK - 1, n)))
+      for j = 1, #r do online[from + j - 1] = r[j] == 1 end
     end
   end
-  payload = '{"message":' .. ARGV[3] .. ',"recipients":[' .. table.concat(published, ',') .. ']}'
+  local published, queued, states, escaped = {}, {}, {}, 5 + n
+  for i = 1, n do
+    local flag, member = flags:byte(i), ARGV[5 + i]
+    local json
+    if flag == 83 or flag == 80 then escaped = escaped + 1; json = ARGV[escaped]
+    elseif flag == 110 then json = member
+    else json = '"' .. member .. '"' end
+    if flag == 119 or online[i] then
+      published[#published + 1] = json
+      states[i] = flag == 119 and 'w' or '1'
+    else
+      states[i] = '0'
+      if (flag == 115 or flag == 83) and not queued[member] then queued[member] = true; fields[#fields + 1] = member end
+    end
+  end
+  state = table.concat(states)
+  payload = '{"message":' .. msg .. ',"recipients":[' .. table.concat(published, ',') .. ']}'
 end
 local values = {}
 for from = 1, #fields, CHUNK do
-  local r = redis.call('HMGET', KEYS[2], unpack(fields, from, math.min(from + CHUNK - 1, #fields)))
+  local r = redis.call('HMGET', KEYS[3], unpack(fields, from, math.min(from + CHUNK - 1, #fields)))
   for j = 1, #r do values[from + j - 1] = r[j] end
 end
-redis.call('SET', KEYS[3], '', 'NX', 'EX', ARGV[4])
+redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[4])
 for from = 1, #fields, CHUNK do
   local batch = {}
   for j = from, math.min(from + CHUNK - 1, #fields) do
-    batch[#batch + 1] = fields[j]; batch[#batch + 1] = append(values[j] or nil, ARGV[3])
+    batch[#batch + 1] = fields[j]; batch[#batch + 1] = append(values[j] or nil, msg)
   end
-  redis.call('HSET', KEYS[2], unpack(batch))
+  redis.call('HSET', KEYS[3], unpack(batch))
 end
-stored = #fields
 local servers = redis.call('PUBLISH', ARGV[1], payload)
-local result = servers .. ':' .. stored .. ':' .. table.concat(state)
-redis.call('SET', KEYS[3], result, 'EX', ARGV[4])
+local result = servers .. ':' .. #fields .. ':' .. state
+redis.call('SET', KEYS[1], result, 'EX', ARGV[4])
 return {'n', result}
 `
 
@@ -108,36 +118,43 @@ export interface ScriptInput {
 /** Packs one dispatch into KEYS and ARGV for {@link DISPATCH_SCRIPT}. */
 export function packScriptCall(input: ScriptInput): ScriptCall {
   const { keys, event, recipients } = input
-  const keyList = [keys.connectedClients, keys.undeliveredMessages, input.dedupeKey]
   const ttl = String(input.dedupeTtlSeconds)
   if (!input.checkOnline) {
     // Built in JavaScript with the same composition Mesa's JSON.stringify({ message, recipients }) produces.
     const payload = `{"message":${event.json},"recipients":${JSON.stringify(recipients)}}`
-    return { keys: keyList, args: [keys.channel, 'p', payload, ttl, ''] }
+    return { keys: [input.dedupeKey], args: [keys.channel, 'p', payload, ttl] }
   }
   const storable = event.isStorable
   const n = recipients.length
-  const args = new Array<string>(5 + 2 * n)
+  const args = new Array<string>(5 + n)
   let flags = ''
   for (let i = 0; i < n; i++) {
     const recipient = recipients[i]!
-    flags += recipient === '*' ? 'w' : storable && isStorableRecipient(recipient) ? 's' : 'n'
-    // ioredis, which Mesa uses, sends numbers as their decimal string: SISMEMBER 7 asks about "7".
-    args[5 + i] = String(recipient)
-    args[5 + n + i] = JSON.stringify(recipient)
+    if (typeof recipient === 'number') {
+      flags += 'n'
+      // ioredis, which Mesa uses, sends numbers as their decimal string: SISMEMBER 7 asks about "7".
+      args[5 + i] = String(recipient)
+      continue
+    }
+    args[5 + i] = recipient
+    const escaped = NEEDS_ESCAPING.test(recipient)
+    if (escaped) args.push(JSON.stringify(recipient))
+    flags += recipient === '*' ? 'w' : storable && recipient.trim().length > 0 ? (escaped ? 'S' : 's') : escaped ? 'P' : 'p'
   }
   args[0] = keys.channel
   args[1] = 'c'
   args[2] = event.json
   args[3] = ttl
   args[4] = flags
-  return { keys: keyList, args }
+  return { keys: [input.dedupeKey, keys.connectedClients, keys.undeliveredMessages], args }
 }
 
-/** Mesa's Dispatcher stores only for non-blank string ids (`handleUndeliveredMessage`), never for numbers. */
-function isStorableRecipient(recipient: Recipient): boolean {
-  return typeof recipient === 'string' && recipient.trim().length > 0
-}
+/**
+ * What JSON.stringify escapes in a string: quotes, backslashes, control characters, and (being well-formed)
+ * lone surrogates; surrogate pairs are caught too, and merely take the explicit path. Mesa's Dispatcher stores
+ * only non-blank string ids (`handleUndeliveredMessage`), never numbers, hence the flags above.
+ */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/
 
 /** What the script reports, before it is mapped back onto recipients. */
 export interface ScriptOutcome {

@@ -12,7 +12,7 @@ export { isRedisUrl }
 // refuses a module with a dynamic import it cannot resolve.
 const IOREDIS = 'ioredis'
 
-type DispatchClient = IORedis & { mesaDispatch(...keysAndArgs: string[]): Promise<unknown> }
+type DispatchClient = IORedis & { mesaDispatch(numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown> }
 
 /**
  * Runs the same dispatch script over one TCP connection through ioredis, for long-lived Node servers replacing
@@ -33,14 +33,15 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
       const redis = new Redis(url, settings) as DispatchClient
       // Connection errors reach each command's promise; without a listener ioredis would also print them.
       redis.on('error', () => {})
-      redis.defineCommand('mesaDispatch', { numberOfKeys: 3, lua: DISPATCH_SCRIPT })
+      // No fixed numberOfKeys: a publish-as-given dispatch passes one key, a checked one three.
+      redis.defineCommand('mesaDispatch', { lua: DISPATCH_SCRIPT })
       return redis
     }))
   return {
     async run(keys, args) {
       const redis = await connect()
       try {
-        return await redis.mesaDispatch(...keys, ...args)
+        return await redis.mesaDispatch(keys.length, ...keys, ...args)
       } catch (error) {
         throw toTcpError(error)
       }

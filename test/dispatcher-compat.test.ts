@@ -61,6 +61,11 @@ const cases: Record<string, Case> = {
     sync: true, stored: { x: '[{"op":0,"d":{"f":0.30000000000000004,"e":[]},"t":"OLD"}]' },
     event: { op: 0, d: { f: 1e-7, o: {} }, t: 'NEW' }, recipients: ['x'],
   },
+  'ids that JSON must escape, online and offline': {
+    sync: true, online: ['qu"ote', 'emoji 😀'], event: { op: 0, d: 1, t: 'T' },
+    recipients: ['qu"ote', 'back\\slash', 'tab\tid', 'emoji 😀', 'e\u0301', '\u2028', 'plain', 7, '\t'],
+  },
+  "'*' among escaped ids": { sync: true, event: { op: 0, d: 1, t: 'T' }, recipients: ['a"b', '*', 'c\\d'] },
   'tricky data': { sync: true, event: { op: 0, d: { s: '😀\u2028"\\\u0000', n: null, big: 1e21, neg: -0 }, t: 'T' }, recipients: ['x', 'y'] },
 }
 
