@@ -55,7 +55,7 @@ const isNodeBuiltin = (/** @type {string} */ path) => path.startsWith('node:') |
 
 /**
  * Builds the bundles (all, or those named in `only`) into `<outdir>/<name>/<file>`, minified, with nothing from
- * node_modules left external. None of @aws-lambda-powertools/batch, hono/aws-lambda, @upstash/redis or valibot
+ * node_modules left external. None of @aws-lambda-powertools/batch, hono/aws-lambda or @upstash/redis
  * calls `require` in its ESM build, so no `createRequire` banner is needed, and nothing imports @aws-sdk/*.
  * @param {{ only?: string[], outdir?: string }} [options]
  * @returns {Promise<BuiltBundle[]>}

@@ -57,9 +57,7 @@ function prepare(dispatcher: Dispatcher, request: DispatchRequest, headers: Head
     return dispatcher.prepare(request.event, request.recipients ?? ['*'], request.excluding, id === undefined ? {} : { id })
   } catch (error) {
     // The schema already enforces the Dispatcher's limits; this only keeps a batch item's field names exact.
-    if (error instanceof ValidationError && index !== undefined) {
-      throw new ValidationError(`dispatches[${index}].${error.field}`, error.message.slice(error.field.length + 1))
-    }
+    if (error instanceof ValidationError && index !== undefined) throw error.relocated(`dispatches[${index}].${error.field}`)
     throw error
   }
 }

@@ -20,10 +20,16 @@ export class ValidationError extends MesaDispatchError {
   constructor(
     /** The offending field as a dotted path, e.g. `message.op` or `recipients[3]`. */
     readonly field: string,
-    problem: string,
+    /** What is wrong with it, e.g. `must be a string`. */
+    readonly problem: string,
     options?: { cause?: unknown },
   ) {
     super(`${field} ${problem}`, options)
+  }
+
+  /** The same problem, reported at another path: a batch item's, or a nested object's. */
+  relocated(field: string): ValidationError {
+    return new ValidationError(field, this.problem, { cause: this.cause })
   }
 }
 

@@ -29,36 +29,26 @@ local held = redis.call('GET', KEYS[1])
 if held then return {'d', held} end
 local CHUNK = 1000
 local msg, payload, state, fields = ARGV[3], ARGV[3], '', {}
-local function isSpace(b) return b == 32 or b == 9 or b == 10 or b == 13 end
 local function append(existing, json)
-  if not existing then return '[' .. json .. ']' end
-  local a, z = 1, #existing
-  while a <= z and isSpace(existing:byte(a)) do a = a + 1 end
-  while z >= a and isSpace(existing:byte(z)) do z = z - 1 end
-  if a > z or existing:byte(a) ~= 91 or existing:byte(z) ~= 93 then return '[' .. json .. ']' end
-  local b = a + 1
-  while b < z and isSpace(existing:byte(b)) do b = b + 1 end
-  if b == z then return '[' .. json .. ']' end
-  return existing:sub(a, z - 1) .. ',' .. json .. ']'
+  local items = existing and existing:match('^%s*%[(.*)%]%s*$')
+  if not items or not items:find('%S') then return '[' .. json .. ']' end
+  return '[' .. items .. ',' .. json .. ']'
 end
 if ARGV[2] == 'c' then
   local flags = ARGV[5]
   local n = #flags
-  local online = {}
+  -- Members are checked straight from ARGV, unless a '*' must be left out: then from a list of the others.
+  local online, source, base, at = {}, ARGV, 5, nil
   if flags:find('w', 1, true) then
-    local checked, at = {}, {}
+    source, base, at = {}, 0, {}
     for i = 1, n do
-      if flags:byte(i) ~= 119 then checked[#checked + 1] = ARGV[5 + i]; at[#at + 1] = i end
+      if flags:byte(i) ~= 119 then source[#source + 1] = ARGV[5 + i]; at[#at + 1] = i end
     end
-    for from = 1, #checked, CHUNK do
-      local r = redis.call('SMISMEMBER', KEYS[2], unpack(checked, from, math.min(from + CHUNK - 1, #checked)))
-      for j = 1, #r do online[at[from + j - 1]] = r[j] == 1 end
-    end
-  else
-    for from = 1, n, CHUNK do
-      local r = redis.call('SMISMEMBER', KEYS[2], unpack(ARGV, 5 + from, 5 + math.min(from + CHUNK - 1, n)))
-      for j = 1, #r do online[from + j - 1] = r[j] == 1 end
-    end
+  end
+  local count = at and #at or n
+  for from = 1, count, CHUNK do
+    local r = redis.call('SMISMEMBER', KEYS[2], unpack(source, base + from, base + math.min(from + CHUNK - 1, count)))
+    for j = 1, #r do online[at and at[from + j - 1] or from + j - 1] = r[j] == 1 end
   end
   local published, queued, states, escaped = {}, {}, {}, 5 + n
   for i = 1, n do

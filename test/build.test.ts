@@ -91,11 +91,11 @@ describe('buildBundles', () => {
 
   it('bundles exactly the runtime libraries each function needs, and never ioredis', () => {
     expect(Object.fromEntries(built.map((each) => [each.name, each.packages]))).toEqual({
-      http: ['@upstash/redis', 'hono', 'uncrypto', 'valibot'],
-      sqs: ['@aws-lambda-powertools/batch', '@aws-lambda-powertools/commons', '@aws/lambda-invoke-store', '@upstash/redis', 'uncrypto', 'valibot'],
-      eventbridge: ['@upstash/redis', 'uncrypto', 'valibot'],
-      edge: ['@upstash/redis', 'uncrypto', 'valibot'],
-      cli: ['@upstash/redis', 'uncrypto', 'valibot'],
+      http: ['@upstash/redis', 'hono', 'uncrypto'],
+      sqs: ['@aws-lambda-powertools/batch', '@aws-lambda-powertools/commons', '@aws/lambda-invoke-store', '@upstash/redis', 'uncrypto'],
+      eventbridge: ['@upstash/redis', 'uncrypto'],
+      edge: ['@upstash/redis', 'uncrypto'],
+      cli: ['@upstash/redis', 'uncrypto'],
     })
   })
 

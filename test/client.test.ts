@@ -115,7 +115,7 @@ describe('createDispatchClient', () => {
   it('rejects a 400 with the endpoint error name, message and field', async () => {
     const call = withToken().dispatch({ message: { d: 1 }, recipients: ['0', null as unknown as string] })
     expect(await failureOf(call)).toEqual({
-      name: 'DispatchEndpointError', message: 'recipients[1] must be a string or a finite number', status: 400, errorName: 'ValidationError', field: 'recipients[1]',
+      name: 'DispatchEndpointError', message: 'recipients[1] must be a string or a finite number, got null', status: 400, errorName: 'ValidationError', field: 'recipients[1]',
     })
   })
 

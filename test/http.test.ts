@@ -80,13 +80,13 @@ const cases: Record<string, Case> = {
   'refuses an array': { call: () => post('[]'), ...refused(400, 'ValidationError', 'body must be a JSON object', 'body') },
   'refuses recipients of the wrong type': {
     call: () => post(JSON.stringify({ message: { d: 1 }, recipients: ['a', { id: 1 }] })),
-    ...refused(400, 'ValidationError', 'recipients[1] must be a string or a finite number', 'recipients[1]'),
+    ...refused(400, 'ValidationError', 'recipients[1] must be a string or a finite number, got a value of type object', 'recipients[1]'),
   },
   'refuses a negative op': {
-    call: () => post(JSON.stringify({ message: { op: -1, d: 1 } })), ...refused(400, 'ValidationError', 'message.op must not be negative', 'message.op'),
+    call: () => post(JSON.stringify({ message: { op: -1, d: 1 } })), ...refused(400, 'ValidationError', 'message.op must be a non-negative integer, got the number -1', 'message.op'),
   },
   'refuses an unknown event': {
-    call: () => post(JSON.stringify({ event: 'REBOOT' })), ...refused(400, 'ValidationError', 'event must be one of DISCONNECT_CLIENT', 'event'),
+    call: () => post(JSON.stringify({ event: 'REBOOT' })), ...refused(400, 'ValidationError', 'event must be one of DISCONNECT_CLIENT, got a value of type string', 'event'),
   },
   'refuses an unknown field': {
     call: () => post(JSON.stringify({ message: { d: 1 }, recipient: ['a'] })), ...refused(400, 'ValidationError', 'recipient is not a known field', 'recipient'),
