@@ -6,6 +6,8 @@ import type { Measure, Results } from './results'
 export const RESULTS_FILE = new URL('./results.json', import.meta.url)
 /** The human-readable report, checked in beside the code. */
 export const MARKDOWN_FILE = new URL('../BENCHMARKS.md', import.meta.url)
+/** The hand-kept log of what each optimisation bought, with before/after figures from saved runs. */
+export const OPTIMISATIONS_FILE = new URL('./optimisations.md', import.meta.url)
 
 type Style = 'text' | 'markdown'
 
@@ -56,6 +58,7 @@ export function renderMarkdown(results: Results): string {
     for (const note of each.notes) lines.push(`- ${note}`)
     lines.push('')
   }
+  lines.push(readFileSync(OPTIMISATIONS_FILE, 'utf8'))
   return lines.join('\n')
 }
 
