@@ -27,7 +27,8 @@ export function describeMachine(): Machine {
     redisServer: run('redis-server', ['--version']).match(/v=(\S+)/)?.[1] ?? 'unknown',
     date: new Date().toISOString(),
     gitCommit: run('git', ['rev-parse', 'HEAD']) || 'unknown',
-    gitDirty: run('git', ['status', '--porcelain']).length > 0,
+    // The run's own outputs do not count: they are rewritten by every run, including this one.
+    gitDirty: run('git', ['status', '--porcelain', '--', '.', ':!bench/results.json', ':!BENCHMARKS.md']).length > 0,
   }
 }
 
