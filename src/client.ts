@@ -7,6 +7,7 @@ import type {
   DispatchRequestBody,
   HealthStatus,
 } from './client-types'
+import { parseHttpUrl } from './http-url'
 import { ConfigError, DispatchEndpointError } from './errors'
 import type { DispatchResult } from './result'
 
@@ -82,13 +83,7 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
 }
 
 function baseUrl(endpoint: string): string {
-  let url: URL
-  try {
-    url = new URL(endpoint)
-  } catch (error) {
-    throw new ConfigError('endpoint', 'must be an http(s) URL', { cause: error })
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('endpoint', 'must be an http(s) URL')
+  const url = parseHttpUrl(endpoint, 'endpoint')
   // A query or fragment would end up before `/dispatch` and silently change the path.
   if (url.search !== '' || url.hash !== '') throw new ConfigError('endpoint', 'must not have a query or fragment')
   // Both the base URL and the route URL people copy from a ready line or a deploy output are accepted.

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors'
+import { parseHttpUrl } from './http-url'
 import type { DispatcherConfig } from './dispatcher'
 import type { RestConnection } from './rest-transport'
 import type { AuthSecrets } from './auth'
@@ -93,7 +94,7 @@ export function requireString(env: Env, name: string): string {
 /** An http(s) URL that must be present; the error names the variable, never its value. */
 export function requireHttpUrl(env: Env, name: string): string {
   const value = requireString(env, name)
-  if (!/^https?:\/\/[^\s/]/.test(value)) throw new ConfigError(name, 'must be an http(s) URL')
+  parseHttpUrl(value, name)
   return value
 }
 

@@ -47,13 +47,8 @@ export class ConfigError extends MesaDispatchError {
   }
 }
 
-/**
- * Redis could not be reached or did not answer in time: network errors, timeouts and 5xx answers.
- * Retrying later is safe because every dispatch carries a dedupe key.
- */
-export class RedisUnavailableError extends MesaDispatchError {
-  override name = 'RedisUnavailableError'
-
+/** A failure talking to Redis, with the HTTP status of the last answer when it came over HTTP. */
+export abstract class RedisError extends MesaDispatchError {
   constructor(
     message: string,
     /** The HTTP status of the last answer, when there was one. */
@@ -64,18 +59,17 @@ export class RedisUnavailableError extends MesaDispatchError {
   }
 }
 
-/** Redis answered with an error (a script error, WRONGTYPE, a rejected token): retrying will not help. */
-export class RedisCommandError extends MesaDispatchError {
-  override name = 'RedisCommandError'
+/**
+ * Redis could not be reached or did not answer in time: network errors, timeouts and 5xx answers.
+ * Retrying later is safe because every dispatch carries a dedupe key.
+ */
+export class RedisUnavailableError extends RedisError {
+  override name = 'RedisUnavailableError'
+}
 
-  constructor(
-    message: string,
-    /** The HTTP status of the answer, when it came over HTTP. */
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
+/** Redis answered with an error (a script error, WRONGTYPE, a rejected token): retrying will not help. */
+export class RedisCommandError extends RedisError {
+  override name = 'RedisCommandError'
 }
 
 /** Missing, malformed, expired or wrong credentials on a dispatch request. */

@@ -29,6 +29,7 @@ export {
   MesaDispatchError,
   ValidationError,
   ConfigError,
+  RedisError,
   RedisUnavailableError,
   RedisCommandError,
   AuthenticationError,

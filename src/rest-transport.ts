@@ -1,5 +1,6 @@
 import { Redis, type Requester, type UpstashRequest, type UpstashResponse } from '@upstash/redis'
 import { ConfigError, RedisCommandError, RedisUnavailableError } from './errors'
+import { parseHttpUrl } from './http-url'
 
 /** Where and how to reach an Upstash-compatible REST endpoint. */
 export interface RestConnection {
@@ -112,15 +113,7 @@ async function readBody<TResult>(response: Response): Promise<UpstashResponse<TR
 }
 
 function parseUrl(url: string): string {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch (error) {
-    throw new ConfigError('url', 'must be an http(s) URL of an Upstash REST endpoint', { cause: error })
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new ConfigError('url', 'must be an http(s) URL of an Upstash REST endpoint')
-  }
+  parseHttpUrl(url, 'url', 'an http(s) URL of an Upstash REST endpoint')
   return url.replace(/\/+$/, '')
 }
 
