@@ -1,43 +1,36 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGateway, type UpstashGateway } from '../dev/upstash-gateway'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
 import { startMesaServer, type MesaServer } from './support/mesa-server'
-import { startRedisServer, type RedisServer } from './support/redis-server'
 import { copyService, describeRun, invokeResult, runServerless, type ServiceCopy } from './support/serverless-cli'
+import { GATEWAY_TOKEN, useStack } from './support/stack'
 
 // `serverless invoke local -f <fn> -p events/<x>.json` runs the built bundle (dist/<fn>/index.js, what gets
 // deployed) inside the osls process, against a real redis-server behind the Upstash gateway, and a real Mesa
 // 1.5.8 client with id "0" (a recipient in every sample event) receives the exact frames.
 
-const GATEWAY_TOKEN = 'invoke-local-gateway-token'
 const NAMESPACE = 'local'
+const stack = useStack()
 const open = useCleanup()
 
-let redis: RedisServer
-let gateway: UpstashGateway
 let mesa: MesaServer
 let service: ServiceCopy
 
 beforeAll(async () => {
-  redis = await startRedisServer()
-  gateway = await startGateway({ redisUrl: redis.url, token: GATEWAY_TOKEN })
-  mesa = await startMesaServer({ redisUrl: redis.url, namespace: NAMESPACE, sync: true })
+  mesa = await startMesaServer({ redisUrl: stack.redis.url, namespace: NAMESPACE, sync: true })
   service = await copyService()
 }, 60_000)
 afterAll(async () => {
   await service?.close()
   await mesa?.close()
   expect(mesa?.errors ?? []).toEqual([])
-  await gateway?.close()
-  await redis?.stop()
 })
 
 /** What a developer exports before `serverless invoke local`; serverless.yml reads it through ${env:…}. */
 const env = () => ({
-  UPSTASH_REDIS_REST_URL: gateway.url,
+  UPSTASH_REDIS_REST_URL: stack.gateway.url,
   UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN,
   MESA_NAMESPACE: NAMESPACE,
   MESA_SYNC: 'true',

@@ -1,14 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGateway, type UpstashGateway } from '../dev/upstash-gateway'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createRestRedis, RedisCommandError, RedisUnavailableError, type RestConnection } from '../src/index'
 import { freePort } from './support/ports'
-import { startRedisServer, type RedisServer } from './support/redis-server'
+import { GATEWAY_TOKEN as TOKEN, useStack } from './support/stack'
 
 // The transport's timeouts and retries, against the real gateway with faults injected in front of it.
-const TOKEN = 'transport-token'
-let redis: RedisServer
-let gateway: UpstashGateway
 /** The faults the next requests meet, one per request, before the gateway handles them normally. */
 const faults: Array<'500' | '502-html' | 'hang' | '400'> = []
 const hung: ServerResponse[] = []
@@ -22,30 +18,25 @@ function inject(_req: IncomingMessage, res: ServerResponse): boolean {
   return true
 }
 
-beforeAll(async () => {
-  redis = await startRedisServer()
-  gateway = await startGateway({ redisUrl: redis.url, token: TOKEN, intercept: inject })
-})
-afterAll(async () => {
+const stack = useStack({ intercept: inject })
+afterAll(() => {
   for (const res of hung) res.destroy()
-  await gateway.close()
-  await redis.stop()
 })
 
 function client(overrides: Partial<RestConnection> = {}) {
-  return createRestRedis({ url: gateway.url, token: TOKEN, timeoutMs: 300, retries: 2, backoffMs: 1, ...overrides })
+  return createRestRedis({ url: stack.gateway.url, token: TOKEN, timeoutMs: 300, retries: 2, backoffMs: 1, ...overrides })
 }
 
 /** Runs one PING with the given faults queued, and reports what happened and how many requests it took. */
 async function ping(queued: typeof faults, overrides?: Partial<RestConnection>) {
   faults.splice(0, faults.length, ...queued)
-  const before = gateway.requests
+  const before = stack.gateway.requests
   const outcome = await client(overrides).ping().then(
     (result) => ({ result }),
     (error: Error & { status?: number }) => ({ error: error.name, status: error.status, message: error.message }),
   )
   faults.length = 0
-  return { ...outcome, requests: gateway.requests - before }
+  return { ...outcome, requests: stack.gateway.requests - before }
 }
 
 describe('the REST transport', () => {
@@ -94,13 +85,13 @@ describe('the REST transport', () => {
 
   it('shares one request among commands issued in the same tick', async () => {
     const redisClient = client()
-    const before = gateway.requests
+    const before = stack.gateway.requests
     const replies = await Promise.all([redisClient.set('k', 'v'), redisClient.incr('n'), redisClient.incr('n')])
-    expect({ replies, requests: gateway.requests - before }).toEqual({ replies: ['OK', 1, 2], requests: 1 })
+    expect({ replies, requests: stack.gateway.requests - before }).toEqual({ replies: ['OK', 1, 2], requests: 1 })
   })
 
   it('rejects a 4xx as a RedisCommandError even when the status is 401 on a pipeline', async () => {
-    const failure = await createRestRedis({ url: gateway.url, token: 'nope' }).set('a', 'b').catch((error: unknown) => error)
+    const failure = await createRestRedis({ url: stack.gateway.url, token: 'nope' }).set('a', 'b').catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(RedisCommandError)
   })
 })
