@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
 import WebSocket from 'ws'
 import { mesaKey, release } from './mesa-server'
+import { untilMember } from './online-set'
 
 /** Where a demo client stands; `going offline` lasts until Mesa has removed it from the online set. */
 export type ClientStatus = 'connecting' | 'online' | 'going offline' | 'offline'
@@ -73,14 +74,7 @@ export async function startDemoClients(options: DemoClientsOptions): Promise<Dem
     options.onStatus({ id: state.id, status, detail })
   }
 
-  /** Polls Mesa's online set until the id's membership is `expected`, or until `moot` says it no longer matters. */
-  const untilMember = async (id: string, expected: boolean, moot = () => false) => {
-    const deadline = Date.now() + timeoutMs
-    while (((await redis.sismember(onlineSet, id)) === 1) !== expected && !moot()) {
-      if (Date.now() > deadline) throw new Error(`${id} still ${expected ? 'absent from' : 'in'} ${onlineSet} after ${timeoutMs} ms`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
-  }
+  const untilOnline = (id: string, expected: boolean, moot?: () => boolean) => untilMember(redis, onlineSet, id, expected, timeoutMs, moot)
 
   const connect = async (state: State) => {
     setStatus(state, 'connecting')
@@ -113,7 +107,7 @@ export async function startDemoClients(options: DemoClientsOptions): Promise<Dem
     try {
       await authenticated
       // Mesa acks before its SADD lands; a dispatch must already see the client online when we say it is.
-      await untilMember(state.id, true, () => state.socket !== socket)
+      await untilOnline(state.id, true, () => state.socket !== socket)
     } catch (error) {
       socket.terminate()
       if (state.socket === socket) {
@@ -131,7 +125,7 @@ export async function startDemoClients(options: DemoClientsOptions): Promise<Dem
     setStatus(state, 'going offline')
     if (socket) await closeSocket(socket)
     // Until Mesa's SREM lands a dispatch would still be published to nobody instead of stored.
-    await untilMember(state.id, false)
+    await untilOnline(state.id, false)
     setStatus(state, 'offline')
   }
 

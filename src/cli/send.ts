@@ -2,7 +2,9 @@ import { createDispatchClient } from '../client'
 import type { DispatchRequestBody } from '../client-types'
 import { Dispatcher } from '../dispatcher'
 import { createRequestParser } from '../request'
+import { silentLogger } from '../logger'
 import type { DispatchResult } from '../result'
+import { createTrigger } from '../trigger'
 import type { Transport } from './transport-args'
 
 /**
@@ -15,10 +17,10 @@ export async function sendDispatch(transport: Transport, body: DispatchRequestBo
     const { endpoint, token, secret } = transport
     return createDispatchClient(token === undefined ? { endpoint, secret } : { endpoint, token }).dispatch(body)
   }
-  const request = createRequestParser().parseOne(body)
   const dispatcher = new Dispatcher({ url: transport.url, token: transport.token }, { namespace: transport.namespace, sync: { enabled: transport.sync } })
   try {
-    return await dispatcher.dispatch(request.event, request.recipients ?? ['*'], request.excluding, request.id === undefined ? {} : { id: request.id })
+    // The same parse-then-dispatch path as SQS and EventBridge; the CLI prints its own output, so no log lines.
+    return await createTrigger(dispatcher, createRequestParser(), silentLogger).dispatch(body)
   } finally {
     await dispatcher.close()
   }

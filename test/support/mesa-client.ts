@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
 import WebSocket from 'ws'
+import { untilMember } from '../../dev/online-set'
 import { createArrivals } from './arrivals'
 import { mesaKey, mesaServerAt, release } from './mesa-server'
 
@@ -75,7 +76,7 @@ export async function connectMesaClient(url: string, token: string | number, opt
   try {
     await Promise.race([authAck, failed])
     // Mesa sends op 22 before its SADD reaches Redis, so wait for the set itself: a dispatcher must see us online.
-    await Promise.race([untilMember(server.redisUrl, onlineSet, token, true, timeoutMs), failed])
+    await Promise.race([untilMemberAt(server.redisUrl, onlineSet, token, true, timeoutMs), failed])
   } catch (error) {
     socket.terminate()
     throw error
@@ -102,20 +103,16 @@ export async function connectMesaClient(url: string, token: string | number, opt
         if (socket.readyState !== WebSocket.CLOSED) socket.close(1000)
         await closed
         // Mesa only SREMs truthy ids (`if (this.id && …)`), so 0 and '' stay "online" forever; nothing to wait for.
-        if (token) await untilMember(server.redisUrl, onlineSet, token, false, timeoutMs)
+        if (token) await untilMemberAt(server.redisUrl, onlineSet, token, false, timeoutMs)
       })()),
   }
 }
 
-/** Polls SISMEMBER until the id's membership in the online set is `expected`. */
-async function untilMember(redisUrl: string, set: string, id: string | number, expected: boolean, timeoutMs: number): Promise<void> {
+/** Waits on Mesa's online set with a short-lived connection of its own. */
+async function untilMemberAt(redisUrl: string, set: string, id: string | number, expected: boolean, timeoutMs: number): Promise<void> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {
-    const deadline = Date.now() + timeoutMs
-    while (((await redis.sismember(set, String(id))) === 1) !== expected) {
-      if (Date.now() > deadline) throw new Error(`${JSON.stringify(id)} still ${expected ? 'absent from' : 'in'} ${set} after ${timeoutMs} ms`)
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
+    await untilMember(redis, set, id, expected, timeoutMs)
   } finally {
     await release(redis)
   }
