@@ -12,7 +12,7 @@ const dispatchRecord = (record: SQSRecord, context?: Context) =>
 
 const isFifo = (event: SQSEvent) => event.Records[0]?.eventSourceARN.endsWith('.fifo') === true
 
-// Standard queues run every record at once (one pipelined request); FIFO queues run in order and stop at the
+// Standard queues run every record at once (one script call); FIFO queues run in order and stop at the
 // first failure, reporting it and every record after it, so that order survives a retry.
 const processors = { standard: () => new BatchProcessor(EventType.SQS), fifo: () => new SqsFifoPartialProcessorAsync() }
 

@@ -23,7 +23,7 @@ export interface DispatchRouteOptions {
 /**
  * `POST /dispatch`, in the order that keeps work off unauthenticated and oversized requests: credentials from
  * the headers, the size limit while reading, the signature over the raw bytes, then JSON and the schema. Every
- * item of a batch is validated before any is sent, and then all of them go in one pipelined request.
+ * item of a batch is validated before any is sent, and then all of them go in one script call.
  */
 export function createDispatchRoute(options: DispatchRouteOptions) {
   const { dispatcher, authenticator, parser, maxBodyBytes, logger } = options

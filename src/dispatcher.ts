@@ -6,7 +6,8 @@ import { DispatchEvent, isDispatchable, type Dispatchable, type Recipient } from
 import { applyExcluding, assertRecipients, DEFAULT_MAX_RECIPIENTS } from './recipients'
 import type { RestConnection } from './rest-transport'
 import { duplicateResult, shapeResult, type DispatchResult } from './result'
-import { decodeScriptReply, packScriptCall, type ScriptCall } from './script'
+import { createCallBatcher, type CallBatcher } from './call-batcher'
+import { packDispatch, type ScriptOutcome, type ScriptPart } from './script'
 import { createRestRunner, type ScriptRunner } from './script-runner'
 import { createTcpRunner, isRedisUrl } from '#tcp-transport'
 
@@ -31,19 +32,12 @@ export interface DispatchOptions {
 /** The longest dispatch id accepted, to keep dedupe keys small. @default 256 */
 export const MAX_DISPATCH_ID_LENGTH = 256
 
-/**
- * How long the key of a dispatch without an id is kept. It exists only so that the transport's own retries
- * of one call cannot apply it twice, so it needs to outlive one call's retries, not a redelivery.
- */
-const RETRY_KEY_TTL_SECONDS = 120
-
 /** One dispatch packed for the script, with what is needed to read its reply. */
 export interface PreparedDispatch {
-  readonly call: ScriptCall
+  readonly part: ScriptPart
   readonly recipients: Recipient[]
   readonly checked: boolean
   readonly excludingIgnored: boolean
-  readonly callerId: boolean
 }
 
 /**
@@ -64,6 +58,7 @@ export class Dispatcher {
   private readonly dedupeTtlSeconds: number
   private readonly maxRecipients: number
   private readonly runner: ScriptRunner
+  private readonly batcher: CallBatcher
 
   constructor(redis: RedisTarget, config: DispatcherConfig = {}) {
     this.keys = createMesaKeys(config.namespace)
@@ -71,6 +66,7 @@ export class Dispatcher {
     this.dedupeTtlSeconds = positiveInteger(config.dedupeTtlSeconds ?? 86_400, 'dedupeTtlSeconds')
     this.maxRecipients = positiveInteger(config.maxRecipients ?? DEFAULT_MAX_RECIPIENTS, 'maxRecipients')
     this.runner = isRedisUrl(redis) ? createTcpRunner(redis) : typeof redis === 'string' ? invalidTarget() : createRestRunner(redis)
+    this.batcher = createCallBatcher(this.runner, () => this.keys.dedupe(`call:${crypto.randomUUID()}`))
   }
 
   /**
@@ -97,11 +93,11 @@ export class Dispatcher {
   }
 
   /**
-   * Runs a prepared dispatch. Prepared dispatches executed in the same tick share one pipelined request, so
-   * a batch validates everything with `prepare` first and then sends it all in one round trip.
+   * Runs a prepared dispatch. Dispatches executed in the same tick share one script call, so a batch validates
+   * everything with `prepare` first and then sends it all in one round trip; each still succeeds or fails alone.
    */
   async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
-    return this.readReply(prepared, await this.runner.run(prepared.call.keys, prepared.call.args))
+    return this.readOutcome(prepared, await this.batcher.send(prepared.part))
   }
 
   /** Closes the TCP connection of a `redis://` Dispatcher, so the process can exit; a no-op over HTTP. */
@@ -122,24 +118,21 @@ export class Dispatcher {
     }
     const targets = applyExcluding(named, excluded)
     const checked = this.sync && !(event instanceof DispatchEvent)
-    const call = packScriptCall({
+    const part = packDispatch({
       keys: this.keys,
       event,
       recipients: targets,
       checkOnline: checked,
-      // Without a caller's id, a random one still makes the transport's retries of this call safe.
-      dedupeKey: this.keys.dedupe(id ?? `retry:${crypto.randomUUID()}`),
-      dedupeTtlSeconds: id === undefined ? RETRY_KEY_TTL_SECONDS : this.dedupeTtlSeconds,
+      // Without an id, the call's own key is what makes the transport's retries safe.
+      ...(id === undefined ? {} : { dedupe: { key: this.keys.dedupe(id), ttlSeconds: this.dedupeTtlSeconds } }),
     })
     const excludingIgnored = (excluded?.length ?? 0) > 0 && targets.includes('*')
-    return { call, recipients: targets, checked, excludingIgnored, callerId: id !== undefined }
+    return { part, recipients: targets, checked, excludingIgnored }
   }
 
-  private readReply(prepared: PreparedDispatch, reply: unknown): DispatchResult {
-    const outcome = decodeScriptReply(reply)
-    // A repeat of a caller's id did nothing; a repeat of our own retry key means an earlier attempt of this
-    // very call landed, so its outcome is this call's outcome.
-    if (outcome.duplicate && prepared.callerId) return duplicateResult(prepared.excludingIgnored)
+  private readOutcome(prepared: PreparedDispatch, outcome: ScriptOutcome): DispatchResult {
+    // Only a caller's id can be found applied already: this call then did nothing.
+    if (outcome.duplicate) return duplicateResult(prepared.excludingIgnored)
     return shapeResult(prepared.recipients, outcome, prepared.checked, prepared.excludingIgnored)
   }
 }

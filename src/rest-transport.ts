@@ -75,23 +75,21 @@ export function createRestRequester(connection: RestConnection): Requester {
 }
 
 /**
- * An `@upstash/redis` client on the retrying, timeout-bounded transport, with auto-pipelining: commands issued
- * in the same tick share one `/pipeline` request, so a batch of dispatches costs one round trip.
+ * An `@upstash/redis` client on the retrying, timeout-bounded transport. It needs no auto-pipelining: the
+ * Dispatcher already packs the dispatches of one tick into one script call, so each call is one plain request.
  */
-class PipelinedRedis extends Redis {
+class RestRedis extends Redis {
   constructor(requester: Requester) {
     super(requester)
-    // The script's replies are tagged ASCII strings, not JSON: decoding them would only throw and catch two
-    // parse errors per dispatch inside the client (the costliest step the benchmark found).
+    // The script's reply is plain ASCII lines, not JSON: decoding it would only throw and catch a parse error
+    // per call inside the client (the costliest step the benchmark found).
     this.opts = { ...this.opts, automaticDeserialization: false }
-    // What @upstash/redis's own constructor does for URL configs, which a custom requester skips.
-    return this.autoPipeline()
   }
 }
 
-/** Builds an auto-pipelined `@upstash/redis` client on the retrying, timeout-bounded transport; it returns replies undecoded (strings stay strings). */
+/** Builds an `@upstash/redis` client on the retrying, timeout-bounded transport; it returns replies undecoded (strings stay strings). */
 export function createRestRedis(connection: RestConnection): Redis {
-  return new PipelinedRedis(createRestRequester(connection))
+  return new RestRedis(createRestRequester(connection))
 }
 
 async function readBody<TResult>(response: Response): Promise<UpstashResponse<TResult>> {

@@ -3,7 +3,7 @@ import { MesaDispatchError, RedisCommandError, RedisUnavailableError } from './e
 import { createRestRedis, type RestConnection } from './rest-transport'
 import { DISPATCH_SCRIPT } from './script'
 
-/** Runs the dispatch script over some connection to Redis; concurrent runs may share one round trip. */
+/** Runs the dispatch script over some connection to Redis: one call, which may carry many dispatches, per run. */
 export interface ScriptRunner {
   /** Runs the script with these KEYS and ARGV; rejects with RedisUnavailableError or RedisCommandError. */
   run(keys: string[], args: string[]): Promise<unknown>

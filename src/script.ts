@@ -3,94 +3,130 @@ import type { MesaKeys } from './keys'
 import { RedisCommandError } from './errors'
 
 /**
- * One dispatch, atomically, in one round trip: dedupe, online check, offline store, PUBLISH.
+ * One script call applies a batch of dispatches atomically, in one round trip: for each, an optional dedupe
+ * check, the online check, the offline store and the PUBLISH.
  *
  * Why each step is written the way it is:
- * - Every key arrives through KEYS, as Redis requires of scripts; the channel is not a key.
- * - All reads come before the first write, and the first write is the dedupe `SET NX EX`. Redis refuses a
- *   script's first write under OOM and lets later writes through, so an error leaves nothing half-done. The
- *   key is read first rather than only SET NX'd, so that a failing read cannot leave a claimed id behind.
- *   https://redis.io/docs/latest/develop/interact/programmability/eval-intro/#script-flags
+ * - Every key arrives through KEYS, as Redis requires of scripts; channels are not keys.
+ * - KEYS[1] is the call's own key. Its reply is kept there for ARGV[1] seconds, so a transport retry of a call
+ *   that landed but lost its answer gets the same reply and applies nothing twice. Claiming it is the call's
+ *   first write: Redis refuses a script's first write under OOM and lets later writes through, so an OOM
+ *   refusal leaves nothing done. https://redis.io/docs/latest/develop/interact/programmability/eval-intro/#script-flags
+ * - Each dispatch does all its reads before its first write, inside pcall: a WRONGTYPE fails that dispatch
+ *   alone, having done nothing, and the others in the call go on.
  * - Stored arrays are extended by string surgery, never cjson: cjson would rewrite `0.30000000000000004` as
  *   `0.3` and `[]` as `{}`, and the bytes must stay exactly as JavaScript serialized them.
  * - A stored value that is not a bracketed array is replaced, as Mesa's Dispatcher does after a failed parse.
  * - `unpack` is bounded by Lua's C stack (about 8000 values), so variadic calls go in chunks of 1000.
  * - Each recipient is sent once, as the member the set holds; its JSON is rebuilt here (`"id"`, or the number
  *   as is), and only ids that JSON must escape also carry their JavaScript-made JSON.
- * - The reply is tagged strings, which no JSON decoder can mistake for something else.
  *
- * Mode 'p' (publish the payload as given): KEYS dedupe; ARGV channel, 'p', payload, TTL.
- * Mode 'c' (check online first): KEYS dedupe, connected_clients, undelivered_messages; ARGV channel, 'c',
- * message JSON, TTL, one flag per recipient, the n members, then the JSON of each escaped id. Flags: 'w' the
- * wildcard, 's'/'S' a storable string (plain/escaped), 'p'/'P' a string never stored, 'n' a number.
+ * ARGV[1] is the call key's TTL; then each dispatch in turn, starting with a head: 'p' (publish the payload as
+ * given) or 'c' (check online first), followed by the dedupe TTL when the dispatch has an id of its own, whose
+ * key then comes next in KEYS. After the head, 'p' has the channel and payload; 'c' has the channel, the
+ * message JSON, one flag per recipient, the n members, then the JSON of each escaped id, and takes
+ * connected_clients and undelivered_messages from KEYS. Flags: 'w' the wildcard, 's'/'S' a storable string
+ * (plain/escaped), 'p'/'P' a string never stored, 'n' a number.
+ *
+ * The reply is one line per dispatch: 'n' and `servers:stored:states` when applied, 'd' and the original's
+ * result for an id already applied, 'e' and Redis's error when it failed.
  */
 export const DISPATCH_SCRIPT = `
 local held = redis.call('GET', KEYS[1])
-if held then return {'d', held} end
+if held then return held end
+redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[1])
 local CHUNK = 1000
-local msg, payload, state, fields = ARGV[3], ARGV[3], '', {}
 local function append(existing, json)
   local items = existing and existing:match('^%s*%[(.*)%]%s*$')
   if not items or not items:find('%S') then return '[' .. json .. ']' end
   return '[' .. items .. ',' .. json .. ']'
 end
-if ARGV[2] == 'c' then
-  local flags = ARGV[5]
-  local n = #flags
-  -- Members are checked straight from ARGV, unless a '*' must be left out: then from a list of the others.
-  local online, source, base, at = {}, ARGV, 5, nil
-  if flags:find('w', 1, true) then
-    source, base, at = {}, 0, {}
+local function run(mode, a, own, ttl, connected, undelivered)
+  if own then
+    local prior = redis.call('GET', own)
+    if prior then return 'd' .. prior end
+  end
+  local channel, msg = ARGV[a + 1], ARGV[a + 2]
+  local payload, state, fields, values = msg, '', {}, {}
+  if mode == 'c' then
+    local flags, m = ARGV[a + 3], a + 3
+    local n = #flags
+    -- Members are checked straight from ARGV, unless a '*' must be left out: then from a list of the others.
+    local online, source, base, at = {}, ARGV, m, nil
+    if flags:find('w', 1, true) then
+      source, base, at = {}, 0, {}
+      for i = 1, n do
+        if flags:byte(i) ~= 119 then source[#source + 1] = ARGV[m + i]; at[#at + 1] = i end
+      end
+    end
+    local count = at and #at or n
+    for from = 1, count, CHUNK do
+      local r = redis.call('SMISMEMBER', connected, unpack(source, base + from, base + math.min(from + CHUNK - 1, count)))
+      for j = 1, #r do online[at and at[from + j - 1] or from + j - 1] = r[j] == 1 end
+    end
+    local published, queued, states, escaped = {}, {}, {}, m + n
     for i = 1, n do
-      if flags:byte(i) ~= 119 then source[#source + 1] = ARGV[5 + i]; at[#at + 1] = i end
+      local flag, member = flags:byte(i), ARGV[m + i]
+      local json
+      if flag == 83 or flag == 80 then escaped = escaped + 1; json = ARGV[escaped]
+      elseif flag == 110 then json = member
+      else json = '"' .. member .. '"' end
+      if flag == 119 or online[i] then
+        published[#published + 1] = json
+        states[i] = flag == 119 and 'w' or '1'
+      else
+        states[i] = '0'
+        if (flag == 115 or flag == 83) and not queued[member] then queued[member] = true; fields[#fields + 1] = member end
+      end
+    end
+    state = table.concat(states)
+    payload = '{"message":' .. msg .. ',"recipients":[' .. table.concat(published, ',') .. ']}'
+    for from = 1, #fields, CHUNK do
+      local r = redis.call('HMGET', undelivered, unpack(fields, from, math.min(from + CHUNK - 1, #fields)))
+      for j = 1, #r do values[from + j - 1] = r[j] end
     end
   end
-  local count = at and #at or n
-  for from = 1, count, CHUNK do
-    local r = redis.call('SMISMEMBER', KEYS[2], unpack(source, base + from, base + math.min(from + CHUNK - 1, count)))
-    for j = 1, #r do online[at and at[from + j - 1] or from + j - 1] = r[j] == 1 end
-  end
-  local published, queued, states, escaped = {}, {}, {}, 5 + n
-  for i = 1, n do
-    local flag, member = flags:byte(i), ARGV[5 + i]
-    local json
-    if flag == 83 or flag == 80 then escaped = escaped + 1; json = ARGV[escaped]
-    elseif flag == 110 then json = member
-    else json = '"' .. member .. '"' end
-    if flag == 119 or online[i] then
-      published[#published + 1] = json
-      states[i] = flag == 119 and 'w' or '1'
-    else
-      states[i] = '0'
-      if (flag == 115 or flag == 83) and not queued[member] then queued[member] = true; fields[#fields + 1] = member end
+  for from = 1, #fields, CHUNK do
+    local batch = {}
+    for j = from, math.min(from + CHUNK - 1, #fields) do
+      batch[#batch + 1] = fields[j]; batch[#batch + 1] = append(values[j] or nil, msg)
     end
+    redis.call('HSET', undelivered, unpack(batch))
   end
-  state = table.concat(states)
-  payload = '{"message":' .. msg .. ',"recipients":[' .. table.concat(published, ',') .. ']}'
+  local result = redis.call('PUBLISH', channel, payload) .. ':' .. #fields .. ':' .. state
+  if own then redis.call('SET', own, result, 'EX', ttl) end
+  return 'n' .. result
 end
-local values = {}
-for from = 1, #fields, CHUNK do
-  local r = redis.call('HMGET', KEYS[3], unpack(fields, from, math.min(from + CHUNK - 1, #fields)))
-  for j = 1, #r do values[from + j - 1] = r[j] end
-end
-redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[4])
-for from = 1, #fields, CHUNK do
-  local batch = {}
-  for j = from, math.min(from + CHUNK - 1, #fields) do
-    batch[#batch + 1] = fields[j]; batch[#batch + 1] = append(values[j] or nil, msg)
+local lines, k, a = {}, 2, 2
+while a <= #ARGV do
+  local head = ARGV[a]
+  local mode, ttl, span = head:sub(1, 1), head:sub(2), 3
+  local own, connected, undelivered
+  if ttl ~= '' then own = KEYS[k]; k = k + 1 end
+  if mode == 'c' then
+    local flags = ARGV[a + 3]
+    local _, escapes = flags:gsub('[SP]', '')
+    span = 4 + #flags + escapes
+    connected, undelivered = KEYS[k], KEYS[k + 1]; k = k + 2
   end
-  redis.call('HSET', KEYS[3], unpack(batch))
+  local ok, line = pcall(run, mode, a, own, ttl, connected, undelivered)
+  if not ok then line = 'e' .. (string.gsub(type(line) == 'table' and tostring(line.err) or tostring(line), '%s+', ' ')) end
+  lines[#lines + 1] = line
+  a = a + span
 end
-local servers = redis.call('PUBLISH', ARGV[1], payload)
-local result = servers .. ':' .. #fields .. ':' .. state
-redis.call('SET', KEYS[1], result, 'EX', ARGV[4])
-return {'n', result}
+local reply = table.concat(lines, '\\n')
+redis.call('SET', KEYS[1], reply, 'EX', ARGV[1])
+return reply
 `
 
-/** The KEYS and ARGV of one script call. */
-export interface ScriptCall {
+/** One dispatch's share of a script call: its KEYS and ARGV, in the order the script walks them. */
+export interface ScriptPart {
   readonly keys: string[]
   readonly args: string[]
+  /** Recipients the script checks one by one (0 when it publishes as given), to bound one call's Lua time. */
+  readonly checks: number
+  /** Characters of ARGV, to bound one call's request size. */
+  readonly chars: number
 }
 
 /** What the Dispatcher asks the script to do for one dispatch. */
@@ -101,42 +137,45 @@ export interface ScriptInput {
   readonly recipients: readonly Recipient[]
   /** Check the online set and store for offline recipients (sync on, and not an internal event). */
   readonly checkOnline: boolean
-  readonly dedupeKey: string
-  readonly dedupeTtlSeconds: number
+  /** The dispatch's own dedupe key and how long it is kept, when the caller gave an id. */
+  readonly dedupe?: { readonly key: string; readonly ttlSeconds: number }
 }
 
-/** Packs one dispatch into KEYS and ARGV for {@link DISPATCH_SCRIPT}. */
-export function packScriptCall(input: ScriptInput): ScriptCall {
-  const { keys, event, recipients } = input
-  const ttl = String(input.dedupeTtlSeconds)
+/** Packs one dispatch into its KEYS and ARGV for {@link DISPATCH_SCRIPT}. */
+export function packDispatch(input: ScriptInput): ScriptPart {
+  const { keys, event, recipients, dedupe } = input
+  const own = dedupe ? [dedupe.key] : []
+  const ttl = dedupe ? String(dedupe.ttlSeconds) : ''
   if (!input.checkOnline) {
     // Built in JavaScript with the same composition Mesa's JSON.stringify({ message, recipients }) produces.
     const payload = `{"message":${event.json},"recipients":${JSON.stringify(recipients)}}`
-    return { keys: [input.dedupeKey], args: [keys.channel, 'p', payload, ttl] }
+    return { keys: own, args: [`p${ttl}`, keys.channel, payload], checks: 0, chars: payload.length }
   }
   const storable = event.isStorable
   const n = recipients.length
-  const args = new Array<string>(5 + n)
+  const args = new Array<string>(4 + n)
   let flags = ''
+  let chars = event.json.length
   for (let i = 0; i < n; i++) {
     const recipient = recipients[i]!
     if (typeof recipient === 'number') {
       flags += 'n'
       // ioredis, which Mesa uses, sends numbers as their decimal string: SISMEMBER 7 asks about "7".
-      args[5 + i] = String(recipient)
+      chars += (args[4 + i] = String(recipient)).length
       continue
     }
-    args[5 + i] = recipient
+    args[4 + i] = recipient
+    chars += recipient.length
     const escaped = NEEDS_ESCAPING.test(recipient)
-    if (escaped) args.push(JSON.stringify(recipient))
+    if (escaped) chars += args[args.push(JSON.stringify(recipient)) - 1]!.length
     flags += recipient === '*' ? 'w' : storable && recipient.trim().length > 0 ? (escaped ? 'S' : 's') : escaped ? 'P' : 'p'
   }
-  args[0] = keys.channel
-  args[1] = 'c'
+  args[0] = `c${ttl}`
+  args[1] = keys.channel
   args[2] = event.json
-  args[3] = ttl
-  args[4] = flags
-  return { keys: [input.dedupeKey, keys.connectedClients, keys.undeliveredMessages], args }
+  args[3] = flags
+  own.push(keys.connectedClients, keys.undeliveredMessages)
+  return { keys: own, args, checks: n, chars: chars + n }
 }
 
 /**
@@ -146,11 +185,11 @@ export function packScriptCall(input: ScriptInput): ScriptCall {
  */
 const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/
 
-/** What the script reports, before it is mapped back onto recipients. */
+/** What the script reports for one dispatch, before it is mapped back onto recipients. */
 export interface ScriptOutcome {
-  /** True when the dedupe key was already held: nothing was done by this call. */
+  /** True when the dispatch's id was already applied: nothing was done by this call. */
   readonly duplicate: boolean
-  /** How many subscribers heard the PUBLISH (of the original call, for a duplicate). */
+  /** How many subscribers heard the PUBLISH (of the original dispatch, for a duplicate). */
   readonly servers: number
   /** How many offline recipients got the message appended. */
   readonly stored: number
@@ -158,13 +197,19 @@ export interface ScriptOutcome {
   readonly states: string
 }
 
-/** Decodes the script's reply, rejecting anything that is not the shape the script returns. */
-export function decodeScriptReply(reply: unknown): ScriptOutcome {
-  if (Array.isArray(reply) && reply.length === 2 && (reply[0] === 'n' || reply[0] === 'd')) {
-    const match = typeof reply[1] === 'string' ? /^(\d+):(\d+):([w10]*)$/.exec(reply[1]) : null
-    if (match) {
-      return { duplicate: reply[0] === 'd', servers: Number(match[1]), stored: Number(match[2]), states: match[3]! }
-    }
-  }
-  throw new RedisCommandError('the dispatch script returned an unexpected reply')
+/** One line of the script's reply: a dispatch's outcome, or the error Redis gave it. */
+export type ScriptLine = ScriptOutcome | RedisCommandError
+
+const LINE = /^([nd])(\d+):(\d+):([w10]*)$/
+
+/** Splits the script's reply into one line per dispatch, rejecting anything that is not the shape the script returns. */
+export function decodeScriptReply(reply: unknown, count: number): ScriptLine[] {
+  const lines = typeof reply === 'string' ? reply.split('\n') : []
+  if (lines.length !== count) throw new RedisCommandError('the dispatch script returned an unexpected reply')
+  return lines.map((line) => {
+    if (line.startsWith('e')) return new RedisCommandError(`Redis answered an error: ${line.slice(1)}`)
+    const match = LINE.exec(line)
+    if (!match) throw new RedisCommandError('the dispatch script returned an unexpected reply')
+    return { duplicate: match[1] === 'd', servers: Number(match[2]), stored: Number(match[3]), states: match[4]! }
+  })
 }

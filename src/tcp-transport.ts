@@ -17,7 +17,7 @@ type DispatchClient = IORedis & { mesaDispatch(numberOfKeys: number, ...keysAndA
 /**
  * Runs the same dispatch script over one TCP connection through ioredis, for long-lived Node servers replacing
  * Mesa's own Dispatcher. `defineCommand` sends EVALSHA and falls back to EVAL itself; auto-pipelining lets
- * concurrent dispatches share a write. A dead connection fails a command after `retries` reconnect attempts,
+ * concurrent script calls share a write. A dead connection fails a command after `retries` reconnect attempts,
  * instead of queueing it for ever, and each command times out after `timeoutMs`.
  */
 export function createTcpRunner(url: string, options: { timeoutMs?: number; retries?: number } = {}): ScriptRunner {
@@ -33,7 +33,7 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
       const redis = new Redis(url, settings) as DispatchClient
       // Connection errors reach each command's promise; without a listener ioredis would also print them.
       redis.on('error', () => {})
-      // No fixed numberOfKeys: a publish-as-given dispatch passes one key, a checked one three.
+      // No fixed numberOfKeys: each call carries the call key and the keys of every dispatch in it.
       redis.defineCommand('mesaDispatch', { lua: DISPATCH_SCRIPT })
       return redis
     }))

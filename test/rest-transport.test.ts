@@ -83,15 +83,19 @@ describe('the REST transport', () => {
     expect((failure as Error).message).toBe('Redis REST request failed: ECONNREFUSED')
   })
 
-  it('shares one request among commands issued in the same tick', async () => {
+  it('sends a command alone as one plain request, and an explicit pipeline as one request', async () => {
     const redisClient = client()
     const before = stack.gateway.requests
-    const replies = await Promise.all([redisClient.set('k', 'v'), redisClient.incr('n'), redisClient.incr('n')])
-    expect({ replies, requests: stack.gateway.requests - before }).toEqual({ replies: ['OK', 1, 2], requests: 1 })
+    const alone = await redisClient.set('k', 'v')
+    const afterOne = stack.gateway.requests
+    const piped = await redisClient.pipeline().set('k', 'v').incr('n').incr('n').exec()
+    expect({ alone, piped, requests: [afterOne - before, stack.gateway.requests - afterOne] }).toEqual({
+      alone: 'OK', piped: ['OK', 1, 2], requests: [1, 1],
+    })
   })
 
   it('rejects a 4xx as a RedisCommandError even when the status is 401 on a pipeline', async () => {
-    const failure = await createRestRedis({ url: stack.gateway.url, token: 'nope' }).set('a', 'b').catch((error: unknown) => error)
+    const failure = await createRestRedis({ url: stack.gateway.url, token: 'nope' }).pipeline().set('a', 'b').exec().catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(RedisCommandError)
   })
 })

@@ -59,6 +59,84 @@ describe('one request per dispatch', () => {
   })
 })
 
+describe('one script call per tick', () => {
+  it('carries every dispatch issued together in one request, each with its own result', async () => {
+    const { namespace, dispatcher } = setup()
+    await stack.admin.sadd(`connected_clients_${namespace}`, 'on')
+    await dispatcher.dispatch(note(0), ['warm-up'])
+    const recorder = open(await recordChannel(stack.redis.url, `ws_${namespace}`))
+
+    let results: Awaited<ReturnType<Dispatcher['dispatch']>>[] = []
+    const requests = await requestsDuring(async () => {
+      results = await Promise.all([dispatcher.dispatch(note(1), ['on', 'off']), dispatcher.dispatch(note(2), ['*']), dispatcher.dispatch(note(3), ['off'])])
+    })
+
+    expect({ requests, results: results.map(({ recipients, offline, stored }) => ({ recipients, offline, stored })) }).toEqual({
+      requests: 1,
+      results: [
+        { recipients: ['on'], offline: ['off'], stored: 1 },
+        { recipients: ['*'], offline: [], stored: 0 },
+        { recipients: [], offline: ['off'], stored: 1 },
+      ],
+    })
+    // Applied in the order they were issued.
+    expect(recorder.messages.map((payload) => JSON.parse(payload).message.d.n)).toEqual([1, 2, 3])
+  })
+
+  it.each([
+    ['1,001 dispatches: at most 1,000 per call', 1001, 1, false, 2],
+    ['three dispatches checking 5,000 recipients each: at most 10,000 checks per call', 3, 5000, true, 2],
+  ])('splits a tick into more calls past the limits: %s', async (_, count, recipients, sync, expected) => {
+    const { dispatcher } = setup(sync)
+    await dispatcher.dispatch(note(0), ['warm-up'])
+    const ids = Array.from({ length: recipients }, (_, i) => `u${i}`)
+    let settled: unknown[] = []
+    const requests = await requestsDuring(async () => {
+      settled = await Promise.all(Array.from({ length: count }, (_, n) => dispatcher.dispatch(note(n), ids)))
+    })
+    expect({ requests, settled: settled.length }).toEqual({ requests: expected, settled: count })
+  })
+
+  it('splits a tick past one million characters of arguments per call', async () => {
+    const { dispatcher } = setup(false)
+    await dispatcher.dispatch(note(0), ['warm-up'])
+    const big = new Message(0, { text: 'x'.repeat(400_000) }, 'BIG')
+    expect(await requestsDuring(() => Promise.all([1, 2, 3].map(() => dispatcher.dispatch(big, ['a']))))).toBe(2)
+  })
+
+  it('fails only the dispatch Redis refuses, and applies the others of the same call', async () => {
+    const { namespace, dispatcher } = setup(false)
+    await stack.admin.hset(`mesa_dispatch_ids_${namespace}:bad`, 'not', 'a string')
+    const recorder = open(await recordChannel(stack.redis.url, `ws_${namespace}`))
+
+    const settled = await Promise.allSettled([
+      dispatcher.dispatch(note(1), ['a']),
+      dispatcher.dispatch(note(2), ['b'], undefined, { id: 'bad' }),
+      dispatcher.dispatch(note(3), ['c'], undefined, { id: 'good' }),
+    ])
+
+    expect(settled.map((each) => (each.status === 'fulfilled' ? 'sent' : (each.reason as Error).name))).toEqual(['sent', 'RedisCommandError', 'sent'])
+    expect(((settled[1] as PromiseRejectedResult).reason as Error).message).toMatch(/^Redis answered an error: WRONGTYPE /)
+    expect(await recorder.waitFor(2)).toEqual(['{"message":{"op":0,"d":{"n":1},"t":"NOTE"},"recipients":["a"]}', '{"message":{"op":0,"d":{"n":3},"t":"NOTE"},"recipients":["c"]}'])
+  })
+
+  it('applies an id named twice in one call once, and answers the second as a duplicate', async () => {
+    const { namespace, dispatcher } = setup(false)
+    const recorder = open(await recordChannel(stack.redis.url, `ws_${namespace}`))
+    const results = await Promise.all([1, 2].map((n) => dispatcher.dispatch(note(n), ['a'], undefined, { id: 'twice' })))
+    expect(results.map((result) => result.duplicate)).toEqual([false, true])
+    expect(await recorder.waitFor(1)).toEqual(['{"message":{"op":0,"d":{"n":1},"t":"NOTE"},"recipients":["a"]}'])
+  })
+
+  it("keeps the call's reply for two minutes under its own key, which a retry of the call would read", async () => {
+    const { namespace, dispatcher } = setup(false)
+    await Promise.all([dispatcher.dispatch(note(1), ['a']), dispatcher.dispatch(note(2), ['b'], undefined, { id: 'x' })])
+    const [callKey] = await stack.admin.keys(`mesa_dispatch_ids_${namespace}:call:*`)
+    const ttl = await stack.admin.ttl(callKey!)
+    expect({ reply: await stack.admin.get(callKey!), ttlWithinTwoMinutes: ttl > 110 && ttl <= 120 }).toEqual({ reply: 'n0:0:\nn0:0:', ttlWithinTwoMinutes: true })
+  })
+})
+
 describe('the offline store', () => {
   it.each([
     ['an array with whitespace around it', ' \n[{"op":0,"d":1}] \t', '[{"op":0,"d":1},{"op":0,"d":{"n":1},"t":"NOTE"}]'],
@@ -93,9 +171,13 @@ describe('errors inside the script', () => {
 
     expect(failure).toBeInstanceOf(RedisCommandError)
     expect((failure as Error).message).toMatch(/WRONGTYPE/)
-    expect({ published: recorder.messages, stored: await stack.admin.hgetall(hash), keys: await stack.admin.keys(`*${namespace}*`) }).toEqual({
+    // The only key written is the call's own record of its reply, which a retry of the call would get back.
+    const keys = await stack.admin.keys(`*${namespace}*`)
+    const callKey = keys.find((key) => key.startsWith(`mesa_dispatch_ids_${namespace}:call:`))
+    expect({ published: recorder.messages, stored: await stack.admin.hgetall(hash), keys: keys.filter((key) => key !== callKey) }).toEqual({
       published: [], stored: {}, keys: [`connected_clients_${namespace}`],
     })
+    expect(await stack.admin.get(callKey!)).toMatch(/^eWRONGTYPE /)
     // The dedupe key was not taken, so the same id goes through once the data is fixed.
     await stack.admin.del(`connected_clients_${namespace}`)
     expect((await dispatcher.dispatch(note(1), ['x'], undefined, { id: 'will-retry' })).stored).toBe(1)
