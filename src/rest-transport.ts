@@ -75,10 +75,27 @@ export function createRestRequester(connection: RestConnection): Requester {
 }
 
 /**
+ * The class each platform entry of `@upstash/redis` (`/`, `/cloudflare`, `/fastly`) extends with its own way of
+ * reading config; it takes a Requester as is. Building on it instead of an entry's class lets the edge bundle use
+ * the smallest entry (see esbuild.config.mjs), and lets a client from any entry be recognised.
+ */
+const BaseRedis: typeof Redis = baseOf(Redis)
+
+function baseOf(entry: typeof Redis): typeof Redis {
+  const parent = Object.getPrototypeOf(entry) as typeof Redis | null
+  return typeof parent?.prototype?.createScript === 'function' ? parent : entry
+}
+
+/** Whether a value is a client from `@upstash/redis`, whichever platform entry built it. */
+export function isUpstashRedis(value: unknown): value is Redis {
+  return value instanceof BaseRedis
+}
+
+/**
  * An `@upstash/redis` client on the retrying, timeout-bounded transport. It needs no auto-pipelining: the
  * Dispatcher already packs the dispatches of one tick into one script call, so each call is one plain request.
  */
-class RestRedis extends Redis {
+class RestRedis extends BaseRedis {
   constructor(requester: Requester) {
     super(requester)
     // The script's reply is plain ASCII lines, not JSON: decoding it would only throw and catch a parse error

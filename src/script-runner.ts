@@ -1,6 +1,6 @@
-import { Redis } from '@upstash/redis'
+import type { Redis } from '@upstash/redis'
 import { MesaDispatchError, RedisCommandError, RedisUnavailableError } from './errors'
-import { createRestRedis, type RestConnection } from './rest-transport'
+import { createRestRedis, isUpstashRedis, type RestConnection } from './rest-transport'
 import { DISPATCH_SCRIPT } from './script'
 
 /** Runs the dispatch script over some connection to Redis: one call, which may carry many dispatches, per run. */
@@ -13,7 +13,7 @@ export interface ScriptRunner {
 
 /** Runs the script over Redis's HTTP API through `@upstash/redis`: EVALSHA, falling back to EVAL once. */
 export function createRestRunner(redis: Redis | RestConnection): ScriptRunner {
-  const client = redis instanceof Redis ? redis : createRestRedis(redis)
+  const client = isUpstashRedis(redis) ? redis : createRestRedis(redis)
   const script = client.createScript<unknown>(DISPATCH_SCRIPT)
   return {
     async run(keys, args) {

@@ -1,5 +1,7 @@
+import { Redis as NodeRedis } from '@upstash/redis'
+import { Redis as CloudflareRedis } from '@upstash/redis/cloudflare'
 import { describe, expect, it } from 'vitest'
-import { Message, RedisCommandError, ValidationError, type Dispatcher, type Recipient } from '../src/index'
+import { Dispatcher as DispatcherClass, Message, RedisCommandError, ValidationError, type Dispatcher, type Recipient } from '../src/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import { useStack } from './support/stack'
@@ -134,6 +136,22 @@ describe('one script call per tick', () => {
     const [callKey] = await stack.admin.keys(`mesa_dispatch_ids_${namespace}:call:*`)
     const ttl = await stack.admin.ttl(callKey!)
     expect({ reply: await stack.admin.get(callKey!), ttlWithinTwoMinutes: ttl > 110 && ttl <= 120 }).toEqual({ reply: 'n0:0:\nn0:0:', ttlWithinTwoMinutes: true })
+  })
+})
+
+describe("a caller's own @upstash/redis client", () => {
+  it.each([
+    ['the main entry', (url: string, token: string) => new NodeRedis({ url, token })],
+    ['the Cloudflare entry', (url: string, token: string) => new CloudflareRedis({ url, token })],
+  ])('is used as given when it comes from %s, in one request per call', async (_, create) => {
+    const namespace = stack.freshNamespace()
+    const dispatcher = new DispatcherClass(create(stack.connection.url, stack.connection.token), { namespace, sync: { enabled: true } })
+    await dispatcher.dispatch(note(0), ['warm-up'])
+    let results: Awaited<ReturnType<Dispatcher['dispatch']>>[] = []
+    const requests = await requestsDuring(async () => {
+      results = await Promise.all([dispatcher.dispatch(note(1), ['a']), dispatcher.dispatch(note(2), ['b'])])
+    })
+    expect({ requests, stored: results.map((result) => result.stored) }).toEqual({ requests: 1, stored: [1, 1] })
   })
 })
 

@@ -74,12 +74,14 @@ export async function runConcurrent(stack: BenchStack): Promise<CaseResult> {
     record.target(`${size} concurrent to one offline user: nothing lost`, `${size} of ${size} stored`, `${oursKept} of ${size} (Mesa: ${mesaKept})`, oursKept === size)
   }
   record.note(
-    'The bare side is `new Redis({ url, token, enableAutoPipelining: true })` from @upstash/redis, publishing the same payloads: like ours, ' +
-      'it packs commands issued in the same tick into /pipeline requests of at most 1,000 commands. Throughput is n / wall time of all n settling.',
+    'The bare side is `new Redis({ url, token, enableAutoPipelining: true })` from @upstash/redis, publishing the same payloads: ' +
+      'it packs commands issued in the same tick into /pipeline requests of at most 1,000 commands. Ours packs the dispatches of a tick ' +
+      'into script calls of at most 1,000 dispatches, each call one EVALSHA in one POST /, so Lua starts once per 1,000 dispatches. ' +
+      'Throughput is n / wall time of all n settling.',
   )
   record.note(
     'The gateway and its ioredis connection run in this same Node process, so their cost per command and per argument (a dispatch ' +
-      'sends 10 arguments, a PUBLISH 3) is counted on both sides; a hosted REST endpoint would not spend the caller\'s CPU on it.',
+      'carries 3 arguments in a shared call, a PUBLISH 3 of its own) is counted on both sides; a hosted REST endpoint would not spend the caller\'s CPU on it.',
   )
   return record.result
 }

@@ -49,7 +49,7 @@ export async function runSingle(stack: BenchStack): Promise<CaseResult> {
   const floorRedis = await measureRedisTime(stack.admin, async () => {
     for (let i = 0; i < 200; i++) await ioredis.publish(CHANNEL, payload)
   })
-  record.value('Redis time per dispatch: ours (EVALSHA, inner calls included)', oursRedis.evalsha?.usecPerCall ?? Number.NaN, 'µs', 'from INFO commandstats; the script runs GET, SET NX, PUBLISH and SET')
+  record.value('Redis time per dispatch: ours (EVALSHA, inner calls included)', oursRedis.evalsha?.usecPerCall ?? Number.NaN, 'µs', 'from INFO commandstats; for one dispatch without an id the script runs GET, SET NX, PUBLISH and SET')
   record.value('Redis time per PUBLISH: the floors', floorRedis.publish?.usecPerCall ?? Number.NaN, 'µs', 'from INFO commandstats')
 
   const http = record.compare('ours / HTTP floor', names.ours, samples[names.ours]!, names.plain, samples[names.plain]!)
@@ -64,7 +64,7 @@ export async function runSingle(stack: BenchStack): Promise<CaseResult> {
   )
   record.note(
     'The HTTP floor is `new Redis({ url, token, enableAutoPipelining: false }).publish(channel, payload)`: one POST / per call. ' +
-      'Ours goes through its auto-pipelined client, so each dispatch is one POST /pipeline carrying one EVALSHA. ' +
+      'Ours is one POST / carrying one EVALSHA, the script call of a tick holding this one dispatch. ' +
       'All variants publish the same payload bytes to the same channel (no subscribers) on the same redis-server.',
   )
   return record.result
