@@ -14,6 +14,9 @@ import { RedisCommandError } from './errors'
  *   refusal leaves nothing done. https://redis.io/docs/latest/develop/interact/programmability/eval-intro/#script-flags
  * - Each dispatch does all its reads before its first write, inside pcall: a WRONGTYPE fails that dispatch
  *   alone, having done nothing, and the others in the call go on.
+ * - Stored arrays are read once per call, appended to in memory and written once at its end, so n messages to
+ *   one offline recipient in one call copy its array once, not n times. Nobody sees the difference: a script
+ *   runs alone, and a hash read without error cannot refuse the HSET.
  * - Stored arrays are extended by string surgery, never cjson: cjson would rewrite `0.30000000000000004` as
  *   `0.3` and `[]` as `{}`, and the bytes must stay exactly as JavaScript serialized them.
  * - A stored value that is not a bracketed array is replaced, as Mesa's Dispatcher does after a failed parse.
@@ -36,10 +39,24 @@ local held = redis.call('GET', KEYS[1])
 if held then return held end
 redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[1])
 local CHUNK = 1000
-local function append(existing, json)
-  local items = existing and existing:match('^%s*%[(.*)%]%s*$')
-  if not items or not items:find('%S') then return '[' .. json .. ']' end
-  return '[' .. items .. ',' .. json .. ']'
+-- The stored arrays this call appends to: each is read once and written once, at the end of the call.
+local stores, hashes = {}, {}
+local function keep(undelivered, fields, msg)
+  local store, fresh, values = stores[undelivered], {}, {}
+  for j = 1, #fields do
+    if not (store and store.items[fields[j]]) then fresh[#fresh + 1] = fields[j] end
+  end
+  for from = 1, #fresh, CHUNK do
+    local r = redis.call('HMGET', undelivered, unpack(fresh, from, math.min(from + CHUNK - 1, #fresh)))
+    for j = 1, #r do values[from + j - 1] = r[j] end
+  end
+  if not store then store = { items = {}, order = {} }; stores[undelivered] = store; hashes[#hashes + 1] = undelivered end
+  for j = 1, #fresh do
+    local items = values[j] and values[j]:match('^%s*%[(.*)%]%s*$')
+    store.items[fresh[j]] = { items and items:find('%S') and items or nil }
+    store.order[#store.order + 1] = fresh[j]
+  end
+  for j = 1, #fields do local list = store.items[fields[j]]; list[#list + 1] = msg end
 end
 local function run(mode, a, own, ttl, connected, undelivered)
   if own then
@@ -47,7 +64,7 @@ local function run(mode, a, own, ttl, connected, undelivered)
     if prior then return 'd' .. prior end
   end
   local channel, msg = ARGV[a + 1], ARGV[a + 2]
-  local payload, state, fields, values = msg, '', {}, {}
+  local payload, state, fields = msg, '', {}
   if mode == 'c' then
     local flags, m = ARGV[a + 3], a + 3
     local n = #flags
@@ -81,17 +98,8 @@ local function run(mode, a, own, ttl, connected, undelivered)
     end
     state = table.concat(states)
     payload = '{"message":' .. msg .. ',"recipients":[' .. table.concat(published, ',') .. ']}'
-    for from = 1, #fields, CHUNK do
-      local r = redis.call('HMGET', undelivered, unpack(fields, from, math.min(from + CHUNK - 1, #fields)))
-      for j = 1, #r do values[from + j - 1] = r[j] end
-    end
-  end
-  for from = 1, #fields, CHUNK do
-    local batch = {}
-    for j = from, math.min(from + CHUNK - 1, #fields) do
-      batch[#batch + 1] = fields[j]; batch[#batch + 1] = append(values[j] or nil, msg)
-    end
-    redis.call('HSET', undelivered, unpack(batch))
+    -- The last read of the dispatch, so nothing is kept for one that fails.
+    if #fields > 0 then keep(undelivered, fields, msg) end
   end
   local result = redis.call('PUBLISH', channel, payload) .. ':' .. #fields .. ':' .. state
   if own then redis.call('SET', own, result, 'EX', ttl) end
@@ -113,6 +121,14 @@ while a <= #ARGV do
   if not ok then line = 'e' .. (string.gsub(type(line) == 'table' and tostring(line.err) or tostring(line), '%s+', ' ')) end
   lines[#lines + 1] = line
   a = a + span
+end
+for _, undelivered in ipairs(hashes) do
+  local store, batch = stores[undelivered], {}
+  for _, field in ipairs(store.order) do
+    batch[#batch + 1] = field; batch[#batch + 1] = '[' .. table.concat(store.items[field], ',') .. ']'
+    if #batch == 2 * CHUNK then redis.call('HSET', undelivered, unpack(batch)); batch = {} end
+  end
+  if #batch > 0 then redis.call('HSET', undelivered, unpack(batch)) end
 end
 local reply = table.concat(lines, '\\n')
 redis.call('SET', KEYS[1], reply, 'EX', ARGV[1])

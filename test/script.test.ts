@@ -107,19 +107,36 @@ describe('one script call per tick', () => {
   })
 
   it('fails only the dispatch Redis refuses, and applies the others of the same call', async () => {
-    const { namespace, dispatcher } = setup(false)
+    const { namespace, dispatcher, hash } = setup()
+    await stack.admin.sadd(`connected_clients_${namespace}`, 'on')
     await stack.admin.hset(`mesa_dispatch_ids_${namespace}:bad`, 'not', 'a string')
     const recorder = open(await recordChannel(stack.redis.url, `ws_${namespace}`))
 
     const settled = await Promise.allSettled([
-      dispatcher.dispatch(note(1), ['a']),
-      dispatcher.dispatch(note(2), ['b'], undefined, { id: 'bad' }),
-      dispatcher.dispatch(note(3), ['c'], undefined, { id: 'good' }),
+      dispatcher.dispatch(note(1), ['on', 'off']),
+      dispatcher.dispatch(note(2), ['on', 'off'], undefined, { id: 'bad' }),
+      dispatcher.dispatch(note(3), ['on', 'off'], undefined, { id: 'good' }),
     ])
 
     expect(settled.map((each) => (each.status === 'fulfilled' ? 'sent' : (each.reason as Error).name))).toEqual(['sent', 'RedisCommandError', 'sent'])
     expect(((settled[1] as PromiseRejectedResult).reason as Error).message).toMatch(/^Redis answered an error: WRONGTYPE /)
-    expect(await recorder.waitFor(2)).toEqual(['{"message":{"op":0,"d":{"n":1},"t":"NOTE"},"recipients":["a"]}', '{"message":{"op":0,"d":{"n":3},"t":"NOTE"},"recipients":["c"]}'])
+    expect({ published: await recorder.waitFor(2), stored: await stack.admin.hget(hash, 'off') }).toEqual({
+      published: [1, 3].map((n) => `{"message":{"op":0,"d":{"n":${n}},"t":"NOTE"},"recipients":["on"]}`),
+      stored: '[{"op":0,"d":{"n":1},"t":"NOTE"},{"op":0,"d":{"n":3},"t":"NOTE"}]',
+    })
+  })
+
+  it('appends every dispatch of one call to an array stored before it, in order', async () => {
+    const { dispatcher, hash } = setup()
+    await stack.admin.hset(hash, 'off', '[{"op":0,"d":"old"}]', 'other', 'not json')
+    const results = await Promise.all([1, 2, 3].map((n) => dispatcher.dispatch(note(n), n === 2 ? ['off', 'other'] : ['off'])))
+    expect({ stored: results.map((result) => result.stored), values: await stack.admin.hgetall(hash) }).toEqual({
+      stored: [1, 2, 1],
+      values: {
+        off: '[{"op":0,"d":"old"},{"op":0,"d":{"n":1},"t":"NOTE"},{"op":0,"d":{"n":2},"t":"NOTE"},{"op":0,"d":{"n":3},"t":"NOTE"}]',
+        other: '[{"op":0,"d":{"n":2},"t":"NOTE"}]',
+      },
+    })
   })
 
   it('applies an id named twice in one call once, and answers the second as a duplicate', async () => {
