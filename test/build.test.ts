@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildBundles, bundles, type BuiltBundle } from '../esbuild.config.mjs'
+import { buildBundles, bundles, compactLua, type BuiltBundle } from '../esbuild.config.mjs'
+import { DISPATCH_SCRIPT } from '../src/script'
 import { runCommand } from './support/processes'
 import { ROOT } from './support/serverless-cli'
 
@@ -97,6 +98,19 @@ describe('buildBundles', () => {
       edge: ['@upstash/redis', 'uncrypto'],
       cli: ['@upstash/redis', 'uncrypto'],
     })
+  })
+
+  it('ships the dispatch script in every bundle as the same Lua, line for line, without indentation or comments', () => {
+    const expected = compactLua(DISPATCH_SCRIPT)
+    const shipped = built.map((each) => {
+      const code = readFileSync(each.file, 'utf8')
+      const start = code.indexOf("`local held = redis.call('GET', KEYS[1])")
+      // The template literal as the bundle spells it, evaluated back into the string Redis receives.
+      return start < 0 ? undefined : (new Function(`return ${code.slice(start, code.indexOf('`', start + 1) + 1)}`) as () => string)()
+    })
+    expect(shipped).toEqual(built.map(() => expected))
+    expect(expected.split('\n').every((line) => line === line.trim() && line !== '' && !line.startsWith('--'))).toBe(true)
+    expect(DISPATCH_SCRIPT.length - expected.length).toBeGreaterThan(400)
   })
 
   it('gives the edge bundle the TCP-less transport, so not even a reference to ioredis is left in it', () => {
