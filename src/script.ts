@@ -39,24 +39,39 @@ local held = redis.call('GET', KEYS[1])
 if held then return held end
 redis.call('SET', KEYS[1], '', 'NX', 'EX', ARGV[1])
 local CHUNK = 1000
--- The stored arrays this call appends to: each is read once and written once, at the end of the call.
+-- The stored arrays this call appends to: each is read once and written once, at the end of the call. Per
+-- field: the items it held, the first message appended, and a list only once a second one comes.
 local stores, hashes = {}, {}
 local function keep(undelivered, fields, msg)
-  local store, fresh, values = stores[undelivered], {}, {}
-  for j = 1, #fields do
-    if not (store and store.items[fields[j]]) then fresh[#fresh + 1] = fields[j] end
+  local store, values = stores[undelivered], {}
+  -- The first dispatch of a call to store into this hash (the usual case) finds every field fresh.
+  local fresh = store and {} or fields
+  if store then
+    for j = 1, #fields do
+      if not store.first[fields[j]] then fresh[#fresh + 1] = fields[j] end
+    end
   end
   for from = 1, #fresh, CHUNK do
     local r = redis.call('HMGET', undelivered, unpack(fresh, from, math.min(from + CHUNK - 1, #fresh)))
     for j = 1, #r do values[from + j - 1] = r[j] end
   end
-  if not store then store = { items = {}, order = {} }; stores[undelivered] = store; hashes[#hashes + 1] = undelivered end
-  for j = 1, #fresh do
-    local items = values[j] and values[j]:match('^%s*%[(.*)%]%s*$')
-    store.items[fresh[j]] = { items and items:find('%S') and items or nil }
-    store.order[#store.order + 1] = fresh[j]
+  if not store then store = { base = {}, first = {}, more = {}, order = {} }; stores[undelivered] = store; hashes[#hashes + 1] = undelivered end
+  local base, first, more, order = store.base, store.first, store.more, store.order
+  if #fresh < #fields then
+    for j = 1, #fields do
+      local field = fields[j]
+      if first[field] then
+        local list = more[field]
+        if list then list[#list + 1] = msg else more[field] = { msg } end
+      end
+    end
   end
-  for j = 1, #fields do local list = store.items[fields[j]]; list[#list + 1] = msg end
+  for j = 1, #fresh do
+    local field, items = fresh[j], values[j] and values[j]:match('^%s*%[(.*)%]%s*$')
+    base[field] = items and items:find('%S') and items or false
+    first[field] = msg
+    order[#order + 1] = field
+  end
 end
 local function run(mode, a, own, ttl, connected, undelivered)
   if own then
@@ -125,7 +140,10 @@ end
 for _, undelivered in ipairs(hashes) do
   local store, batch = stores[undelivered], {}
   for _, field in ipairs(store.order) do
-    batch[#batch + 1] = field; batch[#batch + 1] = '[' .. table.concat(store.items[field], ',') .. ']'
+    local items, list = store.base[field], store.more[field]
+    local tail = list and ',' .. table.concat(list, ',') or ''
+    batch[#batch + 1] = field
+    batch[#batch + 1] = items and '[' .. items .. ',' .. store.first[field] .. tail .. ']' or '[' .. store.first[field] .. tail .. ']'
     if #batch == 2 * CHUNK then redis.call('HSET', undelivered, unpack(batch)); batch = {} end
   end
   if #batch > 0 then redis.call('HSET', undelivered, unpack(batch)) end

@@ -1,0 +1,69 @@
+import fc from 'fast-check'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { Message, type DispatchResult, type Recipient } from '../src/index'
+import { useStack } from './support/stack'
+
+// A differential property of the dispatch script against the real stack: dispatches packed into one script call
+// leave Redis exactly as the same dispatches sent one call at a time, and answer each the same.
+const stack = useStack()
+
+const STRING_IDS = ['u0', 'u1', 'u2', 'q"x', ' ']
+const POOL: Recipient[] = [...STRING_IDS, 7, '*']
+/** What a user's field of undelivered_messages holds before the dispatches: nothing, arrays, or garbage. */
+const STORED = [undefined, '[{"op":0,"d":"old"}]', ' [ ] ', 'not json']
+
+const scenario = fc.record({
+  online: fc.subarray([...STRING_IDS, '7']),
+  stored: fc.array(fc.constantFrom(...STORED), { minLength: STRING_IDS.length, maxLength: STRING_IDS.length }),
+  dispatches: fc.array(
+    fc.record({
+      recipients: fc.array(fc.constantFrom(...POOL), { maxLength: 6 }),
+      id: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
+      n: fc.nat(99),
+    }),
+    { minLength: 1, maxLength: 8 },
+  ),
+})
+
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never
+
+async function arrange(namespace: string, { online, stored }: Scenario): Promise<void> {
+  if (online.length > 0) await stack.admin.sadd(`connected_clients_${namespace}`, ...online)
+  for (const [i, value] of stored.entries()) if (value !== undefined) await stack.admin.hset(`undelivered_messages_${namespace}`, STRING_IDS[i]!, value)
+}
+
+/** Everything a dispatch answers except `servers`, which counts subscribers and is 0 here either way. */
+const comparable = ({ servers: _, ...rest }: DispatchResult) => rest
+
+// Loads the script into Redis's cache, so that every call below is one EVALSHA request.
+beforeAll(() => stack.dispatcher().dispatch(new Message(0, null, 'WARM')))
+
+describe('one script call for many dispatches', () => {
+  it('stores, answers and dedupes exactly as the same dispatches sent one by one', async () => {
+    let batched = 0
+    await fc.assert(
+      fc.asyncProperty(scenario, async (input) => {
+        const [together, alone] = [stack.freshNamespace(), stack.freshNamespace()]
+        await arrange(together, input)
+        await arrange(alone, input)
+        const config = { sync: { enabled: true } }
+        const [one, each] = [stack.dispatcher({ ...config, namespace: together }), stack.dispatcher({ ...config, namespace: alone })]
+        const send = (dispatcher: typeof one, { recipients, id, n }: Scenario['dispatches'][number]) =>
+          dispatcher.dispatch(new Message(0, { n }, 'NOTE'), recipients, undefined, id === undefined ? {} : { id })
+
+        const before = stack.gateway.requests
+        const inOneCall = await Promise.all(input.dispatches.map((dispatch) => send(one, dispatch)))
+        expect(stack.gateway.requests - before).toBe(1)
+        const oneByOne: DispatchResult[] = []
+        for (const dispatch of input.dispatches) oneByOne.push(await send(each, dispatch))
+        if (input.dispatches.length > 1) batched++
+
+        expect(inOneCall.map(comparable)).toEqual(oneByOne.map(comparable))
+        expect(await stack.admin.hgetall(`undelivered_messages_${together}`)).toEqual(await stack.admin.hgetall(`undelivered_messages_${alone}`))
+      }),
+      { numRuns: 150 },
+    )
+    // The property is about calls carrying several dispatches; most runs must have had them.
+    expect(batched).toBeGreaterThan(100)
+  })
+})
