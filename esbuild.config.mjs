@@ -53,10 +53,24 @@ export const bundles = [
 // helpers and env reading that nothing here uses.
 const UPSTASH_ENTRY = { '@upstash/redis': '@upstash/redis/fastly' }
 
-/** Drops Lua's indentation, blank lines and comment lines, which are for readers of src/script.ts, not for Redis. */
+/**
+ * Drops what in Lua is for readers of src/script.ts, not for Redis: indentation, blank and comment lines, and
+ * spaces around operators and punctuation, outside string literals. A space before `..` stays after a digit,
+ * where `1..` would read as a malformed number, and spaces around `-` stay, where `a - -1` would become a
+ * comment. Long strings (`[[...]]`) are not recognised; the script has none.
+ */
 export function compactLua(/** @type {string} */ lua) {
-  return lua.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('--')).join('\n')
+  return lua
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('--'))
+    .map((line) => line.split(LUA_STRINGS).map((part, i) => (i % 2 === 1 ? part : part.replace(LUA_SPACED_PUNCTUATION, (_, mark, at, code) => (mark === '..' && /\d/.test(code[at - 1] ?? '') ? ` ${mark}` : mark)))).join(''))
+    .join('\n')
 }
+
+/** Single- and double-quoted Lua strings, with their escapes; split() keeps them at the odd indexes. */
+const LUA_STRINGS = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/
+const LUA_SPACED_PUNCTUATION = / *(\.\.|[=+*/,(){}[\]<>~;#]) */g
 
 /** Sends the dispatch script compacted from every bundle: 0.5 KB of the edge bundle's 100 KB. */
 const compactDispatchScript = {

@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { Message, type DispatchResult, type Recipient } from '../src/index'
+import { compactLua } from '../esbuild.config.mjs'
+import { createMesaKeys, Message, type DispatchResult, type Recipient } from '../src/index'
+import { DISPATCH_SCRIPT, packDispatch } from '../src/script'
 import { useStack } from './support/stack'
 
 // A differential property of the dispatch script against the real stack: dispatches packed into one script call
@@ -65,5 +67,30 @@ describe('one script call for many dispatches', () => {
     )
     // The property is about calls carrying several dispatches; most runs must have had them.
     expect(batched).toBeGreaterThan(100)
+  })
+
+  it('runs the compacted script the bundles ship exactly as the source script', async () => {
+    const shipped = compactLua(DISPATCH_SCRIPT)
+    await fc.assert(
+      fc.asyncProperty(scenario, async (input) => {
+        const outcomes = []
+        for (const script of [DISPATCH_SCRIPT, shipped]) {
+          const namespace = stack.freshNamespace()
+          await arrange(namespace, input)
+          const keys = createMesaKeys(namespace)
+          const parts = input.dispatches.map(({ recipients, id, n }) =>
+            packDispatch({
+              keys, event: new Message(0, { n }, 'NOTE'), recipients, checkOnline: true,
+              ...(id === undefined ? {} : { dedupe: { key: keys.dedupe(id), ttlSeconds: 60 } }),
+            }),
+          )
+          const callKeys = [keys.dedupe('call'), ...parts.flatMap((part) => part.keys)]
+          const reply = await stack.admin.eval(script, callKeys.length, ...callKeys, '60', ...parts.flatMap((part) => part.args))
+          outcomes.push({ reply, stored: await stack.admin.hgetall(keys.undeliveredMessages) })
+        }
+        expect(outcomes[1]).toEqual(outcomes[0])
+      }),
+      { numRuns: 100 },
+    )
   })
 })
