@@ -27,8 +27,8 @@ export function describeMachine(): Machine {
     redisServer: run('redis-server', ['--version']).match(/v=(\S+)/)?.[1] ?? 'unknown',
     date: new Date().toISOString(),
     gitCommit: run('git', ['rev-parse', 'HEAD']) || 'unknown',
-    // The run's own outputs do not count: they are rewritten by every run, including this one.
-    gitDirty: run('git', ['status', '--porcelain', '--', '.', ':!bench/results.json', ':!BENCHMARKS.md']).length > 0,
+    // The run's own outputs, and saved runs waiting to be committed beside it, are data, not the code measured.
+    gitDirty: run('git', ['status', '--porcelain', '--', '.', ':!bench/results.json', ':!BENCHMARKS.md', ':!bench/runs']).length > 0,
   }
 }
 
