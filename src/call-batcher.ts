@@ -21,6 +21,8 @@ export const CALL_KEY_TTL_SECONDS = 120
 export interface CallBatcher {
   /** Queues one dispatch for the current call and resolves with its own line of the reply. */
   send(part: ScriptPart): Promise<ScriptOutcome>
+  /** Sends the open call now, and resolves once every call sent so far has settled, so a connection can close. */
+  drain(): Promise<void>
 }
 
 interface Waiter {
@@ -46,6 +48,7 @@ interface Call {
  */
 export function createCallBatcher(runner: ScriptRunner, newCallKey: () => string, limits: CallLimits = DEFAULT_CALL_LIMITS): CallBatcher {
   let open: Call | undefined
+  const inFlight = new Set<Promise<unknown>>()
 
   function start(): Call {
     const call: Call = { keys: [newCallKey()], args: [String(CALL_KEY_TTL_SECONDS)], waiters: [], checks: 0, chars: 0, sent: false }
@@ -68,7 +71,7 @@ export function createCallBatcher(runner: ScriptRunner, newCallKey: () => string
     if (call.sent) return
     call.sent = true
     const { waiters } = call
-    void runner.run(call.keys, call.args).then(
+    const settled = runner.run(call.keys, call.args).then(
       (reply) => {
         let lines
         try {
@@ -83,6 +86,8 @@ export function createCallBatcher(runner: ScriptRunner, newCallKey: () => string
         for (const waiter of waiters) waiter.reject(error)
       },
     )
+    inFlight.add(settled)
+    void settled.finally(() => inFlight.delete(settled))
   }
 
   return {
@@ -97,6 +102,10 @@ export function createCallBatcher(runner: ScriptRunner, newCallKey: () => string
       call.checks += part.checks
       call.chars += part.chars
       return new Promise<ScriptOutcome>((resolve, reject) => call.waiters.push({ resolve, reject }))
+    },
+    async drain() {
+      if (open) flush(open)
+      await Promise.all(inFlight)
     },
   }
 }

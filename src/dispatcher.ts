@@ -100,9 +100,13 @@ export class Dispatcher {
     return this.readOutcome(prepared, await this.batcher.send(prepared.part))
   }
 
-  /** Closes the TCP connection of a `redis://` Dispatcher, so the process can exit; a no-op over HTTP. */
-  close(): Promise<void> {
-    return this.runner.close()
+  /**
+   * Waits for the dispatches already issued, then closes the TCP connection of a `redis://` Dispatcher, so the
+   * process can exit; over HTTP there is nothing to close.
+   */
+  async close(): Promise<void> {
+    await this.batcher.drain()
+    await this.runner.close()
   }
 
   /** Validates and packs one dispatch without sending it; throws a ValidationError naming the bad field. */

@@ -61,6 +61,22 @@ describe('the call batcher', () => {
     ])
   })
 
+  it('drains: sends the open call at once and resolves only after every call sent has settled', async () => {
+    let release = () => {}
+    const { calls: sent, runner } = recordingRunner((call) => new Promise((resolve) => (release = () => resolve(answerEach(call)))))
+    const batcher = createCallBatcher(runner, newCallKey)
+    const outcome = batcher.send(part('a'))
+    let drained = false
+    const draining = batcher.drain().then(() => (drained = true))
+    expect(sent).toHaveLength(1)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(drained).toBe(false)
+    release()
+    await draining
+    expect(await outcome).toEqual({ duplicate: false, servers: 1, stored: 0, states: '' })
+    expect(sent).toHaveLength(1)
+  })
+
   it('starts a new call when the next part would pass a limit, and sends an oversized part alone', async () => {
     const { calls: sent, runner } = recordingRunner(answerEach)
     const batcher = createCallBatcher(runner, newCallKey, { dispatches: 2, checks: 10, chars: 5 })

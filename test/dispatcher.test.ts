@@ -46,6 +46,22 @@ describe.each(TRANSPORTS)('Dispatcher over %s against a real Mesa 1.5.8 server',
     expect(await c.waitForMessages(1)).toEqual([noteFrame(1)])
   })
 
+  it('applies the dispatches issued just before close(), and leaves no connection open after them', async () => {
+    const { server, dispatcher } = await setup()
+    const a = await client(server, 'a')
+    const connections = async () => String(await stack.admin.client('LIST')).trim().split('\n').length
+    const before = await connections()
+
+    const pending = [dispatcher.dispatch(note(1), ['a']), dispatcher.dispatch(note(2), ['a'])]
+    await dispatcher.close()
+
+    expect((await Promise.all(pending)).map((result) => result.online)).toEqual([['a'], ['a']])
+    expect(await a.waitForMessages(2)).toEqual([noteFrame(1), noteFrame(2)])
+    // Redis drops a client just after answering its QUIT, so the count is given a moment to come back.
+    for (let tries = 0; tries < 50 && (await connections()) !== before; tries++) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await connections()).toBe(before)
+  })
+
   it("delivers '*', and omitted recipients, once to every client", async () => {
     const { server, dispatcher } = await setup()
     const clients = [await client(server, 'a'), await client(server, 'b')]
