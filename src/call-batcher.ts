@@ -1,4 +1,4 @@
-import { decodeScriptReply, type ScriptOutcome, type ScriptPart } from './script'
+import { decodeScriptReply, type ScriptOutcome, type ScriptPart } from './script-protocol'
 import type { ScriptRunner } from './script-runner'
 
 /** How much one script call may carry; a dispatch bigger than a limit still goes, alone. */

@@ -7,7 +7,7 @@ import { applyExcluding, assertRecipients, DEFAULT_MAX_RECIPIENTS } from './reci
 import type { RestConnection } from './rest-transport'
 import { duplicateResult, shapeResult, type DispatchResult } from './result'
 import { createCallBatcher, type CallBatcher } from './call-batcher'
-import { packDispatch, type ScriptOutcome, type ScriptPart } from './script'
+import { packDispatch, type ScriptOutcome, type ScriptPart } from './script-protocol'
 import { createRestRunner, type ScriptRunner } from './script-runner'
 import { createTcpRunner, isRedisUrl } from '#tcp-transport'
 

@@ -1,5 +1,5 @@
 import type { Recipient } from './message'
-import type { ScriptOutcome } from './script'
+import type { ScriptOutcome } from './script-protocol'
 
 /** What one dispatch did, once Redis has accepted all of it. */
 export interface DispatchResult {

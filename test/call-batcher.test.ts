@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CALL_KEY_TTL_SECONDS, createCallBatcher } from '../src/call-batcher'
 import { RedisCommandError, RedisUnavailableError } from '../src/index'
-import type { ScriptPart } from '../src/script'
+import type { ScriptPart } from '../src/script-protocol'
 import type { ScriptRunner } from '../src/script-runner'
 
 // The batcher alone, with a runner that records calls instead of reaching Redis (script.test.ts runs it for real).

@@ -17,6 +17,10 @@ export interface Stack {
   dispatcher(config?: DispatcherConfig, transport?: Transport): Dispatcher
   /** A namespace no other test in this file uses, so tests can share one redis-server. */
   freshNamespace(): string
+  /** Counts the HTTP requests that reach the gateway while `work` runs. */
+  requestsDuring(work: () => Promise<unknown>): Promise<number>
+  /** A fresh namespace, a REST Dispatcher for it (sync on unless told), and the name of its offline-store hash. */
+  freshDispatcher(sync?: boolean): { namespace: string; dispatcher: Dispatcher; hash: string }
 }
 
 export const GATEWAY_TOKEN = 'test-gateway-token'
@@ -36,6 +40,15 @@ export function useStack(options: { intercept?: GatewayIntercept } = {}): Stack 
   const tcpDispatchers: Dispatcher[] = []
   const stack = {
     freshNamespace: () => `t${process.pid}x${++namespaces}`,
+    freshDispatcher(sync = true) {
+      const namespace = stack.freshNamespace()
+      return { namespace, dispatcher: stack.dispatcher({ namespace, sync: { enabled: sync } }), hash: `undelivered_messages_${namespace}` }
+    },
+    async requestsDuring(work: () => Promise<unknown>) {
+      const before = stack.gateway.requests
+      await work()
+      return stack.gateway.requests - before
+    },
     dispatcher: (config?: DispatcherConfig, transport: Transport = 'rest') => {
       if (transport === 'rest') return new Dispatcher(stack.connection, config)
       const dispatcher = new Dispatcher(stack.redis.url, config)
