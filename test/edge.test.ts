@@ -5,7 +5,7 @@ import { useCleanup } from './support/cleanup'
 import { startEdgeWorker, type EdgeWorker } from './support/edge-worker'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
 import { mesaKey, startMesaServer, type MesaServer } from './support/mesa-server'
-import { GATEWAY_TOKEN, useStack } from './support/stack'
+import { useStack } from './support/stack'
 
 // The edge bundle (functions/edge.ts built for platform browser) inside workerd, without nodejs_compat,
 // reaching the Upstash gateway on loopback and a real Mesa 1.5.8 server through Redis.
@@ -26,10 +26,7 @@ afterAll(() => worker?.close())
 
 function bindings(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    UPSTASH_REDIS_REST_URL: stack.gateway.url,
-    UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN,
-    MESA_NAMESPACE: namespace,
-    MESA_SYNC: 'true',
+    ...stack.functionEnv(namespace),
     DISPATCH_TOKEN: TOKEN,
     ...extra,
   }

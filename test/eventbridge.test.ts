@@ -6,7 +6,7 @@ import { useCleanup } from './support/cleanup'
 import { eventBridgeEvent, lambdaContext } from './support/events'
 import { connectMesaClient } from './support/mesa-client'
 import { startMesaServer, type MesaServer } from './support/mesa-server'
-import { GATEWAY_TOKEN, useStack } from './support/stack'
+import { useStack } from './support/stack'
 
 // functions/eventbridge.ts end to end: EventBridge events and schedule inputs in, a real Mesa server's clients out.
 const stack = useStack()
@@ -16,9 +16,7 @@ let handler: (event: EventBridgeInput, context: Context) => Promise<DispatchResu
 let server: MesaServer
 
 beforeAll(async () => {
-  Object.assign(process.env, {
-    UPSTASH_REDIS_REST_URL: stack.gateway.url, UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN, MESA_NAMESPACE: NAMESPACE, MESA_SYNC: 'true',
-  })
+  Object.assign(process.env, stack.functionEnv(NAMESPACE))
   ;({ handler } = await import('../functions/eventbridge'))
   server = await startMesaServer({ redisUrl: stack.redis.url, namespace: NAMESPACE })
 })

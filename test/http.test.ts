@@ -4,7 +4,7 @@ import { recordChannel, type ChannelRecorder } from './support/channel-recorder'
 import { startEdgeWorker } from './support/edge-worker'
 import type { HttpCall } from './support/events'
 import { fetchTransport, lambdaTransports, type HttpTransport } from './support/http-transports'
-import { GATEWAY_TOKEN, useStack } from './support/stack'
+import { useStack } from './support/stack'
 
 // The same HTTP cases through every way in: the Lambda adapter with each event shape, and the edge bundle in workerd.
 const stack = useStack()
@@ -18,7 +18,7 @@ let closeEdge: () => Promise<void> = async () => {}
 
 beforeAll(async () => {
   const env = {
-    UPSTASH_REDIS_REST_URL: stack.gateway.url, UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN, MESA_NAMESPACE: NAMESPACE, MESA_SYNC: 'true',
+    ...stack.functionEnv(NAMESPACE),
     DISPATCH_TOKEN: TOKEN, DISPATCH_SIGNING_SECRET: SECRET, MAX_BODY_BYTES: '4096', MAX_BATCH: '3',
   }
   Object.assign(process.env, env)

@@ -24,7 +24,7 @@ let server: MesaServer
 
 beforeAll(async () => {
   Object.assign(process.env, {
-    UPSTASH_REDIS_REST_URL: stack.gateway.url, UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN, MESA_NAMESPACE: NAMESPACE, MESA_SYNC: 'false',
+    ...stack.functionEnv(NAMESPACE, false),
     DISPATCH_TOKEN: TOKEN, REDIS_TIMEOUT_MS: '400', REDIS_RETRIES: '2',
   })
   ;({ handler: sqs } = await import('../functions/sqs'))

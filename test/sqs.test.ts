@@ -4,7 +4,7 @@ import { useCleanup } from './support/cleanup'
 import { lambdaContext, sqsEvent, sqsRecord } from './support/events'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
 import { startMesaServer, type MesaServer } from './support/mesa-server'
-import { GATEWAY_TOKEN, useStack } from './support/stack'
+import { useStack } from './support/stack'
 
 // functions/sqs.ts end to end: SQS events in, a real Mesa server's clients out.
 const stack = useStack()
@@ -14,9 +14,7 @@ let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>
 let server: MesaServer
 
 beforeAll(async () => {
-  Object.assign(process.env, {
-    UPSTASH_REDIS_REST_URL: stack.gateway.url, UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN, MESA_NAMESPACE: NAMESPACE, MESA_SYNC: 'true',
-  })
+  Object.assign(process.env, stack.functionEnv(NAMESPACE))
   ;({ handler } = await import('../functions/sqs'))
   server = await startMesaServer({ redisUrl: stack.redis.url, namespace: NAMESPACE })
 })

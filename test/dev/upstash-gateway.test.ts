@@ -8,7 +8,7 @@ import { startRedisServer, type RedisServer } from '../support/redis-server'
 const token = `token-${randomUUID()}`
 let server: RedisServer
 let gateway: UpstashGateway
-/** Defaults as deployed code uses them: base64 responses and auto-pipelining (every command goes to /pipeline). */
+/** @upstash/redis's defaults, as a caller's own client uses them: base64 responses and auto-pipelining (every command goes to /pipeline). */
 let redis: Redis
 /** `responseEncoding: false`: plain JSON strings. */
 let plain: Redis

@@ -19,6 +19,8 @@ export interface Stack {
   freshNamespace(): string
   /** Counts the HTTP requests that reach the gateway while `work` runs. */
   requestsDuring(work: () => Promise<unknown>): Promise<number>
+  /** The Redis part of a deployed function's env: the gateway's REST URL and token, a namespace, and sync. */
+  functionEnv(namespace: string, sync?: boolean): Record<string, string>
   /** A fresh namespace, a REST Dispatcher for it (sync on unless told), and the name of its offline-store hash. */
   freshDispatcher(sync?: boolean): { namespace: string; dispatcher: Dispatcher; hash: string }
 }
@@ -40,6 +42,9 @@ export function useStack(options: { intercept?: GatewayIntercept } = {}): Stack 
   const tcpDispatchers: Dispatcher[] = []
   const stack = {
     freshNamespace: () => `t${process.pid}x${++namespaces}`,
+    functionEnv(namespace: string, sync = true): Record<string, string> {
+      return { UPSTASH_REDIS_REST_URL: stack.gateway.url, UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN, MESA_NAMESPACE: namespace, MESA_SYNC: String(sync) }
+    },
     freshDispatcher(sync = true) {
       const namespace = stack.freshNamespace()
       return { namespace, dispatcher: stack.dispatcher({ namespace, sync: { enabled: sync } }), hash: `undelivered_messages_${namespace}` }
