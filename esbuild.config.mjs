@@ -72,7 +72,7 @@ export function compactLua(/** @type {string} */ lua) {
 const LUA_STRINGS = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/
 const LUA_SPACED_PUNCTUATION = / *(\.\.|[=+*/,(){}[\]<>~;#]) */g
 
-/** Sends the dispatch script compacted from every bundle: 0.5 KB of the edge bundle's 100 KB. */
+/** Sends the dispatch script compacted from every bundle: 5.1 KB of Lua becomes 3.7 KB of the edge bundle's 100 KiB. */
 const compactDispatchScript = {
   name: 'compact-dispatch-script',
   setup(/** @type {import('esbuild').PluginBuild} */ build) {

@@ -52,7 +52,11 @@ export function packDispatch(input: ScriptInput): ScriptPart {
     args[4 + i] = recipient
     chars += recipient.length
     const escaped = NEEDS_ESCAPING.test(recipient)
-    if (escaped) chars += args[args.push(JSON.stringify(recipient)) - 1]!.length
+    if (escaped) {
+      const json = JSON.stringify(recipient)
+      args.push(json)
+      chars += json.length
+    }
     flags += recipient === '*' ? 'w' : storable && recipient.trim().length > 0 ? (escaped ? 'S' : 's') : escaped ? 'P' : 'p'
   }
   args[0] = `c${ttl}`
