@@ -34,6 +34,3 @@ export const bundles: readonly Bundle[]
 
 /** Builds the bundles (all, or those named in `only`) into `<outdir>/<name>/<file>`. @default outdir 'dist' */
 export function buildBundles(options?: { only?: string[]; outdir?: string }): Promise<BuiltBundle[]>
-
-/** Drops Lua's indentation, blank lines and comment lines, as the bundles send the dispatch script. */
-export function compactLua(lua: string): string

@@ -1,7 +1,7 @@
 // @ts-check
 // Builds one self-contained ESM file per deployed entry point, and the CLI: `node esbuild.config.mjs` (npm run build).
 import { build } from 'esbuild'
-import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, rm, stat, writeFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -53,38 +53,6 @@ export const bundles = [
 // helpers and env reading that nothing here uses.
 const UPSTASH_ENTRY = { '@upstash/redis': '@upstash/redis/fastly' }
 
-/**
- * Drops what in Lua is for readers of src/script.ts, not for Redis: indentation, blank and comment lines, and
- * spaces around operators and punctuation, outside string literals. A space before `..` stays after a digit,
- * where `1..` would read as a malformed number, and spaces around `-` stay, where `a - -1` would become a
- * comment. Long strings (`[[...]]`) are not recognised; the script has none.
- */
-export function compactLua(/** @type {string} */ lua) {
-  return lua
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('--'))
-    .map((line) => line.split(LUA_STRINGS).map((part, i) => (i % 2 === 1 ? part : part.replace(LUA_SPACED_PUNCTUATION, (_, mark, at, code) => (mark === '..' && /\d/.test(code[at - 1] ?? '') ? ` ${mark}` : mark)))).join(''))
-    .join('\n')
-}
-
-/** Single- and double-quoted Lua strings, with their escapes; split() keeps them at the odd indexes. */
-const LUA_STRINGS = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/
-const LUA_SPACED_PUNCTUATION = / *(\.\.|[=+*/,(){}[\]<>~;#]) */g
-
-/** Sends the dispatch script compacted from every bundle: 5.1 KB of Lua becomes 3.7 KB of the edge bundle's 100 KiB. */
-const compactDispatchScript = {
-  name: 'compact-dispatch-script',
-  setup(/** @type {import('esbuild').PluginBuild} */ build) {
-    build.onLoad({ filter: /[\\/]src[\\/]script\.ts$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8')
-      const contents = source.replace(/(DISPATCH_SCRIPT = `)([^`]*)`/, (_, start, lua) => `${start}${compactLua(lua)}\``)
-      if (contents === source) throw new Error('src/script.ts no longer defines DISPATCH_SCRIPT as one template literal')
-      return { contents, loader: 'ts' }
-    })
-  },
-}
-
 // Core modules are kept external everywhere, so a Node import in the edge bundle is reported by name (and fails
 // `npm run build`) instead of surfacing as esbuild's "could not resolve" error.
 const NODE_BUILTINS = ['node:*', ...builtinModules]
@@ -120,7 +88,6 @@ export async function buildBundles({ only, outdir = 'dist' } = {}) {
         format: bundle.format,
         conditions: bundle.conditions,
         alias: UPSTASH_ENTRY,
-        plugins: [compactDispatchScript],
         external: NODE_BUILTINS,
         ...(bundle.banner ? { banner: { js: bundle.banner } } : {}),
       })

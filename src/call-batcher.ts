@@ -1,57 +1,59 @@
 import { decodeScriptReply, type ScriptOutcome, type ScriptPart } from './script-protocol'
-import type { ScriptRunner } from './script-runner'
 
-/** How much one script call may carry; a dispatch bigger than a limit still goes, alone. */
+/** How much one script call may carry; a part bigger than a limit still goes, alone. */
 export interface CallLimits {
   /** Dispatches per call. @default 1000 */
   readonly dispatches: number
   /** Recipients checked one by one per call, which bounds how long one call holds Redis. @default 10000 */
   readonly checks: number
-  /** Characters of arguments per call, well under Upstash's 10 MB request limit. @default 1000000 */
-  readonly chars: number
+  /** Bytes of the request's JSON body, under Upstash's 10 MB request limit. @default 4194304 */
+  readonly requestBytes: number
 }
-
-/** The limits every Dispatcher uses. */
-export const DEFAULT_CALL_LIMITS: CallLimits = { dispatches: 1000, checks: 10_000, chars: 1_000_000 }
 
 /** How long a call's key (and so its reply) is kept: long enough to outlive the transport's retries of it. */
 export const CALL_KEY_TTL_SECONDS = 120
 
 /** Sends dispatches, grouping those issued in the same tick into one script call. */
 export interface CallBatcher {
-  /** Queues one dispatch for the current call and resolves with its own line of the reply. */
-  send(part: ScriptPart): Promise<ScriptOutcome>
+  /**
+   * Queues one part for the current call and resolves with its line of the reply, or rejects with the error
+   * Redis gave it. `first` puts it ahead of the parts not yet sent: a part the last call had no room for.
+   */
+  send(part: ScriptPart, options?: { first?: boolean }): Promise<ScriptOutcome>
   /** Sends the open call now, and resolves once every call sent so far has settled, so a connection can close. */
   drain(): Promise<void>
 }
 
-interface Waiter {
+interface Queued {
+  readonly part: ScriptPart
   resolve(outcome: ScriptOutcome): void
   reject(error: unknown): void
 }
 
 interface Call {
-  readonly keys: string[]
-  readonly args: string[]
-  readonly waiters: Waiter[]
+  readonly head: ScriptPart
+  readonly front: Queued[]
+  readonly rest: Queued[]
   checks: number
-  chars: number
+  bytes: number
   sent: boolean
 }
 
 /**
- * Groups dispatches into script calls. Every call gets a fresh random key, so each dispatch without an id of
- * its own is still applied once however often the transport retries the call.
+ * Groups parts into script calls. Every call starts with a head built fresh for it (`newHead`): a new random
+ * call key, so each dispatch without an id of its own is still applied once however often the transport retries
+ * the call, and the current time.
  *
- * Dispatches issued in one synchronous run (a batch request, an SQS batch, `Promise.all` over many) share one
- * call: the call leaves two microtasks after its first dispatch, as `@upstash/redis` auto-pipelining does.
+ * Parts issued in one synchronous run (a batch request, an SQS batch, `Promise.all` over many) share one call:
+ * the call leaves two microtasks after its first part, as `@upstash/redis` auto-pipelining does.
  */
-export function createCallBatcher(runner: ScriptRunner, newCallKey: () => string, limits: CallLimits = DEFAULT_CALL_LIMITS): CallBatcher {
+export function createCallBatcher(run: (keys: string[], args: string[]) => Promise<unknown>, newHead: () => ScriptPart, limits: CallLimits): CallBatcher {
   let open: Call | undefined
   const inFlight = new Set<Promise<unknown>>()
 
   function start(): Call {
-    const call: Call = { keys: [newCallKey()], args: [String(CALL_KEY_TTL_SECONDS)], waiters: [], checks: 0, chars: 0, sent: false }
+    const head = newHead()
+    const call: Call = { head, front: [], rest: [], checks: 0, bytes: head.bytes, sent: false }
     open = call
     queueMicrotask(() => queueMicrotask(() => flush(call)))
     return call
@@ -59,9 +61,9 @@ export function createCallBatcher(runner: ScriptRunner, newCallKey: () => string
 
   function fits(call: Call, part: ScriptPart): boolean {
     return (
-      call.waiters.length < limits.dispatches &&
+      call.front.length + call.rest.length < limits.dispatches &&
       call.checks + part.checks <= limits.checks &&
-      call.chars + part.chars <= limits.chars
+      call.bytes + part.bytes <= limits.requestBytes
     )
   }
 
@@ -70,20 +72,26 @@ export function createCallBatcher(runner: ScriptRunner, newCallKey: () => string
     // A call that filled up left early; the flush its start scheduled finds it sent.
     if (call.sent) return
     call.sent = true
-    const { waiters } = call
-    const settled = runner.run(call.keys, call.args).then(
+    const queued = [...call.front, ...call.rest]
+    const keys = [...call.head.keys]
+    const args = [...call.head.args]
+    for (const { part } of queued) {
+      for (const key of part.keys) keys.push(key)
+      for (const arg of part.args) args.push(arg)
+    }
+    const settled = run(keys, args).then(
       (reply) => {
         let lines
         try {
-          lines = decodeScriptReply(reply, waiters.length)
+          lines = decodeScriptReply(reply, queued.length)
         } catch (error) {
-          for (const waiter of waiters) waiter.reject(error)
+          for (const each of queued) each.reject(error)
           return
         }
-        lines.forEach((line, i) => (line instanceof Error ? waiters[i]!.reject(line) : waiters[i]!.resolve(line)))
+        lines.forEach((line, i) => (line instanceof Error ? queued[i]!.reject(line) : queued[i]!.resolve(line)))
       },
       (error: unknown) => {
-        for (const waiter of waiters) waiter.reject(error)
+        for (const each of queued) each.reject(error)
       },
     )
     inFlight.add(settled)
@@ -91,17 +99,15 @@ export function createCallBatcher(runner: ScriptRunner, newCallKey: () => string
   }
 
   return {
-    send(part) {
+    send(part, options = {}) {
       let call = open ?? start()
-      if (call.waiters.length > 0 && !fits(call, part)) {
+      if (call.front.length + call.rest.length > 0 && !fits(call, part)) {
         flush(call)
         call = start()
       }
-      for (const key of part.keys) call.keys.push(key)
-      for (const arg of part.args) call.args.push(arg)
       call.checks += part.checks
-      call.chars += part.chars
-      return new Promise<ScriptOutcome>((resolve, reject) => call.waiters.push({ resolve, reject }))
+      call.bytes += part.bytes
+      return new Promise<ScriptOutcome>((resolve, reject) => (options.first ? call.front : call.rest).push({ part, resolve, reject }))
     },
     async drain() {
       if (open) flush(open)

@@ -3,6 +3,13 @@ import { parseHttpUrl } from './http-url'
 import type { DispatcherConfig } from './dispatcher'
 import type { RestConnection } from './rest-transport'
 import type { AuthSecrets } from './auth'
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_WRITE_BYTES,
+  DEFAULT_SYNC_MAX_AGE_SECONDS,
+  DEFAULT_SYNC_MAX_BYTES,
+  DEFAULT_SYNC_MAX_MESSAGES,
+} from './limits'
 
 /**
  * An env object: `process.env` on Lambda, the bindings object at the edge. Values that are not strings
@@ -19,8 +26,9 @@ export interface DispatcherEnv {
 /**
  * Reads the Dispatcher's settings from an env object:
  * `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` (required), `MESA_NAMESPACE` (default none),
- * `MESA_SYNC` (default false), `DEDUPE_TTL_SECONDS` (default 86400), `MAX_RECIPIENTS` (default 10000),
- * `REDIS_TIMEOUT_MS` (default 5000) and `REDIS_RETRIES` (default 2).
+ * `MESA_SYNC` (default false), `MESA_SYNC_MAX_MESSAGES` (1000), `MESA_SYNC_MAX_BYTES` (262144),
+ * `MESA_SYNC_MAX_AGE_SECONDS` (2592000), `DEDUPE_TTL_SECONDS` (86400), `MAX_RECIPIENTS` (10000),
+ * `MAX_WRITE_BYTES` and `MAX_REQUEST_BYTES` (4194304 each), `REDIS_TIMEOUT_MS` (5000) and `REDIS_RETRIES` (2).
  */
 export function readDispatcherEnv(env: Env): DispatcherEnv {
   const namespace = readString(env, 'MESA_NAMESPACE')
@@ -33,9 +41,16 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
     },
     config: {
       ...(namespace ? { namespace } : {}),
-      sync: { enabled: readBoolean(env, 'MESA_SYNC', false) },
+      sync: {
+        enabled: readBoolean(env, 'MESA_SYNC', false),
+        maxMessages: readInteger(env, 'MESA_SYNC_MAX_MESSAGES', DEFAULT_SYNC_MAX_MESSAGES, 0),
+        maxBytes: readInteger(env, 'MESA_SYNC_MAX_BYTES', DEFAULT_SYNC_MAX_BYTES, 0),
+        maxAgeSeconds: readInteger(env, 'MESA_SYNC_MAX_AGE_SECONDS', DEFAULT_SYNC_MAX_AGE_SECONDS, 0),
+      },
       dedupeTtlSeconds: readInteger(env, 'DEDUPE_TTL_SECONDS', 86_400, 1),
       maxRecipients: readInteger(env, 'MAX_RECIPIENTS', 10_000, 1),
+      maxWriteBytes: readInteger(env, 'MAX_WRITE_BYTES', DEFAULT_MAX_WRITE_BYTES, 1),
+      maxRequestBytes: readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1),
     },
   }
 }

@@ -1,26 +1,53 @@
 import type { Redis } from '@upstash/redis'
 import { readDispatcherEnv, type Env } from './config'
-import { ConfigError, ValidationError } from './errors'
+import { ConfigError, IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from './errors'
+import { cleanupBacklogs, type CleanupOptions, type CleanupResult } from './backlog-cleanup'
 import { createMesaKeys, type MesaKeys } from './keys'
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_WRITE_BYTES,
+  DEFAULT_SYNC_MAX_AGE_SECONDS,
+  DEFAULT_SYNC_MAX_BYTES,
+  DEFAULT_SYNC_MAX_MESSAGES,
+  MAX_CHECKS_PER_CALL,
+  MAX_DISPATCHES_PER_CALL,
+} from './limits'
 import { DispatchEvent, isDispatchable, type Dispatchable, type Recipient } from './message'
 import { applyExcluding, assertRecipients, DEFAULT_MAX_RECIPIENTS } from './recipients'
 import type { RestConnection } from './rest-transport'
-import { duplicateResult, shapeResult, type DispatchResult } from './result'
-import { createCallBatcher, type CallBatcher } from './call-batcher'
-import { packDispatch, type ScriptOutcome, type ScriptPart } from './script-protocol'
+import { addPart, emptyResult, type DispatchResult } from './result'
+import { CALL_KEY_TTL_SECONDS, createCallBatcher, type CallBatcher } from './call-batcher'
+import { callHead, packDispatch, type ScriptPart, type StoreLimits } from './script-protocol'
 import { createRestRunner, type ScriptRunner } from './script-runner'
+import { DISPATCH_SCRIPT } from './script/scripts'
 import { createTcpRunner, isRedisUrl } from '#tcp-transport'
 
-/** The Dispatcher's settings; `namespace` and `sync` mean exactly what they mean in Mesa. */
+/** Message sync, as Mesa's `sync` option, with the caps that keep the offline store bounded. */
+export interface SyncConfig {
+  /** Check who is online and store messages for the others, as Mesa's `sync.enabled`. @default false */
+  enabled: boolean
+  /** Messages kept per recipient, the oldest dropped first; 0 keeps every one, as Mesa does. @default 1000 */
+  maxMessages?: number
+  /** Bytes kept per recipient (the stored JSON array), the oldest dropped first; 0 means no limit. @default 262144 */
+  maxBytes?: number
+  /** A backlog whose newest message is older than this is removed by `cleanupBacklogs`; 0 means never. @default 2592000 */
+  maxAgeSeconds?: number
+}
+
+/** The Dispatcher's settings; `namespace` and `sync.enabled` mean exactly what they mean in Mesa. */
 export interface DispatcherConfig {
   /** The Mesa server's namespace, appended to every key and channel as `_<ns>`. @default undefined (none) */
   namespace?: string
-  /** Message sync: check who is online and store messages for the others. @default { enabled: false } */
-  sync?: { enabled: boolean }
+  /** Message sync and the offline store's caps. @default { enabled: false } */
+  sync?: SyncConfig
   /** How long a dispatch id is remembered, so a redelivered dispatch is applied once. @default 86400 */
   dedupeTtlSeconds?: number
   /** The most recipients one dispatch may name. @default 10000 */
   maxRecipients?: number
+  /** Bytes of stored messages one script call may write; a larger dispatch is applied in parts. @default 4194304 */
+  maxWriteBytes?: number
+  /** Bytes of one request to Redis; a dispatch that alone needs more is refused with a PayloadTooLargeError. @default 4194304 */
+  maxRequestBytes?: number
 }
 
 /** Per-dispatch options. */
@@ -32,12 +59,14 @@ export interface DispatchOptions {
 /** The longest dispatch id accepted, to keep dedupe keys small. @default 256 */
 export const MAX_DISPATCH_ID_LENGTH = 256
 
-/** One dispatch packed for the script, with what is needed to read its reply. */
+/** One dispatch validated and packed for the script, with what is needed to read its reply. */
 export interface PreparedDispatch {
+  readonly event: Dispatchable
   readonly part: ScriptPart
   readonly recipients: Recipient[]
   readonly checked: boolean
   readonly excludingIgnored: boolean
+  readonly dedupe?: { readonly key: string; readonly ttlSeconds: number }
 }
 
 /**
@@ -49,24 +78,35 @@ export type RedisTarget = RestConnection | Redis | string
 /**
  * Mesa's Dispatcher for serverless: the same channel, payload and sync semantics as `@cryb/mesa@1.5.8`, over
  * Redis's HTTP API (or TCP), where every dispatch is awaitable and costs one round trip whatever the number of
- * recipients.
+ * recipients, and the offline store stays within its caps.
  */
 export class Dispatcher {
   /** Mesa's key and channel names for the configured namespace. */
   readonly keys: MesaKeys
+  /** The offline store's caps and the write budget of one script call. */
+  readonly limits: StoreLimits & { readonly maxAgeSeconds: number; readonly maxRequestBytes: number }
   private readonly sync: boolean
   private readonly dedupeTtlSeconds: number
   private readonly maxRecipients: number
   private readonly runner: ScriptRunner
   private readonly batcher: CallBatcher
+  /** What the call's own keys and arguments add to every request, for the request-size check. */
+  private readonly headBytes: number
 
   constructor(redis: RedisTarget, config: DispatcherConfig = {}) {
     this.keys = createMesaKeys(config.namespace)
     this.sync = config.sync?.enabled === true
     this.dedupeTtlSeconds = positiveInteger(config.dedupeTtlSeconds ?? 86_400, 'dedupeTtlSeconds')
     this.maxRecipients = positiveInteger(config.maxRecipients ?? DEFAULT_MAX_RECIPIENTS, 'maxRecipients')
+    this.limits = readLimits(config)
     this.runner = isRedisUrl(redis) ? createTcpRunner(redis) : typeof redis === 'string' ? invalidTarget() : createRestRunner(redis)
-    this.batcher = createCallBatcher(this.runner, () => this.keys.dedupe(`call:${crypto.randomUUID()}`))
+    const newHead = () => callHead(this.keys, this.keys.dedupe(`call:${crypto.randomUUID()}`), CALL_KEY_TTL_SECONDS, this.limits, Date.now())
+    this.headBytes = newHead().bytes
+    this.batcher = createCallBatcher((keys, args) => this.runner.run(DISPATCH_SCRIPT, keys, args), newHead, {
+      dispatches: MAX_DISPATCHES_PER_CALL,
+      checks: MAX_CHECKS_PER_CALL,
+      requestBytes: this.limits.maxRequestBytes,
+    })
   }
 
   /**
@@ -80,8 +120,9 @@ export class Dispatcher {
 
   /**
    * Sends a message or event to `recipients` (every client with `['*']`) minus `excluding`. Resolves once Redis
-   * has applied all of it, in one atomic script call; rejects with a typed error, having done nothing, when the
-   * input is invalid, and with a RedisUnavailableError or RedisCommandError when Redis fails.
+   * has applied all of it, in one atomic script call (or, when its stores would write more than `maxWriteBytes`,
+   * in consecutive parts, each atomic); rejects with a typed error, having done nothing, when the input is
+   * invalid, and with a RedisUnavailableError or RedisCommandError when Redis fails.
    */
   async dispatch(
     event: Dispatchable,
@@ -97,7 +138,49 @@ export class Dispatcher {
    * everything with `prepare` first and then sends it all in one round trip; each still succeeds or fails alone.
    */
   async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
-    return this.readOutcome(prepared, await this.batcher.send(prepared.part))
+    const result = emptyResult(prepared.checked, prepared.excludingIgnored)
+    let { part, recipients } = prepared
+    let parts = 1
+    let resend = false
+    for (;;) {
+      let outcome
+      try {
+        outcome = await this.batcher.send(part, { first: resend })
+      } catch (error) {
+        if (parts === 1 || !(error instanceof RedisError)) throw error
+        throw new IncompleteDispatchError(finish(result), recipients, { cause: error })
+      }
+      resend = true
+      if (outcome.kind === 'deferred') continue
+      let processed: number | undefined
+      if (outcome.kind === 'applied') {
+        addPart(result, recipients, outcome, prepared.checked)
+        processed = outcome.states.length < recipients.length ? outcome.states.length : undefined
+      } else {
+        processed = outcome.processed
+      }
+      if (processed === undefined || !prepared.checked) return finish(result)
+      // The call's write budget ran out: the rest goes as the next part, under a dedupe key of its own, and
+      // without the ids that an earlier part already reached.
+      const reached = new Set(recipients.slice(0, processed))
+      recipients = recipients.slice(processed).filter((recipient) => !reached.has(recipient))
+      parts += 1
+      if (recipients.length === 0) return finish(result)
+      part = packDispatch({
+        event: prepared.event,
+        recipients,
+        checkOnline: true,
+        ...(prepared.dedupe ? { dedupe: { key: `${prepared.dedupe.key}#${parts}`, ttlSeconds: prepared.dedupe.ttlSeconds } } : {}),
+      })
+    }
+  }
+
+  /**
+   * Removes the backlogs whose newest message is older than `sync.maxAgeSeconds`, in short steps; the deployed
+   * `cleanup` function runs it on a schedule, and a long-lived server can run it on a timer.
+   */
+  cleanupBacklogs(options?: CleanupOptions): Promise<CleanupResult> {
+    return cleanupBacklogs(this.runner, this.keys, this.limits.maxAgeSeconds, options)
   }
 
   /**
@@ -122,23 +205,40 @@ export class Dispatcher {
     }
     const targets = applyExcluding(named, excluded)
     const checked = this.sync && !(event instanceof DispatchEvent)
-    const part = packDispatch({
-      keys: this.keys,
-      event,
-      recipients: targets,
-      checkOnline: checked,
-      // Without an id, the call's own key is what makes the transport's retries safe.
-      ...(id === undefined ? {} : { dedupe: { key: this.keys.dedupe(id), ttlSeconds: this.dedupeTtlSeconds } }),
-    })
+    // Without an id, the call's own key is what makes the transport's retries safe.
+    const dedupe = id === undefined ? undefined : { key: this.keys.dedupe(id), ttlSeconds: this.dedupeTtlSeconds }
+    const part = packDispatch({ event, recipients: targets, checkOnline: checked, ...(dedupe ? { dedupe } : {}) })
+    const bytes = this.headBytes + part.bytes
+    if (bytes > this.limits.maxRequestBytes) {
+      throw new PayloadTooLargeError(
+        this.limits.maxRequestBytes,
+        `the dispatch needs a Redis request of ${bytes} bytes, over MAX_REQUEST_BYTES (${this.limits.maxRequestBytes}): send a smaller message or fewer recipients`,
+      )
+    }
     const excludingIgnored = (excluded?.length ?? 0) > 0 && targets.includes('*')
-    return { part, recipients: targets, checked, excludingIgnored }
+    return { event, part, recipients: targets, checked, excludingIgnored, ...(dedupe ? { dedupe } : {}) }
   }
+}
 
-  private readOutcome(prepared: PreparedDispatch, outcome: ScriptOutcome): DispatchResult {
-    // Only a caller's id can be found applied already: this call then did nothing.
-    if (outcome.duplicate) return duplicateResult(prepared.excludingIgnored)
-    return shapeResult(prepared.recipients, outcome, prepared.checked, prepared.excludingIgnored)
+/** A merged result is final: one that no part applied is a duplicate, with nothing checked. */
+function finish(result: DispatchResult): DispatchResult {
+  if (result.duplicate) result.online = null
+  return result
+}
+
+function readLimits(config: DispatcherConfig): Dispatcher['limits'] {
+  const sync = config.sync ?? { enabled: false }
+  const limits = {
+    maxMessages: nonNegativeInteger(sync.maxMessages ?? DEFAULT_SYNC_MAX_MESSAGES, 'sync.maxMessages'),
+    maxBytes: nonNegativeInteger(sync.maxBytes ?? DEFAULT_SYNC_MAX_BYTES, 'sync.maxBytes'),
+    maxAgeSeconds: nonNegativeInteger(sync.maxAgeSeconds ?? DEFAULT_SYNC_MAX_AGE_SECONDS, 'sync.maxAgeSeconds'),
+    maxWriteBytes: positiveInteger(config.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES, 'maxWriteBytes'),
+    maxRequestBytes: positiveInteger(config.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, 'maxRequestBytes'),
   }
+  if (limits.maxBytes > limits.maxWriteBytes) {
+    throw new ConfigError('maxWriteBytes', `must be at least sync.maxBytes (${limits.maxBytes}), or no backlog at its cap could be written`)
+  }
+  return limits
 }
 
 function invalidTarget(): never {
@@ -147,5 +247,10 @@ function invalidTarget(): never {
 
 function positiveInteger(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(name, 'must be a positive integer')
+  return value
+}
+
+function nonNegativeInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(name, 'must be an integer of at least 0')
   return value
 }

@@ -1,3 +1,6 @@
+import type { Recipient } from './message'
+import type { DispatchResult } from './result'
+
 /**
  * Every error this package throws. Each subclass sets `name` and keeps `cause`, so callers can branch on
  * `instanceof` and logs stay readable. Errors become HTTP statuses in exactly one place (`app.ts`) and
@@ -77,15 +80,34 @@ export class AuthenticationError extends MesaDispatchError {
   override name = 'AuthenticationError'
 }
 
-/** A request body over the configured limit, refused before it is parsed. */
+/** A request over a size limit, refused before anything was sent: a body over MAX_BODY_BYTES, or a dispatch over MAX_REQUEST_BYTES. */
 export class PayloadTooLargeError extends MesaDispatchError {
   override name = 'PayloadTooLargeError'
 
   constructor(
     /** The limit in bytes. */
     readonly limit: number,
+    message = `request body must be at most ${limit} bytes`,
   ) {
-    super(`request body must be at most ${limit} bytes`)
+    super(message)
+  }
+}
+
+/**
+ * A dispatch too large for one script call was applied in parts, and Redis failed after some of them: `applied`
+ * says what was done, `remaining` who was not reached. With an id, retrying the dispatch finishes it.
+ */
+export class IncompleteDispatchError extends MesaDispatchError {
+  override name = 'IncompleteDispatchError'
+
+  constructor(
+    /** What the parts applied before the failure did. */
+    readonly applied: DispatchResult,
+    /** The recipients no part reached. */
+    readonly remaining: Recipient[],
+    options: { cause: unknown },
+  ) {
+    super(`Redis failed after ${applied.recipients.length + applied.offline.length} recipients of the dispatch were reached; ${remaining.length} were not`, options)
   }
 }
 

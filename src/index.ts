@@ -1,5 +1,5 @@
 export { Dispatcher, MAX_DISPATCH_ID_LENGTH } from './dispatcher'
-export type { DispatcherConfig, DispatchOptions, PreparedDispatch, RedisTarget } from './dispatcher'
+export type { DispatcherConfig, DispatchOptions, PreparedDispatch, RedisTarget, SyncConfig } from './dispatcher'
 export { createRestRunner, toRedisError } from './script-runner'
 export type { ScriptRunner } from './script-runner'
 export { createTcpRunner, isRedisUrl } from '#tcp-transport'
@@ -34,6 +34,7 @@ export {
   RedisCommandError,
   AuthenticationError,
   PayloadTooLargeError,
+  IncompleteDispatchError,
   DispatchEndpointError,
 } from './errors'
 export type { EndpointFailure } from './errors'

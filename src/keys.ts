@@ -14,6 +14,8 @@ export interface MesaKeys {
   readonly connectedClients: string
   /** The hash of stored messages per offline client: `undelivered_messages` or `undelivered_messages_<ns>`. */
   readonly undeliveredMessages: string
+  /** Our index of the offline store, for bounding and expiring it: `mesa_dispatch_backlogs[_<ns>]`; Mesa never reads it. */
+  readonly backlogs: string
   /** Our own dedupe key for a dispatch id; Mesa never reads it. */
   dedupe(id: string): string
 }
@@ -32,6 +34,7 @@ export function createMesaKeys(namespace?: string): MesaKeys {
     channel: `ws${suffix}`,
     connectedClients: `connected_clients${suffix}`,
     undeliveredMessages: `undelivered_messages${suffix}`,
+    backlogs: `mesa_dispatch_backlogs${suffix}`,
     dedupe: (id) => dedupePrefix + id,
   }
 }

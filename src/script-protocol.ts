@@ -2,7 +2,34 @@ import type { Dispatchable, Recipient } from './message'
 import type { MesaKeys } from './keys'
 import { RedisCommandError } from './errors'
 
-// What goes into the dispatch script (src/script.ts) for each dispatch, and what comes back out of it.
+// What goes into the dispatch script (src/script/dispatch.lua) and what comes back out of it: the only module
+// besides the Lua that knows its KEYS, ARGV and reply.
+
+/** One flag per recipient of a checked dispatch, telling the script what the member is. */
+export const RECIPIENT_FLAG = {
+  wildcard: 'w',
+  /** A non-blank string, stored for an offline recipient as Mesa would; its JSON is `"member"`. */
+  storable: 's',
+  /** A storable string whose JSON needs escaping, sent after the members. */
+  storableEscaped: 'S',
+  /** A string Mesa never stores (blank, or the message opts out of sync). */
+  plain: 'p',
+  plainEscaped: 'P',
+  number: 'n',
+} as const
+
+/** The state the script reports for each recipient it processed. */
+export const RECIPIENT_STATE = { wildcard: 'w', online: '1', stored: '0', unstored: 'x' } as const
+
+/** The offline store's caps, as the script applies them. */
+export interface StoreLimits {
+  /** Messages kept per recipient; 0 means no limit. */
+  readonly maxMessages: number
+  /** Bytes kept per recipient, brackets included; 0 means no limit. */
+  readonly maxBytes: number
+  /** Bytes of stored values one script call may write. */
+  readonly maxWriteBytes: number
+}
 
 /** One dispatch's share of a script call: its KEYS and ARGV, in the order the script walks them. */
 export interface ScriptPart {
@@ -10,95 +37,145 @@ export interface ScriptPart {
   readonly args: string[]
   /** Recipients the script checks one by one (0 when it publishes as given), to bound one call's Lua time. */
   readonly checks: number
-  /** Characters of ARGV, to bound one call's request size. */
-  readonly chars: number
+  /** Bytes this part adds to the JSON body of the request, to keep a call under the request-size limit. */
+  readonly bytes: number
 }
 
 /** What the Dispatcher asks the script to do for one dispatch. */
 export interface ScriptInput {
-  readonly keys: MesaKeys
   readonly event: Dispatchable
   /** Recipients after `excluding` was applied. */
   readonly recipients: readonly Recipient[]
   /** Check the online set and store for offline recipients (sync on, and not an internal event). */
   readonly checkOnline: boolean
-  /** The dispatch's own dedupe key and how long it is kept, when the caller gave an id. */
+  /** The dispatch's own dedupe key and how long it is kept, when it has an id. */
   readonly dedupe?: { readonly key: string; readonly ttlSeconds: number }
+}
+
+/** The KEYS and ARGV every call starts with, before its dispatches. */
+export function callHead(keys: MesaKeys, callKey: string, callKeyTtlSeconds: number, limits: StoreLimits, now: number): ScriptPart {
+  const partKeys = [callKey, keys.connectedClients, keys.undeliveredMessages, keys.backlogs]
+  const args = [callKeyTtlSeconds, Math.floor(now / 1000), limits.maxWriteBytes, limits.maxMessages, limits.maxBytes].map(String)
+  args.push(keys.channel)
+  return { keys: partKeys, args, checks: 0, bytes: [...partKeys, ...args].reduce((sum, each) => sum + jsonStringBytes(each) + 1, 0) }
 }
 
 /** Packs one dispatch into its KEYS and ARGV for the dispatch script. */
 export function packDispatch(input: ScriptInput): ScriptPart {
-  const { keys, event, recipients, dedupe } = input
+  const { event, recipients, dedupe } = input
   const own = dedupe ? [dedupe.key] : []
   const ttl = dedupe ? String(dedupe.ttlSeconds) : ''
+  const fixed = own.reduce((sum, key) => sum + jsonStringBytes(key) + 1, ttl.length + 4)
   if (!input.checkOnline) {
     // Built in JavaScript with the same composition Mesa's JSON.stringify({ message, recipients }) produces.
     const payload = `{"message":${event.json},"recipients":${JSON.stringify(recipients)}}`
-    return { keys: own, args: [`p${ttl}`, keys.channel, payload], checks: 0, chars: payload.length }
+    return { keys: own, args: [`p${ttl}`, payload], checks: 0, bytes: fixed + jsonStringBytes(payload) + 1 }
   }
   const storable = event.isStorable
   const n = recipients.length
-  const args = new Array<string>(4 + n)
+  const args = new Array<string>(3 + n)
   let flags = ''
-  let chars = event.json.length
+  let bytes = fixed + messageBytes(event) + 1
   for (let i = 0; i < n; i++) {
     const recipient = recipients[i]!
     if (typeof recipient === 'number') {
-      flags += 'n'
+      flags += RECIPIENT_FLAG.number
       // ioredis, which Mesa uses, sends numbers as their decimal string: SISMEMBER 7 asks about "7".
-      chars += (args[4 + i] = String(recipient)).length
+      bytes += jsonStringBytes((args[3 + i] = String(recipient))) + 1
       continue
     }
-    args[4 + i] = recipient
-    chars += recipient.length
+    args[3 + i] = recipient
+    bytes += jsonStringBytes(recipient) + 1
     const escaped = NEEDS_ESCAPING.test(recipient)
     if (escaped) {
       const json = JSON.stringify(recipient)
       args.push(json)
-      chars += json.length
+      bytes += jsonStringBytes(json) + 1
     }
-    flags += recipient === '*' ? 'w' : storable && recipient.trim().length > 0 ? (escaped ? 'S' : 's') : escaped ? 'P' : 'p'
+    flags += flagOf(recipient, storable, escaped)
   }
   args[0] = `c${ttl}`
-  args[1] = keys.channel
-  args[2] = event.json
-  args[3] = flags
-  own.push(keys.connectedClients, keys.undeliveredMessages)
-  return { keys: own, args, checks: n, chars: chars + n }
+  args[1] = event.json
+  args[2] = flags
+  return { keys: own, args, checks: n, bytes: bytes + flags.length + 3 }
+}
+
+function flagOf(recipient: string, storable: boolean, escaped: boolean): string {
+  if (recipient === '*') return RECIPIENT_FLAG.wildcard
+  // Mesa's Dispatcher stores only non-blank string ids (`handleUndeliveredMessage`), never numbers.
+  if (storable && recipient.trim().length > 0) return escaped ? RECIPIENT_FLAG.storableEscaped : RECIPIENT_FLAG.storable
+  return escaped ? RECIPIENT_FLAG.plainEscaped : RECIPIENT_FLAG.plain
 }
 
 /**
  * What JSON.stringify escapes in a string: quotes, backslashes, control characters, and (being well-formed)
- * lone surrogates; surrogate pairs are caught too, and merely take the explicit path. Mesa's Dispatcher stores
- * only non-blank string ids (`handleUndeliveredMessage`), never numbers, hence the flags above.
+ * lone surrogates; surrogate pairs are caught too, and merely take the explicit path.
  */
 const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/
 
-/** What the script reports for one dispatch, before it is mapped back onto recipients. */
-export interface ScriptOutcome {
-  /** True when the dispatch's id was already applied: nothing was done by this call. */
-  readonly duplicate: boolean
-  /** How many subscribers heard the PUBLISH (of the original dispatch, for a duplicate). */
-  readonly servers: number
-  /** How many offline recipients got the message appended. */
-  readonly stored: number
-  /** One character per recipient: 'w' wildcard, '1' online, '0' offline; empty when nothing was checked. */
-  readonly states: string
+const messageSizes = new WeakMap<Dispatchable, number>()
+
+/** The JSON-escaped size of a message, computed once per message however often it is dispatched. */
+function messageBytes(event: Dispatchable): number {
+  let bytes = messageSizes.get(event)
+  if (bytes === undefined) messageSizes.set(event, (bytes = jsonStringBytes(event.json)))
+  return bytes
 }
+
+/** The UTF-8 length of `JSON.stringify(value)`: what a string adds to the JSON body of a REST request. */
+export function jsonStringBytes(value: string): number {
+  let bytes = 2
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (code < 0x80) {
+      if (code === 0x22 || code === 0x5c) bytes += 2
+      else if (code >= 0x20) bytes += 1
+      else bytes += SHORT_ESCAPES.has(code) ? 2 : 6
+    } else if (code < 0x800) {
+      bytes += 2
+    } else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(value.charCodeAt(i + 1))) {
+      bytes += 4
+      i++
+    } else {
+      // A lone surrogate is written as a \uXXXX escape by JSON.stringify.
+      bytes += code >= 0xd800 && code <= 0xdfff ? 6 : 3
+    }
+  }
+  return bytes
+}
+
+/** \b \t \n \f \r: the control characters JSON.stringify writes as two characters; the others take six. */
+const SHORT_ESCAPES = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d])
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff
+
+/** What the script did with one dispatch, before it is mapped back onto recipients. */
+export type ScriptOutcome =
+  /** Applied to the first `states.length` recipients; fewer states than recipients leaves the rest for another part. */
+  | { readonly kind: 'applied'; readonly servers: number; readonly stored: number; readonly dropped: number; readonly states: string }
+  /** The id was applied already; `processed` is how many recipients that part reached when it did not reach all. */
+  | { readonly kind: 'duplicate'; readonly processed?: number }
+  /** Nothing was done: the call's write budget ran out before this dispatch. */
+  | { readonly kind: 'deferred' }
 
 /** One line of the script's reply: a dispatch's outcome, or the error Redis gave it. */
 export type ScriptLine = ScriptOutcome | RedisCommandError
 
-const LINE = /^([nd])(\d+):(\d+):([w10]*)$/
+const APPLIED = /^n(\d+):(\d+):(\d+):([w10x]*)$/
+const DUPLICATE = /^d(\d*)$/
 
 /** Splits the script's reply into one line per dispatch, rejecting anything that is not the shape the script returns. */
 export function decodeScriptReply(reply: unknown, count: number): ScriptLine[] {
   const lines = typeof reply === 'string' ? reply.split('\n') : []
-  if (lines.length !== count) throw new RedisCommandError('the dispatch script returned an unexpected reply')
-  return lines.map((line) => {
+  if (lines.length !== count) throw unexpectedReply()
+  return lines.map((line): ScriptLine => {
     if (line.startsWith('e')) return new RedisCommandError(`Redis answered an error: ${line.slice(1)}`)
-    const match = LINE.exec(line)
-    if (!match) throw new RedisCommandError('the dispatch script returned an unexpected reply')
-    return { duplicate: match[1] === 'd', servers: Number(match[2]), stored: Number(match[3]), states: match[4]! }
+    if (line === 'r') return { kind: 'deferred' }
+    const duplicate = DUPLICATE.exec(line)
+    if (duplicate) return duplicate[1] ? { kind: 'duplicate', processed: Number(duplicate[1]) } : { kind: 'duplicate' }
+    const applied = APPLIED.exec(line)
+    if (!applied) throw unexpectedReply()
+    return { kind: 'applied', servers: Number(applied[1]), stored: Number(applied[2]), dropped: Number(applied[3]), states: applied[4]! }
   })
 }
+
+const unexpectedReply = () => new RedisCommandError('the dispatch script returned an unexpected reply')

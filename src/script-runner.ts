@@ -1,22 +1,23 @@
 import type { Redis } from '@upstash/redis'
 import { MesaDispatchError, RedisCommandError, RedisUnavailableError } from './errors'
 import { createRestRedis, isUpstashRedis, type RestConnection } from './rest-transport'
-import { DISPATCH_SCRIPT } from './script'
 
-/** Runs the dispatch script over some connection to Redis: one call, which may carry many dispatches, per run. */
+/** Runs this package's Lua scripts (src/script/scripts.ts) over some connection to Redis, one call per run. */
 export interface ScriptRunner {
-  /** Runs the script with these KEYS and ARGV; rejects with RedisUnavailableError or RedisCommandError. */
-  run(keys: string[], args: string[]): Promise<unknown>
+  /** Runs a script with these KEYS and ARGV; rejects with RedisUnavailableError or RedisCommandError. */
+  run(script: string, keys: string[], args: string[]): Promise<unknown>
   /** Releases the connection, if the transport holds one. */
   close(): Promise<void>
 }
 
-/** Runs the script over Redis's HTTP API through `@upstash/redis`: EVALSHA, falling back to EVAL once. */
+/** Runs scripts over Redis's HTTP API through `@upstash/redis`: EVALSHA, falling back to EVAL once. */
 export function createRestRunner(redis: Redis | RestConnection): ScriptRunner {
   const client = isUpstashRedis(redis) ? redis : createRestRedis(redis)
-  const script = client.createScript<unknown>(DISPATCH_SCRIPT)
+  const scripts = new Map<string, ReturnType<typeof client.createScript<unknown>>>()
   return {
-    async run(keys, args) {
+    async run(source, keys, args) {
+      let script = scripts.get(source)
+      if (!script) scripts.set(source, (script = client.createScript<unknown>(source)))
       try {
         return await script.exec(keys, args)
       } catch (error) {

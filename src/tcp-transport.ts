@@ -2,7 +2,6 @@ import type { Redis as IORedis, RedisOptions } from 'ioredis'
 import { ConfigError, RedisCommandError, RedisUnavailableError, type MesaDispatchError } from './errors'
 import { isRedisUrl } from './redis-url'
 import type { ScriptRunner } from './script-runner'
-import { DISPATCH_SCRIPT } from './script'
 
 export { isRedisUrl }
 
@@ -12,7 +11,7 @@ export { isRedisUrl }
 // refuses a module with a dynamic import it cannot resolve.
 const IOREDIS = 'ioredis'
 
-type DispatchClient = IORedis & { mesaDispatch(numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown> }
+type ScriptClient = IORedis & Record<string, (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<unknown>>
 
 /**
  * Runs the same dispatch script over one TCP connection through ioredis, for long-lived Node servers replacing
@@ -22,7 +21,9 @@ type DispatchClient = IORedis & { mesaDispatch(numberOfKeys: number, ...keysAndA
  */
 export function createTcpRunner(url: string, options: { timeoutMs?: number; retries?: number } = {}): ScriptRunner {
   if (!isRedisUrl(url)) throw new ConfigError('redis', 'must be a redis:// or rediss:// URL')
-  let client: Promise<DispatchClient> | undefined
+  let client: Promise<ScriptClient> | undefined
+  // Each script becomes a command of its own, defined on first use; no fixed numberOfKeys, since a call's keys vary.
+  const commands = new Map<string, string>()
   const connect = () =>
     (client ??= loadIORedis().then((Redis) => {
       const settings: RedisOptions = {
@@ -30,18 +31,21 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
         maxRetriesPerRequest: options.retries ?? 2,
         commandTimeout: options.timeoutMs ?? 5000,
       }
-      const redis = new Redis(url, settings) as DispatchClient
+      const redis = new Redis(url, settings) as ScriptClient
       // Connection errors reach each command's promise; without a listener ioredis would also print them.
       redis.on('error', () => {})
-      // No fixed numberOfKeys: each call carries the call key and the keys of every dispatch in it.
-      redis.defineCommand('mesaDispatch', { lua: DISPATCH_SCRIPT })
       return redis
     }))
   return {
-    async run(keys, args) {
+    async run(script, keys, args) {
       const redis = await connect()
+      let command = commands.get(script)
+      if (!command) {
+        commands.set(script, (command = `mesaScript${commands.size}`))
+        redis.defineCommand(command, { lua: script })
+      }
       try {
-        return await redis.mesaDispatch(keys.length, ...keys, ...args)
+        return await redis[command]!(keys.length, ...keys, ...args)
       } catch (error) {
         throw toTcpError(error)
       }

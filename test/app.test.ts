@@ -64,7 +64,7 @@ describe('the app', () => {
         ok: false,
         results: [
           { ok: false, error: refusedBody },
-          { ok: true, result: { servers: 0, recipients: ['x'], online: null, offline: [], stored: 0, duplicate: false, excludingIgnored: false } },
+          { ok: true, result: { servers: 0, recipients: ['x'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false } },
         ],
       },
     })

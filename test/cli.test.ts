@@ -98,7 +98,7 @@ describe('mesa-dispatch', () => {
 
     expect({ code, result: JSON.parse(stdout) as unknown, stderr }).toEqual({
       code: 0,
-      result: { servers: 1, recipients: ['0'], online: ['0'], offline: ['offline-json'], stored: 1, duplicate: false, excludingIgnored: false },
+      result: { servers: 1, recipients: ['0'], online: ['0'], offline: ['offline-json'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false },
       stderr: '',
     })
     expect(await zero.waitForMessages(1)).toEqual([{ op: 0, d: { status: 'online' }, t: 'STATUS_UPDATE' }])

@@ -45,7 +45,7 @@ describe('createDispatchClient', () => {
 
     const result = await client.dispatch(statusUpdate)
 
-    expect(result).toEqual({ servers: 1, recipients: ['0'], online: ['0'], offline: ['offline-a'], stored: 1, duplicate: false, excludingIgnored: false })
+    expect(result).toEqual({ servers: 1, recipients: ['0'], online: ['0'], offline: ['offline-a'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false })
     await zero.waitForMessages(1)
     expect(zero.raw).toEqual(['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}'])
   })
@@ -64,7 +64,7 @@ describe('createDispatchClient', () => {
 
     const result = await client.dispatch({ message: { op: 0, d: { n: 2 }, t: 'NOTE', o: { sync: false } }, recipients: ['0', '1'], excluding: ['1'] })
 
-    expect(result).toEqual({ servers: 1, recipients: ['0'], online: ['0'], offline: [], stored: 0, duplicate: false, excludingIgnored: false })
+    expect(result).toEqual({ servers: 1, recipients: ['0'], online: ['0'], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false })
     await zero.waitForMessages(1)
     expect(zero.raw).toEqual(['{"op":0,"d":{"n":2},"t":"NOTE"}'])
   })
@@ -75,12 +75,12 @@ describe('createDispatchClient', () => {
 
     const first = await client.disconnect(['0'], { idempotencyKey: `disconnect-${Date.now()}` })
 
-    expect(first).toEqual({ servers: 1, recipients: ['0'], online: null, offline: [], stored: 0, duplicate: false, excludingIgnored: false })
+    expect(first).toEqual({ servers: 1, recipients: ['0'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false })
     expect(await zero.closed).toEqual({ code: 1000 })
     const key = `note-${Date.now()}`
     await client.dispatch(offlineNote, { idempotencyKey: key })
     expect(await client.dispatch(offlineNote, { idempotencyKey: key })).toEqual({
-      servers: 0, recipients: [], online: null, offline: [], stored: 0, duplicate: true, excludingIgnored: false,
+      servers: 0, recipients: [], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: true, excludingIgnored: false,
     })
   })
 
@@ -90,14 +90,14 @@ describe('createDispatchClient', () => {
     await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
     const broken = open(await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } })))
     const batch = [offlineNote, { event: 'DISCONNECT_CLIENT' as const, recipients: ['nobody'] }]
-    const disconnected = { servers: 0, recipients: ['nobody'], online: null, offline: [], stored: 0, duplicate: false, excludingIgnored: false }
+    const disconnected = { servers: 0, recipients: ['nobody'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false }
 
     const healthy = await withToken().dispatchBatch(batch)
     const partial = await createDispatchClient({ endpoint: broken.url, token: ENDPOINT_TOKEN }).dispatchBatch(batch)
 
     expect({ healthy, partial }).toEqual({
       healthy: [
-        { ok: true, result: { servers: 1, recipients: [], online: [], offline: ['offline-a'], stored: 1, duplicate: false, excludingIgnored: false } },
+        { ok: true, result: { servers: 1, recipients: [], online: [], offline: ['offline-a'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false } },
         { ok: true, result: { ...disconnected, servers: 1 } },
       ],
       partial: [

@@ -17,7 +17,10 @@ describe('readDispatcherEnv', () => {
   it('applies the documented defaults', () => {
     expect(readDispatcherEnv(required)).toEqual({
       connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 5000, retries: 2 },
-      config: { sync: { enabled: false }, dedupeTtlSeconds: 86_400, maxRecipients: 10_000 },
+      config: {
+        sync: { enabled: false, maxMessages: 1000, maxBytes: 262_144, maxAgeSeconds: 2_592_000 },
+        dedupeTtlSeconds: 86_400, maxRecipients: 10_000, maxWriteBytes: 4_194_304, maxRequestBytes: 4_194_304,
+      },
     })
   })
 
@@ -30,10 +33,18 @@ describe('readDispatcherEnv', () => {
       MAX_RECIPIENTS: '50',
       REDIS_TIMEOUT_MS: '800',
       REDIS_RETRIES: '0',
+      MESA_SYNC_MAX_MESSAGES: '0',
+      MESA_SYNC_MAX_BYTES: '4096',
+      MESA_SYNC_MAX_AGE_SECONDS: '3600',
+      MAX_WRITE_BYTES: '65536',
+      MAX_REQUEST_BYTES: '100000',
     }
     expect(readDispatcherEnv(env)).toEqual({
       connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 800, retries: 0 },
-      config: { namespace: 'api', sync: { enabled: true }, dedupeTtlSeconds: 60, maxRecipients: 50 },
+      config: {
+        namespace: 'api', sync: { enabled: true, maxMessages: 0, maxBytes: 4096, maxAgeSeconds: 3600 },
+        dedupeTtlSeconds: 60, maxRecipients: 50, maxWriteBytes: 65_536, maxRequestBytes: 100_000,
+      },
     })
   })
 
@@ -48,6 +59,9 @@ describe('readDispatcherEnv', () => {
     ['a fractional TTL', { ...required, DEDUPE_TTL_SECONDS: '1.5' }, 'DEDUPE_TTL_SECONDS'],
     ['a zero timeout', { ...required, REDIS_TIMEOUT_MS: '0' }, 'REDIS_TIMEOUT_MS'],
     ['negative retries', { ...required, REDIS_RETRIES: '-1' }, 'REDIS_RETRIES'],
+    ['a negative message cap', { ...required, MESA_SYNC_MAX_MESSAGES: '-1' }, 'MESA_SYNC_MAX_MESSAGES'],
+    ['a byte cap that is not a number', { ...required, MESA_SYNC_MAX_BYTES: '256k' }, 'MESA_SYNC_MAX_BYTES'],
+    ['a zero write budget', { ...required, MAX_WRITE_BYTES: '0' }, 'MAX_WRITE_BYTES'],
   ])('names the variable for %s', (_, env, variable) => {
     expect(configErrorOf(() => readDispatcherEnv(env)).variable).toBe(variable)
   })

@@ -39,7 +39,7 @@ describe.each(TRANSPORTS)('Dispatcher over %s against a real Mesa 1.5.8 server',
     await dispatcher.dispatch(note(1), ['c']) // a fence: c's first frame must be this one
 
     expect(result).toEqual({
-      servers: 1, recipients: ['a', 'b'], online: ['a', 'b'], offline: [], stored: 0, duplicate: false, excludingIgnored: false,
+      servers: 1, recipients: ['a', 'b'], online: ['a', 'b'], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false,
     })
     await Promise.all([a.waitForMessages(1), b.waitForMessages(1)])
     expect([a.raw, b.raw]).toEqual([['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}'], ['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}']])
@@ -143,7 +143,7 @@ describe.each(TRANSPORTS)('Dispatcher over %s against a real Mesa 1.5.8 server',
     expect(await target.closed).toEqual({ code: 1000 })
     expect(await bystander.waitForMessages(1)).toEqual([noteFrame(1)])
     expect({ result, stored: await stack.admin.hgetall(`undelivered_messages_${namespace}`) }).toEqual({
-      result: { servers: 1, recipients: ['target', 'offline-one'], online: null, offline: [], stored: 0, duplicate: false, excludingIgnored: false },
+      result: { servers: 1, recipients: ['target', 'offline-one'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false },
       stored: {},
     })
   })

@@ -62,7 +62,7 @@ describe('the edge entry inside workerd', () => {
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({
       ok: true,
-      result: { servers: 1, recipients: ['edge-a'], online: ['edge-a'], offline: [], stored: 0, duplicate: false, excludingIgnored: false },
+      result: { servers: 1, recipients: ['edge-a'], online: ['edge-a'], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false },
     })
     await a.waitForMessages(1)
     expect(a.raw).toEqual(['{"op":0,"d":{"status":"online","ratio":0.30000000000000004},"t":"STATUS_UPDATE"}'])
@@ -83,7 +83,7 @@ describe('the edge entry inside workerd', () => {
     expect(signed.status).toBe(200)
     expect(await signed.json()).toEqual({
       ok: true,
-      result: { servers: 1, recipients: ['edge-signed'], online: ['edge-signed'], offline: [], stored: 0, duplicate: false, excludingIgnored: false },
+      result: { servers: 1, recipients: ['edge-signed'], online: ['edge-signed'], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false },
     })
     await a.waitForMessages(1)
     expect(a.raw).toEqual([noteFrame(1)])

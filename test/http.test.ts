@@ -40,7 +40,7 @@ const note = JSON.stringify({ message: { op: 0, d: { n: 1 }, t: 'NOTE' }, recipi
 const refused = (status: number, name: string, message: string, field?: string) => ({
   status, body: { ok: false, error: { name, message, ...(field ? { field } : {}) } }, publishes: 0,
 })
-const delivered = { servers: 1, recipients: ['online-user'], online: ['online-user'], offline: ['offline-user'], stored: 1, duplicate: false, excludingIgnored: false }
+const delivered = { servers: 1, recipients: ['online-user'], online: ['online-user'], offline: ['offline-user'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false }
 
 interface Case {
   call: () => HttpCall | Promise<HttpCall>
@@ -102,7 +102,7 @@ const cases: Record<string, Case> = {
       ok: true,
       results: [
         { ok: true, result: delivered },
-        { ok: true, result: { servers: 1, recipients: ['nobody'], online: null, offline: [], stored: 0, duplicate: false, excludingIgnored: false } },
+        { ok: true, result: { servers: 1, recipients: ['nobody'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false } },
       ],
     },
     publishes: 2,
@@ -135,7 +135,7 @@ describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)',
     const [first, second] = [await transport.send(call), await transport.send(call)]
     expect([first.body, second.body]).toEqual([
       { ok: true, result: delivered },
-      { ok: true, result: { servers: 0, recipients: [], online: null, offline: [], stored: 0, duplicate: true, excludingIgnored: false } },
+      { ok: true, result: { servers: 0, recipients: [], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: true, excludingIgnored: false } },
     ])
     expect(recorder.messages.length - before).toBe(1)
   })
@@ -146,7 +146,7 @@ describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)',
     const [first, second] = [await transport.send(call), await transport.send(call)]
     expect([first.body, second.body]).toEqual([
       { ok: true, result: delivered },
-      { ok: true, result: { servers: 0, recipients: [], online: null, offline: [], stored: 0, duplicate: true, excludingIgnored: false } },
+      { ok: true, result: { servers: 0, recipients: [], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: true, excludingIgnored: false } },
     ])
   })
 })

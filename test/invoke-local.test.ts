@@ -74,7 +74,9 @@ describe('serverless invoke local on the built bundles', () => {
       recipients: ['0'],
       online: ['0'],
       offline: [],
+      unstored: [],
       stored: 0,
+      dropped: 0,
       duplicate: false,
       excludingIgnored: false,
     })
@@ -102,7 +104,7 @@ describe('serverless invoke local on the built bundles', () => {
     expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
     expect(JSON.parse(response.body)).toEqual({
       ok: true,
-      result: { servers: 1, recipients: ['0'], online: ['0'], offline: [], stored: 0, duplicate: false, excludingIgnored: false },
+      result: { servers: 1, recipients: ['0'], online: ['0'], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false },
     })
     await mesaClient.waitForMessages(1)
     expect(mesaClient.raw).toEqual(['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}'])

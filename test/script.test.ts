@@ -107,7 +107,7 @@ describe('dispatch ids', () => {
     const [first, second] = await twice(dispatcher, ['same', 'same'])
     expect({ first: first!.duplicate, second, published: recorder.messages.length }).toEqual({
       first: false,
-      second: { servers: 0, recipients: [], online: null, offline: [], stored: 0, duplicate: true, excludingIgnored: false },
+      second: { servers: 0, recipients: [], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: true, excludingIgnored: false },
       published: 1,
     })
   })

@@ -1,0 +1,613 @@
+--[[
+Applies the dispatches of one call atomically: for each, the dedupe check, the online check, the bounded offline
+store and the PUBLISH, exactly as Mesa 1.5.8's servers expect them.
+
+KEYS[1]   the call's own key: holds the call's reply for ARGV[1] seconds, so a retried call applies nothing twice
+KEYS[2]   connected_clients[_ns]: Mesa's set of online client ids
+KEYS[3]   undelivered_messages[_ns]: Mesa's hash of stored messages (field: client id, value: a JSON array)
+KEYS[4]   mesa_dispatch_backlogs[_ns]: our index of that hash (field: client id, value: "<bytes>:<count>:<time>",
+          the length and message count of the value this script last wrote there, and when)
+KEYS[5..] the own dedupe key of each dispatch that has one, in dispatch order
+
+ARGV[1]   the call key's TTL, in seconds
+ARGV[2]   now, in unix seconds: the time recorded for the messages this call stores
+ARGV[3]   the most bytes this call may write into the two hashes
+ARGV[4]   the most messages kept per recipient (0: no limit)
+ARGV[5]   the most bytes kept per recipient, brackets included (0: no limit)
+ARGV[6]   the channel: ws[_ns]
+ARGV[7..] the dispatches, each starting with a head: its mode, then its dedupe TTL when it has an own key
+  'p' <payload>   publish the payload as given
+  'c' <message> <flags> <member> x n <json of each escaped member>
+                  check who is online, publish to them and store for the offline ones. One flag per recipient: 'w' the wildcard, 's'/'S' a string
+                  Mesa would store (plain/escaped), 'p'/'P' a string it never stores (plain/escaped), 'n' a number. A member is the id as the online set holds it;
+                  the JSON of each escaped member follows all the members, in order.
+
+Reply: one line per dispatch, in order, joined by "\n":
+  'n<servers>:<stored>:<dropped>:<states>'  applied. One state per recipient processed: 'w' the wildcard,
+                  '1' online, '0' offline and stored, 'x' offline and not stored. Fewer states than recipients:
+                  the call's budget ran out, and the caller sends the rest as a dispatch of its own.
+  'd<processed>'  the dispatch's id was applied already: <processed> is empty, or how many recipients it reached
+  'r'             nothing done, because the call's budget ran out: send it again
+  'e<error>'      failed, having done nothing
+
+Why it is written this way:
+- Claiming the call key is the call's first write, and Redis refuses a script under OOM only before its first
+  write, so an OOM refusal leaves nothing done. Every later write is bounded: ARGV[3] bytes of stored values,
+  SCAN_BYTES of values checked in Lua, CHUNK values per variadic command (`unpack` has a C stack limit).
+- A dispatch reads everything before it writes. Its own key is its only write before the stores; the stores of
+  the whole call are written next, and each PUBLISH last, since a publish cannot be taken back. A failed store
+  write restores what the call overwrote and fails the dispatches that stored; a failed PUBLISH undoes the call.
+  Every PUBLISH of a call is the same command on the same channel, so Redis refuses the first or none.
+- Mesa reads a recipient's messages with one HGET, so each stored value is one JSON array, rewritten whole. It
+  is read and written once per call however many dispatches append to it, and the messages are appended as the
+  caller's bytes, never through cjson, which would rewrite `0.30000000000000004` and `[]`.
+- A value this script wrote is trusted while its length matches the index. Any other value is checked as
+  JSON.parse would check it; one Mesa could not redeliver (not JSON, not an array, a null message, which stop
+  Mesa's redelivery for good) is replaced, as Mesa's own Dispatcher does.
+]]
+local find, byte, match, sub, concat, unpack = string.find, string.byte, string.match, string.sub, table.concat, unpack
+local CHUNK = 1000
+local SCAN_BYTES = 262144
+local callKey, connected, undelivered, backlogs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local held = redis.call('GET', callKey)
+if held then return held end
+redis.call('SET', callKey, '', 'EX', ARGV[1])
+local now, budget, maxMessages, maxBytes, channel = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+
+-- JSON, checked as strictly as JSON.parse does. Each reader takes the index where a token starts and returns the
+-- index just after it, or nil where the text is not valid JSON; none copies the text.
+local function skipSpace(s, i)
+  local c = byte(s, i)
+  if c == 32 or c == 9 or c == 10 or c == 13 then
+    i = find(s, '[^ \t\n\r]', i)
+    if not i then return nil end
+    c = byte(s, i)
+  end
+  if c then return i, c end
+end
+
+local function skipString(s, i)
+  local _, e = find(s, '^"[^"\\%z\1-\31]*"', i)
+  if e then return e + 1 end
+  i = i + 1
+  while true do
+    local j = find(s, '["\\%z\1-\31]', i)
+    if not j then return nil end
+    local c = byte(s, j)
+    if c == 34 then return j + 1 end
+    if c ~= 92 then return nil end
+    c = byte(s, j + 1)
+    if c == 117 then
+      if not find(s, '^%x%x%x%x', j + 2) then return nil end
+      i = j + 6
+    elseif c == 34 or c == 92 or c == 47 or c == 98 or c == 102 or c == 110 or c == 114 or c == 116 then
+      i = j + 2
+    else
+      return nil
+    end
+  end
+end
+
+local function skipScalar(s, i, c)
+  if c == 34 then return skipString(s, i) end
+  if c == 116 then return find(s, '^true', i) and i + 4 end
+  if c == 102 then return find(s, '^false', i) and i + 5 end
+  if c == 110 then return find(s, '^null', i) and i + 4 end
+  if c == 45 then
+    i = i + 1
+    c = byte(s, i)
+  end
+  if c == 48 then
+    i = i + 1
+  elseif c and c >= 49 and c <= 57 then
+    i = match(s, '^%d*()', i + 1)
+  else
+    return nil
+  end
+  c = byte(s, i)
+  if c == 46 then
+    i = match(s, '^%d+()', i + 1)
+    if not i then return nil end
+    c = byte(s, i)
+  end
+  if c == 101 or c == 69 then i = match(s, '^[-+]?%d+()', i + 1) end
+  return i
+end
+
+-- An object's key and the colon after it.
+local function skipKey(s, i)
+  local c
+  i, c = skipSpace(s, i)
+  if c ~= 34 then return nil end
+  i = skipString(s, i)
+  if not i then return nil end
+  i, c = skipSpace(s, i)
+  if c ~= 58 then return nil end
+  return i + 1
+end
+
+-- One value of any depth, without recursion: `closers` holds the closing byte of each container still open.
+local function skipValue(s, i)
+  local closers, depth, c = {}, 0, nil
+  while true do
+    i, c = skipSpace(s, i)
+    if not i then return nil end
+    local opened = false
+    if c == 123 or c == 91 then
+      local close, k = c + 2, nil
+      k, c = skipSpace(s, i + 1)
+      if not k then return nil end
+      if c == close then
+        i = k + 1
+      else
+        depth, opened = depth + 1, true
+        closers[depth] = close
+        if close == 125 then i = skipKey(s, k) else i = k end
+        if not i then return nil end
+      end
+    else
+      i = skipScalar(s, i, c)
+      if not i then return nil end
+    end
+    while not opened do
+      if depth == 0 then return i end
+      i, c = skipSpace(s, i)
+      if not i then return nil end
+      if c == closers[depth] then
+        depth, i = depth - 1, i + 1
+      elseif c == 44 then
+        if closers[depth] == 125 then i = skipKey(s, i + 1) else i = i + 1 end
+        if not i then return nil end
+        opened = true
+      else
+        return nil
+      end
+    end
+  end
+end
+
+-- The call's spending: bytes of stored values it will write, and bytes of stored values it checked in Lua.
+local written, scanned = 0, 0
+
+-- A stored value as Mesa could redeliver it: the index of its first message (nil when there is none), the index
+-- of its closing bracket and its message count; nil when Mesa could not redeliver it.
+local function readArray(s)
+  scanned = scanned + #s
+  local i, c = skipSpace(s, 1)
+  if c ~= 91 then return nil end
+  local first, n = nil, 0
+  i, c = skipSpace(s, i + 1)
+  while i and c ~= 93 do
+    if c == 110 then return nil end
+    first, n = first or i, n + 1
+    i = skipValue(s, i)
+    if not i then return nil end
+    i, c = skipSpace(s, i)
+    if c == 44 then
+      i, c = skipSpace(s, i + 1)
+      if c == 93 then return nil end
+    elseif c ~= 93 then
+      return nil
+    end
+  end
+  if not i or skipSpace(s, i + 1) then return nil end
+  return first or i, i, n
+end
+
+-- The stored values this call appends to, by client id, in the order first touched. A value is held as the text
+-- read (`src`, whose kept messages run from `cut` to just before `close`) followed by the messages appended
+-- (`added`, kept from `first` on); `orig` and `origLen` are the original messages kept and their bytes,
+-- `addedLen` the bytes of those appended (with commas), `count` every message kept, `size` the bytes this call
+-- has counted for it. Dropping the oldest only moves `cut` or `first`, so nothing is copied before the write.
+local values, touchedOrder = {}, {}
+-- A value this call cannot store into: too large to read or to check within one call.
+local TOO_LARGE = {}
+
+local function contentLength(v)
+  return v.origLen + v.addedLen + ((v.origLen > 0 and v.addedLen > 0) and 1 or 0)
+end
+
+-- What a value holds, so that a change can be taken back.
+local function snapshot(v)
+  return { v.src, v.cut, v.close, v.orig, v.origLen, v.first, v.addedLen, v.count, #v.added, v.size }
+end
+
+local function restore(v, s)
+  v.src, v.cut, v.close, v.orig, v.origLen, v.first, v.addedLen, v.count, v.size = s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[10]
+  for j = #v.added, s[9] + 1, -1 do v.added[j] = nil end
+end
+
+-- Drops the oldest message, or every original message at once (unread) when `all`; false when a message
+-- trusted from the index is not JSON after all, and the caller replaces the value.
+local function dropOldest(v, all)
+  if v.orig > 0 then
+    if all then
+      v.count, v.orig, v.cut, v.origLen = v.count - v.orig, 0, nil, 0
+      return true
+    end
+    local e = skipValue(v.src, v.cut)
+    if not e then return false end
+    scanned = scanned + e - v.cut
+    local nxt, c = skipSpace(v.src, e)
+    if c == 44 and v.orig > 1 then
+      v.cut = skipSpace(v.src, nxt + 1)
+      v.origLen = v.close - v.cut
+    elseif c == 93 and nxt == v.close and v.orig == 1 then
+      v.cut, v.origLen = nil, 0
+    else
+      return false
+    end
+    v.orig = v.orig - 1
+  else
+    local gone = #v.added[v.first]
+    v.addedLen = v.addedLen - gone - (v.addedLen > gone and 1 or 0)
+    v.first = v.first + 1
+  end
+  v.count = v.count - 1
+  return true
+end
+
+-- Appends a message within the caps, dropping the oldest first; returns how many messages it dropped.
+local function append(v, msg)
+  local dropped, length = 0, #msg
+  while v.count > 0 do
+    local content = contentLength(v)
+    local over = maxBytes > 0 and content + (content > 0 and 1 or 0) + length + 2 - maxBytes or 0
+    if over <= 0 and (maxMessages == 0 or v.count < maxMessages) then break end
+    local all = v.orig > 0 and over > 0 and over >= v.origLen + (v.addedLen > 0 and 1 or 0)
+    local before = v.count
+    if dropOldest(v, all) then
+      dropped = dropped + before - v.count
+    else
+      v.src, v.cut, v.close, v.orig, v.origLen = nil, nil, nil, 0, 0
+      v.count = #v.added - v.first + 1
+    end
+  end
+  v.added[#v.added + 1] = msg
+  v.addedLen = v.addedLen + length + (v.addedLen > 0 and 1 or 0)
+  v.count = v.count + 1
+  return dropped
+end
+
+local function finalValue(v)
+  local parts = {}
+  if v.orig > 0 then parts[1] = sub(v.src, v.cut, v.close - 1) end
+  for j = v.first, #v.added do parts[#parts + 1] = v.added[j] end
+  return '[' .. concat(parts, ',') .. ']'
+end
+
+-- The size of each value a dispatch may store into, before any is read: from the index when this script wrote
+-- it, else from HSTRLEN, so that no value is ever read blind.
+local sizes = {}
+local function survey(names)
+  local fresh = {}
+  for j = 1, #names do
+    local name = names[j]
+    if not values[name] and not sizes[name] then fresh[#fresh + 1] = name end
+  end
+  for from = 1, #fresh, CHUNK do
+    local metas = redis.call('HMGET', backlogs, unpack(fresh, from, math.min(from + CHUNK - 1, #fresh)))
+    for j = 1, #metas do
+      local name, meta = fresh[from + j - 1], metas[j]
+      local bytes, count = false, false
+      if meta then bytes, count = match(meta, '^(%d+):(%d+):') end
+      if bytes then
+        sizes[name] = { meta = meta, size = tonumber(bytes), count = tonumber(count) }
+      else
+        sizes[name] = { meta = meta, size = redis.call('HSTRLEN', undelivered, name) }
+      end
+    end
+  end
+end
+
+-- Turns a value read from Redis into its working form, checking it unless the index vouches for it.
+local function open(name, value)
+  local info = sizes[name]
+  local v = { old = value, oldMeta = info.meta, added = {}, first = 1, addedLen = 0, orig = 0, origLen = 0, count = 0 }
+  if not value or value == '' then return v end
+  if info.count and #value == info.size then
+    v.src, v.cut, v.close, v.orig, v.count = value, 2, #value, info.count, info.count
+    v.origLen = v.close - v.cut
+    return v
+  end
+  if #value > SCAN_BYTES then
+    -- Larger than one call may check; the index forgets it, so that later calls size it with HSTRLEN.
+    v.forget = info.count ~= nil
+    return TOO_LARGE, v
+  end
+  -- Not checkable within what this call has left: a later call does it.
+  if scanned > 0 and scanned + #value > SCAN_BYTES then return nil end
+  local first, close, n = readArray(value)
+  if first then
+    v.src, v.cut, v.close, v.orig, v.count = value, first, close, n, n
+    v.origLen = close - first
+  end
+  return v
+end
+
+-- Loads the values of `names` from `at` on, as many as `room` bytes allow (the first always), in one HMGET.
+local function load(names, at, room)
+  local batch, want, picked = {}, 0, {}
+  for j = at, #names do
+    local name = names[j]
+    local info = sizes[name]
+    if not values[name] and info and not picked[name] then
+      if #batch > 0 and want + info.size > room then break end
+      batch[#batch + 1], want, picked[name] = name, want + info.size, true
+    end
+  end
+  local read = redis.call('HMGET', undelivered, unpack(batch))
+  for j = 1, #batch do
+    local name = batch[j]
+    local v, forgotten = open(name, read[j])
+    if v then
+      values[name], sizes[name] = v, nil
+      if forgotten and forgotten.forget then touchedOrder[#touchedOrder + 1] = { name, forgotten } end
+    else
+      sizes[name] = { meta = sizes[name].meta, size = #read[j] }
+    end
+  end
+end
+
+-- Everything one dispatch needs from ARGV and everything decided about it.
+local dispatches, claims = {}, {}
+local budgetLeft = true
+
+-- Stores a message for one offline recipient; returns its state, or nil when the call's budget ran out first.
+local function store(d, name, names, at, msg)
+  if maxBytes > 0 and #msg + 2 > maxBytes then return 'x' end
+  local v = values[name]
+  local fresh = written == 0 and scanned == 0
+  if v == nil then
+    local info = sizes[name]
+    local unchecked = info.count == nil and info.size > 0
+    if info.size > budget or (unchecked and info.size > SCAN_BYTES) then
+      values[name] = TOO_LARGE
+      return 'x'
+    end
+    if not fresh and (written + info.size > budget or (unchecked and scanned + info.size > SCAN_BYTES)) then return nil end
+    load(names, at, budget - written)
+    v = values[name]
+    if v == nil then return nil end
+  end
+  if v == TOO_LARGE then return 'x' end
+  local before, seen = snapshot(v), scanned
+  local dropped = append(v, msg)
+  local size = contentLength(v) + 2
+  local grew = size - (v.size or 0)
+  if (grew > budget) or (not fresh and (written + grew > budget or scanned > SCAN_BYTES)) then
+    restore(v, before)
+    scanned = seen
+    if grew > budget then return 'x' end
+    return nil
+  end
+  if not v.size then touchedOrder[#touchedOrder + 1] = { name, v } end
+  d.undo[#d.undo + 1] = { v, before }
+  v.size = size
+  written = written + grew
+  d.stored, d.dropped = d.stored + 1, d.dropped + dropped
+  return '0'
+end
+
+-- Checks who of a 'c' or 's' dispatch's recipients is online and stores for the offline ones, chunk by chunk.
+local function check(d, a)
+  local msg, flags, m = ARGV[a + 1], ARGV[a + 2], a + 2
+  local n, escaped = #flags, a + 2 + #flags
+  local states, published, queued = {}, {}, {}
+  local processed, i = 0, 1
+  while i <= n do
+    local last = math.min(i + CHUNK - 1, n)
+    local members, at, online, names = {}, {}, {}, {}
+    for j = i, last do
+      if byte(flags, j) ~= 119 then
+        members[#members + 1] = ARGV[m + j]
+        at[#at + 1] = j
+      end
+    end
+    if #members > 0 then
+      local r = redis.call('SMISMEMBER', connected, unpack(members))
+      for j = 1, #r do online[at[j]] = r[j] == 1 end
+    end
+    for j = i, last do
+      local flag = byte(flags, j)
+      if (flag == 115 or flag == 83) and not online[j] then names[#names + 1] = ARGV[m + j] end
+    end
+    if #names > 0 then survey(names) end
+    local cursor = 1
+    for j = i, last do
+      local flag, member = byte(flags, j), ARGV[m + j]
+      local json
+      if flag == 83 or flag == 80 then
+        escaped = escaped + 1
+        json = ARGV[escaped]
+      elseif flag == 110 then
+        json = member
+      else
+        json = '"' .. member .. '"'
+      end
+      local state
+      if flag == 119 or online[j] then
+        state = flag == 119 and 'w' or '1'
+      elseif flag ~= 115 and flag ~= 83 then
+        state = 'x'
+      elseif queued[member] then
+        state = queued[member]
+      else
+        while names[cursor] ~= member do cursor = cursor + 1 end
+        state = store(d, member, names, cursor, msg)
+        if not state then break end
+        queued[member] = state
+      end
+      if state == 'w' or state == '1' then published[#published + 1] = json end
+      states[j] = state
+      processed = j
+    end
+    if processed < last then break end
+    i = last + 1
+  end
+  if processed < n then budgetLeft = false end
+  if processed == 0 and n > 0 then return false end
+  d.states = concat(states, '', 1, processed)
+  d.payload = '{"message":' .. msg .. ',"recipients":[' .. concat(published, ',') .. ']}'
+  d.value = processed < n and tostring(processed) or ''
+  return true
+end
+
+-- Takes back what a dispatch changed in the call's working values.
+local function rollback(d)
+  for j = #d.undo, 1, -1 do
+    local v, before = d.undo[j][1], d.undo[j][2]
+    written = written - (v.size or 0) + (before[10] or 0)
+    restore(v, before)
+  end
+  d.undo = {}
+end
+
+-- Phase 1: every dispatch in order reads, decides and claims its own key; nothing else is written yet.
+local k, a = 5, 7
+while a <= #ARGV do
+  local head = ARGV[a]
+  local mode, ttl = sub(head, 1, 1), sub(head, 2)
+  local d = { stored = 0, dropped = 0, undo = {}, states = '', value = '' }
+  local span = 2
+  if mode ~= 'p' then
+    local flags = ARGV[a + 2]
+    local _, escapes = string.gsub(flags, '[SP]', '')
+    span = 3 + #flags + escapes
+  end
+  if ttl ~= '' then
+    d.key = KEYS[k]
+    k = k + 1
+  end
+  dispatches[#dispatches + 1] = d
+  if not budgetLeft then
+    d.line = 'r'
+  elseif d.key and claims[d.key] then
+    d.twin = claims[d.key]
+  else
+    local ok, err = pcall(function()
+      if d.key then
+        local prior = redis.call('GET', d.key)
+        if prior then
+          -- A key written before parts existed holds the original's result: that dispatch was whole.
+          d.line = 'd' .. (match(prior, '^%d*$') or '')
+          return
+        end
+      end
+      if mode == 'p' then
+        d.payload = ARGV[a + 1]
+      elseif not check(d, a) then
+        d.line = 'r'
+        return
+      end
+      if d.key then
+        redis.call('SET', d.key, d.value, 'EX', ttl)
+        claims[d.key] = d
+      end
+    end)
+    if not ok then
+      rollback(d)
+      d.line = 'e' .. string.gsub(type(err) == 'table' and tostring(err.err) or tostring(err), '%s+', ' ')
+    end
+  end
+  a = a + span
+end
+
+local function fail(d, line)
+  d.line = line
+  if d.key then pcall(redis.call, 'DEL', d.key) end
+end
+
+-- Phase 2: the stores of the whole call, each value and its index entry written once, with an undo log.
+local undo = {}
+local function write(command)
+  local ok, err = pcall(redis.call, unpack(command))
+  if not ok then
+    for j = #undo, 1, -1 do pcall(redis.call, unpack(undo[j])) end
+    undo = {}
+    return 'e' .. string.gsub(type(err) == 'table' and tostring(err.err) or tostring(err), '%s+', ' ')
+  end
+end
+
+local failure
+do
+  local valuesCommand, indexCommand, forgetCommand = { 'HSET', undelivered }, { 'HSET', backlogs }, { 'HDEL', backlogs }
+  local restoreValues, dropValues, restoreIndex, dropIndex = { 'HSET', undelivered }, { 'HDEL', undelivered }, { 'HSET', backlogs }, { 'HDEL', backlogs }
+  local function flush()
+    if #valuesCommand > 2 then
+      if #restoreValues > 2 then undo[#undo + 1] = restoreValues end
+      if #dropValues > 2 then undo[#undo + 1] = dropValues end
+      failure = failure or write(valuesCommand)
+    end
+    if #indexCommand > 2 and not failure then
+      if #restoreIndex > 2 then undo[#undo + 1] = restoreIndex end
+      if #dropIndex > 2 then undo[#undo + 1] = dropIndex end
+      failure = failure or write(indexCommand)
+    end
+    valuesCommand, indexCommand = { 'HSET', undelivered }, { 'HSET', backlogs }
+    restoreValues, dropValues, restoreIndex, dropIndex = { 'HSET', undelivered }, { 'HDEL', undelivered }, { 'HSET', backlogs }, { 'HDEL', backlogs }
+  end
+  for j = 1, #touchedOrder do
+    local name, v = touchedOrder[j][1], touchedOrder[j][2]
+    if v.size then
+      local value = finalValue(v)
+      valuesCommand[#valuesCommand + 1] = name
+      valuesCommand[#valuesCommand + 1] = value
+      indexCommand[#indexCommand + 1] = name
+      indexCommand[#indexCommand + 1] = #value .. ':' .. v.count .. ':' .. now
+      if v.old then
+        restoreValues[#restoreValues + 1] = name
+        restoreValues[#restoreValues + 1] = v.old
+      else
+        dropValues[#dropValues + 1] = name
+      end
+      if v.oldMeta then
+        restoreIndex[#restoreIndex + 1] = name
+        restoreIndex[#restoreIndex + 1] = v.oldMeta
+      else
+        dropIndex[#dropIndex + 1] = name
+      end
+    elseif v.forget then
+      forgetCommand[#forgetCommand + 1] = name
+    end
+    if #valuesCommand >= 2 * CHUNK + 2 then flush() end
+  end
+  flush()
+  if #forgetCommand > 2 and not failure then pcall(redis.call, unpack(forgetCommand)) end
+end
+if failure then
+  for _, d in ipairs(dispatches) do
+    if not d.line and not d.twin and d.stored > 0 then fail(d, failure) end
+  end
+end
+
+-- Phase 3: the publishes, in order; the first one refused takes the whole call back.
+local published = false
+for _, d in ipairs(dispatches) do
+  if not d.line and not d.twin then
+    local ok, servers = pcall(redis.call, 'PUBLISH', channel, d.payload)
+    if not ok then
+      if published then return redis.error_reply('ERR a PUBLISH failed after others of the same call succeeded') end
+      for j = #undo, 1, -1 do pcall(redis.call, unpack(undo[j])) end
+      local line = 'e' .. string.gsub(type(servers) == 'table' and tostring(servers.err) or tostring(servers), '%s+', ' ')
+      for _, other in ipairs(dispatches) do
+        if not other.line and not other.twin then fail(other, line) end
+      end
+      break
+    end
+    published = true
+    d.line = 'n' .. servers .. ':' .. d.stored .. ':' .. d.dropped .. ':' .. d.states
+  end
+end
+
+local lines = {}
+for j, d in ipairs(dispatches) do
+  if d.twin then
+    local original = d.twin
+    if sub(original.line, 1, 1) == 'e' then d.line = original.line else d.line = 'd' .. original.value end
+  end
+  lines[j] = d.line
+end
+local reply = concat(lines, '\n')
+redis.call('SET', callKey, reply, 'EX', ARGV[1])
+return reply

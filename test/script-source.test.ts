@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { compactLua, GENERATED_FILE, generateScripts, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
+import * as scripts from '../src/script/scripts'
+
+// The Lua sources in src/script and the module generated from them, which every bundle and runner imports.
+const luaFiles = readdirSync(SCRIPT_DIR).filter((file) => file.endsWith('.lua'))
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
+
+describe('the Lua scripts', () => {
+  it('are generated into src/script/scripts.ts exactly as `npm run generate` writes it', async () => {
+    expect(readFileSync(GENERATED_FILE, 'utf8')).toBe(await generateScripts())
+  })
+
+  it('keep the SHA-1 that Redis caches them under: a change to a script must change this test too', () => {
+    expect(Object.fromEntries(Object.entries(scripts).map(([name, lua]) => [name, sha1(lua)]))).toEqual({
+      CLEANUP_SCRIPT: '0410d2150c55639b249465b63053780ffbd49a38',
+      DISPATCH_SCRIPT: 'a2260ff33e7f0cb7e87c6fec5a452f0cd54ff765',
+    })
+  })
+
+  it.each(luaFiles)('%s opens with a header naming its KEYS, ARGV and reply', (file) => {
+    const header = /^--\[\[\n([\s\S]*?)\n\]\]/.exec(readFileSync(join(SCRIPT_DIR, file), 'utf8'))?.[1] ?? ''
+    expect(['KEYS[1]', 'ARGV[1]', 'Reply:'].filter((word) => !header.includes(word))).toEqual([])
+  })
+
+  it.each([
+    ['keeps string literals as they are', `local a = 'x = y, z' .. "b c"`, `local a='x = y, z'.."b c"`],
+    ['keeps the space between a digit and ..', 'return 1 .. x', 'return 1 ..x'],
+    ['keeps spaces around a minus, which could start a comment', 'x = a - -1', 'x=a - -1'],
+    ['drops comment lines, blank lines and indentation', '  -- why\n  local x = { 1, 2 }\n\n  return x', 'local x={1,2}\nreturn x'],
+    ['drops the header block', '--[[\nKEYS[1] the key\n]]\nreturn 1', 'return 1'],
+  ])('compacts Lua: %s', (_, lua, compacted) => {
+    expect(compactLua(lua)).toBe(compacted)
+  })
+})
