@@ -60,15 +60,16 @@ const SERVER_SIDE_MESSAGES: Record<number, string> = {
   503: 'the dispatch endpoint cannot reach Redis right now; retry later',
 }
 
+/** What to set when no secret is: said in the log at start and by `/health`. */
+const NO_CREDENTIALS = 'set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)'
+
 type Route = (request: Request, requestId: string) => Promise<Response>
 
 /** Builds the app: `POST /dispatch` (one dispatch or `{ dispatches: [...] }`) and `GET /health`. */
 export function createApp(options: AppOptions): App {
   const logger = options.logger ?? createLogger()
   const authenticator = createAuthenticator(options.auth, options.now)
-  if (!authenticator.configured) {
-    logger.error('refusing every dispatch: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)')
-  }
+  if (!authenticator.configured) logger.error(`refusing every dispatch: ${NO_CREDENTIALS}`)
   const dispatch = createDispatchRoute({
     dispatcher: options.dispatcher,
     authenticator,
@@ -78,7 +79,13 @@ export function createApp(options: AppOptions): App {
   })
   const routes: Record<string, Partial<Record<string, Route>>> = {
     '/dispatch': { POST: async (request, requestId) => toResponse(await dispatch(request, requestId)) },
-    '/health': { GET: async () => json(200, { ok: true, service: 'mesa-dispatch' }) },
+    // An endpoint that refuses every dispatch is not healthy, whatever Redis says.
+    '/health': {
+      GET: async () =>
+        authenticator.configured
+          ? json(200, { ok: true, service: 'mesa-dispatch' })
+          : json(503, { ok: false, error: { name: 'ConfigError', message: `no credentials are configured: ${NO_CREDENTIALS}` } }),
+    },
   }
 
   return {

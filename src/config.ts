@@ -54,7 +54,8 @@ export interface AppEnv extends DispatcherEnv {
 
 /**
  * Reads the HTTP endpoint's settings on top of the Dispatcher's: `DISPATCH_TOKEN` and
- * `DISPATCH_SIGNING_SECRET` (at least one, each at least 16 characters, or every request is refused),
+ * `DISPATCH_SIGNING_SECRET` (at least one, each at least 16 printable ASCII characters without spaces, or every
+ * request is refused),
  * `MAX_BODY_BYTES` (default 1048576) and `MAX_BATCH` (default 100).
  */
 export function readAppEnv(env: Env): AppEnv {
@@ -68,11 +69,15 @@ export function readAppEnv(env: Env): AppEnv {
   }
 }
 
+/**
+ * A secret as a header carries it: a bearer token ends at the first space, and a header cannot carry non-ASCII
+ * intact, so such a value could never authenticate and is refused at start instead of failing every request.
+ */
 function readSecret(env: Env, name: string): string | undefined {
   const value = readString(env, name)
-  if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters`)
-  }
+  if (value === undefined) return undefined
+  if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters`)
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new ConfigError(name, 'must be printable ASCII without spaces')
   return value
 }
 

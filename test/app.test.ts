@@ -24,12 +24,16 @@ async function answer(app: { fetch(request: Request): Promise<Response> }, reque
 }
 
 describe('the app', () => {
-  it('refuses every dispatch when no secret is configured, and logs what to set', async () => {
+  it('refuses every dispatch when no secret is configured, says so on /health, and logs what to set', async () => {
     const { lines, logger } = captured()
     const app = createApp({ dispatcher: stack.dispatcher(), auth: {}, logger })
-    expect(await answer(app, dispatchCall(secretNote))).toEqual({
-      status: 401, retryAfter: null, body: { ok: false, error: { name: 'AuthenticationError', message: 'this endpoint has no credentials configured' } },
-    })
+    expect([await answer(app, dispatchCall(secretNote)), await answer(app, new Request('https://x/health'))]).toEqual([
+      { status: 401, retryAfter: null, body: { ok: false, error: { name: 'AuthenticationError', message: 'this endpoint has no credentials configured' } } },
+      {
+        status: 503, retryAfter: null,
+        body: { ok: false, error: { name: 'ConfigError', message: 'no credentials are configured: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' } },
+      },
+    ])
     expect(lines[0]).toMatchObject({ level: 'error', message: 'refusing every dispatch: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' })
   })
 
