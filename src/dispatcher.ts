@@ -3,7 +3,7 @@ import { readDispatcherEnv, type Env } from './config'
 import { ConfigError, ValidationError } from './errors'
 import { createMesaKeys, type MesaKeys } from './keys'
 import { DispatchEvent, isDispatchable, type Dispatchable, type Recipient } from './message'
-import { applyExcluding, assertRecipients, DEFAULT_MAX_RECIPIENTS } from './recipients'
+import { applyExcluding, assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients'
 import type { RestConnection } from './rest-transport'
 import { duplicateResult, shapeResult, type DispatchResult } from './result'
 import { createCallBatcher, type CallBatcher } from './call-batcher'
@@ -120,6 +120,7 @@ export class Dispatcher {
     if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_DISPATCH_ID_LENGTH)) {
       throw new ValidationError('id', `must be a non-empty string of at most ${MAX_DISPATCH_ID_LENGTH} characters`)
     }
+    if (id !== undefined) assertWellFormed(id, 'id')
     const targets = applyExcluding(named, excluded)
     const checked = this.sync && !(event instanceof DispatchEvent)
     const part = packDispatch({

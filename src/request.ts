@@ -1,7 +1,7 @@
 import { MAX_DISPATCH_ID_LENGTH } from './dispatcher'
 import { ValidationError } from './errors'
 import { DispatchEvent, Message, type DispatchAction, type Dispatchable, type MessageOptions, type Recipient } from './message'
-import { assertRecipients, DEFAULT_MAX_RECIPIENTS } from './recipients'
+import { assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients'
 
 /** The longest message type accepted over the wire. @default 256 */
 export const MAX_TYPE_LENGTH = 256
@@ -74,7 +74,7 @@ function parseDispatch(value: unknown, path: string, maxRecipients: number): Dis
   const action = 'event' in input ? parseEvent(input.event, at('event')) : undefined
   const recipients = 'recipients' in input ? assertRecipients(input.recipients, at('recipients'), maxRecipients) : undefined
   const excluding = 'excluding' in input ? assertRecipients(input.excluding, at('excluding'), maxRecipients) : undefined
-  const id = 'id' in input ? parseString(input.id, at('id'), MAX_DISPATCH_ID_LENGTH, 1) : undefined
+  const id = 'id' in input ? assertWellFormed(parseString(input.id, at('id'), MAX_DISPATCH_ID_LENGTH, 1), at('id')) : undefined
   rejectUnknown(input, DISPATCH_FIELDS, path)
   if ((message === undefined) === (action === undefined)) throw new ValidationError(path || 'body', 'needs exactly one of message or event')
   const request: DispatchRequest = { event: message ?? action! }

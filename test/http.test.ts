@@ -82,6 +82,22 @@ const cases: Record<string, Case> = {
     call: () => post(JSON.stringify({ message: { d: 1 }, recipients: ['a', { id: 1 }] })),
     ...refused(400, 'ValidationError', 'recipients[1] must be a string or a finite number, got a value of type object', 'recipients[1]'),
   },
+  'refuses a lone surrogate in a recipient, which Redis would store as U+FFFD': {
+    call: () => post(JSON.stringify({ message: { d: 1 }, recipients: ['a', '\ud800'] })),
+    ...refused(400, 'ValidationError', 'recipients[1] must be well-formed UTF-16, without a lone surrogate', 'recipients[1]'),
+  },
+  'refuses a lone surrogate in excluding': {
+    call: () => post(JSON.stringify({ message: { d: 1 }, recipients: ['a'], excluding: ['\udbff'] })),
+    ...refused(400, 'ValidationError', 'excluding[0] must be well-formed UTF-16, without a lone surrogate', 'excluding[0]'),
+  },
+  'refuses a lone surrogate in an id, which would share its dedupe key': {
+    call: () => post(JSON.stringify({ ...JSON.parse(note), id: 'order-\udc00' })),
+    ...refused(400, 'ValidationError', 'id must be well-formed UTF-16, without a lone surrogate', 'id'),
+  },
+  'refuses a lone surrogate in a batch item id': {
+    call: () => post(JSON.stringify({ dispatches: [JSON.parse(note), { ...JSON.parse(note), id: 'order-\ud800' }] })),
+    ...refused(400, 'ValidationError', 'dispatches[1].id must be well-formed UTF-16, without a lone surrogate', 'dispatches[1].id'),
+  },
   'refuses a negative op': {
     call: () => post(JSON.stringify({ message: { op: -1, d: 1 } })), ...refused(400, 'ValidationError', 'message.op must be a non-negative integer, got the number -1', 'message.op'),
   },

@@ -54,6 +54,8 @@ describe('parseBody', () => {
     ['an excluded object', { event: 'DISCONNECT_CLIENT', excluding: [{}] }, 'excluding[0]', 'must be a string or a finite number, got a value of type object'],
     ['an empty id', { event: 'DISCONNECT_CLIENT', id: '' }, 'id', 'must not be empty'],
     ['a numeric id', { event: 'DISCONNECT_CLIENT', id: 1 }, 'id', 'must be a string'],
+    ['a lone surrogate in an id', { event: 'DISCONNECT_CLIENT', id: 'order-\ud800' }, 'id', 'must be well-formed UTF-16, without a lone surrogate'],
+    ['a lone surrogate in a recipient', { event: 'DISCONNECT_CLIENT', recipients: ['\udc00'] }, 'recipients[0]', 'must be well-formed UTF-16, without a lone surrogate'],
     ['a batch that is not an array', { dispatches: {} }, 'dispatches', 'must be an array of dispatches'],
     ['an empty batch', { dispatches: [] }, 'dispatches', 'must not be empty'],
     ['a batch over its limit', { dispatches: [{ event: 'DISCONNECT_CLIENT' }, { event: 'DISCONNECT_CLIENT' }, { event: 'DISCONNECT_CLIENT' }] }, 'dispatches', 'must hold at most 2 dispatches'],
