@@ -105,7 +105,7 @@ export function createApp(options: AppOptions): App {
         const status = statusOf(error)
         if (status >= 500) logger.error('request failed', { requestId, status, ...describeError(error) })
         else logger.info('request refused', { requestId, status, error: (error as Error).name })
-        return json(status, { ok: false, error: errorBody(error) }, status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {})
+        return json(status, { ok: false, error: errorBody(error) }, retryHeaders(status))
       }
     },
   }
@@ -150,13 +150,25 @@ function withoutBody(route: Route | undefined): Route | undefined {
   })
 }
 
+/**
+ * A batch answers 200 when every item succeeded and 207 when some failed. When all failed it answers as a single
+ * dispatch would, with the failures' status, the highest when they differ (so a retryable 503 wins), keeping
+ * each item's result in the body.
+ */
 function toResponse(outcome: DispatchOutcome): Response {
   if (!outcome.batch) return json(200, { ok: true, result: outcome.result })
   const results = outcome.outcomes.map((each) =>
     each.status === 'fulfilled' ? { ok: true, result: each.value } : { ok: false, error: errorBody(each.reason) },
   )
-  const ok = results.every((each) => each.ok)
-  return json(ok ? 200 : 207, { ok, results })
+  const failures = outcome.outcomes.flatMap((each) => (each.status === 'rejected' ? [statusOf(each.reason)] : []))
+  if (failures.length === 0) return json(200, { ok: true, results })
+  if (failures.length < results.length) return json(207, { ok: false, results })
+  const status = Math.max(...failures)
+  return json(status, { ok: false, results }, retryHeaders(status))
+}
+
+function retryHeaders(status: number): Record<string, string> {
+  return status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}
 }
 
 /** The HTTP status for an error thrown while handling a request. */

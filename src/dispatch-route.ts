@@ -1,7 +1,7 @@
 import type { Authenticator } from './auth'
 import { decodeJson, readBody } from './body'
 import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type PreparedDispatch } from './dispatcher'
-import { RedisUnavailableError, ValidationError } from './errors'
+import { ValidationError } from './errors'
 import type { Logger } from './logger'
 import type { DispatchRequest, RequestParser } from './request'
 import type { DispatchResult } from './result'
@@ -35,16 +35,13 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const parsed = parser.parseBody(decodeJson(body))
     const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, request.headers, parsed.batch ? index : undefined))
     const outcomes = await Promise.allSettled(prepared.map((each) => dispatcher.execute(each)))
-    const failed = outcomes.filter((outcome) => outcome.status === 'rejected').length
+    const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).name] : []))
+    const failed = reasons.length
     const verdict = failed === 0 ? 'sent' : failed === outcomes.length ? 'failed' : 'partial'
-    logger.info('dispatch', { requestId, outcome: verdict, batch: parsed.batch, dispatches: outcomes.length, failed, durationMs: Date.now() - started })
-    if (parsed.batch) {
-      // Nothing went through at all: answer like a single dispatch would, so the caller retries the whole batch.
-      if (failed === outcomes.length && outcomes.every((o) => o.status === 'rejected' && o.reason instanceof RedisUnavailableError)) {
-        throw (outcomes[0] as PromiseRejectedResult).reason
-      }
-      return { batch: true, outcomes }
-    }
+    // The failures' names only: a batch answers with their statuses, and their details are not for the client either.
+    const errors = failed === 0 ? {} : { errors: [...new Set(reasons)].join(',') }
+    logger.info('dispatch', { requestId, outcome: verdict, batch: parsed.batch, dispatches: outcomes.length, failed, ...errors, durationMs: Date.now() - started })
+    if (parsed.batch) return { batch: true, outcomes }
     const [outcome] = outcomes as [PromiseSettledResult<DispatchResult>]
     if (outcome.status === 'rejected') throw outcome.reason
     return { batch: false, result: outcome.value }

@@ -55,13 +55,27 @@ describe('the app', () => {
     })
   })
 
-  it('answers 502 when Redis refuses the script, and 207 when only part of a batch fails', async () => {
+  it('answers a batch whose every item failed as one dispatch would, with Retry-After and each item in the body', async () => {
+    const { lines, logger } = captured()
+    const dispatcher = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 't', retries: 0 })
+    const app = createApp({ dispatcher, auth: { token: TOKEN }, logger })
+    const unreachable = { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } }
+    expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT' }] }))).toEqual({
+      status: 503, retryAfter: '5', body: { ok: false, results: [unreachable, unreachable] },
+    })
+    expect(lines.find((line) => line.message === 'dispatch')).toMatchObject({ outcome: 'failed', failed: 2, errors: 'RedisUnavailableError' })
+  })
+
+  it('answers 502 when Redis refuses the script, for one dispatch or a whole batch, and 207 when only part of a batch fails', async () => {
     const namespace = stack.freshNamespace()
     await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
     const options: AppOptions = { dispatcher: stack.dispatcher({ namespace, sync: { enabled: true } }), auth: { token: TOKEN }, logger: captured().logger }
     const app = createApp(options)
     const refusedBody = { name: 'RedisCommandError', message: 'Redis refused the dispatch; nothing was published' }
     expect(await answer(app, dispatchCall(secretNote))).toEqual({ status: 502, retryAfter: null, body: { ok: false, error: refusedBody } })
+    expect(await answer(app, dispatchCall({ dispatches: [secretNote, secretNote] }))).toEqual({
+      status: 502, retryAfter: null, body: { ok: false, results: [{ ok: false, error: refusedBody }, { ok: false, error: refusedBody }] },
+    })
     expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT', recipients: ['x'] }] }))).toEqual({
       status: 207, retryAfter: null,
       body: {
