@@ -20,7 +20,7 @@ export interface AppOptions {
   auth: AuthSecrets
   /** Bodies over this many bytes get 413 before parsing. @default 1048576 */
   maxBodyBytes?: number
-  /** The most dispatches in one batch request. @default 100 */
+  /** The most dispatches in one batch request, at most 1000 (`MAX_BATCH_LIMIT`). @default 100 */
   maxBatch?: number
   /** The most recipients one dispatch may name. @default 10000 */
   maxRecipients?: number

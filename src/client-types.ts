@@ -63,7 +63,7 @@ export interface DispatchClientOptions {
 export interface DispatchCallOptions {
   /**
    * Sent as `Idempotency-Key`: a repeat inside the dedupe window is applied once, so a failed call can be
-   * retried safely. In a batch, item i gets `<key>:<i>`; a body's own `id` takes precedence.
+   * retried safely. In a batch, item i gets `<key>:<i>`; a body's own `id` takes precedence. At most 252 characters.
    */
   idempotencyKey?: string
 }

@@ -1,10 +1,14 @@
 import type { Authenticator } from './auth'
 import { decodeJson, readBody } from './body'
+import { MAX_BATCH_LIMIT } from './config'
 import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type PreparedDispatch } from './dispatcher'
 import { ValidationError } from './errors'
 import type { Logger } from './logger'
 import type { DispatchRequest, RequestParser } from './request'
 import type { DispatchResult } from './result'
+
+/** The longest `Idempotency-Key`, batch or not: a batch item's id adds `:<index>` to it. @default 252 */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = MAX_DISPATCH_ID_LENGTH - `:${MAX_BATCH_LIMIT - 1}`.length
 
 /** What `POST /dispatch` did: one result, or one settled outcome per batch item in order. */
 export type DispatchOutcome =
@@ -33,7 +37,8 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const body = await readBody(request, maxBodyBytes)
     await authenticator.verify(credential, body)
     const parsed = parser.parseBody(decodeJson(body))
-    const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, request.headers, parsed.batch ? index : undefined))
+    const key = idempotencyKey(request.headers)
+    const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, key, parsed.batch ? index : undefined))
     const outcomes = await Promise.allSettled(prepared.map((each) => dispatcher.execute(each)))
     const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).name] : []))
     const failed = reasons.length
@@ -48,8 +53,8 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
   }
 }
 
-function prepare(dispatcher: Dispatcher, request: DispatchRequest, headers: Headers, index: number | undefined): PreparedDispatch {
-  const id = idFor(request, headers, index)
+function prepare(dispatcher: Dispatcher, request: DispatchRequest, key: string | undefined, index: number | undefined): PreparedDispatch {
+  const id = idFor(request, key, index)
   try {
     return dispatcher.prepare(request.event, request.recipients ?? ['*'], request.excluding, id === undefined ? {} : { id })
   } catch (error) {
@@ -60,13 +65,17 @@ function prepare(dispatcher: Dispatcher, request: DispatchRequest, headers: Head
 }
 
 /** The body's own id, else the `Idempotency-Key` header, suffixed with the item's index in a batch. */
-function idFor(request: DispatchRequest, headers: Headers, index: number | undefined): string | undefined {
+function idFor(request: DispatchRequest, key: string | undefined, index: number | undefined): string | undefined {
   if (request.id !== undefined) return request.id
+  if (key === undefined) return undefined
+  return index === undefined ? key : `${key}:${index}`
+}
+
+/** The `Idempotency-Key` header, checked whether or not a body id overrides it: a batch item's id is `<key>:<index>`. */
+function idempotencyKey(headers: Headers): string | undefined {
   const key = headers.get('idempotency-key')
-  if (key === null) return undefined
-  const id = index === undefined ? key : `${key}:${index}`
-  if (key === '' || id.length > MAX_DISPATCH_ID_LENGTH) {
-    throw new ValidationError('Idempotency-Key', `must be 1 to ${MAX_DISPATCH_ID_LENGTH - 4} characters`)
+  if (key !== null && (key === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    throw new ValidationError('Idempotency-Key', `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
   }
-  return id
+  return key ?? undefined
 }

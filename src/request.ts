@@ -1,5 +1,6 @@
+import { MAX_BATCH_LIMIT } from './config'
 import { MAX_DISPATCH_ID_LENGTH } from './dispatcher'
-import { ValidationError } from './errors'
+import { ConfigError, ValidationError } from './errors'
 import { DispatchEvent, Message, type DispatchAction, type Dispatchable, type MessageOptions, type Recipient } from './message'
 import { assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients'
 
@@ -25,7 +26,7 @@ export type ParsedBody = { batch: false; requests: [DispatchRequest] } | { batch
 export interface RequestLimits {
   /** @default 10000 */
   maxRecipients?: number
-  /** @default 100 */
+  /** At most MAX_BATCH_LIMIT (1000), so that a batch item's `:<index>` id suffix fits. @default 100 */
   maxBatch?: number
 }
 
@@ -45,6 +46,7 @@ export interface RequestParser {
  */
 export function createRequestParser(limits: RequestLimits = {}): RequestParser {
   const maxBatch = limits.maxBatch ?? DEFAULT_MAX_BATCH
+  if (maxBatch > MAX_BATCH_LIMIT) throw new ConfigError('maxBatch', `must be at most ${MAX_BATCH_LIMIT}`)
   const maxRecipients = limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS
   const one = (value: unknown, path: string): DispatchRequest => parseDispatch(value, path, maxRecipients)
   return {

@@ -65,6 +65,12 @@ describe('readAppEnv', () => {
     })
   })
 
+  it('accepts a MAX_BATCH of 1000, and refuses more, so that a batch item id suffix :<index> stays within 4 characters', () => {
+    expect([readAppEnv({ ...required, MAX_BATCH: '1000' }).maxBatch, configErrorOf(() => readAppEnv({ ...required, MAX_BATCH: '1001' }))]).toEqual([
+      1000, { name: 'ConfigError', variable: 'MAX_BATCH', message: 'MAX_BATCH must be an integer from 1 to 1000' },
+    ])
+  })
+
   it.each([
     ['an inner space', 'DISPATCH_TOKEN', 'correct horse battery staple'],
     ['an inner tab', 'DISPATCH_SIGNING_SECRET', 'signing\tsecret-0123456789'],

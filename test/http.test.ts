@@ -40,6 +40,8 @@ const note = JSON.stringify({ message: { op: 0, d: { n: 1 }, t: 'NOTE' }, recipi
 const refused = (status: number, name: string, message: string, field?: string) => ({
   status, body: { ok: false, error: { name, message, ...(field ? { field } : {}) } }, publishes: 0,
 })
+/** An Idempotency-Key of exactly `length` characters that no other call uses. */
+const uniqueKey = (length: number) => crypto.randomUUID().padEnd(length, 'k')
 const delivered = { servers: 1, recipients: ['online-user'], online: ['online-user'], offline: ['offline-user'], stored: 1, duplicate: false, excludingIgnored: false }
 
 interface Case {
@@ -122,6 +124,21 @@ const cases: Record<string, Case> = {
       ],
     },
     publishes: 2,
+  },
+  'accepts an Idempotency-Key of 252 characters': {
+    call: () => post(note, { ...bearer, 'idempotency-key': uniqueKey(252) }), status: 200, body: { ok: true, result: delivered }, publishes: 1,
+  },
+  'accepts an Idempotency-Key of 252 characters on a batch, whose items add :<index>': {
+    call: () => post(JSON.stringify({ dispatches: [JSON.parse(note)] }), { ...bearer, 'idempotency-key': uniqueKey(252) }),
+    status: 200, body: { ok: true, results: [{ ok: true, result: delivered }] }, publishes: 1,
+  },
+  'refuses an Idempotency-Key of 253 characters': {
+    call: () => post(note, { ...bearer, 'idempotency-key': uniqueKey(253) }),
+    ...refused(400, 'ValidationError', 'Idempotency-Key must be 1 to 252 characters', 'Idempotency-Key'),
+  },
+  'refuses an Idempotency-Key of 253 characters on a batch': {
+    call: () => post(JSON.stringify({ dispatches: [JSON.parse(note)] }), { ...bearer, 'idempotency-key': uniqueKey(253) }),
+    ...refused(400, 'ValidationError', 'Idempotency-Key must be 1 to 252 characters', 'Idempotency-Key'),
   },
   'refuses a batch longer than MAX_BATCH': {
     call: () => post(JSON.stringify({ dispatches: Array(4).fill(JSON.parse(note)) })),

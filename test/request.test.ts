@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRequestParser, ValidationError } from '../src/index'
+import { ConfigError, createRequestParser, ValidationError } from '../src/index'
 
 // The request parser is the one place untrusted JSON becomes a dispatch: every rule, with the field it names.
 const parser = createRequestParser({ maxRecipients: 3, maxBatch: 2 })
@@ -65,6 +65,19 @@ describe('parseBody', () => {
     ['a bad event inside a batch item', { dispatches: [{ event: 'X' }] }, 'dispatches[0].event', 'must be one of DISCONNECT_CLIENT, got a value of type string'],
   ])('refuses %s, naming the field', (_, body, field, problem) => {
     expect(refusal(() => parser.parseBody(body))).toEqual({ field, message: `${field} ${problem}` })
+  })
+})
+
+describe('createRequestParser', () => {
+  it('refuses a batch limit over 1000, past which an item id suffix :<index> would outgrow its room', () => {
+    const refused = (() => {
+      try {
+        return createRequestParser({ maxBatch: 1001 })
+      } catch (error) {
+        return error instanceof ConfigError ? { variable: error.variable, message: error.message } : error
+      }
+    })()
+    expect(refused).toEqual({ variable: 'maxBatch', message: 'maxBatch must be at most 1000' })
   })
 })
 
