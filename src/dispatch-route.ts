@@ -1,7 +1,7 @@
-import type { Authenticator } from './auth'
+import { SIGNATURE_REPLAY_TTL_SECONDS, type Authenticator, type Verified } from './auth'
 import { decodeJson, readBody } from './body'
 import { MAX_BATCH_LIMIT } from './config'
-import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type PreparedDispatch } from './dispatcher'
+import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type DispatchOptions, type PreparedDispatch } from './dispatcher'
 import { ValidationError } from './errors'
 import type { Logger } from './logger'
 import type { DispatchRequest, RequestParser } from './request'
@@ -35,10 +35,10 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const started = Date.now()
     const credential = await authenticator.precheck(request.headers)
     const body = await readBody(request, maxBodyBytes)
-    await authenticator.verify(credential, body)
+    const verified = await authenticator.verify(credential, body)
     const parsed = parser.parseBody(decodeJson(body))
-    const key = idempotencyKey(request.headers)
-    const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, key, parsed.batch ? index : undefined))
+    const fallback = defaultId(idempotencyKey(request.headers), verified)
+    const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, fallback, parsed.batch ? index : undefined))
     const outcomes = await Promise.allSettled(prepared.map((each) => dispatcher.execute(each)))
     const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).name] : []))
     const failed = reasons.length
@@ -53,10 +53,9 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
   }
 }
 
-function prepare(dispatcher: Dispatcher, request: DispatchRequest, key: string | undefined, index: number | undefined): PreparedDispatch {
-  const id = idFor(request, key, index)
+function prepare(dispatcher: Dispatcher, request: DispatchRequest, fallback: DefaultId | undefined, index: number | undefined): PreparedDispatch {
   try {
-    return dispatcher.prepare(request.event, request.recipients ?? ['*'], request.excluding, id === undefined ? {} : { id })
+    return dispatcher.prepare(request.event, request.recipients ?? ['*'], request.excluding, optionsFor(request, fallback, index))
   } catch (error) {
     // The schema already enforces the Dispatcher's limits; this only keeps a batch item's field names exact.
     if (error instanceof ValidationError && index !== undefined) throw error.relocated(`dispatches[${index}].${error.field}`)
@@ -64,11 +63,27 @@ function prepare(dispatcher: Dispatcher, request: DispatchRequest, key: string |
   }
 }
 
-/** The body's own id, else the `Idempotency-Key` header, suffixed with the item's index in a batch. */
-function idFor(request: DispatchRequest, key: string | undefined, index: number | undefined): string | undefined {
-  if (request.id !== undefined) return request.id
-  if (key === undefined) return undefined
-  return index === undefined ? key : `${key}:${index}`
+/** The id an item without its own gets, suffixed with its index in a batch, and how long it must be remembered. */
+interface DefaultId {
+  base: string
+  ttlSeconds?: number
+}
+
+/**
+ * The `Idempotency-Key` header, else, for a signed request, its signature: a replay of it inside the signature
+ * window then answers as a duplicate, and its id needs remembering only as long as the window lasts.
+ */
+function defaultId(key: string | undefined, verified: Verified): DefaultId | undefined {
+  if (key !== undefined) return { base: key }
+  return verified && { base: `sig:${verified.signature}`, ttlSeconds: SIGNATURE_REPLAY_TTL_SECONDS }
+}
+
+/** The body's own id, else the default one. */
+function optionsFor(request: DispatchRequest, fallback: DefaultId | undefined, index: number | undefined): DispatchOptions {
+  if (request.id !== undefined) return { id: request.id }
+  if (fallback === undefined) return {}
+  const id = index === undefined ? fallback.base : `${fallback.base}:${index}`
+  return fallback.ttlSeconds === undefined ? { id } : { id, ttlSeconds: fallback.ttlSeconds }
 }
 
 /** The `Idempotency-Key` header, checked whether or not a body id overrides it: a batch item's id is `<key>:<index>`. */

@@ -27,6 +27,8 @@ export interface DispatcherConfig {
 export interface DispatchOptions {
   /** An idempotency key: a second dispatch with the same id inside the dedupe window does nothing. */
   id?: string
+  /** How long this dispatch's id is remembered, when it needs no full dedupe window. @default dedupeTtlSeconds */
+  ttlSeconds?: number
 }
 
 /** The longest dispatch id accepted, to keep dedupe keys small. @default 256 */
@@ -121,6 +123,8 @@ export class Dispatcher {
       throw new ValidationError('id', `must be a non-empty string of at most ${MAX_DISPATCH_ID_LENGTH} characters`)
     }
     if (id !== undefined) assertWellFormed(id, 'id')
+    const ttl = options.ttlSeconds
+    if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl <= 0)) throw new ValidationError('ttlSeconds', 'must be a positive integer')
     const targets = applyExcluding(named, excluded)
     const checked = this.sync && !(event instanceof DispatchEvent)
     const part = packDispatch({
@@ -129,7 +133,7 @@ export class Dispatcher {
       recipients: targets,
       checkOnline: checked,
       // Without an id, the call's own key is what makes the transport's retries safe.
-      ...(id === undefined ? {} : { dedupe: { key: this.keys.dedupe(id), ttlSeconds: this.dedupeTtlSeconds } }),
+      ...(id === undefined ? {} : { dedupe: { key: this.keys.dedupe(id), ttlSeconds: ttl ?? this.dedupeTtlSeconds } }),
     })
     const excludingIgnored = (excluded?.length ?? 0) > 0 && targets.includes('*')
     return { part, recipients: targets, checked, excludingIgnored }

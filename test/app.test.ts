@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createApp, createAppFromEnv, type AppOptions } from '../src/app'
-import { Dispatcher } from '../src/index'
+import { Dispatcher, signBody, type DispatchResult } from '../src/index'
 import { createLogger } from '../src/logger'
 import { freePort } from './support/ports'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
@@ -8,14 +8,15 @@ import { GATEWAY_TOKEN, useStack } from './support/stack'
 // The fetch app's own decisions: what it refuses, what it logs, and how Redis failures become statuses.
 const stack = useStack()
 const TOKEN = 'app-test-dispatch-token'
+const SIGNING_SECRET = 'app-test-signing-secret'
 const SECRET_DATA = 'very-private-message-content'
 
 function captured() {
   const lines: Record<string, unknown>[] = []
   return { lines, logger: createLogger({}, (line) => lines.push(JSON.parse(line) as Record<string, unknown>)) }
 }
-const dispatchCall = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
-  new Request('https://dispatch.example.com/dispatch', { method: 'POST', headers, body: JSON.stringify(body) })
+const dispatchCall = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }, text = JSON.stringify(body)) =>
+  new Request('https://dispatch.example.com/dispatch', { method: 'POST', headers, body: text })
 const secretNote = { message: { d: { text: SECRET_DATA }, t: 'NOTE' }, recipients: ['someone'] }
 
 async function answer(app: { fetch(request: Request): Promise<Response> }, request: Request) {
@@ -86,6 +87,22 @@ describe('the app', () => {
         ],
       },
     })
+  })
+
+  it('gives each item of a signed batch without ids the id sig:<lower-case signature>:<index>, remembered for the signature window', async () => {
+    const namespace = stack.freshNamespace()
+    const app = createApp({ dispatcher: stack.dispatcher({ namespace }), auth: { signingSecret: SIGNING_SECRET }, logger: captured().logger })
+    const body = JSON.stringify({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT', recipients: ['x'] }] })
+    const [timestamp, hex] = (await signBody(SIGNING_SECRET, body)).split(',v1=') as [string, string]
+    // Sent upper-case, as a sender may: the id is the same whatever the case of its hex digits.
+    const send = () => answer(app, dispatchCall(undefined, { 'x-mesa-signature': `${timestamp},v1=${hex.toUpperCase()}` }, body))
+    const [first, second] = [await send(), await send()]
+    const keys = (await stack.admin.keys(`mesa_dispatch_ids_${namespace}:sig:*`)).sort()
+    const ttls = await Promise.all(keys.map((key) => stack.admin.ttl(key)))
+    expect({ statuses: [first.status, second.status], duplicates: second.body.results.map((each: { result: DispatchResult }) => each.result.duplicate), keys }).toEqual({
+      statuses: [200, 200], duplicates: [true, true], keys: [0, 1].map((index) => `mesa_dispatch_ids_${namespace}:sig:${hex}:${index}`),
+    })
+    expect(ttls.map((ttl) => ttl > 590 && ttl <= 600)).toEqual([true, true])
   })
 
   it('logs one structured line per dispatch with counts and no token, signature or message data', async () => {

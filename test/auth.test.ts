@@ -96,6 +96,16 @@ describe('signed webhooks', () => {
     }
   })
 
+  it('tells which signature matched, in lower case, and nothing for a bearer token', async () => {
+    const authenticator = createAuthenticator({ token: TOKEN, signingSecret: SECRET }, () => now)
+    const [timestamp, hex] = (await signBody(SECRET, body, seconds)).split(',v1=') as [string, string]
+    const verified = async (headers: Record<string, string>) => authenticator.verify(await authenticator.precheck(new Headers(headers)), body)
+    expect([
+      await verified({ 'x-mesa-signature': `${timestamp},v1=${'0'.repeat(64)},v1=${hex.toUpperCase()}` }),
+      await verified({ authorization: `Bearer ${TOKEN}` }),
+    ]).toEqual([{ signature: hex }, undefined])
+  })
+
   it.each(['v1=abc', `t=${seconds}`, `t=soon,v1=${'0'.repeat(64)}`, `t=${seconds},v1=${'z'.repeat(64)}`])('refuses the malformed header %j', async (header) => {
     expect(await check({ signingSecret: SECRET }, { 'x-mesa-signature': header })).toBe(
       'refused: the x-mesa-signature header must look like t=<unix seconds>,v1=<64 hex digits>',

@@ -40,6 +40,8 @@ describe('one request per dispatch', () => {
     ['an infinite number in excluding', () => setup().dispatcher.dispatch(note(1), ['a'], [Infinity]), 'excluding[0]'],
     ['too many recipients', () => stack.dispatcher({ maxRecipients: 2 }).dispatch(note(1), ['a', 'b', 'c']), 'recipients'],
     ['an empty id', () => setup().dispatcher.dispatch(note(1), ['a'], [], { id: '' }), 'id'],
+    ['a ttlSeconds of 0', () => setup().dispatcher.dispatch(note(1), ['a'], [], { id: 'x', ttlSeconds: 0 }), 'ttlSeconds'],
+    ['a fractional ttlSeconds', () => setup().dispatcher.dispatch(note(1), ['a'], [], { id: 'x', ttlSeconds: 1.5 }), 'ttlSeconds'],
     ['a plain object instead of a Message', () => setup().dispatcher.dispatch({ op: 0 } as never), 'event'],
   ])('rejects %s before any request, naming the field', async (_, dispatch, field) => {
     let error: unknown
@@ -118,10 +120,13 @@ describe('dispatch ids', () => {
     expect(results.map((result) => result.duplicate)).toEqual([false, false, false, false])
   })
 
-  it('remembers an id for the dedupe window', async () => {
+  it('remembers an id for the dedupe window, or for the ttlSeconds its dispatch asks for', async () => {
     const { namespace } = setup()
-    await stack.dispatcher({ namespace, dedupeTtlSeconds: 90 }).dispatch(note(1), ['*'], undefined, { id: 'ttl' })
-    expect(await stack.admin.ttl(`mesa_dispatch_ids_${namespace}:ttl`)).toBeGreaterThan(85)
+    const dispatcher = stack.dispatcher({ namespace, dedupeTtlSeconds: 90 })
+    await dispatcher.dispatch(note(1), ['*'], undefined, { id: 'ttl' })
+    await dispatcher.dispatch(note(2), ['*'], undefined, { id: 'short', ttlSeconds: 30 })
+    const [window, short] = [await stack.admin.ttl(`mesa_dispatch_ids_${namespace}:ttl`), await stack.admin.ttl(`mesa_dispatch_ids_${namespace}:short`)]
+    expect({ window: window > 85 && window <= 90, short: short > 25 && short <= 30 }).toEqual({ window: true, short: true })
   })
 })
 
