@@ -82,8 +82,7 @@ function defaultId(key: string | undefined, verified: Verified): DefaultId | und
 function optionsFor(request: DispatchRequest, fallback: DefaultId | undefined, index: number | undefined): DispatchOptions {
   if (request.id !== undefined) return { id: request.id }
   if (fallback === undefined) return {}
-  const id = index === undefined ? fallback.base : `${fallback.base}:${index}`
-  return fallback.ttlSeconds === undefined ? { id } : { id, ttlSeconds: fallback.ttlSeconds }
+  return { id: index === undefined ? fallback.base : `${fallback.base}:${index}`, ttlSeconds: fallback.ttlSeconds }
 }
 
 /** The `Idempotency-Key` header, checked whether or not a body id overrides it: a batch item's id is `<key>:<index>`. */
