@@ -20,7 +20,7 @@ export interface AppOptions {
   auth: AuthSecrets
   /** Bodies over this many bytes get 413 before parsing. @default 1048576 */
   maxBodyBytes?: number
-  /** The most dispatches in one batch request. @default 100 */
+  /** The most dispatches in one batch request, at most 1000 (`MAX_BATCH_LIMIT`). @default 100 */
   maxBatch?: number
   /** The most recipients one dispatch may name. @default 10000 */
   maxRecipients?: number
@@ -60,15 +60,16 @@ const SERVER_SIDE_MESSAGES: Record<number, string> = {
   503: 'the dispatch endpoint cannot reach Redis right now; retry later',
 }
 
+/** What to set when no secret is: said in the log at start and by `/health`. */
+const NO_CREDENTIALS = 'set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)'
+
 type Route = (request: Request, requestId: string) => Promise<Response>
 
 /** Builds the app: `POST /dispatch` (one dispatch or `{ dispatches: [...] }`) and `GET /health`. */
 export function createApp(options: AppOptions): App {
   const logger = options.logger ?? createLogger()
   const authenticator = createAuthenticator(options.auth, options.now)
-  if (!authenticator.configured) {
-    logger.error('refusing every dispatch: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)')
-  }
+  if (!authenticator.configured) logger.error(`refusing every dispatch: ${NO_CREDENTIALS}`)
   const dispatch = createDispatchRoute({
     dispatcher: options.dispatcher,
     authenticator,
@@ -78,7 +79,13 @@ export function createApp(options: AppOptions): App {
   })
   const routes: Record<string, Partial<Record<string, Route>>> = {
     '/dispatch': { POST: async (request, requestId) => toResponse(await dispatch(request, requestId)) },
-    '/health': { GET: async () => json(200, { ok: true, service: 'mesa-dispatch' }) },
+    // An endpoint that refuses every dispatch is not healthy, whatever Redis says.
+    '/health': {
+      GET: async () =>
+        authenticator.configured
+          ? json(200, { ok: true, service: 'mesa-dispatch' })
+          : json(503, { ok: false, error: { name: 'ConfigError', message: `no credentials are configured: ${NO_CREDENTIALS}` } }),
+    },
   }
 
   return {
@@ -98,7 +105,7 @@ export function createApp(options: AppOptions): App {
         const status = statusOf(error)
         if (status >= 500) logger.error('request failed', { requestId, status, ...describeError(error) })
         else logger.info('request refused', { requestId, status, error: (error as Error).name })
-        return json(status, { ok: false, error: errorBody(error) }, status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {})
+        return json(status, { ok: false, error: errorBody(error) }, retryHeaders(status))
       }
     },
   }
@@ -143,13 +150,25 @@ function withoutBody(route: Route | undefined): Route | undefined {
   })
 }
 
+/**
+ * A batch answers 200 when every item succeeded and 207 when some failed. When all failed it answers as a single
+ * dispatch would, with the failures' status, the highest when they differ (so a retryable 503 wins), keeping
+ * each item's result in the body.
+ */
 function toResponse(outcome: DispatchOutcome): Response {
   if (!outcome.batch) return json(200, { ok: true, result: outcome.result })
   const results = outcome.outcomes.map((each) =>
     each.status === 'fulfilled' ? { ok: true, result: each.value } : { ok: false, error: errorBody(each.reason) },
   )
-  const ok = results.every((each) => each.ok)
-  return json(ok ? 200 : 207, { ok, results })
+  const failures = outcome.outcomes.flatMap((each) => (each.status === 'rejected' ? [statusOf(each.reason)] : []))
+  if (failures.length === 0) return json(200, { ok: true, results })
+  if (failures.length < results.length) return json(207, { ok: false, results })
+  const status = Math.max(...failures)
+  return json(status, { ok: false, results }, retryHeaders(status))
+}
+
+function retryHeaders(status: number): Record<string, string> {
+  return status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}
 }
 
 /** The HTTP status for an error thrown while handling a request. */

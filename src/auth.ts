@@ -4,6 +4,13 @@ import { AuthenticationError } from './errors'
 export const SIGNATURE_HEADER = 'x-mesa-signature'
 /** How far a signature's timestamp may be from now, either way, before it is refused as a replay. @default 300 */
 export const SIGNATURE_TOLERANCE_SECONDS = 300
+/**
+ * How long a signed request's default dispatch id (`sig:<hex>`) is remembered: a signature is accepted from
+ * SIGNATURE_TOLERANCE_SECONDS before its timestamp to as long after, so a replay can come no later. @default 600
+ */
+export const SIGNATURE_REPLAY_TTL_SECONDS = 2 * SIGNATURE_TOLERANCE_SECONDS
+/** The most `v1=` entries one signature header may carry: enough to rotate secrets, too few to amplify work. @default 8 */
+export const MAX_SIGNATURES = 8
 
 /** The secrets a dispatch request may prove it knows; with neither, every request is refused. */
 export interface AuthSecrets {
@@ -16,14 +23,17 @@ export interface AuthSecrets {
 /** What the headers claimed, checked as far as possible before the body is read. */
 export type Credential = { kind: 'bearer' } | { kind: 'signature'; timestamp: string; signatures: Bytes[] }
 
+/** What a verified request proved: for a signed one, the matching signature as lower-case hex; nothing for bearer. */
+export type Verified = { signature: string } | undefined
+
 /** Checks bearer tokens and signed webhooks with Web Crypto only, so it runs on Lambda and at the edge alike. */
 export interface Authenticator {
   /** Whether any secret is configured; without one, every request is refused. */
   readonly configured: boolean
   /** Verifies a bearer token, or parses a signature header and checks its age; throws AuthenticationError. */
   precheck(headers: Headers): Promise<Credential>
-  /** Verifies a signature over the exact raw body bytes; bearer credentials pass. */
-  verify(credential: Credential, body: Bytes): Promise<void>
+  /** Verifies a signature over the exact raw body bytes, returning it; bearer credentials pass with undefined. */
+  verify(credential: Credential, body: Bytes): Promise<Verified>
 }
 
 /** Bytes backed by a plain ArrayBuffer, as Web Crypto requires. */
@@ -35,7 +45,7 @@ const encoder = new TextEncoder()
 export function createAuthenticator(secrets: AuthSecrets, now: () => number = Date.now): Authenticator {
   const tokenDigest = secrets.token ? sha256(encoder.encode(secrets.token)) : undefined
   const hmacKey = secrets.signingSecret
-    ? crypto.subtle.importKey('raw', encoder.encode(secrets.signingSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+    ? crypto.subtle.importKey('raw', encoder.encode(secrets.signingSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
     : undefined
 
   return {
@@ -61,14 +71,15 @@ export function createAuthenticator(secrets: AuthSecrets, now: () => number = Da
       return credential
     },
     async verify(credential, body) {
-      if (credential.kind === 'bearer') return
+      if (credential.kind === 'bearer') return undefined
       const signed = concat(encoder.encode(`${credential.timestamp}.`), body)
-      const key = await hmacKey!
-      for (const signature of credential.signatures) {
-        // subtle.verify compares in constant time, unlike comparing hex strings.
-        if (await crypto.subtle.verify('HMAC', key, signature, signed)) return
-      }
-      throw new AuthenticationError('the signature does not match the body')
+      // One HMAC of the body whatever the number of entries, each compared in constant time (not as hex strings).
+      const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey!, signed))
+      let matched = false
+      for (const signature of credential.signatures) matched = equalBytes(signature, mac) || matched
+      if (!matched) throw new AuthenticationError('the signature does not match the body')
+      // The matching entry equals the computed MAC, so its hex is the MAC's, lower-case whatever the sender wrote.
+      return { signature: toHex(mac) }
     },
   }
 }
@@ -78,17 +89,25 @@ export async function signBody(secret: string, body: string | Bytes, timestamp =
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
   const bytes = typeof body === 'string' ? encoder.encode(body) : body
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, concat(encoder.encode(`${timestamp}.`), bytes)))
-  return `t=${timestamp},v1=${Array.from(mac, (byte) => byte.toString(16).padStart(2, '0')).join('')}`
+  return `t=${timestamp},v1=${toHex(mac)}`
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')
 }
 
 function parseSignatureHeader(header: string): Credential & { kind: 'signature' } {
   let timestamp: string | undefined
   const signatures: Bytes[] = []
+  let entries = 0
   for (const part of header.split(',')) {
     const [key, value = ''] = part.trim().split('=', 2)
     if (key === 't' && /^\d{1,12}$/.test(value)) timestamp = value
     // Several v1 entries are allowed so that a sender can sign with an old and a new secret during rotation.
-    else if (key === 'v1' && /^[0-9a-f]{64}$/i.test(value)) signatures.push(hexToBytes(value))
+    else if (key === 'v1' && ++entries <= MAX_SIGNATURES && /^[0-9a-f]{64}$/i.test(value)) signatures.push(hexToBytes(value))
+  }
+  if (entries > MAX_SIGNATURES) {
+    throw new AuthenticationError(`the ${SIGNATURE_HEADER} header must carry at most ${MAX_SIGNATURES} v1 signatures, got ${entries}`)
   }
   if (timestamp === undefined || signatures.length === 0) {
     throw new AuthenticationError(`the ${SIGNATURE_HEADER} header must look like t=<unix seconds>,v1=<64 hex digits>`)

@@ -63,7 +63,7 @@ export interface DispatchClientOptions {
 export interface DispatchCallOptions {
   /**
    * Sent as `Idempotency-Key`: a repeat inside the dedupe window is applied once, so a failed call can be
-   * retried safely. In a batch, item i gets `<key>:<i>`; a body's own `id` takes precedence.
+   * retried safely. In a batch, item i gets `<key>:<i>`; a body's own `id` takes precedence. At most 252 characters.
    */
   idempotencyKey?: string
 }
@@ -72,7 +72,10 @@ export interface DispatchCallOptions {
 export interface DispatchClient {
   /** Sends one dispatch and resolves with what it did. */
   dispatch(request: DispatchRequestBody, options?: DispatchCallOptions): Promise<DispatchResult>
-  /** Sends up to the endpoint's `MAX_BATCH` dispatches in one request; resolves with each one's outcome (200 or 207). */
+  /**
+   * Sends up to the endpoint's `MAX_BATCH` dispatches in one request; resolves with each one's outcome (200 or 207),
+   * or rejects, with the first item's error, when every one failed (the endpoint then answers 502 or 503).
+   */
   dispatchBatch(requests: DispatchRequestBody[], options?: DispatchCallOptions): Promise<DispatchBatchItem[]>
   /** Closes the recipients' Mesa sockets with code 1000 (`DISCONNECT_CLIENT`). */
   disconnect(recipients: Recipient[], options?: DispatchCallOptions): Promise<DispatchResult>

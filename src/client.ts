@@ -102,7 +102,7 @@ function credentials(options: DispatchClientOptions): { token?: string; secret?:
 function refusal(response: Response, json: unknown): DispatchEndpointError {
   const { status } = response
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'))
-  const error = isObject(json) && isObject(json.error) ? json.error : undefined
+  const error = isObject(json) ? (isObject(json.error) ? json.error : firstItemError(json.results)) : undefined
   if (error && typeof error.message === 'string') {
     return new DispatchEndpointError(error.message, {
       status,
@@ -114,6 +114,12 @@ function refusal(response: Response, json: unknown): DispatchEndpointError {
   // A proxy's or load balancer's own page (an HTML 502, say) rather than the endpoint's JSON.
   const what = json === undefined ? 'a body that is not JSON' : 'no error description'
   return new DispatchEndpointError(`the dispatch endpoint answered ${status} with ${what}`, { status, retryAfter })
+}
+
+/** A batch in which every item failed answers with each item's error, not one of its own: the first stands for them. */
+function firstItemError(results: unknown): Record<string, unknown> | undefined {
+  const failed = Array.isArray(results) ? (results as unknown[]).find((item) => isObject(item) && isObject(item.error)) : undefined
+  return isObject(failed) && isObject(failed.error) ? failed.error : undefined
 }
 
 function unexpected(status: number, what: string): DispatchEndpointError {

@@ -58,19 +58,26 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
 /** The shortest secret accepted, so that a placeholder like "changeme" cannot guard a deployed endpoint. @default 16 */
 export const MIN_SECRET_LENGTH = 16
 
+/**
+ * The largest `MAX_BATCH` accepted: batch item i gets the id `<Idempotency-Key>:<i>`, and up to 1000 items keep
+ * that suffix within 4 characters, which the key's own limit leaves room for. @default 1000
+ */
+export const MAX_BATCH_LIMIT = 1000
+
 /** What the env says about the HTTP endpoint in front of the Dispatcher. */
 export interface AppEnv extends DispatcherEnv {
   auth: AuthSecrets
   /** @default 1048576 (1 MiB) */
   maxBodyBytes: number
-  /** @default 100 */
+  /** At most MAX_BATCH_LIMIT. @default 100 */
   maxBatch: number
 }
 
 /**
  * Reads the HTTP endpoint's settings on top of the Dispatcher's: `DISPATCH_TOKEN` and
- * `DISPATCH_SIGNING_SECRET` (at least one, each at least 16 characters, or every request is refused),
- * `MAX_BODY_BYTES` (default 1048576) and `MAX_BATCH` (default 100).
+ * `DISPATCH_SIGNING_SECRET` (at least one, each at least 16 printable ASCII characters without spaces, or every
+ * request is refused),
+ * `MAX_BODY_BYTES` (default 1048576) and `MAX_BATCH` (default 100, at most 1000).
  */
 export function readAppEnv(env: Env): AppEnv {
   const token = readSecret(env, 'DISPATCH_TOKEN')
@@ -79,15 +86,19 @@ export function readAppEnv(env: Env): AppEnv {
     ...readDispatcherEnv(env),
     auth: { ...(token ? { token } : {}), ...(signingSecret ? { signingSecret } : {}) },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 1_048_576, 1),
-    maxBatch: readInteger(env, 'MAX_BATCH', 100, 1),
+    maxBatch: readInteger(env, 'MAX_BATCH', 100, 1, MAX_BATCH_LIMIT),
   }
 }
 
+/**
+ * A secret as a header carries it: a bearer token ends at the first space, and a header cannot carry non-ASCII
+ * intact, so such a value could never authenticate and is refused at start instead of failing every request.
+ */
 function readSecret(env: Env, name: string): string | undefined {
   const value = readString(env, name)
-  if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters`)
-  }
+  if (value === undefined) return undefined
+  if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters`)
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new ConfigError(name, 'must be printable ASCII without spaces')
   return value
 }
 
@@ -113,13 +124,13 @@ export function requireHttpUrl(env: Env, name: string): string {
   return value
 }
 
-/** An integer setting of at least `min`, or `fallback` when unset. */
-export function readInteger(env: Env, name: string, fallback: number, min: number): number {
+/** An integer setting of at least `min` (and at most `max` when given), or `fallback` when unset. */
+export function readInteger(env: Env, name: string, fallback: number, min: number, max?: number): number {
   const value = readString(env, name)
   if (value === undefined) return fallback
   const parsed = Number(value)
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min) {
-    throw new ConfigError(name, `must be an integer of at least ${min}`)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min || (max !== undefined && parsed > max)) {
+    throw new ConfigError(name, max === undefined ? `must be an integer of at least ${min}` : `must be an integer from ${min} to ${max}`)
   }
   return parsed
 }

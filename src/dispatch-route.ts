@@ -1,10 +1,14 @@
-import type { Authenticator } from './auth'
+import { SIGNATURE_REPLAY_TTL_SECONDS, type Authenticator, type Verified } from './auth'
 import { decodeJson, readBody } from './body'
-import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type PreparedDispatch } from './dispatcher'
-import { RedisUnavailableError, ValidationError } from './errors'
+import { MAX_BATCH_LIMIT } from './config'
+import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type DispatchOptions, type PreparedDispatch } from './dispatcher'
+import { ValidationError } from './errors'
 import type { Logger } from './logger'
 import type { DispatchRequest, RequestParser } from './request'
 import type { DispatchResult } from './result'
+
+/** The longest `Idempotency-Key`, batch or not: a batch item's id adds `:<index>` to it. @default 252 */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = MAX_DISPATCH_ID_LENGTH - `:${MAX_BATCH_LIMIT - 1}`.length
 
 /** What `POST /dispatch` did: one result, or one settled outcome per batch item in order. */
 export type DispatchOutcome =
@@ -31,30 +35,27 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const started = Date.now()
     const credential = await authenticator.precheck(request.headers)
     const body = await readBody(request, maxBodyBytes)
-    await authenticator.verify(credential, body)
+    const verified = await authenticator.verify(credential, body)
     const parsed = parser.parseBody(decodeJson(body))
-    const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, request.headers, parsed.batch ? index : undefined))
+    const fallback = defaultId(idempotencyKey(request.headers), verified)
+    const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, fallback, parsed.batch ? index : undefined))
     const outcomes = await Promise.allSettled(prepared.map((each) => dispatcher.execute(each)))
-    const failed = outcomes.filter((outcome) => outcome.status === 'rejected').length
+    const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).name] : []))
+    const failed = reasons.length
     const verdict = failed === 0 ? 'sent' : failed === outcomes.length ? 'failed' : 'partial'
-    logger.info('dispatch', { requestId, outcome: verdict, batch: parsed.batch, dispatches: outcomes.length, failed, durationMs: Date.now() - started })
-    if (parsed.batch) {
-      // Nothing went through at all: answer like a single dispatch would, so the caller retries the whole batch.
-      if (failed === outcomes.length && outcomes.every((o) => o.status === 'rejected' && o.reason instanceof RedisUnavailableError)) {
-        throw (outcomes[0] as PromiseRejectedResult).reason
-      }
-      return { batch: true, outcomes }
-    }
+    // The failures' names only: a batch answers with their statuses, and their details are not for the client either.
+    const errors = failed === 0 ? {} : { errors: [...new Set(reasons)].join(',') }
+    logger.info('dispatch', { requestId, outcome: verdict, batch: parsed.batch, dispatches: outcomes.length, failed, ...errors, durationMs: Date.now() - started })
+    if (parsed.batch) return { batch: true, outcomes }
     const [outcome] = outcomes as [PromiseSettledResult<DispatchResult>]
     if (outcome.status === 'rejected') throw outcome.reason
     return { batch: false, result: outcome.value }
   }
 }
 
-function prepare(dispatcher: Dispatcher, request: DispatchRequest, headers: Headers, index: number | undefined): PreparedDispatch {
-  const id = idFor(request, headers, index)
+function prepare(dispatcher: Dispatcher, request: DispatchRequest, fallback: DefaultId | undefined, index: number | undefined): PreparedDispatch {
   try {
-    return dispatcher.prepare(request.event, request.recipients ?? ['*'], request.excluding, id === undefined ? {} : { id })
+    return dispatcher.prepare(request.event, request.recipients ?? ['*'], request.excluding, optionsFor(request, fallback, index))
   } catch (error) {
     // The schema already enforces the Dispatcher's limits; this only keeps a batch item's field names exact.
     if (error instanceof ValidationError && index !== undefined) throw error.relocated(`dispatches[${index}].${error.field}`)
@@ -62,14 +63,33 @@ function prepare(dispatcher: Dispatcher, request: DispatchRequest, headers: Head
   }
 }
 
-/** The body's own id, else the `Idempotency-Key` header, suffixed with the item's index in a batch. */
-function idFor(request: DispatchRequest, headers: Headers, index: number | undefined): string | undefined {
-  if (request.id !== undefined) return request.id
+/** The id an item without its own gets, suffixed with its index in a batch, and how long it must be remembered. */
+interface DefaultId {
+  base: string
+  ttlSeconds?: number
+}
+
+/**
+ * The `Idempotency-Key` header, else, for a signed request, its signature: a replay of it inside the signature
+ * window then answers as a duplicate, and its id needs remembering only as long as the window lasts.
+ */
+function defaultId(key: string | undefined, verified: Verified): DefaultId | undefined {
+  if (key !== undefined) return { base: key }
+  return verified && { base: `sig:${verified.signature}`, ttlSeconds: SIGNATURE_REPLAY_TTL_SECONDS }
+}
+
+/** The body's own id, else the default one. */
+function optionsFor(request: DispatchRequest, fallback: DefaultId | undefined, index: number | undefined): DispatchOptions {
+  if (request.id !== undefined) return { id: request.id }
+  if (fallback === undefined) return {}
+  return { id: index === undefined ? fallback.base : `${fallback.base}:${index}`, ttlSeconds: fallback.ttlSeconds }
+}
+
+/** The `Idempotency-Key` header, checked whether or not a body id overrides it: a batch item's id is `<key>:<index>`. */
+function idempotencyKey(headers: Headers): string | undefined {
   const key = headers.get('idempotency-key')
-  if (key === null) return undefined
-  const id = index === undefined ? key : `${key}:${index}`
-  if (key === '' || id.length > MAX_DISPATCH_ID_LENGTH) {
-    throw new ValidationError('Idempotency-Key', `must be 1 to ${MAX_DISPATCH_ID_LENGTH - 4} characters`)
+  if (key !== null && (key === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    throw new ValidationError('Idempotency-Key', `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
   }
-  return id
+  return key ?? undefined
 }

@@ -13,7 +13,7 @@ import {
   MAX_DISPATCHES_PER_CALL,
 } from './limits'
 import { DispatchEvent, isDispatchable, type Dispatchable, type Recipient } from './message'
-import { applyExcluding, assertRecipients, DEFAULT_MAX_RECIPIENTS } from './recipients'
+import { applyExcluding, assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients'
 import type { RestConnection } from './rest-transport'
 import { addPart, emptyResult, type DispatchResult } from './result'
 import { CALL_KEY_TTL_SECONDS, createCallBatcher, type CallBatcher } from './call-batcher'
@@ -54,6 +54,8 @@ export interface DispatcherConfig {
 export interface DispatchOptions {
   /** An idempotency key: a second dispatch with the same id inside the dedupe window does nothing. */
   id?: string
+  /** How long this dispatch's id is remembered, when it needs no full dedupe window. @default dedupeTtlSeconds */
+  ttlSeconds?: number
 }
 
 /** The longest dispatch id accepted, to keep dedupe keys small. @default 256 */
@@ -203,10 +205,13 @@ export class Dispatcher {
     if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_DISPATCH_ID_LENGTH)) {
       throw new ValidationError('id', `must be a non-empty string of at most ${MAX_DISPATCH_ID_LENGTH} characters`)
     }
+    if (id !== undefined) assertWellFormed(id, 'id')
+    const ttl = options.ttlSeconds
+    if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl <= 0)) throw new ValidationError('ttlSeconds', 'must be a positive integer')
     const targets = applyExcluding(named, excluded)
     const checked = this.sync && !(event instanceof DispatchEvent)
     // Without an id, the call's own key is what makes the transport's retries safe.
-    const dedupe = id === undefined ? undefined : { key: this.keys.dedupe(id), ttlSeconds: this.dedupeTtlSeconds }
+    const dedupe = id === undefined ? undefined : { key: this.keys.dedupe(id), ttlSeconds: ttl ?? this.dedupeTtlSeconds }
     const part = packDispatch({ event, recipients: targets, checkOnline: checked, ...(dedupe ? { dedupe } : {}) })
     const bytes = this.headBytes + part.bytes
     if (bytes > this.limits.maxRequestBytes) {

@@ -14,11 +14,26 @@ export function assertRecipients(value: unknown, field: string, max: number): Re
   if (!Array.isArray(value)) throw new ValidationError(field, `must be an array of strings or numbers, got ${describe(value)}`)
   if (value.length > max) throw new ValidationError(field, `must name at most ${max} recipients, got ${value.length}`)
   for (let i = 0; i < value.length; i++) {
-    if (!isRecipient(value[i])) {
-      throw new ValidationError(`${field}[${i}]`, `must be a string or a finite number, got ${describe(value[i])}`)
-    }
+    const each: unknown = value[i]
+    if (!isRecipient(each)) throw new ValidationError(`${field}[${i}]`, `must be a string or a finite number, got ${describe(each)}`)
+    if (typeof each === 'string') assertWellFormed(each, `${field}[${i}]`)
   }
   return value as Recipient[]
+}
+
+/**
+ * A surrogate without its pair. The regex is used even where `String.prototype.isWellFormed` exists (Node 20 and
+ * workerd both have it), so that the one code path is the one every test runs.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/**
+ * Refuses ill-formed UTF-16: Redis gets UTF-8, where every lone surrogate becomes U+FFFD, so two different ids
+ * (`'\ud800'` and `'\udbff'`) would share one hash field or one dedupe key.
+ */
+export function assertWellFormed(value: string, field: string): string {
+  if (LONE_SURROGATE.test(value)) throw new ValidationError(field, 'must be well-formed UTF-16, without a lone surrogate')
+  return value
 }
 
 /**

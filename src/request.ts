@@ -1,7 +1,8 @@
+import { MAX_BATCH_LIMIT } from './config'
 import { MAX_DISPATCH_ID_LENGTH } from './dispatcher'
-import { ValidationError } from './errors'
+import { ConfigError, ValidationError } from './errors'
 import { DispatchEvent, Message, type DispatchAction, type Dispatchable, type MessageOptions, type Recipient } from './message'
-import { assertRecipients, DEFAULT_MAX_RECIPIENTS } from './recipients'
+import { assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients'
 
 /** The longest message type accepted over the wire. @default 256 */
 export const MAX_TYPE_LENGTH = 256
@@ -25,7 +26,7 @@ export type ParsedBody = { batch: false; requests: [DispatchRequest] } | { batch
 export interface RequestLimits {
   /** @default 10000 */
   maxRecipients?: number
-  /** @default 100 */
+  /** At most MAX_BATCH_LIMIT (1000), so that a batch item's `:<index>` id suffix fits. @default 100 */
   maxBatch?: number
 }
 
@@ -45,6 +46,7 @@ export interface RequestParser {
  */
 export function createRequestParser(limits: RequestLimits = {}): RequestParser {
   const maxBatch = limits.maxBatch ?? DEFAULT_MAX_BATCH
+  if (maxBatch > MAX_BATCH_LIMIT) throw new ConfigError('maxBatch', `must be at most ${MAX_BATCH_LIMIT}`)
   const maxRecipients = limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS
   const one = (value: unknown, path: string): DispatchRequest => parseDispatch(value, path, maxRecipients)
   return {
@@ -74,7 +76,7 @@ function parseDispatch(value: unknown, path: string, maxRecipients: number): Dis
   const action = 'event' in input ? parseEvent(input.event, at('event')) : undefined
   const recipients = 'recipients' in input ? assertRecipients(input.recipients, at('recipients'), maxRecipients) : undefined
   const excluding = 'excluding' in input ? assertRecipients(input.excluding, at('excluding'), maxRecipients) : undefined
-  const id = 'id' in input ? parseString(input.id, at('id'), MAX_DISPATCH_ID_LENGTH, 1) : undefined
+  const id = 'id' in input ? assertWellFormed(parseString(input.id, at('id'), MAX_DISPATCH_ID_LENGTH, 1), at('id')) : undefined
   rejectUnknown(input, DISPATCH_FIELDS, path)
   if ((message === undefined) === (action === undefined)) throw new ValidationError(path || 'body', 'needs exactly one of message or event')
   const request: DispatchRequest = { event: message ?? action! }

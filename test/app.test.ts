@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createApp, createAppFromEnv, type AppOptions } from '../src/app'
-import { Dispatcher } from '../src/index'
+import { Dispatcher, signBody, type DispatchResult } from '../src/index'
 import { createLogger } from '../src/logger'
 import { freePort } from './support/ports'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
@@ -8,14 +8,15 @@ import { GATEWAY_TOKEN, useStack } from './support/stack'
 // The fetch app's own decisions: what it refuses, what it logs, and how Redis failures become statuses.
 const stack = useStack()
 const TOKEN = 'app-test-dispatch-token'
+const SIGNING_SECRET = 'app-test-signing-secret'
 const SECRET_DATA = 'very-private-message-content'
 
 function captured() {
   const lines: Record<string, unknown>[] = []
   return { lines, logger: createLogger({}, (line) => lines.push(JSON.parse(line) as Record<string, unknown>)) }
 }
-const dispatchCall = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
-  new Request('https://dispatch.example.com/dispatch', { method: 'POST', headers, body: JSON.stringify(body) })
+const dispatchCall = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }, text = JSON.stringify(body)) =>
+  new Request('https://dispatch.example.com/dispatch', { method: 'POST', headers, body: text })
 const secretNote = { message: { d: { text: SECRET_DATA }, t: 'NOTE' }, recipients: ['someone'] }
 
 async function answer(app: { fetch(request: Request): Promise<Response> }, request: Request) {
@@ -24,12 +25,16 @@ async function answer(app: { fetch(request: Request): Promise<Response> }, reque
 }
 
 describe('the app', () => {
-  it('refuses every dispatch when no secret is configured, and logs what to set', async () => {
+  it('refuses every dispatch when no secret is configured, says so on /health, and logs what to set', async () => {
     const { lines, logger } = captured()
     const app = createApp({ dispatcher: stack.dispatcher(), auth: {}, logger })
-    expect(await answer(app, dispatchCall(secretNote))).toEqual({
-      status: 401, retryAfter: null, body: { ok: false, error: { name: 'AuthenticationError', message: 'this endpoint has no credentials configured' } },
-    })
+    expect([await answer(app, dispatchCall(secretNote)), await answer(app, new Request('https://x/health'))]).toEqual([
+      { status: 401, retryAfter: null, body: { ok: false, error: { name: 'AuthenticationError', message: 'this endpoint has no credentials configured' } } },
+      {
+        status: 503, retryAfter: null,
+        body: { ok: false, error: { name: 'ConfigError', message: 'no credentials are configured: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' } },
+      },
+    ])
     expect(lines[0]).toMatchObject({ level: 'error', message: 'refusing every dispatch: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' })
   })
 
@@ -51,13 +56,27 @@ describe('the app', () => {
     })
   })
 
-  it('answers 502 when Redis refuses the script, and 207 when only part of a batch fails', async () => {
+  it('answers a batch whose every item failed as one dispatch would, with Retry-After and each item in the body', async () => {
+    const { lines, logger } = captured()
+    const dispatcher = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 't', retries: 0 })
+    const app = createApp({ dispatcher, auth: { token: TOKEN }, logger })
+    const unreachable = { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } }
+    expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT' }] }))).toEqual({
+      status: 503, retryAfter: '5', body: { ok: false, results: [unreachable, unreachable] },
+    })
+    expect(lines.find((line) => line.message === 'dispatch')).toMatchObject({ outcome: 'failed', failed: 2, errors: 'RedisUnavailableError' })
+  })
+
+  it('answers 502 when Redis refuses the script, for one dispatch or a whole batch, and 207 when only part of a batch fails', async () => {
     const namespace = stack.freshNamespace()
     await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
     const options: AppOptions = { dispatcher: stack.dispatcher({ namespace, sync: { enabled: true } }), auth: { token: TOKEN }, logger: captured().logger }
     const app = createApp(options)
     const refusedBody = { name: 'RedisCommandError', message: 'Redis refused the dispatch; nothing was published' }
     expect(await answer(app, dispatchCall(secretNote))).toEqual({ status: 502, retryAfter: null, body: { ok: false, error: refusedBody } })
+    expect(await answer(app, dispatchCall({ dispatches: [secretNote, secretNote] }))).toEqual({
+      status: 502, retryAfter: null, body: { ok: false, results: [{ ok: false, error: refusedBody }, { ok: false, error: refusedBody }] },
+    })
     expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT', recipients: ['x'] }] }))).toEqual({
       status: 207, retryAfter: null,
       body: {
@@ -68,6 +87,22 @@ describe('the app', () => {
         ],
       },
     })
+  })
+
+  it('gives each item of a signed batch without ids the id sig:<lower-case signature>:<index>, remembered for the signature window', async () => {
+    const namespace = stack.freshNamespace()
+    const app = createApp({ dispatcher: stack.dispatcher({ namespace }), auth: { signingSecret: SIGNING_SECRET }, logger: captured().logger })
+    const body = JSON.stringify({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT', recipients: ['x'] }] })
+    const [timestamp, hex] = (await signBody(SIGNING_SECRET, body)).split(',v1=') as [string, string]
+    // Sent upper-case, as a sender may: the id is the same whatever the case of its hex digits.
+    const send = () => answer(app, dispatchCall(undefined, { 'x-mesa-signature': `${timestamp},v1=${hex.toUpperCase()}` }, body))
+    const [first, second] = [await send(), await send()]
+    const keys = (await stack.admin.keys(`mesa_dispatch_ids_${namespace}:sig:*`)).sort()
+    const ttls = await Promise.all(keys.map((key) => stack.admin.ttl(key)))
+    expect({ statuses: [first.status, second.status], duplicates: second.body.results.map((each: { result: DispatchResult }) => each.result.duplicate), keys }).toEqual({
+      statuses: [200, 200], duplicates: [true, true], keys: [0, 1].map((index) => `mesa_dispatch_ids_${namespace}:sig:${hex}:${index}`),
+    })
+    expect(ttls.map((ttl) => ttl > 590 && ttl <= 600)).toEqual([true, true])
   })
 
   it('logs one structured line per dispatch with counts and no token, signature or message data', async () => {

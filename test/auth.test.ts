@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { createAuthenticator, signBody, type AuthSecrets } from '../src/auth'
+import { describe, expect, it, vi } from 'vitest'
+import { createAuthenticator, MAX_SIGNATURES, signBody, type AuthSecrets } from '../src/auth'
 import { AuthenticationError } from '../src/errors'
 
 const SECRET = 'auth-test-signing-secret'
@@ -62,6 +62,48 @@ describe('signed webhooks', () => {
     const stale = (await signed(seconds, 'the-old-signing-secret'))['x-mesa-signature']
     const fresh = (await signed())['x-mesa-signature'].split(',')[1]
     expect(await check({ signingSecret: SECRET }, { 'x-mesa-signature': `${stale},${fresh}` })).toBe('accepted')
+  })
+
+  /** A header with the valid signature last, after `wrong` entries that match nothing. */
+  const amongWrong = async (wrong: number) =>
+    `t=${seconds},${Array(wrong).fill(`v1=${'0'.repeat(64)}`).join(',')},${(await signed())['x-mesa-signature'].split(',')[1]}`
+
+  it(`refuses more than ${MAX_SIGNATURES} v1 entries before any HMAC is computed`, async () => {
+    const header = await amongWrong(MAX_SIGNATURES)
+    const sign = vi.spyOn(crypto.subtle, 'sign')
+    try {
+      expect({ outcome: await check({ signingSecret: SECRET }, { 'x-mesa-signature': header }), signs: sign.mock.calls.length }).toEqual({
+        outcome: `refused: the x-mesa-signature header must carry at most ${MAX_SIGNATURES} v1 signatures, got ${MAX_SIGNATURES + 1}`,
+        signs: 0,
+      })
+    } finally {
+      sign.mockRestore()
+    }
+  })
+
+  it(`computes the body's HMAC once for ${MAX_SIGNATURES} entries, and accepts the valid one among them`, async () => {
+    const header = await amongWrong(MAX_SIGNATURES - 1)
+    const [sign, verify] = [vi.spyOn(crypto.subtle, 'sign'), vi.spyOn(crypto.subtle, 'verify')]
+    try {
+      expect({
+        outcome: await check({ signingSecret: SECRET }, { 'x-mesa-signature': header }),
+        signs: sign.mock.calls.length,
+        verifies: verify.mock.calls.length,
+      }).toEqual({ outcome: 'accepted', signs: 1, verifies: 0 })
+    } finally {
+      sign.mockRestore()
+      verify.mockRestore()
+    }
+  })
+
+  it('tells which signature matched, in lower case, and nothing for a bearer token', async () => {
+    const authenticator = createAuthenticator({ token: TOKEN, signingSecret: SECRET }, () => now)
+    const [timestamp, hex] = (await signBody(SECRET, body, seconds)).split(',v1=') as [string, string]
+    const verified = async (headers: Record<string, string>) => authenticator.verify(await authenticator.precheck(new Headers(headers)), body)
+    expect([
+      await verified({ 'x-mesa-signature': `${timestamp},v1=${'0'.repeat(64)},v1=${hex.toUpperCase()}` }),
+      await verified({ authorization: `Bearer ${TOKEN}` }),
+    ]).toEqual([{ signature: hex }, undefined])
   })
 
   it.each(['v1=abc', `t=${seconds}`, `t=soon,v1=${'0'.repeat(64)}`, `t=${seconds},v1=${'z'.repeat(64)}`])('refuses the malformed header %j', async (header) => {

@@ -107,6 +107,16 @@ describe('createDispatchClient', () => {
     })
   })
 
+  it('rejects a batch in which every item failed with the status and the first item error', async () => {
+    const namespace = stack.freshNamespace()
+    await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
+    const broken = open(await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } })))
+    const call = createDispatchClient({ endpoint: broken.url, token: ENDPOINT_TOKEN }).dispatchBatch([offlineNote, offlineNote])
+    expect(await failureOf(call)).toEqual({
+      name: 'DispatchEndpointError', message: 'Redis refused the dispatch; nothing was published', status: 502, errorName: 'RedisCommandError',
+    })
+  })
+
   it('reads the health of the endpoint without credentials', async () => {
     const client = createDispatchClient({ endpoint: endpoint.url, token: 'not-the-token' })
     expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch' })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, createMesaKeys, Dispatcher, readDispatcherEnv } from '../src/index'
+import { ConfigError, createMesaKeys, Dispatcher, readAppEnv, readDispatcherEnv } from '../src/index'
 
 const required = { UPSTASH_REDIS_REST_URL: 'https://example.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'secret-token' }
 
@@ -69,6 +69,31 @@ describe('readDispatcherEnv', () => {
   it('never puts a secret value in an error message', () => {
     const error = configErrorOf(() => readDispatcherEnv({ UPSTASH_REDIS_REST_URL: 'nope', UPSTASH_REDIS_REST_TOKEN: 'hunter2' }))
     expect(error.message).not.toContain('hunter2')
+  })
+})
+
+describe('readAppEnv', () => {
+  it('accepts secrets of printable ASCII, trimmed as every setting is', () => {
+    expect(readAppEnv({ ...required, DISPATCH_TOKEN: '  token-with-!punctuation~  ', DISPATCH_SIGNING_SECRET: 'signing-secret-0123' }).auth).toEqual({
+      token: 'token-with-!punctuation~', signingSecret: 'signing-secret-0123',
+    })
+  })
+
+  it('accepts a MAX_BATCH of 1000, and refuses more, so that a batch item id suffix :<index> stays within 4 characters', () => {
+    expect([readAppEnv({ ...required, MAX_BATCH: '1000' }).maxBatch, configErrorOf(() => readAppEnv({ ...required, MAX_BATCH: '1001' }))]).toEqual([
+      1000, { name: 'ConfigError', variable: 'MAX_BATCH', message: 'MAX_BATCH must be an integer from 1 to 1000' },
+    ])
+  })
+
+  it.each([
+    ['an inner space', 'DISPATCH_TOKEN', 'correct horse battery staple'],
+    ['an inner tab', 'DISPATCH_SIGNING_SECRET', 'signing\tsecret-0123456789'],
+    ['a non-ASCII letter', 'DISPATCH_TOKEN', 'pässwörd-long-enough-0123'],
+    ['an emoji', 'DISPATCH_SIGNING_SECRET', 'signing-secret-0123456789-🔑'],
+  ])('refuses a secret with %s, which no request could present, naming the variable but not the value', (_, variable, value) => {
+    expect(configErrorOf(() => readAppEnv({ ...required, [variable]: value }))).toEqual({
+      name: 'ConfigError', variable, message: `${variable} must be printable ASCII without spaces`,
+    })
   })
 })
 

@@ -40,7 +40,13 @@ const note = JSON.stringify({ message: { op: 0, d: { n: 1 }, t: 'NOTE' }, recipi
 const refused = (status: number, name: string, message: string, field?: string) => ({
   status, body: { ok: false, error: { name, message, ...(field ? { field } : {}) } }, publishes: 0,
 })
+/** The note with a nonce in its data, so that signing it gives a signature no other call sends. */
+const freshNote = () => JSON.stringify({ message: { op: 0, d: { n: 1, nonce: crypto.randomUUID() }, t: 'NOTE' }, recipients: ['online-user', 'offline-user'] })
+const signed = async (body: string) => post(body, { 'x-mesa-signature': await signBody(SECRET, body) })
+/** An Idempotency-Key of exactly `length` characters that no other call uses. */
+const uniqueKey = (length: number) => crypto.randomUUID().padEnd(length, 'k')
 const delivered = { servers: 1, recipients: ['online-user'], online: ['online-user'], offline: ['offline-user'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false }
+const duplicate = { servers: 0, recipients: [], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: true, excludingIgnored: false }
 
 interface Case {
   call: () => HttpCall | Promise<HttpCall>
@@ -64,7 +70,8 @@ const cases: Record<string, Case> = {
   'delivers a dispatch with the bearer token': { call: () => post(note), status: 200, body: { ok: true, result: delivered }, publishes: 1 },
   'delivers a base64 body': { call: () => ({ ...post(note), base64: true }), status: 200, body: { ok: true, result: delivered }, publishes: 1 },
   'delivers a signed webhook': {
-    call: async () => post(note, { 'x-mesa-signature': await signBody(SECRET, note) }), status: 200, body: { ok: true, result: delivered }, publishes: 1,
+    // A fresh body each time: the same signed request again would be a replay, answered as a duplicate.
+    call: async () => signed(freshNote()), status: 200, body: { ok: true, result: delivered }, publishes: 1,
   },
   'refuses a signature older than 5 minutes': {
     call: async () => post(note, { 'x-mesa-signature': await signBody(SECRET, note, Math.floor(Date.now() / 1000) - 301) }),
@@ -81,6 +88,22 @@ const cases: Record<string, Case> = {
   'refuses recipients of the wrong type': {
     call: () => post(JSON.stringify({ message: { d: 1 }, recipients: ['a', { id: 1 }] })),
     ...refused(400, 'ValidationError', 'recipients[1] must be a string or a finite number, got a value of type object', 'recipients[1]'),
+  },
+  'refuses a lone surrogate in a recipient, which Redis would store as U+FFFD': {
+    call: () => post(JSON.stringify({ message: { d: 1 }, recipients: ['a', '\ud800'] })),
+    ...refused(400, 'ValidationError', 'recipients[1] must be well-formed UTF-16, without a lone surrogate', 'recipients[1]'),
+  },
+  'refuses a lone surrogate in excluding': {
+    call: () => post(JSON.stringify({ message: { d: 1 }, recipients: ['a'], excluding: ['\udbff'] })),
+    ...refused(400, 'ValidationError', 'excluding[0] must be well-formed UTF-16, without a lone surrogate', 'excluding[0]'),
+  },
+  'refuses a lone surrogate in an id, which would share its dedupe key': {
+    call: () => post(JSON.stringify({ ...JSON.parse(note), id: 'order-\udc00' })),
+    ...refused(400, 'ValidationError', 'id must be well-formed UTF-16, without a lone surrogate', 'id'),
+  },
+  'refuses a lone surrogate in a batch item id': {
+    call: () => post(JSON.stringify({ dispatches: [JSON.parse(note), { ...JSON.parse(note), id: 'order-\ud800' }] })),
+    ...refused(400, 'ValidationError', 'dispatches[1].id must be well-formed UTF-16, without a lone surrogate', 'dispatches[1].id'),
   },
   'refuses a negative op': {
     call: () => post(JSON.stringify({ message: { op: -1, d: 1 } })), ...refused(400, 'ValidationError', 'message.op must be a non-negative integer, got the number -1', 'message.op'),
@@ -107,6 +130,21 @@ const cases: Record<string, Case> = {
     },
     publishes: 2,
   },
+  'accepts an Idempotency-Key of 252 characters': {
+    call: () => post(note, { ...bearer, 'idempotency-key': uniqueKey(252) }), status: 200, body: { ok: true, result: delivered }, publishes: 1,
+  },
+  'accepts an Idempotency-Key of 252 characters on a batch, whose items add :<index>': {
+    call: () => post(JSON.stringify({ dispatches: [JSON.parse(note)] }), { ...bearer, 'idempotency-key': uniqueKey(252) }),
+    status: 200, body: { ok: true, results: [{ ok: true, result: delivered }] }, publishes: 1,
+  },
+  'refuses an Idempotency-Key of 253 characters': {
+    call: () => post(note, { ...bearer, 'idempotency-key': uniqueKey(253) }),
+    ...refused(400, 'ValidationError', 'Idempotency-Key must be 1 to 252 characters', 'Idempotency-Key'),
+  },
+  'refuses an Idempotency-Key of 253 characters on a batch': {
+    call: () => post(JSON.stringify({ dispatches: [JSON.parse(note)] }), { ...bearer, 'idempotency-key': uniqueKey(253) }),
+    ...refused(400, 'ValidationError', 'Idempotency-Key must be 1 to 252 characters', 'Idempotency-Key'),
+  },
   'refuses a batch longer than MAX_BATCH': {
     call: () => post(JSON.stringify({ dispatches: Array(4).fill(JSON.parse(note)) })),
     ...refused(400, 'ValidationError', 'dispatches must hold at most 3 dispatches', 'dispatches'),
@@ -128,25 +166,35 @@ describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)',
     expect(recorder.messages.length - before).toBe(testCase.publishes)
   })
 
-  it('applies the same body id once, and answers the repeat as a duplicate', async () => {
+  /** Sends one call twice: both answers, and what was published once `expected` payloads have arrived. */
+  async function sentTwice(call: HttpCall, expected: number) {
     const transport = transports.find((each) => each.name === name)!
-    const call = post(JSON.stringify({ ...JSON.parse(note), id: `body-id-${name}` }))
     const before = recorder.messages.length
-    const [first, second] = [await transport.send(call), await transport.send(call)]
-    expect([first.body, second.body]).toEqual([
-      { ok: true, result: delivered },
-      { ok: true, result: { servers: 0, recipients: [], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: true, excludingIgnored: false } },
-    ])
-    expect(recorder.messages.length - before).toBe(1)
+    const bodies = [(await transport.send(call)).body, (await transport.send(call)).body]
+    await recorder.waitFor(before + expected)
+    return { bodies, published: recorder.messages.length - before }
+  }
+  const once = { bodies: [{ ok: true, result: delivered }, { ok: true, result: duplicate }], published: 1 }
+
+  it('applies the same body id once, and answers the repeat as a duplicate', async () => {
+    expect(await sentTwice(post(JSON.stringify({ ...JSON.parse(note), id: `body-id-${name}` })), 1)).toEqual(once)
   })
 
   it('applies the same Idempotency-Key once, and answers the repeat as a duplicate', async () => {
-    const transport = transports.find((each) => each.name === name)!
-    const call = post(note, { ...bearer, 'idempotency-key': `key-${name}` })
-    const [first, second] = [await transport.send(call), await transport.send(call)]
-    expect([first.body, second.body]).toEqual([
-      { ok: true, result: delivered },
-      { ok: true, result: { servers: 0, recipients: [], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: true, excludingIgnored: false } },
-    ])
+    expect(await sentTwice(post(note, { ...bearer, 'idempotency-key': `key-${name}` }), 1)).toEqual(once)
+  })
+
+  it('applies a signed request replayed inside the signature window once, and remembers it no longer than the window', async () => {
+    const call = await signed(freshNote())
+    const storedFor = async () => JSON.parse((await stack.admin.hget(`undelivered_messages_${NAMESPACE}`, 'offline-user')) ?? '[]').length as number
+    const storedBefore = await storedFor()
+    expect({ ...(await sentTwice(call, 1)), stored: (await storedFor()) - storedBefore }).toEqual({ ...once, stored: 1 })
+    const ttl = await stack.admin.ttl(`mesa_dispatch_ids_${NAMESPACE}:sig:${call.headers!['x-mesa-signature']!.split('v1=')[1]}`)
+    expect(ttl).toBeGreaterThan(590)
+    expect(ttl).toBeLessThanOrEqual(600)
+  })
+
+  it('applies a bearer request without an id each time it is sent, as documented', async () => {
+    expect(await sentTwice(post(note), 2)).toEqual({ bodies: [{ ok: true, result: delivered }, { ok: true, result: delivered }], published: 2 })
   })
 })

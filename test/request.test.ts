@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRequestParser, ValidationError } from '../src/index'
+import { ConfigError, createRequestParser, ValidationError } from '../src/index'
 
 // The request parser is the one place untrusted JSON becomes a dispatch: every rule, with the field it names.
 const parser = createRequestParser({ maxRecipients: 3, maxBatch: 2 })
@@ -54,6 +54,8 @@ describe('parseBody', () => {
     ['an excluded object', { event: 'DISCONNECT_CLIENT', excluding: [{}] }, 'excluding[0]', 'must be a string or a finite number, got a value of type object'],
     ['an empty id', { event: 'DISCONNECT_CLIENT', id: '' }, 'id', 'must not be empty'],
     ['a numeric id', { event: 'DISCONNECT_CLIENT', id: 1 }, 'id', 'must be a string'],
+    ['a lone surrogate in an id', { event: 'DISCONNECT_CLIENT', id: 'order-\ud800' }, 'id', 'must be well-formed UTF-16, without a lone surrogate'],
+    ['a lone surrogate in a recipient', { event: 'DISCONNECT_CLIENT', recipients: ['\udc00'] }, 'recipients[0]', 'must be well-formed UTF-16, without a lone surrogate'],
     ['a batch that is not an array', { dispatches: {} }, 'dispatches', 'must be an array of dispatches'],
     ['an empty batch', { dispatches: [] }, 'dispatches', 'must not be empty'],
     ['a batch over its limit', { dispatches: [{ event: 'DISCONNECT_CLIENT' }, { event: 'DISCONNECT_CLIENT' }, { event: 'DISCONNECT_CLIENT' }] }, 'dispatches', 'must hold at most 2 dispatches'],
@@ -63,6 +65,19 @@ describe('parseBody', () => {
     ['a bad event inside a batch item', { dispatches: [{ event: 'X' }] }, 'dispatches[0].event', 'must be one of DISCONNECT_CLIENT, got a value of type string'],
   ])('refuses %s, naming the field', (_, body, field, problem) => {
     expect(refusal(() => parser.parseBody(body))).toEqual({ field, message: `${field} ${problem}` })
+  })
+})
+
+describe('createRequestParser', () => {
+  it('refuses a batch limit over 1000, past which an item id suffix :<index> would outgrow its room', () => {
+    const refused = (() => {
+      try {
+        return createRequestParser({ maxBatch: 1001 })
+      } catch (error) {
+        return error instanceof ConfigError ? { variable: error.variable, message: error.message } : error
+      }
+    })()
+    expect(refused).toEqual({ variable: 'maxBatch', message: 'maxBatch must be at most 1000' })
   })
 })
 

@@ -40,6 +40,8 @@ describe('one request per dispatch', () => {
     ['an infinite number in excluding', () => setup().dispatcher.dispatch(note(1), ['a'], [Infinity]), 'excluding[0]'],
     ['too many recipients', () => stack.dispatcher({ maxRecipients: 2 }).dispatch(note(1), ['a', 'b', 'c']), 'recipients'],
     ['an empty id', () => setup().dispatcher.dispatch(note(1), ['a'], [], { id: '' }), 'id'],
+    ['a ttlSeconds of 0', () => setup().dispatcher.dispatch(note(1), ['a'], [], { id: 'x', ttlSeconds: 0 }), 'ttlSeconds'],
+    ['a fractional ttlSeconds', () => setup().dispatcher.dispatch(note(1), ['a'], [], { id: 'x', ttlSeconds: 1.5 }), 'ttlSeconds'],
     ['a plain object instead of a Message', () => setup().dispatcher.dispatch({ op: 0 } as never), 'event'],
   ])('rejects %s before any request, naming the field', async (_, dispatch, field) => {
     let error: unknown
@@ -118,9 +120,45 @@ describe('dispatch ids', () => {
     expect(results.map((result) => result.duplicate)).toEqual([false, false, false, false])
   })
 
-  it('remembers an id for the dedupe window', async () => {
+  it('remembers an id for the dedupe window, or for the ttlSeconds its dispatch asks for', async () => {
     const { namespace } = setup()
-    await stack.dispatcher({ namespace, dedupeTtlSeconds: 90 }).dispatch(note(1), ['*'], undefined, { id: 'ttl' })
-    expect(await stack.admin.ttl(`mesa_dispatch_ids_${namespace}:ttl`)).toBeGreaterThan(85)
+    const dispatcher = stack.dispatcher({ namespace, dedupeTtlSeconds: 90 })
+    await dispatcher.dispatch(note(1), ['*'], undefined, { id: 'ttl' })
+    await dispatcher.dispatch(note(2), ['*'], undefined, { id: 'short', ttlSeconds: 30 })
+    const [window, short] = [await stack.admin.ttl(`mesa_dispatch_ids_${namespace}:ttl`), await stack.admin.ttl(`mesa_dispatch_ids_${namespace}:short`)]
+    expect({ window: window > 85 && window <= 90, short: short > 25 && short <= 30 }).toEqual({ window: true, short: true })
+  })
+})
+
+describe('ill-formed UTF-16', () => {
+  /** Runs each dispatch, reporting its refusal as data. */
+  const refusals = (dispatches: Array<() => Promise<unknown>>) =>
+    Promise.all(dispatches.map((dispatch) => dispatch().then(() => 'sent', (error: ValidationError) => ({ field: error.field, message: error.message }))))
+  const lone = (field: string) => ({ field, message: `${field} must be well-formed UTF-16, without a lone surrogate` })
+
+  it('refuses lone surrogates in recipients, excluding and ids before any request, so none can share a key in Redis', async () => {
+    const { namespace, dispatcher, hash } = setup()
+    let refused: unknown
+    const requests = await stack.requestsDuring(async () => {
+      refused = await refusals([
+        // In UTF-8 both become U+FFFD: they would have shared one field of the offline store.
+        () => dispatcher.dispatch(note(1), ['\ud800']),
+        () => dispatcher.dispatch(note(2), ['ok', '\udbff']),
+        () => dispatcher.dispatch(note(3), ['a'], ['\udc00']),
+        // And these one dedupe key, so the second would have been dropped as a duplicate.
+        () => dispatcher.dispatch(note(4), ['a'], undefined, { id: 'order-\ud800' }),
+        () => dispatcher.dispatch(note(5), ['a'], undefined, { id: 'order-\udc00' }),
+      ])
+    })
+    expect({ refused, requests, stored: await stack.admin.hgetall(hash), keys: await stack.admin.keys(`mesa_dispatch_ids_${namespace}:order-*`) }).toEqual({
+      refused: [lone('recipients[0]'), lone('recipients[1]'), lone('excluding[0]'), lone('id'), lone('id')],
+      requests: 0, stored: {}, keys: [],
+    })
+  })
+
+  it('keeps a surrogate pair, stored under its own field', async () => {
+    const { dispatcher, hash } = setup()
+    await dispatcher.dispatch(note(1), ['\ud83d\ude00'], undefined, { id: 'order-\ud83d\ude00' })
+    expect(await stack.admin.hgetall(hash)).toEqual({ '😀': '[{"op":0,"d":{"n":1},"t":"NOTE"}]' })
   })
 })

@@ -98,7 +98,7 @@ const signature: fc.Arbitrary<SignaturePlan> = fc.oneof(
   },
 )
 
-/** The Idempotency-Key header: absent mostly; else short, empty, or at and past the 256-character id limit. */
+/** The Idempotency-Key header: absent mostly; else short, empty, or around its 252-character limit and the id's 256. */
 const idempotencyKey = fc.oneof(
   { weight: 6, arbitrary: fc.constant(undefined) },
   { weight: 3, arbitrary: headerText({ minLength: 1, maxLength: 16 }).filter((key) => /^[\x20-\x7e]+$/.test(key)) },

@@ -1,8 +1,8 @@
-import { createRequestParser, ValidationError, type DispatchRequest, type ParsedBody } from '../../../src/index'
+import { createRequestParser, MAX_IDEMPOTENCY_KEY_LENGTH, ValidationError, type DispatchRequest, type ParsedBody } from '../../../src/index'
 import type { Door } from './doors'
 import type { HttpPlan } from './http-arbitraries'
 import type { Bytes } from './http-bodies'
-import { MAX_BATCH, MAX_BODY_BYTES, MAX_ID_LENGTH } from './settings'
+import { MAX_BATCH, MAX_BODY_BYTES } from './settings'
 
 // The oracle: what the request parser says, with the same limits as the deployed functions.
 
@@ -68,11 +68,8 @@ export function httpVerdict(plan: HttpPlan, door: Door, body: Bytes | undefined,
   const authenticated = reaches(plan.authorization?.value) ? plan.authorization!.valid : reaches(signed?.value) ? signed!.valid : false
   const parsed = parseHttpBody(body ?? new Uint8Array())
   if (!authenticated || !parsed) return 'refused'
+  // The header is checked whether or not body ids override it, with one limit for single and batch requests.
   const key = plan.idempotencyKey === undefined ? undefined : door.seen(plan.idempotencyKey)
-  const badKey = parsed.requests.some((each, index) => {
-    if (each.id !== undefined || key === undefined) return false
-    const id = parsed.batch ? `${key}:${index}` : key
-    return key === '' || id.length > MAX_ID_LENGTH
-  })
+  const badKey = key !== undefined && (key === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)
   return badKey ? 'refused' : 'accepted'
 }

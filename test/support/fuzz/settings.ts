@@ -19,8 +19,6 @@ export const MAX_BATCH = 3
 export const ONLINE = ['alice', '7']
 /** Signatures within this many seconds of now are accepted (the tolerance is 300, so a slow run cannot cross it). */
 export const FRESH_SECONDS = 240
-/** The longest dispatch id, which an id derived from an Idempotency-Key must not pass either. */
-export const MAX_ID_LENGTH = 256
 /** Runs per property: about 5 s in all, so the fuzz files stay well inside a minute on a small CI box. */
 export const RUNS = { lambda: 600, edge: 250, sqs: 300, eventBridge: 800 }
 
