@@ -5,6 +5,7 @@ import { Dispatcher } from './dispatcher'
 import {
   AuthenticationError,
   ConfigError,
+  IncompleteDispatchError,
   MesaDispatchError,
   PayloadTooLargeError,
   RedisCommandError,
@@ -173,12 +174,19 @@ function retryHeaders(status: number): Record<string, string> {
 
 /** The HTTP status for an error thrown while handling a request. */
 export function statusOf(error: unknown): number {
+  // A dispatch applied in part failed the way its last part did: retrying is safe or not as for that error.
+  if (error instanceof IncompleteDispatchError) return statusOf(error.cause)
   return STATUSES.find(([type]) => error instanceof type)?.[1] ?? 500
 }
 
 function errorBody(error: unknown): { name: string; message: string; field?: string } {
   const status = statusOf(error)
   const name = error instanceof MesaDispatchError ? error.name : 'InternalError'
+  if (error instanceof IncompleteDispatchError) {
+    const { applied, remaining } = error
+    const reached = applied.recipients.length + applied.offline.length
+    return { name, message: `Redis failed after part of the dispatch was applied: ${reached} recipients were reached, ${remaining.length} were not; send it again with the same id to finish it` }
+  }
   if (status >= 500) return { name, message: SERVER_SIDE_MESSAGES[status] ?? SERVER_SIDE_MESSAGES[500]! }
   if (error instanceof ValidationError) return { name, message: error.message, field: error.field }
   return { name, message: (error as Error).message }

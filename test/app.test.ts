@@ -89,6 +89,39 @@ describe('the app', () => {
     })
   })
 
+  it('answers 413 naming MAX_REQUEST_BYTES for a dispatch whose Redis request would be too big, having sent nothing', async () => {
+    const env = { ...stack.functionEnv(stack.freshNamespace()), DISPATCH_TOKEN: TOKEN, MAX_REQUEST_BYTES: '20000' }
+    const app = createAppFromEnv(env, { logger: captured().logger })
+    let reply: Awaited<ReturnType<typeof answer>> | undefined
+    const big = { message: { d: { text: 'x'.repeat(30_000) }, t: 'NOTE' }, recipients: ['someone'] }
+    expect(await stack.requestsDuring(async () => (reply = await answer(app, dispatchCall(big))))).toBe(0)
+    expect(reply).toEqual({
+      status: 413, retryAfter: null,
+      body: { ok: false, error: { name: 'PayloadTooLargeError', message: expect.stringMatching(/^the dispatch needs a Redis request of 30\d{3} bytes, over MAX_REQUEST_BYTES \(20000\): send a smaller message or fewer recipients$/) } },
+    })
+  })
+
+  it('answers a dispatch Redis failed between its parts with that failure and what was reached, not "nothing was published"', async () => {
+    const namespace = stack.freshNamespace()
+    const dispatcher = stack.dispatcher({ namespace, sync: { enabled: true, maxBytes: 20_000 }, maxWriteBytes: 40_000 })
+    const ids = ['a', 'b', 'c', 'd']
+    for (const id of ids) await dispatcher.dispatch(new (await import('../src/index')).Message(0, 'x'.repeat(18_000)), [id])
+    // The second part's own dedupe key is not a string, so Redis refuses that part alone.
+    await stack.admin.hset(`mesa_dispatch_ids_${namespace}:order#2`, 'not', 'a string')
+    const app = createApp({ dispatcher, auth: { token: TOKEN }, logger: captured().logger })
+
+    expect(await answer(app, dispatchCall({ message: { d: 1, t: 'NOTE' }, recipients: ids, id: 'order' }))).toEqual({
+      status: 502, retryAfter: null,
+      body: {
+        ok: false,
+        error: {
+          name: 'IncompleteDispatchError',
+          message: 'Redis failed after part of the dispatch was applied: 2 recipients were reached, 2 were not; send it again with the same id to finish it',
+        },
+      },
+    })
+  })
+
   it('gives each item of a signed batch without ids the id sig:<lower-case signature>:<index>, remembered for the signature window', async () => {
     const namespace = stack.freshNamespace()
     const app = createApp({ dispatcher: stack.dispatcher({ namespace }), auth: { signingSecret: SIGNING_SECRET }, logger: captured().logger })

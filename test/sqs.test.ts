@@ -14,7 +14,8 @@ let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>
 let server: MesaServer
 
 beforeAll(async () => {
-  Object.assign(process.env, stack.functionEnv(NAMESPACE))
+  // A small request limit, so that one record can be too big for Redis and still fit in an SQS message.
+  Object.assign(process.env, stack.functionEnv(NAMESPACE), { MAX_REQUEST_BYTES: '20000' })
   ;({ handler } = await import('../functions/sqs'))
   server = await startMesaServer({ redisUrl: stack.redis.url, namespace: NAMESPACE })
 })
@@ -39,6 +40,15 @@ describe('the SQS handler', () => {
   it('reports every kind of invalid record, so each reaches the dead-letter queue', async () => {
     const records = ['', 'not json', 'null', '[]', '{"event":"REBOOT"}', '{"message":{"d":1},"recipients":"alice"}'].map((body) => sqsRecord(body))
     expect(await handler(sqsEvent(records), lambdaContext())).toEqual(failures(...records.map((record) => record.messageId)))
+  })
+
+  it('reports a record too big for one Redis request as failed, sending nothing of it', async () => {
+    const dave = await client('dave')
+    const big = JSON.stringify({ message: { d: { text: 'x'.repeat(30_000) }, t: 'NOTE' }, recipients: ['dave'] })
+    const records = [sqsRecord(big), sqsRecord(note('dave', 1))]
+    expect(await handler(sqsEvent(records), lambdaContext())).toEqual(failures(records[0]!.messageId))
+    expect(await dave.waitForMessages(1)).toEqual([frame(1)])
+    await dave.expectNoMoreMessages(200)
   })
 
   it('costs one Redis request for a batch of ten', async () => {
