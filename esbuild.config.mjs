@@ -41,6 +41,7 @@ export const bundles = [
   { name: 'http', entry: 'functions/http.ts', ...lambda },
   { name: 'sqs', entry: 'functions/sqs.ts', ...lambda },
   { name: 'eventbridge', entry: 'functions/eventbridge.ts', ...lambda },
+  { name: 'cleanup', entry: 'functions/cleanup.ts', ...lambda },
   // Workers / Vercel Edge / Deno / Bun. These conditions make `uncrypto` (from @upstash/redis) resolve to its Web
   // Crypto build instead of `node:crypto`; es2022 is what every one of those runtimes runs natively.
   { name: 'edge', entry: 'functions/edge.ts', file: 'index.mjs', platform: 'browser', target: 'es2022', format: 'esm', conditions: ['workerd', 'worker', 'browser'] },

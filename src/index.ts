@@ -1,5 +1,6 @@
 export { Dispatcher, MAX_DISPATCH_ID_LENGTH } from './dispatcher'
 export type { DispatcherConfig, DispatchOptions, PreparedDispatch, RedisTarget, SyncConfig } from './dispatcher'
+export type { CleanupOptions, CleanupResult } from './backlog-cleanup'
 export { createRestRunner, toRedisError } from './script-runner'
 export type { ScriptRunner } from './script-runner'
 export { createTcpRunner, isRedisUrl } from '#tcp-transport'

@@ -11,7 +11,7 @@ import { ROOT } from './support/serverless-cli'
 
 // The deploy build (esbuild.config.mjs) into a temp dir: one self-contained file per function, and the CLI.
 
-const LAMBDAS = ['http', 'sqs', 'eventbridge']
+const LAMBDAS = ['http', 'sqs', 'eventbridge', 'cleanup']
 let outdir: string
 let built: BuiltBundle[]
 
@@ -81,7 +81,7 @@ describe('buildBundles', () => {
       expect(dirname(each.file)).toBe(join(outdir, each.name))
       expect(each.bytes).toBe(statSync(each.file).size)
     }
-    expect(built.map((each) => basename(each.file))).toEqual(['index.js', 'index.js', 'index.js', 'index.mjs', 'index.js'])
+    expect(built.map((each) => basename(each.file))).toEqual(['index.js', 'index.js', 'index.js', 'index.js', 'index.mjs', 'index.js'])
   })
 
   it('leaves no Node built-in, nor any other import, in the edge bundle', async () => {
@@ -95,6 +95,7 @@ describe('buildBundles', () => {
       http: ['@upstash/redis', 'hono', 'uncrypto'],
       sqs: ['@aws-lambda-powertools/batch', '@aws-lambda-powertools/commons', '@aws/lambda-invoke-store', '@upstash/redis', 'uncrypto'],
       eventbridge: ['@upstash/redis', 'uncrypto'],
+      cleanup: ['@upstash/redis', 'uncrypto'],
       edge: ['@upstash/redis', 'uncrypto'],
       cli: ['@upstash/redis', 'uncrypto'],
     })

@@ -67,13 +67,13 @@ describe('serverless package --stage dev', () => {
   })
 
   it('packages each function as its own zip holding only its bundle', () => {
-    for (const name of ['http', 'sqs', 'eventbridge']) {
+    for (const name of ['http', 'sqs', 'eventbridge', 'cleanup']) {
       expect(zipEntries(join(service.dir, '.serverless', `${name}.zip`)), name).toEqual([`dist/${name}/index.js`, `dist/${name}/package.json`])
     }
   })
 
   it('runs the built bundles on nodejs22.x, arm64', () => {
-    for (const name of ['http', 'sqs', 'eventbridge']) {
+    for (const name of ['http', 'sqs', 'eventbridge', 'cleanup']) {
       expect(fn(name).Properties, name).toMatchObject({ Handler: `dist/${name}/index.handler`, Runtime: 'nodejs22.x', Architectures: ['arm64'] })
     }
   })
@@ -129,8 +129,19 @@ describe('serverless package --stage dev', () => {
     )
   })
 
-  it('has a disabled schedule whose input is a valid dispatch request, the same as events/schedule.json', () => {
+  it('runs the cleanup function every hour, enabled, with the caps it reads', () => {
     const schedules = ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression !== undefined)
+    const cleanup = schedules.map(([, rule]) => rule.Properties).filter((rule) => JSON.stringify(rule.Targets).includes('CleanupLambdaFunction'))
+    expect(cleanup).toEqual([expect.objectContaining({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' })])
+    expect(fn('cleanup').Properties.Environment).toEqual({
+      Variables: expect.objectContaining({ MESA_SYNC_MAX_AGE_SECONDS: '2592000', MESA_SYNC_MAX_MESSAGES: '1000', MESA_SYNC_MAX_BYTES: '262144' }),
+    })
+  })
+
+  it('has a disabled schedule whose input is a valid dispatch request, the same as events/schedule.json', () => {
+    const schedules = ofType('AWS::Events::Rule').filter(
+      ([, rule]) => rule.Properties.ScheduleExpression !== undefined && JSON.stringify(rule.Properties.Targets).includes('EventbridgeLambdaFunction'),
+    )
     expect(schedules).toHaveLength(1)
     const schedule = schedules[0]![1].Properties
     expect(schedule).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'DISABLED' })
@@ -141,7 +152,8 @@ describe('serverless package --stage dev', () => {
   })
 
   it('keeps EventBridge events that still fail after Lambda retries them', () => {
-    expect(only('AWS::Lambda::EventInvokeConfig').Properties).toMatchObject({
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties)
+    expect(configs.find((config) => JSON.stringify(config.FunctionName).includes('Eventbridge'))).toMatchObject({
       FunctionName: { Ref: 'EventbridgeLambdaFunction' },
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['DispatchEventFailureQueue', 'Arn'] } } },

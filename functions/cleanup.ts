@@ -1,0 +1,22 @@
+import type { Context } from 'aws-lambda'
+import { readDispatcherEnv } from '../src/config'
+import { createInvocationDeadline } from '../src/deadline'
+import { Dispatcher } from '../src/dispatcher'
+import { createLogger } from '../src/logger'
+
+const deadline = createInvocationDeadline()
+const logger = createLogger()
+const { connection, config } = readDispatcherEnv(process.env)
+const dispatcher = new Dispatcher({ ...connection, deadline: deadline.get }, config)
+
+/**
+ * Runs on a schedule: removes the offline backlogs whose newest message is older than MESA_SYNC_MAX_AGE_SECONDS,
+ * in short script calls, stopping before the invocation's deadline (the next run starts over).
+ */
+export const handler = (_event: unknown, context: Context) =>
+  deadline.run(context.getRemainingTimeInMillis(), async () => {
+    const started = Date.now()
+    const result = await dispatcher.cleanupBacklogs({ deadline: deadline.get })
+    logger.info('cleanup', { requestId: context.awsRequestId, ...result, durationMs: Date.now() - started })
+    return result
+  })
