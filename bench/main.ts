@@ -5,6 +5,7 @@ import { runConcurrent } from './cases/concurrent'
 import { runEndToEnd } from './cases/end-to-end'
 import { runFanout } from './cases/fanout'
 import { runHttpLoad } from './cases/http-load'
+import { runOfflineStore } from './cases/offline-store'
 import { runSingle } from './cases/single'
 import { describeMachine } from './machine'
 import { renderTables, writeReports } from './report'
@@ -20,6 +21,7 @@ const STACK_CASES: Array<[string, (stack: BenchStack) => Promise<CaseResult>]> =
   ['4 batches', runBatches],
   ['5 end to end', runEndToEnd],
   ['6 HTTP load', runHttpLoad],
+  ['8 offline store', runOfflineStore],
 ]
 
 async function main(): Promise<void> {

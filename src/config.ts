@@ -28,7 +28,7 @@ export interface DispatcherEnv {
  * `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` (required), `MESA_NAMESPACE` (default none),
  * `MESA_SYNC` (default false), `MESA_SYNC_MAX_MESSAGES` (1000), `MESA_SYNC_MAX_BYTES` (262144),
  * `MESA_SYNC_MAX_AGE_SECONDS` (2592000), `DEDUPE_TTL_SECONDS` (86400), `MAX_RECIPIENTS` (10000),
- * `MAX_WRITE_BYTES` and `MAX_REQUEST_BYTES` (4194304 each), `REDIS_TIMEOUT_MS` (5000) and `REDIS_RETRIES` (2).
+ * `MAX_WRITE_BYTES` (1048576), `MAX_REQUEST_BYTES` (4194304), `REDIS_TIMEOUT_MS` (5000) and `REDIS_RETRIES` (2).
  */
 export function readDispatcherEnv(env: Env): DispatcherEnv {
   const namespace = readString(env, 'MESA_NAMESPACE')

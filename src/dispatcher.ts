@@ -44,7 +44,7 @@ export interface DispatcherConfig {
   dedupeTtlSeconds?: number
   /** The most recipients one dispatch may name. @default 10000 */
   maxRecipients?: number
-  /** Bytes of stored messages one script call may write; a larger dispatch is applied in parts. @default 4194304 */
+  /** Bytes of stored messages one script call may write; a larger dispatch is applied in parts. @default 1048576 */
   maxWriteBytes?: number
   /** Bytes of one request to Redis; a dispatch that alone needs more is refused with a PayloadTooLargeError. @default 4194304 */
   maxRequestBytes?: number

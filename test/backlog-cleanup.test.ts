@@ -20,8 +20,8 @@ function setup(maxAgeSeconds = 30 * DAY) {
   const index = `mesa_dispatch_backlogs_${namespace}`
   /** Makes a recipient's newest message `days` old, as the index records it. */
   const age = async (id: string, days: number) => {
-    const [bytes, count] = (await stack.admin.hget(index, id))!.split(':')
-    await stack.admin.hset(index, id, `${bytes}:${count}:${Math.floor(Date.now() / 1000) - days * DAY}`)
+    const [bytes, count, , lengths] = (await stack.admin.hget(index, id))!.split(':')
+    await stack.admin.hset(index, id, `${bytes}:${count}:${Math.floor(Date.now() / 1000) - days * DAY}:${lengths}`)
   }
   return { namespace, dispatcher, hash, index, age }
 }
@@ -98,8 +98,8 @@ describe('the scheduled cleanup function', () => {
     const dispatcher = stack.dispatcher({ namespace: NAMESPACE, sync: { enabled: true } })
     await dispatcher.dispatch(note(1), ['week-old', 'fresh'])
     const index = `mesa_dispatch_backlogs_${NAMESPACE}`
-    const [bytes, count] = (await stack.admin.hget(index, 'week-old'))!.split(':')
-    await stack.admin.hset(index, 'week-old', `${bytes}:${count}:${Math.floor(Date.now() / 1000) - 8 * DAY}`)
+    const [bytes, count, , lengths] = (await stack.admin.hget(index, 'week-old'))!.split(':')
+    await stack.admin.hset(index, 'week-old', `${bytes}:${count}:${Math.floor(Date.now() / 1000) - 8 * DAY}:${lengths}`)
 
     expect(await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext())).toEqual({ removed: 1, bytes: Number(bytes), forgotten: 1, complete: true })
     expect(Object.keys(await stack.admin.hgetall(`undelivered_messages_${NAMESPACE}`))).toEqual(['fresh'])

@@ -19,7 +19,7 @@ describe('readDispatcherEnv', () => {
       connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 5000, retries: 2 },
       config: {
         sync: { enabled: false, maxMessages: 1000, maxBytes: 262_144, maxAgeSeconds: 2_592_000 },
-        dedupeTtlSeconds: 86_400, maxRecipients: 10_000, maxWriteBytes: 4_194_304, maxRequestBytes: 4_194_304,
+        dedupeTtlSeconds: 86_400, maxRecipients: 10_000, maxWriteBytes: 1_048_576, maxRequestBytes: 4_194_304,
       },
     })
   })

@@ -52,7 +52,7 @@ describe('the offline store, per recipient', () => {
     ])
     const value = array(frame(3), frame(4), frame(5))
     expect(await stack.admin.hget(hash, 'later')).toBe(value)
-    expect(await stack.admin.hget(index, 'later')).toMatch(new RegExp(`^${value.length}:3:\\d{10}$`))
+    expect(await stack.admin.hget(index, 'later')).toMatch(new RegExp(`^${value.length}:3:\\d{10}:${[3, 4, 5].map((n) => frame(n).length).join(',')}$`))
     expect(await login(namespace, 'later', 3)).toEqual([3, 4, 5].map((n, i) => ({ ...JSON.parse(frame(n)), s: i + 1 })))
   })
 
@@ -163,5 +163,22 @@ describe('dedupe keys', () => {
     await dispatcher.dispatch(note(1), ids, undefined, { id: 'big-one' })
     expect(await stack.admin.strlen(`mesa_dispatch_ids_${namespace}:big-one`)).toBe(0)
     expect((await dispatcher.dispatch(note(1), ids, undefined, { id: 'big-one' })).duplicate).toBe(true)
+  })
+})
+
+describe('the index of stored values', () => {
+  it('says where to cut, and is checked at the cut: a value rewritten to the very length of ours is listed again from its text', async () => {
+    const { dispatcher, hash } = setup({ maxMessages: 3 })
+    await sendAll(dispatcher, [note(1), note(2), note(3)], ['later'])
+    // Someone else's three messages, of other lengths but the same total, in place of ours.
+    const ours = (await stack.admin.hget(hash, 'later'))!
+    const padded = (n: number, length: number) => JSON.stringify({ op: 0, d: `${n}`.padEnd(length - '{"op":0,"d":""}'.length, 'x') })
+    const one = frame(1).length
+    const theirs = [padded(10, one - 4), padded(20, one + 6), padded(30, one - 2)]
+    expect(array(...theirs).length).toBe(ours.length)
+    await stack.admin.hset(hash, 'later', array(...theirs))
+
+    expect(await dispatcher.dispatch(note(4), ['later'])).toMatchObject({ stored: 1, dropped: 1 })
+    expect(await stack.admin.hget(hash, 'later')).toBe(array(theirs[1]!, theirs[2]!, frame(4)))
   })
 })

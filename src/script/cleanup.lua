@@ -2,7 +2,7 @@
 Removes the backlogs whose newest message is older than a cutoff, one bounded step of a scan over our index.
 
 KEYS[1]  undelivered_messages[_ns]: Mesa's hash of stored messages
-KEYS[2]  mesa_dispatch_backlogs[_ns]: our index of it (field: client id, value: "<bytes>:<count>:<time>")
+KEYS[2]  mesa_dispatch_backlogs[_ns]: our index of it (field: client id, value: "<bytes>:<count>:<time>:<lengths>")
 
 ARGV[1]  the HSCAN cursor over the index: 0 to start
 ARGV[2]  the cutoff, in unix seconds: a backlog last stored into before it is removed
@@ -26,7 +26,7 @@ local entries = page[2]
 local removed, bytes, dropped = 0, 0, 0
 for j = 1, #entries, 2 do
   local name, meta = entries[j], entries[j + 1]
-  local size, time = string.match(meta, '^(%d+):%d+:(%d+)$')
+  local size, time = string.match(meta, '^(%d+):%d+:(%d+):')
   if not time or tonumber(time) < cutoff then
     size = tonumber(size)
     if size and redis.call('HSTRLEN', undelivered, name) == size then

@@ -5,8 +5,9 @@ store and the PUBLISH, exactly as Mesa 1.5.8's servers expect them.
 KEYS[1]   the call's own key: holds the call's reply for ARGV[1] seconds, so a retried call applies nothing twice
 KEYS[2]   connected_clients[_ns]: Mesa's set of online client ids
 KEYS[3]   undelivered_messages[_ns]: Mesa's hash of stored messages (field: client id, value: a JSON array)
-KEYS[4]   mesa_dispatch_backlogs[_ns]: our index of that hash (field: client id, value: "<bytes>:<count>:<time>",
-          the length and message count of the value this script last wrote there, and when)
+KEYS[4]   mesa_dispatch_backlogs[_ns]: our index of that hash (field: client id, value:
+          "<bytes>:<count>:<time>:<length>,<length>,...", the length and message count of the value this script
+          last wrote there, when, and the length of each message in it)
 KEYS[5..] the own dedupe key of each dispatch that has one, in dispatch order
 
 ARGV[1]   the call key's TTL, in seconds
@@ -41,9 +42,11 @@ Why it is written this way:
 - Mesa reads a recipient's messages with one HGET, so each stored value is one JSON array, rewritten whole. It
   is read and written once per call however many dispatches append to it, and the messages are appended as the
   caller's bytes, never through cjson, which would rewrite `0.30000000000000004` and `[]`.
-- A value this script wrote is trusted while its length matches the index. Any other value is checked as
+- A value this script wrote is trusted while its length matches the index, whose message lengths say where to
+  cut when the oldest messages go (the last message cut is parsed to check). Any other value is checked as
   JSON.parse would check it; one Mesa could not redeliver (not JSON, not an array, a null message, which stop
-  Mesa's redelivery for good) is replaced, as Mesa's own Dispatcher does.
+  Mesa's redelivery for good) is replaced, as Mesa's own Dispatcher does, and one with spaces between its
+  messages is rewritten without them.
 ]]
 local find, byte, match, sub, concat, unpack = string.find, string.byte, string.match, string.sub, table.concat, unpack
 local CHUNK = 1000
@@ -166,23 +169,45 @@ local function skipValue(s, i)
   end
 end
 
+-- The end of one value this script wrote (or checked before keeping): only brackets, braces and strings are
+-- looked at, since the value is known to be JSON.
+local function skipTrusted(s, i)
+  local c = byte(s, i)
+  if c ~= 123 and c ~= 91 then return skipScalar(s, i, c) end
+  local depth = 0
+  while true do
+    local j = find(s, '[][{}"]', i)
+    if not j then return nil end
+    c = byte(s, j)
+    if c == 34 then
+      i = skipString(s, j)
+      if not i then return nil end
+    elseif c == 123 or c == 91 then
+      depth, i = depth + 1, j + 1
+    else
+      depth, i = depth - 1, j + 1
+      if depth == 0 then return i end
+    end
+  end
+end
+
 -- The call's spending: bytes of stored values it will write, and bytes of stored values it checked in Lua.
 local written, scanned = 0, 0
 
--- A stored value as Mesa could redeliver it: the index of its first message (nil when there is none), the index
--- of its closing bracket and its message count; nil when Mesa could not redeliver it.
+-- The messages of a stored value as Mesa could redeliver it: where each starts and how long it is; nil when
+-- Mesa could not redeliver it.
 local function readArray(s)
   scanned = scanned + #s
   local i, c = skipSpace(s, 1)
   if c ~= 91 then return nil end
-  local first, n = nil, 0
+  local starts, lengths = {}, {}
   i, c = skipSpace(s, i + 1)
   while i and c ~= 93 do
     if c == 110 then return nil end
-    first, n = first or i, n + 1
-    i = skipValue(s, i)
-    if not i then return nil end
-    i, c = skipSpace(s, i)
+    local e = skipValue(s, i)
+    if not e then return nil end
+    starts[#starts + 1], lengths[#lengths + 1] = i, e - i
+    i, c = skipSpace(s, e)
     if c == 44 then
       i, c = skipSpace(s, i + 1)
       if c == 93 then return nil end
@@ -191,14 +216,15 @@ local function readArray(s)
     end
   end
   if not i or skipSpace(s, i + 1) then return nil end
-  return first or i, i, n
+  return starts, lengths
 end
 
 -- The stored values this call appends to, by client id, in the order first touched. A value is held as the text
--- read (`src`, whose kept messages run from `cut` to just before `close`) followed by the messages appended
--- (`added`, kept from `first` on); `orig` and `origLen` are the original messages kept and their bytes,
--- `addedLen` the bytes of those appended (with commas), `count` every message kept, `size` the bytes this call
--- has counted for it. Dropping the oldest only moves `cut` or `first`, so nothing is copied before the write.
+-- read (`src`, written '[m,m,...]' with no spaces, whose kept messages run from `cut` to just before `close`,
+-- and whose message lengths are listed in `lens` from `lensAt` on), followed by the messages appended (`added`,
+-- kept from `first` on); `orig` and `origLen` are the original messages kept and their bytes, `addedLen` the
+-- bytes of those appended (with commas), `count` every message kept, `size` the bytes this call has counted for
+-- it. Dropping the oldest only moves `cut`, `lensAt` or `first`, so nothing is copied before the write.
 local values, touchedOrder = {}, {}
 -- A value this call cannot store into: too large to read or to check within one call.
 local TOO_LARGE = {}
@@ -209,30 +235,37 @@ end
 
 -- What a value holds, so that a change can be taken back.
 local function snapshot(v)
-  return { v.src, v.cut, v.close, v.orig, v.origLen, v.first, v.addedLen, v.count, #v.added, v.size }
+  return { v.src, v.cut, v.close, v.orig, v.origLen, v.first, v.addedLen, v.count, #v.added, v.size, v.lensAt, v.lens }
 end
 
 local function restore(v, s)
   v.src, v.cut, v.close, v.orig, v.origLen, v.first, v.addedLen, v.count, v.size = s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[10]
+  v.lensAt, v.lens = s[11], s[12]
   for j = #v.added, s[9] + 1, -1 do v.added[j] = nil end
 end
 
--- Drops the oldest message, or every original message at once (unread) when `all`; false when a message
--- trusted from the index is not JSON after all, and the caller replaces the value.
+-- Forgets the original messages of a value whose index turned out wrong: someone else rewrote it since.
+local function dropOriginals(v)
+  v.src, v.cut, v.close, v.orig, v.origLen = nil, nil, nil, 0, 0
+  v.count = #v.added - v.first + 1
+end
+
+-- Drops the oldest message, or every original message at once when `all`, by the lengths the value's messages
+-- are listed with; false when the list does not fit the value, which then cannot be trusted.
 local function dropOldest(v, all)
   if v.orig > 0 then
     if all then
       v.count, v.orig, v.cut, v.origLen = v.count - v.orig, 0, nil, 0
       return true
     end
-    local e = skipValue(v.src, v.cut)
-    if not e then return false end
-    scanned = scanned + e - v.cut
-    local nxt, c = skipSpace(v.src, e)
-    if c == 44 and v.orig > 1 then
-      v.cut = skipSpace(v.src, nxt + 1)
+    local length, nxt = match(v.lens, '^(%d+),?()', v.lensAt)
+    if not length then return false end
+    local e = v.cut + tonumber(length)
+    if v.orig > 1 and byte(v.src, e) == 44 then
+      v.checkFrom, v.checkTo = v.cut, e
+      v.cut, v.lensAt = e + 1, nxt
       v.origLen = v.close - v.cut
-    elseif c == 93 and nxt == v.close and v.orig == 1 then
+    elseif v.orig == 1 and e == v.close then
       v.cut, v.origLen = nil, 0
     else
       return false
@@ -247,33 +280,69 @@ local function dropOldest(v, all)
   return true
 end
 
--- Appends a message within the caps, dropping the oldest first; returns how many messages it dropped.
-local function append(v, msg)
-  local dropped, length = 0, #msg
+-- Lists again, from the text, the original messages a value keeps, when the lengths its index gave were wrong:
+-- someone rewrote it since, to the very length of ours. False when they are not JSON (nor written our way).
+local function relist(v)
+  local s, i, stop, lengths = v.src, v.cut, v.close, {}
+  scanned = scanned + stop - i
+  while i < stop do
+    local e = skipValue(s, i)
+    if not e or (e ~= stop and byte(s, e) ~= 44) then return false end
+    lengths[#lengths + 1] = e - i
+    i = e + 1
+  end
+  v.lens, v.lensAt, v.orig = concat(lengths, ','), 1, #lengths
+  v.count = v.orig + #v.added - v.first + 1
+  return true
+end
+
+-- Drops the oldest messages until one of `length` bytes fits the caps; returns how many it dropped, or nil when
+-- the lengths listed for the value do not fit its text. The last cut made by length is checked by parsing the
+-- message before it: a value rewritten by someone else to the very length of ours would not end one there.
+local function makeRoom(v, length)
+  local dropped = 0
   while v.count > 0 do
     local content = contentLength(v)
     local over = maxBytes > 0 and content + (content > 0 and 1 or 0) + length + 2 - maxBytes or 0
     if over <= 0 and (maxMessages == 0 or v.count < maxMessages) then break end
     local all = v.orig > 0 and over > 0 and over >= v.origLen + (v.addedLen > 0 and 1 or 0)
     local before = v.count
-    if dropOldest(v, all) then
-      dropped = dropped + before - v.count
-    else
-      v.src, v.cut, v.close, v.orig, v.origLen = nil, nil, nil, 0, 0
-      v.count = #v.added - v.first + 1
-    end
+    if not dropOldest(v, all) then return nil end
+    dropped = dropped + before - v.count
+  end
+  if v.checkFrom then
+    local from, to = v.checkFrom, v.checkTo
+    v.checkFrom = nil
+    scanned = scanned + to - from
+    if skipTrusted(v.src, from) ~= to then return nil end
+  end
+  return dropped
+end
+
+-- Appends a message within the caps, dropping the oldest first; returns how many messages it dropped. When the
+-- index was wrong about the value, its messages are listed again from the text (or dropped, if not JSON).
+local function append(v, msg)
+  local before = snapshot(v)
+  local dropped = makeRoom(v, #msg)
+  if not dropped then
+    restore(v, before)
+    v.checkFrom = nil
+    if not relist(v) then dropOriginals(v) end
+    dropped = makeRoom(v, #msg)
   end
   v.added[#v.added + 1] = msg
-  v.addedLen = v.addedLen + length + (v.addedLen > 0 and 1 or 0)
+  v.addedLen = v.addedLen + #msg + (v.addedLen > 0 and 1 or 0)
   v.count = v.count + 1
   return dropped
 end
 
+-- The value to write, built by one concatenation: every string Lua creates costs a pass over its bytes, and the
+-- kept part of a backlog can be most of its 256 KB.
 local function finalValue(v)
-  local parts = {}
-  if v.orig > 0 then parts[1] = sub(v.src, v.cut, v.close - 1) end
-  for j = v.first, #v.added do parts[#parts + 1] = v.added[j] end
-  return '[' .. concat(parts, ',') .. ']'
+  local added = concat(v.added, ',', v.first)
+  if v.orig == 0 then return '[' .. added .. ']' end
+  if added == '' then return '[' .. sub(v.src, v.cut, v.close - 1) .. ']' end
+  return '[' .. sub(v.src, v.cut, v.close - 1) .. ',' .. added .. ']'
 end
 
 -- The size of each value a dispatch may store into, before any is read: from the index when this script wrote
@@ -289,10 +358,10 @@ local function survey(names)
     local metas = redis.call('HMGET', backlogs, unpack(fresh, from, math.min(from + CHUNK - 1, #fresh)))
     for j = 1, #metas do
       local name, meta = fresh[from + j - 1], metas[j]
-      local bytes, count = false, false
-      if meta then bytes, count = match(meta, '^(%d+):(%d+):') end
+      local bytes, count, lensAt = false, false, false
+      if meta then bytes, count, lensAt = match(meta, '^(%d+):(%d+):%d+:()') end
       if bytes then
-        sizes[name] = { meta = meta, size = tonumber(bytes), count = tonumber(count) }
+        sizes[name] = { meta = meta, size = tonumber(bytes), count = tonumber(count), lensAt = lensAt }
       else
         sizes[name] = { meta = meta, size = redis.call('HSTRLEN', undelivered, name) }
       end
@@ -306,8 +375,10 @@ local function open(name, value)
   local v = { old = value, oldMeta = info.meta, added = {}, first = 1, addedLen = 0, orig = 0, origLen = 0, count = 0 }
   if not value or value == '' then return v end
   if info.count and #value == info.size then
-    v.src, v.cut, v.close, v.orig, v.count = value, 2, #value, info.count, info.count
-    v.origLen = v.close - v.cut
+    if info.count > 0 then
+      v.src, v.cut, v.close, v.orig, v.count = value, 2, #value, info.count, info.count
+      v.origLen, v.lens, v.lensAt = v.close - v.cut, info.meta, info.lensAt
+    end
     return v
   end
   if #value > SCAN_BYTES then
@@ -317,10 +388,20 @@ local function open(name, value)
   end
   -- Not checkable within what this call has left: a later call does it.
   if scanned > 0 and scanned + #value > SCAN_BYTES then return nil end
-  local first, close, n = readArray(value)
-  if first then
-    v.src, v.cut, v.close, v.orig, v.count = value, first, close, n, n
-    v.origLen = close - first
+  local starts, lengths = readArray(value)
+  if starts and #starts > 0 then
+    local n = #starts
+    local compact = starts[1] == 2 and starts[n] + lengths[n] == #value
+    for j = 2, n do compact = compact and starts[j] == starts[j - 1] + lengths[j - 1] + 1 end
+    if compact then
+      v.src = value
+    else
+      local parts = {}
+      for j = 1, n do parts[j] = sub(value, starts[j], starts[j] + lengths[j] - 1) end
+      v.src = '[' .. concat(parts, ',') .. ']'
+    end
+    v.cut, v.close, v.orig, v.count, v.origLen = 2, #v.src, n, n, #v.src - 2
+    v.lens, v.lensAt = concat(lengths, ','), 1
   end
   return v
 end
@@ -416,18 +497,23 @@ local function check(d, a)
     local cursor = 1
     for j = i, last do
       local flag, member = byte(flags, j), ARGV[m + j]
-      local json
-      if flag == 83 or flag == 80 then
-        escaped = escaped + 1
-        json = ARGV[escaped]
-      elseif flag == 110 then
-        json = member
-      else
-        json = '"' .. member .. '"'
-      end
+      if flag == 83 or flag == 80 then escaped = escaped + 1 end
       local state
       if flag == 119 or online[j] then
         state = flag == 119 and 'w' or '1'
+        -- The payload's recipients are appended as pieces, so that no string is made per recipient.
+        local p = #published
+        if p > 0 then
+          published[p + 1] = ','
+          p = p + 1
+        end
+        if flag == 83 or flag == 80 then
+          published[p + 1] = ARGV[escaped]
+        elseif flag == 110 then
+          published[p + 1] = member
+        else
+          published[p + 1], published[p + 2], published[p + 3] = '"', member, '"'
+        end
       elseif flag ~= 115 and flag ~= 83 then
         state = 'x'
       elseif queued[member] then
@@ -438,7 +524,6 @@ local function check(d, a)
         if not state then break end
         queued[member] = state
       end
-      if state == 'w' or state == '1' then published[#published + 1] = json end
       states[j] = state
       processed = j
     end
@@ -448,7 +533,7 @@ local function check(d, a)
   if processed < n then budgetLeft = false end
   if processed == 0 and n > 0 then return false end
   d.states = concat(states, '', 1, processed)
-  d.payload = '{"message":' .. msg .. ',"recipients":[' .. concat(published, ',') .. ']}'
+  d.payload = '{"message":' .. msg .. ',"recipients":[' .. concat(published) .. ']}'
   d.value = processed < n and tostring(processed) or ''
   return true
 end
@@ -554,7 +639,10 @@ do
       valuesCommand[#valuesCommand + 1] = name
       valuesCommand[#valuesCommand + 1] = value
       indexCommand[#indexCommand + 1] = name
-      indexCommand[#indexCommand + 1] = #value .. ':' .. v.count .. ':' .. now
+      local lengths = {}
+      for j = v.first, #v.added do lengths[#lengths + 1] = #v.added[j] end
+      local kept = v.orig > 0 and sub(v.lens, v.lensAt) or ''
+      indexCommand[#indexCommand + 1] = #value .. ':' .. v.count .. ':' .. now .. ':' .. kept .. (kept ~= '' and #lengths > 0 and ',' or '') .. concat(lengths, ',')
       if v.old then
         restoreValues[#restoreValues + 1] = name
         restoreValues[#restoreValues + 1] = v.old
