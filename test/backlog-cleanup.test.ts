@@ -35,8 +35,9 @@ describe('cleanupBacklogs', () => {
     const bytes = (await stack.admin.hget(hash, 'old'))!.length
 
     expect(await dispatcher.cleanupBacklogs()).toEqual({ removed: 1, bytes, forgotten: 1, complete: true })
-    expect({ stored: Object.keys(await stack.admin.hgetall(hash)), indexed: Object.keys(await stack.admin.hgetall(index)) }).toEqual({
-      stored: ['recent'], indexed: ['recent'],
+    // The entry '' only keeps the index a hash table (src/script/dispatch.lua), and stays.
+    expect({ stored: Object.keys(await stack.admin.hgetall(hash)), indexed: Object.keys(await stack.admin.hgetall(index)).sort() }).toEqual({
+      stored: ['recent'], indexed: ['', 'recent'],
     })
   })
 
@@ -52,7 +53,7 @@ describe('cleanupBacklogs', () => {
     const changed = await stack.admin.hget(hash, 'changed')
 
     expect(await dispatcher.cleanupBacklogs()).toEqual({ removed: 0, bytes: 0, forgotten: 2, complete: true })
-    expect({ stored: await stack.admin.hgetall(hash), indexed: await stack.admin.hgetall(index) }).toEqual({ stored: { changed }, indexed: {} })
+    expect({ stored: await stack.admin.hgetall(hash), indexed: Object.keys(await stack.admin.hgetall(index)) }).toEqual({ stored: { changed }, indexed: [''] })
   })
 
   it('never loses a message stored while it runs: every step is atomic, and a dispatch refreshes its entry', async () => {

@@ -167,6 +167,12 @@ describe('dedupe keys', () => {
 })
 
 describe('the index of stored values', () => {
+  it('stays a hash table, so that a dispatch looks each recipient up at once instead of scanning a listpack', async () => {
+    const { dispatcher, index } = setup()
+    await dispatcher.dispatch(note(1), ['later'])
+    expect(await stack.admin.object('ENCODING', index)).toBe('hashtable')
+  })
+
   it('says where to cut, and is checked at the cut: a value rewritten to the very length of ours is listed again from its text', async () => {
     const { dispatcher, hash } = setup({ maxMessages: 3 })
     await sendAll(dispatcher, [note(1), note(2), note(3)], ['later'])

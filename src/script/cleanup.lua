@@ -27,7 +27,8 @@ local removed, bytes, dropped = 0, 0, 0
 for j = 1, #entries, 2 do
   local name, meta = entries[j], entries[j + 1]
   local size, time = string.match(meta, '^(%d+):%d+:(%d+):')
-  if not time or tonumber(time) < cutoff then
+  -- The entry '' only keeps the index a hash table (see dispatch.lua).
+  if name ~= '' and (not time or tonumber(time) < cutoff) then
     size = tonumber(size)
     if size and redis.call('HSTRLEN', undelivered, name) == size then
       redis.call('HDEL', undelivered, name)

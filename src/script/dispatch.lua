@@ -7,7 +7,7 @@ KEYS[2]   connected_clients[_ns]: Mesa's set of online client ids
 KEYS[3]   undelivered_messages[_ns]: Mesa's hash of stored messages (field: client id, value: a JSON array)
 KEYS[4]   mesa_dispatch_backlogs[_ns]: our index of that hash (field: client id, value:
           "<bytes>:<count>:<time>:<length>,<length>,...", the length and message count of the value this script
-          last wrote there, when, and the length of each message in it)
+          last wrote there, when, and the length of each message in it; the field '' holds KEEP_TABLE)
 KEYS[5..] the own dedupe key of each dispatch that has one, in dispatch order
 
 ARGV[1]   the call key's TTL, in seconds
@@ -51,6 +51,9 @@ Why it is written this way:
 local find, byte, match, sub, concat, unpack = string.find, string.byte, string.match, string.sub, table.concat, unpack
 local CHUNK = 1000
 local SCAN_BYTES = 262144
+-- Longer than hash-max-listpack-value (64), so that Redis keeps the index a hash table: as a listpack (up to 512
+-- short entries) each of a dispatch's lookups would scan it. Mesa never stores for the id ''.
+local KEEP_TABLE = 'mesa-dispatch keeps this index a hash table, where a listpack would make every lookup a scan'
 local callKey, connected, undelivered, backlogs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local held = redis.call('GET', callKey)
 if held then return held end
@@ -221,13 +224,18 @@ end
 
 -- The stored values this call appends to, by client id, in the order first touched. A value is held as the text
 -- read (`src`, written '[m,m,...]' with no spaces, whose kept messages run from `cut` to just before `close`,
--- and whose message lengths are listed in `lens` from `lensAt` on), followed by the messages appended (`added`,
--- kept from `first` on); `orig` and `origLen` are the original messages kept and their bytes, `addedLen` the
+-- and whose message lengths are listed in `lens` from `lensAt` on), followed by the messages appended (the
+-- table's own array part, kept from `first` on); `orig` and `origLen` are the original messages kept and their bytes, `addedLen` the
 -- bytes of those appended (with commas), `count` every message kept, `size` the bytes this call has counted for
 -- it. Dropping the oldest only moves `cut`, `lensAt` or `first`, so nothing is copied before the write.
 local values, touchedOrder = {}, {}
 -- A value this call cannot store into: too large to read or to check within one call.
 local TOO_LARGE = {}
+-- A value that is absent. Once one message is stored into it, the value is that message (a string) until a
+-- second one or a cap needs the whole table: most offline recipients of a large dispatch have nothing stored.
+local ABSENT = {}
+-- Index entries of values found larger than one call may check: later calls size them with HSTRLEN instead.
+local forgets = {}
 
 local function contentLength(v)
   return v.origLen + v.addedLen + ((v.origLen > 0 and v.addedLen > 0) and 1 or 0)
@@ -235,19 +243,19 @@ end
 
 -- What a value holds, so that a change can be taken back.
 local function snapshot(v)
-  return { v.src, v.cut, v.close, v.orig, v.origLen, v.first, v.addedLen, v.count, #v.added, v.size, v.lensAt, v.lens }
+  return { v.src, v.cut, v.close, v.orig, v.origLen, v.first, v.addedLen, v.count, #v, v.size, v.lensAt, v.lens }
 end
 
 local function restore(v, s)
   v.src, v.cut, v.close, v.orig, v.origLen, v.first, v.addedLen, v.count, v.size = s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[10]
   v.lensAt, v.lens = s[11], s[12]
-  for j = #v.added, s[9] + 1, -1 do v.added[j] = nil end
+  for j = #v, s[9] + 1, -1 do v[j] = nil end
 end
 
 -- Forgets the original messages of a value whose index turned out wrong: someone else rewrote it since.
 local function dropOriginals(v)
   v.src, v.cut, v.close, v.orig, v.origLen = nil, nil, nil, 0, 0
-  v.count = #v.added - v.first + 1
+  v.count = #v - v.first + 1
 end
 
 -- Drops the oldest message, or every original message at once when `all`, by the lengths the value's messages
@@ -272,7 +280,7 @@ local function dropOldest(v, all)
     end
     v.orig = v.orig - 1
   else
-    local gone = #v.added[v.first]
+    local gone = #v[v.first]
     v.addedLen = v.addedLen - gone - (v.addedLen > gone and 1 or 0)
     v.first = v.first + 1
   end
@@ -292,7 +300,7 @@ local function relist(v)
     i = e + 1
   end
   v.lens, v.lensAt, v.orig = concat(lengths, ','), 1, #lengths
-  v.count = v.orig + #v.added - v.first + 1
+  v.count = v.orig + #v - v.first + 1
   return true
 end
 
@@ -322,15 +330,17 @@ end
 -- Appends a message within the caps, dropping the oldest first; returns how many messages it dropped. When the
 -- index was wrong about the value, its messages are listed again from the text (or dropped, if not JSON).
 local function append(v, msg)
-  local before = snapshot(v)
-  local dropped = makeRoom(v, #msg)
+  local content = contentLength(v)
+  local full = v.count > 0 and ((maxMessages > 0 and v.count >= maxMessages) or (maxBytes > 0 and content + 3 + #msg > maxBytes))
+  local before, dropped = full and snapshot(v), 0
+  if full then dropped = makeRoom(v, #msg) end
   if not dropped then
     restore(v, before)
     v.checkFrom = nil
     if not relist(v) then dropOriginals(v) end
     dropped = makeRoom(v, #msg)
   end
-  v.added[#v.added + 1] = msg
+  v[#v + 1] = msg
   v.addedLen = v.addedLen + #msg + (v.addedLen > 0 and 1 or 0)
   v.count = v.count + 1
   return dropped
@@ -339,7 +349,7 @@ end
 -- The value to write, built by one concatenation: every string Lua creates costs a pass over its bytes, and the
 -- kept part of a backlog can be most of its 256 KB.
 local function finalValue(v)
-  local added = concat(v.added, ',', v.first)
+  local added = v.first == #v and v[v.first] or concat(v, ',', v.first)
   if v.orig == 0 then return '[' .. added .. ']' end
   if added == '' then return '[' .. sub(v.src, v.cut, v.close - 1) .. ']' end
   return '[' .. sub(v.src, v.cut, v.close - 1) .. ',' .. added .. ']'
@@ -347,43 +357,56 @@ end
 
 -- The size of each value a dispatch may store into, before any is read: from the index when this script wrote
 -- it, else from HSTRLEN, so that no value is ever read blind.
-local sizes = {}
+-- One entry per client id: its index entry (a string) when the index describes the value, else the value's size
+-- (a number). Each new key of a large table costs about as much as the rest of a recipient's work, so there is
+-- one such table, and the entry is parsed again where it is used.
+local known = {}
+local function describe(name)
+  local entry = known[name]
+  if type(entry) == 'number' then return entry end
+  local bytes, count, lensAt = match(entry, '^(%d+):(%d+):%d+:()')
+  return tonumber(bytes), tonumber(count), lensAt, entry
+end
+
 local function survey(names)
   local fresh = {}
   for j = 1, #names do
     local name = names[j]
-    if not values[name] and not sizes[name] then fresh[#fresh + 1] = name end
+    if not values[name] and not known[name] then fresh[#fresh + 1] = name end
   end
   for from = 1, #fresh, CHUNK do
-    local metas = redis.call('HMGET', backlogs, unpack(fresh, from, math.min(from + CHUNK - 1, #fresh)))
-    for j = 1, #metas do
-      local name, meta = fresh[from + j - 1], metas[j]
-      local bytes, count, lensAt = false, false, false
-      if meta then bytes, count, lensAt = match(meta, '^(%d+):(%d+):%d+:()') end
-      if bytes then
-        sizes[name] = { meta = meta, size = tonumber(bytes), count = tonumber(count), lensAt = lensAt }
-      else
-        sizes[name] = { meta = meta, size = redis.call('HSTRLEN', undelivered, name) }
-      end
+    local read = redis.call('HMGET', backlogs, unpack(fresh, from, math.min(from + CHUNK - 1, #fresh)))
+    for j = 1, #read do
+      local name, entry = fresh[from + j - 1], read[j]
+      if entry and find(entry, '^%d+:%d+:%d+:') then known[name] = entry else known[name] = redis.call('HSTRLEN', undelivered, name) end
     end
   end
 end
 
 -- Turns a value read from Redis into its working form, checking it unless the index vouches for it.
+local function newValue(name, value, meta)
+  -- Every field is set here, so that the table is sized once.
+  return {
+    name = name, old = value, oldMeta = meta or false, first = 1, addedLen = 0, orig = 0, origLen = 0, count = 0,
+    src = false, cut = false, close = false, lens = false, lensAt = false, size = false, listed = false, checkFrom = false,
+  }
+end
+
 local function open(name, value)
-  local info = sizes[name]
-  local v = { old = value, oldMeta = info.meta, added = {}, first = 1, addedLen = 0, orig = 0, origLen = 0, count = 0 }
-  if not value or value == '' then return v end
-  if info.count and #value == info.size then
-    if info.count > 0 then
-      v.src, v.cut, v.close, v.orig, v.count = value, 2, #value, info.count, info.count
-      v.origLen, v.lens, v.lensAt = v.close - v.cut, info.meta, info.lensAt
+  if not value then return ABSENT end
+  local size, count, lensAt, meta = describe(name)
+  local v = newValue(name, value, meta)
+  if value == '' then return v end
+  if count and #value == size then
+    if count > 0 then
+      v.src, v.cut, v.close, v.orig, v.count = value, 2, #value, count, count
+      v.origLen, v.lens, v.lensAt = v.close - v.cut, meta, lensAt
     end
     return v
   end
   if #value > SCAN_BYTES then
     -- Larger than one call may check; the index forgets it, so that later calls size it with HSTRLEN.
-    v.forget = info.count ~= nil
+    v.forget = count ~= nil
     return TOO_LARGE, v
   end
   -- Not checkable within what this call has left: a later call does it.
@@ -408,13 +431,13 @@ end
 
 -- Loads the values of `names` from `at` on, as many as `room` bytes allow (the first always), in one HMGET.
 local function load(names, at, room)
-  local batch, want, picked = {}, 0, {}
+  local batch, want = {}, 0
   for j = at, #names do
     local name = names[j]
-    local info = sizes[name]
-    if not values[name] and info and not picked[name] then
-      if #batch > 0 and want + info.size > room then break end
-      batch[#batch + 1], want, picked[name] = name, want + info.size, true
+    if not values[name] and known[name] then
+      local size = describe(name)
+      if #batch > 0 and want + size > room then break end
+      batch[#batch + 1], want = name, want + size
     end
   end
   local read = redis.call('HMGET', undelivered, unpack(batch))
@@ -422,10 +445,10 @@ local function load(names, at, room)
     local name = batch[j]
     local v, forgotten = open(name, read[j])
     if v then
-      values[name], sizes[name] = v, nil
-      if forgotten and forgotten.forget then touchedOrder[#touchedOrder + 1] = { name, forgotten } end
+      values[name] = v
+      if forgotten and forgotten.forget then forgets[#forgets + 1] = name end
     else
-      sizes[name] = { meta = sizes[name].meta, size = #read[j] }
+      known[name] = #read[j]
     end
   end
 end
@@ -440,30 +463,51 @@ local function store(d, name, names, at, msg)
   local v = values[name]
   local fresh = written == 0 and scanned == 0
   if v == nil then
-    local info = sizes[name]
-    local unchecked = info.count == nil and info.size > 0
-    if info.size > budget or (unchecked and info.size > SCAN_BYTES) then
+    local size, count = describe(name)
+    local unchecked = count == nil and size > 0
+    if size > budget or (unchecked and size > SCAN_BYTES) then
       values[name] = TOO_LARGE
       return 'x'
     end
-    if not fresh and (written + info.size > budget or (unchecked and scanned + info.size > SCAN_BYTES)) then return nil end
+    if not fresh and (written + size > budget or (unchecked and scanned + size > SCAN_BYTES)) then return nil end
     load(names, at, budget - written)
     v = values[name]
     if v == nil then return nil end
   end
   if v == TOO_LARGE then return 'x' end
-  local before, seen = snapshot(v), scanned
+  if v == ABSENT then
+    local grew = #msg + 2
+    if grew > budget or (not fresh and written + grew > budget) then return grew > budget and 'x' or nil end
+    values[name], written = msg, written + grew
+    touchedOrder[#touchedOrder + 1] = name
+    d.undo[#d.undo + 1] = name
+    d.stored = d.stored + 1
+    return '0'
+  end
+  if type(v) == 'string' then
+    -- The second message for a value that was absent: now it needs the whole table.
+    local first = v
+    v = newValue(name, false, type(known[name]) == 'string' and known[name])
+    v[1], v.addedLen, v.count, v.size, v.listed = first, #first, 1, #first + 2, true
+    values[name] = v
+  end
+  -- A value this call has not stored into yet is taken back by forgetting it (it is read again if needed);
+  -- one it has is taken back from a snapshot.
+  local before, seen = v.size and snapshot(v), scanned
   local dropped = append(v, msg)
   local size = contentLength(v) + 2
   local grew = size - (v.size or 0)
   if (grew > budget) or (not fresh and (written + grew > budget or scanned > SCAN_BYTES)) then
-    restore(v, before)
+    if before then restore(v, before) else values[name] = nil end
     scanned = seen
     if grew > budget then return 'x' end
     return nil
   end
-  if not v.size then touchedOrder[#touchedOrder + 1] = { name, v } end
-  d.undo[#d.undo + 1] = { v, before }
+  if not v.listed then
+    touchedOrder[#touchedOrder + 1], v.listed = name, true
+  end
+  d.undo[#d.undo + 1] = before or v
+  if before then before.v = v end
   v.size = size
   written = written + grew
   d.stored, d.dropped = d.stored + 1, d.dropped + dropped
@@ -487,11 +531,15 @@ local function check(d, a)
     end
     if #members > 0 then
       local r = redis.call('SMISMEMBER', connected, unpack(members))
-      for j = 1, #r do online[at[j]] = r[j] == 1 end
-    end
-    for j = i, last do
-      local flag = byte(flags, j)
-      if (flag == 115 or flag == 83) and not online[j] then names[#names + 1] = ARGV[m + j] end
+      for j = 1, #r do
+        local position = at[j]
+        if r[j] == 1 then
+          online[position] = true
+        else
+          local flag = byte(flags, position)
+          if flag == 115 or flag == 83 then names[#names + 1] = members[j] end
+        end
+      end
     end
     if #names > 0 then survey(names) end
     local cursor = 1
@@ -540,10 +588,20 @@ end
 
 -- Takes back what a dispatch changed in the call's working values.
 local function rollback(d)
+  for j = #touchedOrder, d.touchedFrom + 1, -1 do touchedOrder[j] = nil end
   for j = #d.undo, 1, -1 do
-    local v, before = d.undo[j][1], d.undo[j][2]
-    written = written - (v.size or 0) + (before[10] or 0)
-    restore(v, before)
+    local entry = d.undo[j]
+    if type(entry) == 'string' then
+      -- The first message stored into an absent value.
+      written = written - #values[entry] - 2
+      values[entry] = ABSENT
+    elseif entry.v then
+      written = written - (entry.v.size or 0) + (entry[10] or 0)
+      restore(entry.v, entry)
+    else
+      written = written - (entry.size or 0)
+      entry.size, values[entry.name] = nil, nil
+    end
   end
   d.undo = {}
 end
@@ -565,6 +623,7 @@ while a <= #ARGV do
     k = k + 1
   end
   dispatches[#dispatches + 1] = d
+  d.touchedFrom = #touchedOrder
   if not budgetLeft then
     d.line = 'r'
   elseif d.key and claims[d.key] then
@@ -607,61 +666,103 @@ end
 local undo = {}
 local function write(command)
   local ok, err = pcall(redis.call, unpack(command))
-  if not ok then
-    for j = #undo, 1, -1 do pcall(redis.call, unpack(undo[j])) end
-    undo = {}
-    return 'e' .. string.gsub(type(err) == 'table' and tostring(err.err) or tostring(err), '%s+', ' ')
+  if not ok then return 'e' .. string.gsub(type(err) == 'table' and tostring(err.err) or tostring(err), '%s+', ' ') end
+end
+
+-- Numbers as text, each formatted once: Lua formats a number through sprintf, which costs more than the rest of
+-- a recipient's index entry, and the recipients of one dispatch share their lengths.
+local digits = {}
+local function text(n)
+  local t = digits[n]
+  if not t then
+    t = tostring(n)
+    digits[n] = t
+  end
+  return t
+end
+
+-- What the call overwrote, put back when a later write fails: built only then, from the working values.
+local function undoStores(upTo)
+  local restoreValues, dropValues, restoreIndex, dropIndex = { 'HSET', undelivered }, { 'HDEL', undelivered }, { 'HSET', backlogs }, { 'HDEL', backlogs }
+  for j = 1, upTo do
+    local name = touchedOrder[j]
+    local v = values[name]
+    local old, oldEntry
+    if type(v) == 'string' then
+      old, oldEntry = false, type(known[name]) == 'string' and known[name]
+    elseif type(v) == 'table' and v.size then
+      old, oldEntry = v.old, v.oldMeta
+    end
+    if old ~= nil then
+      if old then
+        restoreValues[#restoreValues + 1] = name
+        restoreValues[#restoreValues + 1] = old
+      else
+        dropValues[#dropValues + 1] = name
+      end
+      if oldEntry then
+        restoreIndex[#restoreIndex + 1] = name
+        restoreIndex[#restoreIndex + 1] = oldEntry
+      else
+        dropIndex[#dropIndex + 1] = name
+      end
+    end
+  end
+  for _, command in ipairs({ restoreValues, dropValues, restoreIndex, dropIndex }) do
+    for from = 3, #command, 2 * CHUNK do
+      local to = math.min(from + 2 * CHUNK - 1, #command)
+      local part = { command[1], command[2], unpack(command, from, to) }
+      undo[#undo + 1] = part
+    end
   end
 end
 
 local failure
 do
-  local valuesCommand, indexCommand, forgetCommand = { 'HSET', undelivered }, { 'HSET', backlogs }, { 'HDEL', backlogs }
-  local restoreValues, dropValues, restoreIndex, dropIndex = { 'HSET', undelivered }, { 'HDEL', undelivered }, { 'HSET', backlogs }, { 'HDEL', backlogs }
-  local function flush()
+  local valuesCommand, indexCommand = { 'HSET', undelivered }, { 'HSET', backlogs, '', KEEP_TABLE }
+  local function flush(upTo)
     if #valuesCommand > 2 then
-      if #restoreValues > 2 then undo[#undo + 1] = restoreValues end
-      if #dropValues > 2 then undo[#undo + 1] = dropValues end
-      failure = failure or write(valuesCommand)
+      failure = write(valuesCommand)
+      if not failure then failure = write(indexCommand) end
+      if failure then
+        undoStores(upTo)
+        for j = #undo, 1, -1 do pcall(redis.call, unpack(undo[j])) end
+        undo = {}
+      end
     end
-    if #indexCommand > 2 and not failure then
-      if #restoreIndex > 2 then undo[#undo + 1] = restoreIndex end
-      if #dropIndex > 2 then undo[#undo + 1] = dropIndex end
-      failure = failure or write(indexCommand)
-    end
-    valuesCommand, indexCommand = { 'HSET', undelivered }, { 'HSET', backlogs }
-    restoreValues, dropValues, restoreIndex, dropIndex = { 'HSET', undelivered }, { 'HDEL', undelivered }, { 'HSET', backlogs }, { 'HDEL', backlogs }
+    valuesCommand, indexCommand = { 'HSET', undelivered }, { 'HSET', backlogs, '', KEEP_TABLE }
   end
   for j = 1, #touchedOrder do
-    local name, v = touchedOrder[j][1], touchedOrder[j][2]
-    if v.size then
-      local value = finalValue(v)
+    if failure then break end
+    local name = touchedOrder[j]
+    local v = values[name]
+    local value, entry
+    if type(v) == 'string' then
+      value = '[' .. v .. ']'
+      entry = text(#value) .. ':1:' .. now .. ':' .. text(#v)
+    elseif type(v) == 'table' and v.size then
+      value = finalValue(v)
+      local lengths
+      if v.first == #v then
+        lengths = text(#v[v.first])
+      else
+        lengths = {}
+        for m = v.first, #v do lengths[#lengths + 1] = text(#v[m]) end
+        lengths = concat(lengths, ',')
+      end
+      if v.orig > 0 then lengths = sub(v.lens, v.lensAt) .. ',' .. lengths end
+      entry = text(#value) .. ':' .. text(v.count) .. ':' .. now .. ':' .. lengths
+    end
+    if value then
       valuesCommand[#valuesCommand + 1] = name
       valuesCommand[#valuesCommand + 1] = value
       indexCommand[#indexCommand + 1] = name
-      local lengths = {}
-      for j = v.first, #v.added do lengths[#lengths + 1] = #v.added[j] end
-      local kept = v.orig > 0 and sub(v.lens, v.lensAt) or ''
-      indexCommand[#indexCommand + 1] = #value .. ':' .. v.count .. ':' .. now .. ':' .. kept .. (kept ~= '' and #lengths > 0 and ',' or '') .. concat(lengths, ',')
-      if v.old then
-        restoreValues[#restoreValues + 1] = name
-        restoreValues[#restoreValues + 1] = v.old
-      else
-        dropValues[#dropValues + 1] = name
-      end
-      if v.oldMeta then
-        restoreIndex[#restoreIndex + 1] = name
-        restoreIndex[#restoreIndex + 1] = v.oldMeta
-      else
-        dropIndex[#dropIndex + 1] = name
-      end
-    elseif v.forget then
-      forgetCommand[#forgetCommand + 1] = name
+      indexCommand[#indexCommand + 1] = entry
     end
-    if #valuesCommand >= 2 * CHUNK + 2 then flush() end
+    if #valuesCommand >= 2 * CHUNK + 2 then flush(j) end
   end
-  flush()
-  if #forgetCommand > 2 and not failure then pcall(redis.call, unpack(forgetCommand)) end
+  if not failure then flush(#touchedOrder) end
+  if #forgets > 0 and not failure then pcall(redis.call, 'HDEL', backlogs, unpack(forgets)) end
 end
 if failure then
   for _, d in ipairs(dispatches) do
@@ -676,6 +777,7 @@ for _, d in ipairs(dispatches) do
     local ok, servers = pcall(redis.call, 'PUBLISH', channel, d.payload)
     if not ok then
       if published then return redis.error_reply('ERR a PUBLISH failed after others of the same call succeeded') end
+      undoStores(#touchedOrder)
       for j = #undo, 1, -1 do pcall(redis.call, unpack(undo[j])) end
       local line = 'e' .. string.gsub(type(servers) == 'table' and tostring(servers.err) or tostring(servers), '%s+', ' ')
       for _, other in ipairs(dispatches) do
