@@ -3,6 +3,7 @@
 // Each script ships compacted, and test/script-source.test.ts checks that the generated file is current.
 import { createHash } from 'node:crypto'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { deflateSync } from 'node:zlib'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -33,20 +34,29 @@ const LUA_SPACED_PUNCTUATION = / *(\.\.|[=+*/,(){}[\]<>~;#]) */g
 /** `dispatch.lua` → `DISPATCH_SCRIPT`. */
 const constantName = (/** @type {string} */ file) => `${file.replace(/\.lua$/, '').replace(/-/g, '_').toUpperCase()}_SCRIPT`
 
-/** The generated module's text, from every `.lua` file in src/script, in name order. */
-export async function generateScripts() {
+/** Each script in src/script, in name order: its file, the text Redis runs (compacted) and that text's SHA-1. */
+export async function compactScripts() {
   const files = (await readdir(SCRIPT_DIR)).filter((file) => file.endsWith('.lua')).sort()
-  const sections = []
+  const scripts = []
   for (const file of files) {
     const source = await readFile(join(SCRIPT_DIR, file), 'utf8')
     const header = /^--\[\[\n([\s\S]*?)\n\]\]/.exec(source)
     if (!header) throw new Error(`src/script/${file} must start with a --[[ ]] header naming its KEYS, ARGV and reply`)
     const lua = compactLua(source)
-    const sha1 = createHash('sha1').update(lua).digest('hex')
-    const summary = header[1].split('\n')[0]
-    sections.push(`/** ${summary} (src/script/${file}, compacted; SHA-1 ${sha1}). */\nexport const ${constantName(file)} = ${JSON.stringify(lua)}`)
+    // The header's first sentence, which may wrap over several lines.
+    const summary = /^[^]*?\.(?=\s|$)/.exec(header[1].split('\n\n')[0].replace(/\s*\n\s*/g, ' '))?.[0] ?? file
+    scripts.push({ file, constant: constantName(file), summary, lua, sha1: createHash('sha1').update(lua).digest('hex') })
   }
-  return `// Generated from src/script/*.lua by scripts/generate-lua.mjs (npm run generate). Do not edit.\n\n${sections.join('\n\n')}\n`
+  return scripts
+}
+
+/** The generated module's text: every script as a LuaScript, deflated, so that the bundles carry a third of it. */
+export async function generateScripts() {
+  const sections = (await compactScripts()).map(({ file, constant, summary, lua, sha1 }) => {
+    const value = { name: file.replace(/\.lua$/, ''), sha1, deflated: deflateSync(lua, { level: 9 }).toString('base64') }
+    return `/** ${summary.replace(/\.$/, '')} (src/script/${file}, compacted). */\nexport const ${constant}: LuaScript = ${JSON.stringify(value, null, 2).replace(/"(\w+)":/g, '$1:')}`
+  })
+  return `// Generated from src/script/*.lua by scripts/generate-lua.mjs (npm run generate). Do not edit.\nimport type { LuaScript } from './lua-script'\n\n${sections.join('\n\n')}\n`
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

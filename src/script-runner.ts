@@ -1,25 +1,28 @@
 import type { Redis } from '@upstash/redis'
 import { MesaDispatchError, RedisCommandError, RedisUnavailableError } from './errors'
 import { createRestRedis, isUpstashRedis, type RestConnection } from './rest-transport'
+import { isNoScript, scriptText, type LuaScript } from './script/lua-script'
 
 /** Runs this package's Lua scripts (src/script/scripts.ts) over some connection to Redis, one call per run. */
 export interface ScriptRunner {
   /** Runs a script with these KEYS and ARGV; rejects with RedisUnavailableError or RedisCommandError. */
-  run(script: string, keys: string[], args: string[]): Promise<unknown>
+  run(script: LuaScript, keys: string[], args: string[]): Promise<unknown>
   /** Releases the connection, if the transport holds one. */
   close(): Promise<void>
 }
 
-/** Runs scripts over Redis's HTTP API through `@upstash/redis`: EVALSHA, falling back to EVAL once. */
+/** Runs scripts over Redis's HTTP API through `@upstash/redis`: EVALSHA, and EVAL once when Redis lacks the script. */
 export function createRestRunner(redis: Redis | RestConnection): ScriptRunner {
   const client = isUpstashRedis(redis) ? redis : createRestRedis(redis)
-  const scripts = new Map<string, ReturnType<typeof client.createScript<unknown>>>()
   return {
-    async run(source, keys, args) {
-      let script = scripts.get(source)
-      if (!script) scripts.set(source, (script = client.createScript<unknown>(source)))
+    async run(script, keys, args) {
       try {
-        return await script.exec(keys, args)
+        try {
+          return await client.evalsha(script.sha1, keys, args)
+        } catch (error) {
+          if (!isNoScript(error)) throw error
+          return await client.eval(await scriptText(script), keys, args)
+        }
       } catch (error) {
         throw toRedisError(error)
       }

@@ -2,6 +2,7 @@ import type { Redis as IORedis, RedisOptions } from 'ioredis'
 import { ConfigError, RedisCommandError, RedisUnavailableError, type MesaDispatchError } from './errors'
 import { isRedisUrl } from './redis-url'
 import type { ScriptRunner } from './script-runner'
+import { isNoScript, scriptText } from './script/lua-script'
 
 export { isRedisUrl }
 
@@ -11,19 +12,16 @@ export { isRedisUrl }
 // refuses a module with a dynamic import it cannot resolve.
 const IOREDIS = 'ioredis'
 
-type ScriptClient = IORedis & Record<string, (numberOfKeys: number, ...keysAndArgs: string[]) => Promise<unknown>>
 
 /**
  * Runs the same dispatch script over one TCP connection through ioredis, for long-lived Node servers replacing
- * Mesa's own Dispatcher. `defineCommand` sends EVALSHA and falls back to EVAL itself; auto-pipelining lets
+ * Mesa's own Dispatcher. It sends EVALSHA, and EVAL once when Redis lacks the script; auto-pipelining lets
  * concurrent script calls share a write. A dead connection fails a command after `retries` reconnect attempts,
  * instead of queueing it for ever, and each command times out after `timeoutMs`.
  */
 export function createTcpRunner(url: string, options: { timeoutMs?: number; retries?: number } = {}): ScriptRunner {
   if (!isRedisUrl(url)) throw new ConfigError('redis', 'must be a redis:// or rediss:// URL')
-  let client: Promise<ScriptClient> | undefined
-  // Each script becomes a command of its own, defined on first use; no fixed numberOfKeys, since a call's keys vary.
-  const commands = new Map<string, string>()
+  let client: Promise<IORedis> | undefined
   const connect = () =>
     (client ??= loadIORedis().then((Redis) => {
       const settings: RedisOptions = {
@@ -31,7 +29,7 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
         maxRetriesPerRequest: options.retries ?? 2,
         commandTimeout: options.timeoutMs ?? 5000,
       }
-      const redis = new Redis(url, settings) as ScriptClient
+      const redis = new Redis(url, settings)
       // Connection errors reach each command's promise; without a listener ioredis would also print them.
       redis.on('error', () => {})
       return redis
@@ -39,13 +37,13 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
   return {
     async run(script, keys, args) {
       const redis = await connect()
-      let command = commands.get(script)
-      if (!command) {
-        commands.set(script, (command = `mesaScript${commands.size}`))
-        redis.defineCommand(command, { lua: script })
-      }
       try {
-        return await redis[command]!(keys.length, ...keys, ...args)
+        try {
+          return await redis.evalsha(script.sha1, keys.length, ...keys, ...args)
+        } catch (error) {
+          if (!isNoScript(error)) throw error
+          return await redis.eval(await scriptText(script), keys.length, ...keys, ...args)
+        }
       } catch (error) {
         throw toTcpError(error)
       }
