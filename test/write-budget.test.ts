@@ -110,6 +110,33 @@ describe('a dispatch whose stores need more than one call may write', () => {
   })
 })
 
+describe('Redis at its maxmemory', () => {
+  it('is written past by at most one call: the next part is refused at its first write, so a dispatch cannot flood it', async () => {
+    const namespace = stack.freshNamespace()
+    // No caps, so that each of forty offline recipients would get a 900 KB message: 36 MB in all.
+    const dispatcher = stack.dispatcher({ namespace, sync: { enabled: true, maxMessages: 0, maxBytes: 0 } })
+    await dispatcher.dispatch(note(0), ['loads-the-script'])
+    const used = async () => Number(/used_memory:(\d+)/.exec(await stack.admin.info('memory'))![1])
+    const limit = (await used()) + 4 * 1024 * 1024
+    await stack.admin.config('SET', 'maxmemory-policy', 'noeviction')
+    await stack.admin.config('SET', 'maxmemory', String(limit))
+    let failure: unknown
+    let peak = 0
+    try {
+      failure = await dispatcher.dispatch(note(1, 'z'.repeat(900_000)), ids.concat(ids.map((id) => `${id}-b`), ids.map((id) => `${id}-c`), ids.map((id) => `${id}-d`))).catch((error: unknown) => error)
+      peak = await used()
+    } finally {
+      await stack.admin.config('SET', 'maxmemory', '0')
+    }
+
+    expect(failure).toBeInstanceOf(IncompleteDispatchError)
+    expect(((failure as IncompleteDispatchError).cause as Error).message).toMatch(/OOM command not allowed/)
+    // Past the limit by less than one call's MAX_WRITE_BYTES (1 MiB), where one unbounded call wrote 36 MB.
+    expect(peak - limit).toBeLessThan(1024 * 1024)
+    expect(Object.keys(await stack.admin.hgetall(`undelivered_messages_${namespace}`)).length).toBeLessThan(10)
+  })
+})
+
 describe('the request to Redis', () => {
   it('is measured exactly as the JSON body that carries it', () => {
     fc.assert(
