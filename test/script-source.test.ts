@@ -20,7 +20,7 @@ describe('the Lua scripts', () => {
     for (const script of Object.values(scripts)) expect(sha1(await scriptText(script))).toBe(script.sha1)
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
       CLEANUP_SCRIPT: 'd04a88960a9c89ee4868d7b59136211c8ff964f5',
-      DISPATCH_SCRIPT: '9295d58f62e632f67659a592d87be293be878438',
+      DISPATCH_SCRIPT: '1eff79ca35f63a2d47a725012195f325ccd5214a',
     })
   })
 

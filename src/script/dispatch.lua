@@ -694,6 +694,16 @@ local function text(n)
   return t
 end
 
+-- A field as it was before the call: its old value set back, or the field deleted when it had none.
+local function putBack(restore, drop, name, old)
+  if old then
+    restore[#restore + 1] = name
+    restore[#restore + 1] = old
+  else
+    drop[#drop + 1] = name
+  end
+end
+
 -- What the call overwrote, put back when a later write fails: built only then, from the working values.
 local function undoStores(upTo)
   local restoreValues, dropValues, restoreIndex, dropIndex = { 'HSET', undelivered }, { 'HDEL', undelivered }, { 'HSET', backlogs }, { 'HDEL', backlogs }
@@ -707,18 +717,8 @@ local function undoStores(upTo)
       old, oldEntry = v.old, v.oldMeta
     end
     if old ~= nil then
-      if old then
-        restoreValues[#restoreValues + 1] = name
-        restoreValues[#restoreValues + 1] = old
-      else
-        dropValues[#dropValues + 1] = name
-      end
-      if oldEntry then
-        restoreIndex[#restoreIndex + 1] = name
-        restoreIndex[#restoreIndex + 1] = oldEntry
-      else
-        dropIndex[#dropIndex + 1] = name
-      end
+      putBack(restoreValues, dropValues, name, old)
+      putBack(restoreIndex, dropIndex, name, oldEntry)
     end
   end
   for _, command in ipairs({ restoreValues, dropValues, restoreIndex, dropIndex }) do
