@@ -1,5 +1,5 @@
-import { createAppFromEnv, type App } from '../src/app'
-import type { Env } from '../src/config'
+import { createAppFromEnv, type App } from '../src/http/app.js'
+import type { Env } from '../src/config.js'
 
 // One app per env object: Workers hand the same bindings object to every request of an isolate.
 const apps = new WeakMap<object, App>()

@@ -1,6 +1,6 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda'
-import { createInvocationDeadline } from '../src/deadline'
-import { createTriggerFromEnv } from '../src/trigger'
+import { createInvocationDeadline } from '../src/triggers/deadline.js'
+import { createTriggerFromEnv } from '../src/triggers/trigger.js'
 
 const deadline = createInvocationDeadline()
 const trigger = createTriggerFromEnv(process.env, { deadline: deadline.get })

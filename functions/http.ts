@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, LambdaFunctionURLEvent } from 'aws-lambda'
 import type { Hono } from 'hono'
 import { handle } from 'hono/aws-lambda'
-import { createAppFromEnv } from '../src/app'
-import { createInvocationDeadline } from '../src/deadline'
+import { createAppFromEnv } from '../src/http/app.js'
+import { createInvocationDeadline } from '../src/triggers/deadline.js'
 
 /** API Gateway REST (payload 1.0), HTTP API (2.0) and Function URL events all come through this handler. */
 export type HttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | LambdaFunctionURLEvent

@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch'
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
-import { createInvocationDeadline } from '../src/deadline'
-import { createTriggerFromEnv } from '../src/trigger'
+import { createInvocationDeadline } from '../src/triggers/deadline.js'
+import { createTriggerFromEnv } from '../src/triggers/trigger.js'
 
 const deadline = createInvocationDeadline()
 const trigger = createTriggerFromEnv(process.env, { deadline: deadline.get })

@@ -56,7 +56,7 @@ export async function generateScripts() {
     const value = { name: file.replace(/\.lua$/, ''), sha1, deflated: deflateSync(lua, { level: 9 }).toString('base64') }
     return `/** ${summary.replace(/\.$/, '')} (src/script/${file}, compacted). */\nexport const ${constant}: LuaScript = ${JSON.stringify(value, null, 2).replace(/"(\w+)":/g, '$1:')}`
   })
-  return `// Generated from src/script/*.lua by scripts/generate-lua.mjs (npm run generate). Do not edit.\nimport type { LuaScript } from './lua-script'\n\n${sections.join('\n\n')}\n`
+  return `// Generated from src/script/*.lua by scripts/generate-lua.mjs (npm run generate). Do not edit.\nimport type { LuaScript } from './lua-script.js'\n\n${sections.join('\n\n')}\n`
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

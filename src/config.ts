@@ -1,15 +1,15 @@
-import { ConfigError } from './errors'
-import { parseHttpUrl } from './http-url'
-import type { DispatcherConfig } from './dispatcher'
-import type { RestConnection } from './rest-transport'
-import type { AuthSecrets } from './auth'
+import { ConfigError } from './errors.js'
+import { parseHttpUrl } from './http-url.js'
+import type { DispatcherConfig } from './core/dispatcher.js'
+import type { RestConnection } from './transport/rest.js'
+import type { AuthSecrets } from './http/auth.js'
 import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
   DEFAULT_SYNC_MAX_AGE_SECONDS,
   DEFAULT_SYNC_MAX_BYTES,
   DEFAULT_SYNC_MAX_MESSAGES,
-} from './limits'
+} from './core/limits.js'
 
 /**
  * An env object: `process.env` on Lambda, the bindings object at the edge. Values that are not strings

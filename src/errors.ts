@@ -1,5 +1,5 @@
-import type { Recipient } from './message'
-import type { DispatchResult } from './result'
+import type { Recipient } from './core/message.js'
+import type { DispatchResult } from './core/result.js'
 
 /**
  * Every error this package throws. Each subclass sets `name` and keeps `cause`, so callers can branch on

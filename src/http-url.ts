@@ -1,4 +1,4 @@
-import { ConfigError } from './errors'
+import { ConfigError } from './errors.js'
 
 /** Parses an http(s) URL, or throws a ConfigError naming `variable` (never echoing the value, which may hold a secret). */
 export function parseHttpUrl(value: string, variable: string, what = 'an http(s) URL'): URL {

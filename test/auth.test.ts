@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createAuthenticator, MAX_SIGNATURES, signBody, type AuthSecrets } from '../src/auth'
+import { createAuthenticator, MAX_SIGNATURES, signBody, type AuthSecrets } from '../src/http/auth'
 import { AuthenticationError } from '../src/errors'
 
 const SECRET = 'auth-test-signing-secret'

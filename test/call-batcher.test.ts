@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createCallBatcher, type CallLimits } from '../src/call-batcher'
+import { createCallBatcher, type CallLimits } from '../src/script/call-batcher'
 import { RedisCommandError, RedisUnavailableError } from '../src/index'
-import type { ScriptPart } from '../src/script-protocol'
+import type { ScriptPart } from '../src/script/protocol'
 
 // The batcher alone, with a runner that records calls instead of reaching Redis (script-call.test.ts runs it for real).
 function recordingRunner(reply: (call: { keys: string[]; args: string[] }) => Promise<unknown>) {

@@ -6,7 +6,7 @@ import { SCRIPT_DIR } from '../scripts/generate-lua.mjs'
 import { createMesaKeys, Message, type DispatchResult, type Recipient } from '../src/index'
 import { scriptText } from '../src/script/lua-script'
 import { DISPATCH_SCRIPT } from '../src/script/scripts'
-import { callHead, packDispatch } from '../src/script-protocol'
+import { callHead, packDispatch } from '../src/script/protocol'
 import { useStack } from './support/stack'
 
 // A differential property of the dispatch script against the real stack: dispatches packed into one script call

@@ -4,7 +4,7 @@ import type { Redis as IORedis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import type { GatewayIntercept } from '../dev/upstash-gateway'
 import { IncompleteDispatchError, Message, PayloadTooLargeError, type DispatcherConfig } from '../src/index'
-import { jsonStringBytes } from '../src/script-protocol'
+import { jsonStringBytes } from '../src/script/protocol'
 import { useCleanup } from './support/cleanup'
 import { useStack } from './support/stack'
 

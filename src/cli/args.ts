@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util'
-import type { DispatchMessageBody, DispatchRequestBody } from '../client-types'
-import type { Env } from '../config'
-import type { Recipient } from '../message'
-import { chooseTransport, type Transport } from './transport-args'
-import { UsageError } from './usage-error'
+import type { DispatchMessageBody, DispatchRequestBody } from '../client/types.js'
+import type { Env } from '../config.js'
+import type { Recipient } from '../core/message.js'
+import { chooseTransport, type Transport } from './transport-args.js'
+import { UsageError } from './usage-error.js'
 
 /** What the command line asks for: the usage text, or one dispatch over one transport. */
 export type CliCommand =

@@ -1,5 +1,5 @@
-import { ConfigError, DispatchEndpointError, RedisCommandError, RedisUnavailableError, ValidationError } from '../errors'
-import { UsageError } from './usage-error'
+import { ConfigError, DispatchEndpointError, RedisCommandError, RedisUnavailableError, ValidationError } from '../errors.js'
+import { UsageError } from './usage-error.js'
 
 /** The CLI's exit codes, so scripts can tell a mistake of theirs from an outage worth retrying. */
 export const EXIT_CODES = {

@@ -1,7 +1,7 @@
-import { DispatchEndpointError, ValidationError } from '../errors'
-import type { Recipient } from '../message'
-import type { DispatchResult } from '../result'
-import { UsageError } from './usage-error'
+import { DispatchEndpointError, ValidationError } from '../errors.js'
+import type { Recipient } from '../core/message.js'
+import type { DispatchResult } from '../core/result.js'
+import { UsageError } from './usage-error.js'
 
 /** A failure as `--json` prints it: the same fields whichever transport failed. */
 export interface ErrorOutput {

@@ -1,9 +1,9 @@
-import type { Env } from '../config'
-import { parseCli } from './args'
-import { EXIT_CODES, exitCodeOf } from './exit-codes'
-import { formatError, formatResult } from './output'
-import { sendDispatch } from './send'
-import { USAGE } from './usage'
+import type { Env } from '../config.js'
+import { parseCli } from './args.js'
+import { EXIT_CODES, exitCodeOf } from './exit-codes.js'
+import { formatError, formatResult } from './output.js'
+import { sendDispatch } from './send.js'
+import { USAGE } from './usage.js'
 
 /** Where the CLI writes: `process` in real use. */
 export interface CliOutput {

@@ -1,11 +1,11 @@
-import { createDispatchClient } from '../client'
-import type { DispatchRequestBody } from '../client-types'
-import { Dispatcher } from '../dispatcher'
-import { createRequestParser } from '../request'
-import { silentLogger } from '../logger'
-import type { DispatchResult } from '../result'
-import { createTrigger } from '../trigger'
-import type { Transport } from './transport-args'
+import { createDispatchClient } from '../client/client.js'
+import type { DispatchRequestBody } from '../client/types.js'
+import { Dispatcher } from '../core/dispatcher.js'
+import { createRequestParser } from '../core/request.js'
+import { silentLogger } from '../observe/logger.js'
+import type { DispatchResult } from '../core/result.js'
+import { createTrigger } from '../triggers/trigger.js'
+import type { Transport } from './transport-args.js'
 
 /**
  * Sends one dispatch over the chosen transport: through the endpoint with `createDispatchClient`, or straight to

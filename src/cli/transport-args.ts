@@ -1,6 +1,6 @@
-import { readBoolean, readString, type Env } from '../config'
-import type { OptionValues } from './args'
-import { UsageError } from './usage-error'
+import { readBoolean, readString, type Env } from '../config.js'
+import type { OptionValues } from './args.js'
+import { UsageError } from './usage-error.js'
 
 /** How the CLI reaches Mesa: the deployed endpoint, or Redis's REST API directly. */
 export type Transport =

@@ -1,5 +1,5 @@
 // Generated from src/script/*.lua by scripts/generate-lua.mjs (npm run generate). Do not edit.
-import type { LuaScript } from './lua-script'
+import type { LuaScript } from './lua-script.js'
 
 /** Removes the backlogs whose newest message is older than a cutoff, one bounded step of a scan over our index (src/script/cleanup.lua, compacted). */
 export const CLEANUP_SCRIPT: LuaScript = {

@@ -1,5 +1,5 @@
 import { serveFetch, type FetchServer } from '../../dev/serve-fetch'
-import { createApp } from '../../src/app'
+import { createApp } from '../../src/http/app'
 import { silentLogger, type Dispatcher } from '../../src/index'
 
 /** The bearer token the served endpoint accepts. */

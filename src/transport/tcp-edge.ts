@@ -1,7 +1,7 @@
-import { ConfigError } from './errors'
-import type { ScriptRunner } from './script-runner'
+import { ConfigError } from '../errors.js'
+import type { ScriptRunner } from './runner.js'
 
-export { isRedisUrl } from './redis-url'
+export { isRedisUrl } from './redis-url.js'
 
 /**
  * What edge bundles get for `#tcp-transport`: Workers and other edge runtimes open no raw TCP connections to

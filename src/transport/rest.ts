@@ -1,6 +1,6 @@
 import { Redis, type Requester, type UpstashRequest, type UpstashResponse } from '@upstash/redis'
-import { ConfigError, RedisCommandError, RedisUnavailableError } from './errors'
-import { parseHttpUrl } from './http-url'
+import { ConfigError, RedisCommandError, RedisUnavailableError } from '../errors.js'
+import { parseHttpUrl } from '../http-url.js'
 
 /** Where and how to reach an Upstash-compatible REST endpoint. */
 export interface RestConnection {

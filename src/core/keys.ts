@@ -1,4 +1,4 @@
-import { ConfigError } from './errors'
+import { ConfigError } from '../errors.js'
 
 /**
  * Namespaces are appended to Redis names, so they are limited to characters that cannot collide with Mesa's

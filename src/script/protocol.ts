@@ -1,6 +1,6 @@
-import type { Dispatchable, Recipient } from './message'
-import type { MesaKeys } from './keys'
-import { RedisCommandError } from './errors'
+import type { Dispatchable, Recipient } from '../core/message.js'
+import type { MesaKeys } from '../core/keys.js'
+import { RedisCommandError } from '../errors.js'
 
 // What goes into the dispatch script (src/script/dispatch.lua) and what comes back out of it: the only module
 // besides the Lua that knows its KEYS, ARGV and reply.

@@ -1,4 +1,4 @@
-import { ValidationError } from './errors'
+import { ValidationError } from '../errors.js'
 
 /** A client id as Mesa matches it: strictly, so the number `7` and the string `'7'` are different clients. */
 export type Recipient = string | number

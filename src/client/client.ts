@@ -1,4 +1,4 @@
-import { signBody, SIGNATURE_HEADER } from './auth'
+import { signBody, SIGNATURE_HEADER } from '../http/auth.js'
 import type {
   DispatchBatchItem,
   DispatchCallOptions,
@@ -6,10 +6,10 @@ import type {
   DispatchClientOptions,
   DispatchRequestBody,
   HealthStatus,
-} from './client-types'
-import { parseHttpUrl } from './http-url'
-import { ConfigError, DispatchEndpointError } from './errors'
-import type { DispatchResult } from './result'
+} from './types.js'
+import { parseHttpUrl } from '../http-url.js'
+import { ConfigError, DispatchEndpointError } from '../errors.js'
+import type { DispatchResult } from '../core/result.js'
 
 /** How long one request may take before it fails with status 0. @default 10000 */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000

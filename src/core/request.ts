@@ -1,8 +1,8 @@
-import { MAX_BATCH_LIMIT } from './config'
-import { MAX_DISPATCH_ID_LENGTH } from './dispatcher'
-import { ConfigError, ValidationError } from './errors'
-import { DispatchEvent, Message, type DispatchAction, type Dispatchable, type MessageOptions, type Recipient } from './message'
-import { assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients'
+import { MAX_BATCH_LIMIT } from '../config.js'
+import { MAX_DISPATCH_ID_LENGTH } from './dispatcher.js'
+import { ConfigError, ValidationError } from '../errors.js'
+import { DispatchEvent, Message, type DispatchAction, type Dispatchable, type MessageOptions, type Recipient } from './message.js'
+import { assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients.js'
 
 /** The longest message type accepted over the wire. @default 256 */
 export const MAX_TYPE_LENGTH = 256

@@ -1,4 +1,4 @@
-import { decodeScriptReply, type ScriptOutcome, type ScriptPart } from './script-protocol'
+import { decodeScriptReply, type ScriptOutcome, type ScriptPart } from './protocol.js'
 
 /** How much one script call may carry; a part bigger than a limit still goes, alone. */
 export interface CallLimits {

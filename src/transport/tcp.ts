@@ -1,8 +1,8 @@
 import type { Redis as IORedis, RedisOptions } from 'ioredis'
-import { ConfigError, RedisCommandError, RedisUnavailableError, type MesaDispatchError } from './errors'
-import { isRedisUrl } from './redis-url'
-import type { ScriptRunner } from './script-runner'
-import { isNoScript, scriptText } from './script/lua-script'
+import { ConfigError, RedisCommandError, RedisUnavailableError, type MesaDispatchError } from '../errors.js'
+import { isRedisUrl } from './redis-url.js'
+import type { ScriptRunner } from './runner.js'
+import { isNoScript, scriptText } from '../script/lua-script.js'
 
 export { isRedisUrl }
 

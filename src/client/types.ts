@@ -1,5 +1,5 @@
-import type { DispatchAction, Recipient } from './message'
-import type { DispatchResult } from './result'
+import type { DispatchAction, Recipient } from '../core/message.js'
+import type { DispatchResult } from '../core/result.js'
 
 /** The fields every dispatch request body may carry besides its message or event. */
 interface DispatchTargets {

@@ -1,5 +1,5 @@
-import type { Recipient } from './message'
-import { RECIPIENT_STATE } from './script-protocol'
+import type { Recipient } from './message.js'
+import { RECIPIENT_STATE } from '../script/protocol.js'
 
 /** What one dispatch did, once Redis has accepted all of it. */
 export interface DispatchResult {

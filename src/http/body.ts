@@ -1,4 +1,4 @@
-import { PayloadTooLargeError, ValidationError } from './errors'
+import { PayloadTooLargeError, ValidationError } from '../errors.js'
 
 /**
  * Reads a request body into bytes, refusing it as soon as it passes `limit`: first by its declared

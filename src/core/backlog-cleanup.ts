@@ -1,7 +1,7 @@
-import type { MesaKeys } from './keys'
-import { RedisCommandError } from './errors'
-import type { ScriptRunner } from './script-runner'
-import { CLEANUP_SCRIPT } from './script/scripts'
+import type { MesaKeys } from './keys.js'
+import { RedisCommandError } from '../errors.js'
+import type { ScriptRunner } from '../transport/runner.js'
+import { CLEANUP_SCRIPT } from '../script/scripts.js'
 
 /** Index entries one cleanup step looks at: each step is one short script call. @default 500 */
 export const CLEANUP_STEP_SIZE = 500

@@ -1,7 +1,7 @@
-import { createAuthenticator, type AuthSecrets } from './auth'
-import { readAppEnv, type Env } from './config'
-import { createDispatchRoute, type DispatchOutcome } from './dispatch-route'
-import { Dispatcher } from './dispatcher'
+import { createAuthenticator, type AuthSecrets } from './auth.js'
+import { readAppEnv, type Env } from '../config.js'
+import { createDispatchRoute, type DispatchOutcome } from './dispatch-route.js'
+import { Dispatcher } from '../core/dispatcher.js'
 import {
   AuthenticationError,
   ConfigError,
@@ -11,9 +11,9 @@ import {
   RedisCommandError,
   RedisUnavailableError,
   ValidationError,
-} from './errors'
-import { createLogger, type Logger } from './logger'
-import { createRequestParser } from './request'
+} from '../errors.js'
+import { createLogger, type Logger } from '../observe/logger.js'
+import { createRequestParser } from '../core/request.js'
 
 /** Everything the HTTP app needs; `createAppFromEnv` builds it from env variables. */
 export interface AppOptions {

@@ -1,10 +1,10 @@
-import { parseJson } from './body'
-import { readDispatcherEnv, type Env } from './config'
-import { Dispatcher } from './dispatcher'
-import { ValidationError } from './errors'
-import { createLogger, type Logger } from './logger'
-import { createRequestParser, type RequestParser } from './request'
-import type { DispatchResult } from './result'
+import { parseJson } from '../http/body.js'
+import { readDispatcherEnv, type Env } from '../config.js'
+import { Dispatcher } from '../core/dispatcher.js'
+import { ValidationError } from '../errors.js'
+import { createLogger, type Logger } from '../observe/logger.js'
+import { createRequestParser, type RequestParser } from '../core/request.js'
+import type { DispatchResult } from '../core/result.js'
 
 /** Where a triggered dispatch came from, for its log line and its default id. */
 export interface TriggerSource {

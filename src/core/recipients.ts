@@ -1,5 +1,5 @@
-import { ValidationError } from './errors'
-import { describe, type Recipient } from './message'
+import { ValidationError } from '../errors.js'
+import { describe, type Recipient } from './message.js'
 
 /** The most recipients one dispatch may name. @default 10000 */
 export const DEFAULT_MAX_RECIPIENTS = 10_000

@@ -1,8 +1,8 @@
 import type { Redis } from '@upstash/redis'
-import { readDispatcherEnv, type Env } from './config'
-import { ConfigError, IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from './errors'
-import { cleanupBacklogs, type CleanupOptions, type CleanupResult } from './backlog-cleanup'
-import { createMesaKeys, type MesaKeys } from './keys'
+import { readDispatcherEnv, type Env } from '../config.js'
+import { ConfigError, IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from '../errors.js'
+import { cleanupBacklogs, type CleanupOptions, type CleanupResult } from './backlog-cleanup.js'
+import { createMesaKeys, type MesaKeys } from './keys.js'
 import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
@@ -11,15 +11,15 @@ import {
   DEFAULT_SYNC_MAX_MESSAGES,
   MAX_CHECKS_PER_CALL,
   MAX_DISPATCHES_PER_CALL,
-} from './limits'
-import { DispatchEvent, isDispatchable, type Dispatchable, type Recipient } from './message'
-import { applyExcluding, assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients'
-import type { RestConnection } from './rest-transport'
-import { addPart, emptyResult, type DispatchResult } from './result'
-import { CALL_KEY_TTL_SECONDS, createCallBatcher, type CallBatcher } from './call-batcher'
-import { callHead, packDispatch, type ScriptPart, type StoreLimits } from './script-protocol'
-import { createRestRunner, type ScriptRunner } from './script-runner'
-import { DISPATCH_SCRIPT } from './script/scripts'
+} from './limits.js'
+import { DispatchEvent, isDispatchable, type Dispatchable, type Recipient } from './message.js'
+import { applyExcluding, assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients.js'
+import type { RestConnection } from '../transport/rest.js'
+import { addPart, emptyResult, type DispatchResult } from './result.js'
+import { CALL_KEY_TTL_SECONDS, createCallBatcher, type CallBatcher } from '../script/call-batcher.js'
+import { callHead, packDispatch, type ScriptPart, type StoreLimits } from '../script/protocol.js'
+import { createRestRunner, type ScriptRunner } from '../transport/runner.js'
+import { DISPATCH_SCRIPT } from '../script/scripts.js'
 import { createTcpRunner, isRedisUrl } from '#tcp-transport'
 
 /** Message sync, as Mesa's `sync` option, with the caps that keep the offline store bounded. */

@@ -1,4 +1,4 @@
-import { AuthenticationError } from './errors'
+import { AuthenticationError } from '../errors.js'
 
 /** The header that carries a webhook signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
 export const SIGNATURE_HEADER = 'x-mesa-signature'
