@@ -1,8 +1,7 @@
 import { ConfigError } from './errors.js'
 import { parseHttpUrl } from './http-url.js'
-import type { DispatcherConfig } from './core/dispatcher.js'
+import type { DispatcherConfig } from './core/types.js'
 import type { RestConnection } from './transport/rest.js'
-import type { AuthSecrets } from './http/auth.js'
 import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
@@ -63,6 +62,14 @@ export const MIN_SECRET_LENGTH = 16
  * that suffix within 4 characters, which the key's own limit leaves room for. @default 1000
  */
 export const MAX_BATCH_LIMIT = 1000
+
+/** The secrets a dispatch request may prove it knows; with neither, every request is refused. */
+export interface AuthSecrets {
+  /** Accepted as `Authorization: Bearer <token>`. */
+  token?: string
+  /** Keys the HMAC-SHA256 of signed webhooks. */
+  signingSecret?: string
+}
 
 /** What the env says about the HTTP endpoint in front of the Dispatcher. */
 export interface AppEnv extends DispatcherEnv {

@@ -1,5 +1,4 @@
-import type { Recipient } from './core/message.js'
-import type { DispatchResult } from './core/result.js'
+import type { DispatchResult, Recipient } from './core/types.js'
 
 /**
  * Every error this package throws. Each subclass sets `name` and keeps `cause`, so callers can branch on

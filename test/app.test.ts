@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createApp, createAppFromEnv, type AppOptions } from '../src/http/app'
-import { Dispatcher, signBody, type DispatchResult } from '../src/index'
+import { Dispatcher, type DispatchResult } from '../src/index'
+import { signBody } from '../src/client/index'
 import { createLogger } from '../src/observe/logger'
 import { freePort } from './support/ports'
 import { GATEWAY_TOKEN, useStack } from './support/stack'

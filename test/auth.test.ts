@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createAuthenticator, MAX_SIGNATURES, signBody, type AuthSecrets } from '../src/http/auth'
+import { createAuthenticator, MAX_SIGNATURES } from '../src/http/auth'
+import { signBody } from '../src/client/index'
+import { type AuthSecrets } from '../src/config'
 import { AuthenticationError } from '../src/errors'
 
 const SECRET = 'auth-test-signing-secret'

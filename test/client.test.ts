@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serveFetch, type FetchServer } from '../dev/serve-fetch'
-import { ConfigError, createDispatchClient, Dispatcher, DispatchEndpointError, type DispatchClient } from '../src/index'
+import { ConfigError, Dispatcher } from '../src/index'
+import { createDispatchClient, DispatchEndpointError, type DispatchClient } from '../src/client/index'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
 import { connectMesaClient } from './support/mesa-client'

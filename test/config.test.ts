@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, createMesaKeys, Dispatcher, readAppEnv, readDispatcherEnv } from '../src/index'
+import { ConfigError, Dispatcher } from '../src/index'
+import { createMesaKeys } from '../src/core/keys'
+import { readAppEnv, readDispatcherEnv } from '../src/config'
 
 const required = { UPSTASH_REDIS_REST_URL: 'https://example.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'secret-token' }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signBody } from '../src/http/auth'
+import { signBody } from '../src/client/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import { startEdgeWorker, type EdgeWorker } from './support/edge-worker'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signBody } from '../src/http/auth'
+import { signBody } from '../src/client/index'
 import { recordChannel, type ChannelRecorder } from './support/channel-recorder'
 import { startEdgeWorker } from './support/edge-worker'
 import type { HttpCall } from './support/events'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, createRequestParser, ValidationError } from '../src/index'
+import { ConfigError, ValidationError } from '../src/index'
+import { createRequestParser } from '../src/core/request'
 
 // The request parser is the one place untrusted JSON becomes a dispatch: every rule, with the field it names.
 const parser = createRequestParser({ maxRecipients: 3, maxBatch: 2 })

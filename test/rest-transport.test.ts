@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createRestRedis, RedisCommandError, RedisUnavailableError, type RestConnection } from '../src/index'
+import { RedisCommandError, RedisUnavailableError, type RestConnection } from '../src/index'
+import { createRestRedis } from '../src/transport/rest'
 import { freePort } from './support/ports'
 import { GATEWAY_TOKEN as TOKEN, useStack } from './support/stack'
 

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import type { DispatchMessageBody, DispatchRequestBody } from '../client/types.js'
 import type { Env } from '../config.js'
-import type { Recipient } from '../core/message.js'
+import type { Recipient } from '../core/types.js'
+import { OPTIONS, type OptionValues } from './options.js'
 import { chooseTransport, type Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
 
@@ -9,30 +10,6 @@ import { UsageError } from './usage-error.js'
 export type CliCommand =
   | { kind: 'help' }
   | { kind: 'dispatch'; request: DispatchRequestBody; transport: Transport; json: boolean }
-
-/** Every option the CLI knows; each transport flag may come from the env instead (see `chooseTransport`). */
-export const OPTIONS = {
-  op: { type: 'string' },
-  type: { type: 'string' },
-  data: { type: 'string' },
-  to: { type: 'string' },
-  exclude: { type: 'string' },
-  'numeric-ids': { type: 'boolean' },
-  'no-sync': { type: 'boolean' },
-  id: { type: 'string' },
-  endpoint: { type: 'string' },
-  token: { type: 'string' },
-  secret: { type: 'string' },
-  'rest-url': { type: 'string' },
-  'rest-token': { type: 'string' },
-  namespace: { type: 'string' },
-  sync: { type: 'boolean' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const
-
-/** The parsed option values, as `parseArgs` types them. */
-export type OptionValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
 
 /** Turns argv (without `node` and the script) into a command; throws a UsageError naming what is wrong. */
 export function parseCli(argv: string[], env: Env): CliCommand {

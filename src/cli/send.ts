@@ -3,7 +3,7 @@ import type { DispatchRequestBody } from '../client/types.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import { createRequestParser } from '../core/request.js'
 import { silentLogger } from '../observe/logger.js'
-import type { DispatchResult } from '../core/result.js'
+import type { DispatchResult } from '../core/types.js'
 import { createTrigger } from '../triggers/trigger.js'
 import type { Transport } from './transport-args.js'
 

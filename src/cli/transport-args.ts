@@ -1,5 +1,5 @@
 import { readBoolean, readString, type Env } from '../config.js'
-import type { OptionValues } from './args.js'
+import type { OptionValues } from './options.js'
 import { UsageError } from './usage-error.js'
 
 /** How the CLI reaches Mesa: the deployed endpoint, or Redis's REST API directly. */

@@ -1,4 +1,4 @@
-import { signBody, SIGNATURE_HEADER } from '../http/auth.js'
+import { signBody, SIGNATURE_HEADER } from '../signature.js'
 import type {
   DispatchBatchItem,
   DispatchCallOptions,
@@ -9,7 +9,7 @@ import type {
 } from './types.js'
 import { parseHttpUrl } from '../http-url.js'
 import { ConfigError, DispatchEndpointError } from '../errors.js'
-import type { DispatchResult } from '../core/result.js'
+import type { DispatchResult } from '../core/types.js'
 
 /** How long one request may take before it fails with status 0. @default 10000 */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000

@@ -1,5 +1,4 @@
-import type { DispatchAction, Recipient } from '../core/message.js'
-import type { DispatchResult } from '../core/result.js'
+import type { DispatchAction, DispatchResult, Recipient } from '../core/types.js'
 
 /** The fields every dispatch request body may carry besides its message or event. */
 interface DispatchTargets {

@@ -12,51 +12,16 @@ import {
   MAX_CHECKS_PER_CALL,
   MAX_DISPATCHES_PER_CALL,
 } from './limits.js'
-import { DispatchEvent, isDispatchable, type Dispatchable, type Recipient } from './message.js'
+import { DispatchEvent, isDispatchable, type Dispatchable } from './message.js'
 import { applyExcluding, assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients.js'
 import type { RestConnection } from '../transport/rest.js'
-import { addPart, emptyResult, type DispatchResult } from './result.js'
+import { addPart, emptyResult } from './result.js'
+import type { DispatcherConfig, DispatchOptions, DispatchResult, Recipient } from './types.js'
 import { CALL_KEY_TTL_SECONDS, createCallBatcher, type CallBatcher } from '../script/call-batcher.js'
 import { callHead, packDispatch, type ScriptPart, type StoreLimits } from '../script/protocol.js'
 import { createRestRunner, type ScriptRunner } from '../transport/runner.js'
 import { DISPATCH_SCRIPT } from '../script/scripts.js'
 import { createTcpRunner, isRedisUrl } from '#tcp-transport'
-
-/** Message sync, as Mesa's `sync` option, with the caps that keep the offline store bounded. */
-export interface SyncConfig {
-  /** Check who is online and store messages for the others, as Mesa's `sync.enabled`. @default false */
-  enabled: boolean
-  /** Messages kept per recipient, the oldest dropped first; 0 keeps every one, as Mesa does. @default 1000 */
-  maxMessages?: number
-  /** Bytes kept per recipient (the stored JSON array), the oldest dropped first; 0 means no limit. @default 262144 */
-  maxBytes?: number
-  /** A backlog whose newest message is older than this is removed by `cleanupBacklogs`; 0 means never. @default 2592000 */
-  maxAgeSeconds?: number
-}
-
-/** The Dispatcher's settings; `namespace` and `sync.enabled` mean exactly what they mean in Mesa. */
-export interface DispatcherConfig {
-  /** The Mesa server's namespace, appended to every key and channel as `_<ns>`. @default undefined (none) */
-  namespace?: string
-  /** Message sync and the offline store's caps. @default { enabled: false } */
-  sync?: SyncConfig
-  /** How long a dispatch id is remembered, so a redelivered dispatch is applied once. @default 86400 */
-  dedupeTtlSeconds?: number
-  /** The most recipients one dispatch may name. @default 10000 */
-  maxRecipients?: number
-  /** Bytes of stored messages one script call may write; a larger dispatch is applied in parts. @default 1048576 */
-  maxWriteBytes?: number
-  /** Bytes of one request to Redis; a dispatch that alone needs more is refused with a PayloadTooLargeError. @default 4194304 */
-  maxRequestBytes?: number
-}
-
-/** Per-dispatch options. */
-export interface DispatchOptions {
-  /** An idempotency key: a second dispatch with the same id inside the dedupe window does nothing. */
-  id?: string
-  /** How long this dispatch's id is remembered, when it needs no full dedupe window. @default dedupeTtlSeconds */
-  ttlSeconds?: number
-}
 
 /** The longest dispatch id accepted, to keep dedupe keys small. @default 256 */
 export const MAX_DISPATCH_ID_LENGTH = 256

@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.js'
+import type { DispatchAction } from './types.js'
 
-/** A client id as Mesa matches it: strictly, so the number `7` and the string `'7'` are different clients. */
-export type Recipient = string | number
+export type { DispatchAction, Recipient } from './types.js'
 
 /** Options carried in a message's `o` field; Mesa reads `sync` and keeps the rest as given. */
 export interface MessageOptions {
@@ -10,8 +10,6 @@ export interface MessageOptions {
   [key: string]: unknown
 }
 
-/** The internal events a Mesa server acts on instead of delivering; Mesa 1.5.8 knows one. */
-export type DispatchAction = 'DISCONNECT_CLIENT'
 
 /** The only actions Mesa 1.5.8 understands, for validating untyped input. */
 export const DISPATCH_ACTIONS: readonly DispatchAction[] = ['DISCONNECT_CLIENT']

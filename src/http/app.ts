@@ -1,5 +1,5 @@
-import { createAuthenticator, type AuthSecrets } from './auth.js'
-import { readAppEnv, type Env } from '../config.js'
+import { createAuthenticator } from './auth.js'
+import { readAppEnv, type AuthSecrets, type Env } from '../config.js'
 import { createDispatchRoute, type DispatchOutcome } from './dispatch-route.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import {

@@ -1,7 +1,6 @@
+import type { AuthSecrets } from '../config.js'
 import { AuthenticationError } from '../errors.js'
-
-/** The header that carries a webhook signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
-export const SIGNATURE_HEADER = 'x-mesa-signature'
+import { importSigningKey, SIGNATURE_HEADER, signedBytes, toHex, type Bytes } from '../signature.js'
 /** How far a signature's timestamp may be from now, either way, before it is refused as a replay. @default 300 */
 export const SIGNATURE_TOLERANCE_SECONDS = 300
 /**
@@ -11,14 +10,6 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300
 export const SIGNATURE_REPLAY_TTL_SECONDS = 2 * SIGNATURE_TOLERANCE_SECONDS
 /** The most `v1=` entries one signature header may carry: enough to rotate secrets, too few to amplify work. @default 8 */
 export const MAX_SIGNATURES = 8
-
-/** The secrets a dispatch request may prove it knows; with neither, every request is refused. */
-export interface AuthSecrets {
-  /** Accepted as `Authorization: Bearer <token>`. */
-  token?: string
-  /** Keys the HMAC-SHA256 of signed webhooks. */
-  signingSecret?: string
-}
 
 /** What the headers claimed, checked as far as possible before the body is read. */
 export type Credential = { kind: 'bearer' } | { kind: 'signature'; timestamp: string; signatures: Bytes[] }
@@ -36,17 +27,12 @@ export interface Authenticator {
   verify(credential: Credential, body: Bytes): Promise<Verified>
 }
 
-/** Bytes backed by a plain ArrayBuffer, as Web Crypto requires. */
-type Bytes = Uint8Array<ArrayBuffer>
-
 const encoder = new TextEncoder()
 
 /** Builds the authenticator; `now` is injectable so tests can sign at any time. */
 export function createAuthenticator(secrets: AuthSecrets, now: () => number = Date.now): Authenticator {
   const tokenDigest = secrets.token ? sha256(encoder.encode(secrets.token)) : undefined
-  const hmacKey = secrets.signingSecret
-    ? crypto.subtle.importKey('raw', encoder.encode(secrets.signingSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-    : undefined
+  const hmacKey = secrets.signingSecret ? importSigningKey(secrets.signingSecret) : undefined
 
   return {
     configured: Boolean(tokenDigest ?? hmacKey),
@@ -72,7 +58,7 @@ export function createAuthenticator(secrets: AuthSecrets, now: () => number = Da
     },
     async verify(credential, body) {
       if (credential.kind === 'bearer') return undefined
-      const signed = concat(encoder.encode(`${credential.timestamp}.`), body)
+      const signed = signedBytes(credential.timestamp, body)
       // One HMAC of the body whatever the number of entries, each compared in constant time (not as hex strings).
       const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey!, signed))
       let matched = false
@@ -82,18 +68,6 @@ export function createAuthenticator(secrets: AuthSecrets, now: () => number = Da
       return { signature: toHex(mac) }
     },
   }
-}
-
-/** Signs a body the way the endpoint verifies it, for callers and tests: returns the header value. */
-export async function signBody(secret: string, body: string | Bytes, timestamp = Math.floor(Date.now() / 1000)): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-  const bytes = typeof body === 'string' ? encoder.encode(body) : body
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, concat(encoder.encode(`${timestamp}.`), bytes)))
-  return `t=${timestamp},v1=${toHex(mac)}`
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')
 }
 
 function parseSignatureHeader(header: string): Credential & { kind: 'signature' } {
@@ -129,11 +103,4 @@ function hexToBytes(hex: string): Bytes {
   const bytes = new Uint8Array(hex.length / 2)
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16)
   return bytes
-}
-
-function concat(a: Bytes, b: Bytes): Bytes {
-  const joined = new Uint8Array(a.length + b.length)
-  joined.set(a)
-  joined.set(b, a.length)
-  return joined
 }

@@ -1,11 +1,11 @@
 import { SIGNATURE_REPLAY_TTL_SECONDS, type Authenticator, type Verified } from './auth.js'
 import { decodeJson, readBody } from './body.js'
 import { MAX_BATCH_LIMIT } from '../config.js'
-import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type DispatchOptions, type PreparedDispatch } from '../core/dispatcher.js'
+import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type PreparedDispatch } from '../core/dispatcher.js'
 import { ValidationError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { DispatchRequest, RequestParser } from '../core/request.js'
-import type { DispatchResult } from '../core/result.js'
+import type { DispatchOptions, DispatchResult } from '../core/types.js'
 
 /** The longest `Idempotency-Key`, batch or not: a batch item's id adds `:<index>` to it. @default 252 */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = MAX_DISPATCH_ID_LENGTH - `:${MAX_BATCH_LIMIT - 1}`.length

@@ -1,5 +1,3 @@
-import type { Dispatchable, Recipient } from '../core/message.js'
-import type { MesaKeys } from '../core/keys.js'
 import { RedisCommandError } from '../errors.js'
 
 // What goes into the dispatch script (src/script/dispatch.lua) and what comes back out of it: the only module
@@ -20,6 +18,23 @@ export const RECIPIENT_FLAG = {
 
 /** The state the script reports for each recipient it processed. */
 export const RECIPIENT_STATE = { wildcard: 'w', online: '1', stored: '0', unstored: 'x' } as const
+
+/** What the script sends: a message's or event's JSON, and whether Mesa would store it for an offline recipient. */
+export interface ScriptEvent {
+  readonly json: string
+  readonly isStorable: boolean
+}
+
+/** The Redis names of one Mesa namespace that a call touches. */
+export interface ScriptKeys {
+  readonly channel: string
+  readonly connectedClients: string
+  readonly undeliveredMessages: string
+  readonly backlogs: string
+}
+
+/** A recipient as the script gets it: a string id, or a number Mesa compares strictly. */
+type Recipient = string | number
 
 /** The offline store's caps, as the script applies them. */
 export interface StoreLimits {
@@ -43,7 +58,7 @@ export interface ScriptPart {
 
 /** What the Dispatcher asks the script to do for one dispatch. */
 export interface ScriptInput {
-  readonly event: Dispatchable
+  readonly event: ScriptEvent
   /** Recipients after `excluding` was applied. */
   readonly recipients: readonly Recipient[]
   /** Check the online set and store for offline recipients (sync on, and not an internal event). */
@@ -53,7 +68,7 @@ export interface ScriptInput {
 }
 
 /** The KEYS and ARGV every call starts with, before its dispatches. */
-export function callHead(keys: MesaKeys, callKey: string, callKeyTtlSeconds: number, limits: StoreLimits, now: number): ScriptPart {
+export function callHead(keys: ScriptKeys, callKey: string, callKeyTtlSeconds: number, limits: StoreLimits, now: number): ScriptPart {
   const partKeys = [callKey, keys.connectedClients, keys.undeliveredMessages, keys.backlogs]
   const args = [callKeyTtlSeconds, Math.floor(now / 1000), limits.maxWriteBytes, limits.maxMessages, limits.maxBytes].map(String)
   args.push(keys.channel)
@@ -113,10 +128,10 @@ function flagOf(recipient: string, storable: boolean, escaped: boolean): string 
  */
 const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/
 
-const messageSizes = new WeakMap<Dispatchable, number>()
+const messageSizes = new WeakMap<ScriptEvent, number>()
 
 /** The JSON-escaped size of a message, computed once per message however often it is dispatched. */
-function messageBytes(event: Dispatchable): number {
+function messageBytes(event: ScriptEvent): number {
   let bytes = messageSizes.get(event)
   if (bytes === undefined) messageSizes.set(event, (bytes = jsonStringBytes(event.json)))
   return bytes

@@ -4,7 +4,7 @@ import { Dispatcher } from '../core/dispatcher.js'
 import { ValidationError } from '../errors.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 import { createRequestParser, type RequestParser } from '../core/request.js'
-import type { DispatchResult } from '../core/result.js'
+import type { DispatchResult } from '../core/types.js'
 
 /** Where a triggered dispatch came from, for its log line and its default id. */
 export interface TriggerSource {

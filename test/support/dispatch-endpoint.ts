@@ -1,6 +1,7 @@
 import { serveFetch, type FetchServer } from '../../dev/serve-fetch'
 import { createApp } from '../../src/http/app'
-import { silentLogger, type Dispatcher } from '../../src/index'
+import { type Dispatcher } from '../../src/index'
+import { silentLogger } from '../../src/observe/logger'
 
 /** The bearer token the served endpoint accepts. */
 export const ENDPOINT_TOKEN = 'endpoint-test-dispatch-token'

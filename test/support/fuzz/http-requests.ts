@@ -1,4 +1,4 @@
-import { signBody } from '../../../src/index'
+import { signBody } from '../../../src/client/index'
 import type { Door, SentRequest } from './doors'
 import type { HttpPlan, SignaturePlan } from './http-arbitraries'
 import type { Bytes } from './http-bodies'

@@ -1,4 +1,6 @@
-import { createRequestParser, MAX_IDEMPOTENCY_KEY_LENGTH, ValidationError, type DispatchRequest, type ParsedBody } from '../../../src/index'
+import { ValidationError } from '../../../src/index'
+import { createRequestParser, type DispatchRequest, type ParsedBody } from '../../../src/core/request'
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../../src/http/dispatch-route'
 import type { Door } from './doors'
 import type { HttpPlan } from './http-arbitraries'
 import type { Bytes } from './http-bodies'

@@ -1,0 +1,17 @@
+// `mesa-dispatch-serverless/client`: the typed client a backend calls the deployed endpoint with. It needs only fetch
+// and Web Crypto, so it runs on Node, Bun, Deno, edges and browsers alike.
+export { createDispatchClient } from './client.js'
+export { signBody } from '../signature.js'
+export { DispatchEndpointError } from '../errors.js'
+export type { EndpointFailure } from '../errors.js'
+export type {
+  DispatchBatchItem,
+  DispatchCallOptions,
+  DispatchClient,
+  DispatchClientOptions,
+  DispatchErrorBody,
+  DispatchMessageBody,
+  DispatchRequestBody,
+  HealthStatus,
+} from './types.js'
+export type { DispatchAction, DispatchResult, Recipient } from '../core/types.js'

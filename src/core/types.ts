@@ -1,0 +1,69 @@
+// The types every layer shares, and nothing else: this module imports nothing, so that errors.ts, the client and
+// the config can name them without pulling in the code that implements them.
+
+/** A client id as Mesa matches it: strictly, so the number `7` and the string `'7'` are different clients. */
+export type Recipient = string | number
+
+/** The internal events a Mesa server acts on instead of delivering; Mesa 1.5.8 knows one. */
+export type DispatchAction = 'DISCONNECT_CLIENT'
+
+/** What one dispatch did, once Redis has accepted all of it. */
+export interface DispatchResult {
+  /** How many Mesa servers (channel subscribers) heard the publish; 0 when nothing was published. */
+  servers: number
+  /** The recipients in the published payload: the online ones and `'*'` when sync checked, else all. */
+  recipients: Recipient[]
+  /** The recipients found in Mesa's online set, or null when no check was made (sync off, or an event). */
+  online: Recipient[] | null
+  /** The named recipients not online, who were left out of the publish; empty when no check was made. */
+  offline: Recipient[]
+  /**
+   * The offline recipients whose message was not stored, so a caller can reach them another way: ids Mesa never
+   * stores (numbers, blank strings), messages with `sync: false`, and messages too large for the caps.
+   */
+  unstored: Recipient[]
+  /** How many offline recipients had the message stored for redelivery on their next login. */
+  stored: number
+  /** How many older stored messages were dropped to keep the recipients' backlogs within their caps. */
+  dropped: number
+  /** True when this dispatch id was already applied within the dedupe window: nothing was done again. */
+  duplicate: boolean
+  /** True when `excluding` could not apply because the recipients include `'*'`, which reaches everyone. */
+  excludingIgnored: boolean
+}
+
+/** Message sync, as Mesa's `sync` option, with the caps that keep the offline store bounded. */
+export interface SyncConfig {
+  /** Check who is online and store messages for the others, as Mesa's `sync.enabled`. @default false */
+  enabled: boolean
+  /** Messages kept per recipient, the oldest dropped first; 0 keeps every one, as Mesa does. @default 1000 */
+  maxMessages?: number
+  /** Bytes kept per recipient (the stored JSON array), the oldest dropped first; 0 means no limit. @default 262144 */
+  maxBytes?: number
+  /** A backlog whose newest message is older than this is removed by `cleanupBacklogs`; 0 means never. @default 2592000 */
+  maxAgeSeconds?: number
+}
+
+/** The Dispatcher's settings; `namespace` and `sync.enabled` mean exactly what they mean in Mesa. */
+export interface DispatcherConfig {
+  /** The Mesa server's namespace, appended to every key and channel as `_<ns>`. @default undefined (none) */
+  namespace?: string
+  /** Message sync and the offline store's caps. @default { enabled: false } */
+  sync?: SyncConfig
+  /** How long a dispatch id is remembered, so a redelivered dispatch is applied once. @default 86400 */
+  dedupeTtlSeconds?: number
+  /** The most recipients one dispatch may name. @default 10000 */
+  maxRecipients?: number
+  /** Bytes of stored messages one script call may write; a larger dispatch is applied in parts. @default 1048576 */
+  maxWriteBytes?: number
+  /** Bytes of one request to Redis; a dispatch that alone needs more is refused with a PayloadTooLargeError. @default 4194304 */
+  maxRequestBytes?: number
+}
+
+/** Per-dispatch options. */
+export interface DispatchOptions {
+  /** An idempotency key: a second dispatch with the same id inside the dedupe window does nothing. */
+  id?: string
+  /** How long this dispatch's id is remembered, when it needs no full dedupe window. @default dedupeTtlSeconds */
+  ttlSeconds?: number
+}
