@@ -42,6 +42,10 @@ describe('the layers of src', () => {
     expect(crossings(['core', 'script', 'transport'], (imported) => above.includes(layer(imported)))).toEqual([])
   })
 
+  it('keep the HTTP app and the event triggers apart: each stands on core alone', () => {
+    expect([...crossings(['http'], (imported) => layer(imported) === 'triggers'), ...crossings(['triggers'], (imported) => layer(imported) === 'http')]).toEqual([])
+  })
+
   it('keep script and transport below core', () => {
     expect(crossings(['script', 'transport'], (imported) => layer(imported) === 'core')).toEqual([])
   })

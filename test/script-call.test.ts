@@ -1,7 +1,7 @@
 import { Redis as NodeRedis } from '@upstash/redis'
 import { Redis as CloudflareRedis } from '@upstash/redis/cloudflare'
 import { describe, expect, it } from 'vitest'
-import { Dispatcher, Message } from '../src/index'
+import { Dispatcher, Message, ValidationError } from '../src/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import { useStack } from './support/stack'
@@ -106,6 +106,34 @@ describe('one script call per tick', () => {
     const [callKey] = await stack.admin.keys(`mesa_dispatch_ids_${namespace}:call:*`)
     const ttl = await stack.admin.ttl(callKey!)
     expect({ reply: await stack.admin.get(callKey!), ttlWithinTwoMinutes: ttl > 110 && ttl <= 120 }).toEqual({ reply: 'n0:0:0:\nn0:0:0:', ttlWithinTwoMinutes: true })
+  })
+})
+
+describe('dispatchMany', () => {
+  it('sends every dispatch in one request and settles each alone, in order', async () => {
+    const { namespace, dispatcher } = setup()
+    await stack.admin.set(`mesa_dispatch_ids_${namespace}:bad`, 'taken')
+    await dispatcher.dispatch(note(0), ['warm-up'])
+    let settled: PromiseSettledResult<unknown>[] = []
+    const requests = await stack.requestsDuring(async () => {
+      settled = await dispatcher.dispatchMany([
+        { event: note(1), recipients: ['a'] },
+        { event: note(2), options: { id: 'bad' } },
+        { event: note(3), recipients: ['b'], excluding: ['b'] },
+      ])
+    })
+    expect({ requests, settled: settled.map((each) => each.status === 'fulfilled' && (each.value as { duplicate: boolean }).duplicate) }).toEqual({
+      requests: 1, settled: [false, true, false],
+    })
+  })
+
+  it('refuses them all before sending anything when one is invalid, naming it', async () => {
+    const { dispatcher } = setup()
+    let failure: unknown
+    const requests = await stack.requestsDuring(async () => {
+      failure = await dispatcher.dispatchMany([{ event: note(1) }, { event: note(2), recipients: [{} as never] }]).catch((error: unknown) => error)
+    })
+    expect({ requests, name: (failure as Error).name, field: (failure as ValidationError).field }).toEqual({ requests: 0, name: 'ValidationError', field: 'dispatches[1].recipients[0]' })
   })
 })
 

@@ -26,8 +26,17 @@ import { createTcpRunner, isRedisUrl } from '#tcp-transport'
 /** The longest dispatch id accepted, to keep dedupe keys small. @default 256 */
 export const MAX_DISPATCH_ID_LENGTH = 256
 
+/** One dispatch of `dispatchMany`: what `dispatch` takes, as one object. */
+export interface DispatchInput {
+  event: Dispatchable
+  /** @default ['*'] (every client) */
+  recipients?: Recipient[]
+  excluding?: Recipient[]
+  options?: DispatchOptions
+}
+
 /** One dispatch validated and packed for the script, with what is needed to read its reply. */
-export interface PreparedDispatch {
+interface PreparedDispatch {
   readonly event: Dispatchable
   readonly part: ScriptPart
   readonly recipients: Recipient[]
@@ -101,10 +110,24 @@ export class Dispatcher {
   }
 
   /**
-   * Runs a prepared dispatch. Dispatches executed in the same tick share one script call, so a batch validates
-   * everything with `prepare` first and then sends it all in one round trip; each still succeeds or fails alone.
+   * Sends several dispatches in one round trip (one script call, as many as fit). Every one is validated before
+   * anything is sent: a bad one throws a ValidationError naming it, e.g. `dispatches[2].recipients[0]`. Then it
+   * resolves with one settled outcome per dispatch, in order, since each succeeds or fails alone.
    */
-  async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
+  async dispatchMany(dispatches: DispatchInput[]): Promise<PromiseSettledResult<DispatchResult>[]> {
+    if (!Array.isArray(dispatches)) throw new ValidationError('dispatches', 'must be an array of dispatches')
+    const prepared = dispatches.map(({ event, recipients = ['*'], excluding, options = {} }, index) => {
+      try {
+        return this.prepare(event, recipients, excluding, options)
+      } catch (error) {
+        throw error instanceof ValidationError ? error.relocated(`dispatches[${index}].${error.field}`) : error
+      }
+    })
+    return Promise.allSettled(prepared.map((each) => this.execute(each)))
+  }
+
+  /** Runs a prepared dispatch; those executed in the same tick share one script call, each succeeding or failing alone. */
+  private async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
     const result = emptyResult(prepared.checked, prepared.excludingIgnored)
     let { part, recipients } = prepared
     let parts = 1
@@ -160,7 +183,7 @@ export class Dispatcher {
   }
 
   /** Validates and packs one dispatch without sending it; throws a ValidationError naming the bad field. */
-  prepare(event: Dispatchable, recipients: Recipient[], excluding: Recipient[] | undefined, options: DispatchOptions): PreparedDispatch {
+  private prepare(event: Dispatchable, recipients: Recipient[], excluding: Recipient[] | undefined, options: DispatchOptions): PreparedDispatch {
     if (!isDispatchable(event)) {
       throw new ValidationError('event', 'must be a Message or DispatchEvent from this package')
     }

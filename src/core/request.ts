@@ -128,3 +128,13 @@ function rejectUnknown(input: Record<string, unknown>, known: ReadonlySet<string
     if (!known.has(key)) throw new ValidationError(path ? `${path}.${key}` : key, 'is not a known field')
   }
 }
+
+/** Parses JSON text, naming `body` in the error when it is not JSON. */
+export function parseJson(text: string): unknown {
+  if (text.trim() === '') throw new ValidationError('body', 'must be a JSON object, got an empty body')
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new ValidationError('body', 'is not valid JSON', { cause: error })
+  }
+}

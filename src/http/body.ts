@@ -1,3 +1,4 @@
+import { parseJson } from '../core/request.js'
 import { PayloadTooLargeError, ValidationError } from '../errors.js'
 
 /**
@@ -41,14 +42,4 @@ export function decodeJson(body: Uint8Array): unknown {
     throw new ValidationError('body', 'must be UTF-8 encoded JSON', { cause: error })
   }
   return parseJson(text)
-}
-
-/** Parses JSON text, naming `body` in the error when it is not JSON. */
-export function parseJson(text: string): unknown {
-  if (text.trim() === '') throw new ValidationError('body', 'must be a JSON object, got an empty body')
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    throw new ValidationError('body', 'is not valid JSON', { cause: error })
-  }
 }

@@ -1,7 +1,7 @@
 import { SIGNATURE_REPLAY_TTL_SECONDS, type Authenticator, type Verified } from './auth.js'
 import { decodeJson, readBody } from './body.js'
 import { MAX_BATCH_LIMIT } from '../config.js'
-import { MAX_DISPATCH_ID_LENGTH, type Dispatcher, type PreparedDispatch } from '../core/dispatcher.js'
+import { MAX_DISPATCH_ID_LENGTH, type Dispatcher } from '../core/dispatcher.js'
 import { ValidationError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { DispatchRequest, RequestParser } from '../core/request.js'
@@ -38,8 +38,11 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const verified = await authenticator.verify(credential, body)
     const parsed = parser.parseBody(decodeJson(body))
     const fallback = defaultId(idempotencyKey(request.headers), verified)
-    const prepared = parsed.requests.map((each, index) => prepare(dispatcher, each, fallback, parsed.batch ? index : undefined))
-    const outcomes = await Promise.allSettled(prepared.map((each) => dispatcher.execute(each)))
+    const items = parsed.requests.map((each, index) => ({ ...each, options: optionsFor(each, fallback, parsed.batch ? index : undefined) }))
+    // A batch is validated whole before any item is sent, a bad item named as the body names it: dispatches[i].
+    const outcomes = parsed.batch
+      ? await dispatcher.dispatchMany(items)
+      : await Promise.allSettled(items.map(({ event, recipients, excluding, options }) => dispatcher.dispatch(event, recipients, excluding, options)))
     const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).name] : []))
     const failed = reasons.length
     const verdict = failed === 0 ? 'sent' : failed === outcomes.length ? 'failed' : 'partial'
@@ -50,16 +53,6 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const [outcome] = outcomes as [PromiseSettledResult<DispatchResult>]
     if (outcome.status === 'rejected') throw outcome.reason
     return { batch: false, result: outcome.value }
-  }
-}
-
-function prepare(dispatcher: Dispatcher, request: DispatchRequest, fallback: DefaultId | undefined, index: number | undefined): PreparedDispatch {
-  try {
-    return dispatcher.prepare(request.event, request.recipients ?? ['*'], request.excluding, optionsFor(request, fallback, index))
-  } catch (error) {
-    // The schema already enforces the Dispatcher's limits; this only keeps a batch item's field names exact.
-    if (error instanceof ValidationError && index !== undefined) throw error.relocated(`dispatches[${index}].${error.field}`)
-    throw error
   }
 }
 

@@ -1,9 +1,8 @@
-import { parseJson } from '../http/body.js'
 import { readDispatcherEnv, type Env } from '../config.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import { ValidationError } from '../errors.js'
 import { createLogger, type Logger } from '../observe/logger.js'
-import { createRequestParser, type RequestParser } from '../core/request.js'
+import { createRequestParser, parseJson, type RequestParser } from '../core/request.js'
 import type { DispatchResult } from '../core/types.js'
 
 /** Where a triggered dispatch came from, for its log line and its default id. */
