@@ -35,7 +35,7 @@ describe('one script call per tick', () => {
       ],
     })
     // Applied in the order they were issued.
-    expect(recorder.messages.map((payload) => JSON.parse(payload).message.d.n)).toEqual([1, 2, 3])
+    expect((await recorder.waitFor(3)).map((payload) => JSON.parse(payload).message.d.n)).toEqual([1, 2, 3])
   })
 
   it.each([
