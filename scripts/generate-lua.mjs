@@ -31,15 +31,30 @@ export function compactLua(/** @type {string} */ lua) {
 const LUA_STRINGS = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/
 const LUA_SPACED_PUNCTUATION = / *(\.\.|[=+*/,(){}[\]<>~;#]) */g
 
+/** A line that stands for a whole file of src/script, e.g. `  -- @include dispatch/json.lua`. */
+const INCLUDE = /^[ \t]*-- @include (\S+)[ \t]*$/gm
+
+/**
+ * A script's source with every `-- @include <path>` line replaced by that file of src/script (included files may
+ * include others): a script is one text for Redis, but a reader gets it in parts of one concept each.
+ */
+export async function expandLua(/** @type {string} */ file, seen = new Set()) {
+  if (seen.has(file)) throw new Error(`src/script/${file} includes itself`)
+  const source = await readFile(join(SCRIPT_DIR, file), 'utf8')
+  const parts = []
+  for (const [line, included] of source.matchAll(INCLUDE)) parts.push([line, await expandLua(included, new Set([...seen, file]))])
+  return parts.reduce((text, [line, expanded]) => text.replace(line, () => expanded.replace(/\n$/, '')), source)
+}
+
 /** `dispatch.lua` → `DISPATCH_SCRIPT`. */
 const constantName = (/** @type {string} */ file) => `${file.replace(/\.lua$/, '').replace(/-/g, '_').toUpperCase()}_SCRIPT`
 
-/** Each script in src/script, in name order: its file, the text Redis runs (compacted) and that text's SHA-1. */
+/** Each script in src/script (its top-level .lua files), in name order: its file, the text Redis runs (compacted) and that text's SHA-1. */
 export async function compactScripts() {
   const files = (await readdir(SCRIPT_DIR)).filter((file) => file.endsWith('.lua')).sort()
   const scripts = []
   for (const file of files) {
-    const source = await readFile(join(SCRIPT_DIR, file), 'utf8')
+    const source = await expandLua(file)
     const header = /^--\[\[\n([\s\S]*?)\n\]\]/.exec(source)
     if (!header) throw new Error(`src/script/${file} must start with a --[[ ]] header naming its KEYS, ARGV and reply`)
     const lua = compactLua(source)

@@ -1,8 +1,6 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { SCRIPT_DIR } from '../scripts/generate-lua.mjs'
+import { expandLua } from '../scripts/generate-lua.mjs'
 import { Message, type DispatchResult, type Recipient } from '../src/index'
 import { createMesaKeys } from '../src/core/keys'
 import { scriptText } from '../src/script/lua-script'
@@ -75,7 +73,7 @@ describe('one script call for many dispatches', () => {
   })
 
   it('runs the compacted script the bundles ship, once inflated, exactly as the Lua source', async () => {
-    const source = readFileSync(join(SCRIPT_DIR, 'dispatch.lua'), 'utf8')
+    const source = await expandLua('dispatch.lua')
     const shipped = await scriptText(DISPATCH_SCRIPT)
     await fc.assert(
       fc.asyncProperty(scenario, async (input) => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { compactLua, compactScripts, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
+import { compactLua, compactScripts, expandLua, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
 import { scriptText, type LuaScript } from '../src/script/lua-script'
 import * as scripts from '../src/script/scripts'
 
@@ -22,6 +22,14 @@ describe('the Lua scripts', () => {
       CLEANUP_SCRIPT: 'd04a88960a9c89ee4868d7b59136211c8ff964f5',
       DISPATCH_SCRIPT: '1eff79ca35f63a2d47a725012195f325ccd5214a',
     })
+  })
+
+  it('inline each part under src/script/dispatch/ exactly once, leaving no include line in what Redis runs', async () => {
+    const parts = readdirSync(join(SCRIPT_DIR, 'dispatch')).map((file) => `dispatch/${file}`)
+    const expanded = await expandLua('dispatch.lua')
+    const inlined = await Promise.all(parts.map(async (part) => ({ part, times: expanded.split(readFileSync(join(SCRIPT_DIR, part), 'utf8').trimEnd()).length - 1 })))
+    expect(inlined).toEqual(parts.map((part) => ({ part, times: 1 })))
+    expect(expanded).not.toMatch(/-- @include/)
   })
 
   it.each(luaFiles)('%s opens with a header naming its KEYS, ARGV and reply', (file) => {

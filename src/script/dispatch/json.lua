@@ -1,0 +1,163 @@
+-- The JSON readers: JSON checked as strictly as JSON.parse checks it, without copying the text.
+-- Part of dispatch.lua, inlined where it says `-- @include dispatch/json.lua` by scripts/generate-lua.mjs.
+
+  -- JSON, checked as strictly as JSON.parse does. Each reader takes the index where a token starts and returns the
+  -- index just after it, or nil where the text is not valid JSON; none copies the text.
+  skipSpace = function(s, i)
+    local c = byte(s, i)
+    if c == 32 or c == 9 or c == 10 or c == 13 then
+      i = find(s, '[^ \t\n\r]', i)
+      if not i then return nil end
+      c = byte(s, i)
+    end
+    if c then return i, c end
+  end
+
+  skipString = function(s, i)
+    local _, e = find(s, '^"[^"\\%z\1-\31]*"', i)
+    if e then return e + 1 end
+    i = i + 1
+    while true do
+      local j = find(s, '["\\%z\1-\31]', i)
+      if not j then return nil end
+      local c = byte(s, j)
+      if c == 34 then return j + 1 end
+      if c ~= 92 then return nil end
+      c = byte(s, j + 1)
+      if c == 117 then
+        if not find(s, '^%x%x%x%x', j + 2) then return nil end
+        i = j + 6
+      elseif c == 34 or c == 92 or c == 47 or c == 98 or c == 102 or c == 110 or c == 114 or c == 116 then
+        i = j + 2
+      else
+        return nil
+      end
+    end
+  end
+
+  skipScalar = function(s, i, c)
+    if c == 34 then return skipString(s, i) end
+    if c == 116 then return find(s, '^true', i) and i + 4 end
+    if c == 102 then return find(s, '^false', i) and i + 5 end
+    if c == 110 then return find(s, '^null', i) and i + 4 end
+    if c == 45 then
+      i = i + 1
+      c = byte(s, i)
+    end
+    if c == 48 then
+      i = i + 1
+    elseif c and c >= 49 and c <= 57 then
+      i = match(s, '^%d*()', i + 1)
+    else
+      return nil
+    end
+    c = byte(s, i)
+    if c == 46 then
+      i = match(s, '^%d+()', i + 1)
+      if not i then return nil end
+      c = byte(s, i)
+    end
+    if c == 101 or c == 69 then i = match(s, '^[-+]?%d+()', i + 1) end
+    return i
+  end
+
+  -- An object's key and the colon after it.
+  skipKey = function(s, i)
+    local c
+    i, c = skipSpace(s, i)
+    if c ~= 34 then return nil end
+    i = skipString(s, i)
+    if not i then return nil end
+    i, c = skipSpace(s, i)
+    if c ~= 58 then return nil end
+    return i + 1
+  end
+
+  -- One value of any depth, without recursion: `closers` holds the closing byte of each container still open.
+  skipValue = function(s, i)
+    local closers, depth, c = {}, 0, nil
+    while true do
+      i, c = skipSpace(s, i)
+      if not i then return nil end
+      local opened = false
+      if c == 123 or c == 91 then
+        local close, k = c + 2, nil
+        k, c = skipSpace(s, i + 1)
+        if not k then return nil end
+        if c == close then
+          i = k + 1
+        else
+          depth, opened = depth + 1, true
+          closers[depth] = close
+          if close == 125 then i = skipKey(s, k) else i = k end
+          if not i then return nil end
+        end
+      else
+        i = skipScalar(s, i, c)
+        if not i then return nil end
+      end
+      while not opened do
+        if depth == 0 then return i end
+        i, c = skipSpace(s, i)
+        if not i then return nil end
+        if c == closers[depth] then
+          depth, i = depth - 1, i + 1
+        elseif c == 44 then
+          if closers[depth] == 125 then i = skipKey(s, i + 1) else i = i + 1 end
+          if not i then return nil end
+          opened = true
+        else
+          return nil
+        end
+      end
+    end
+  end
+
+  -- The end of one value this script wrote (or checked before keeping): only brackets, braces and strings are
+  -- looked at, since the value is known to be JSON.
+  skipTrusted = function(s, i)
+    local c = byte(s, i)
+    if c ~= 123 and c ~= 91 then return skipScalar(s, i, c) end
+    local depth = 0
+    while true do
+      local j = find(s, '[][{}"]', i)
+      if not j then return nil end
+      c = byte(s, j)
+      if c == 34 then
+        i = skipString(s, j)
+        if not i then return nil end
+      elseif c == 123 or c == 91 then
+        depth, i = depth + 1, j + 1
+      else
+        depth, i = depth - 1, j + 1
+        if depth == 0 then return i end
+      end
+    end
+  end
+
+
+  -- The messages of a stored value as Mesa could redeliver it: where each starts and how long it is; nil when
+  -- Mesa could not redeliver it.
+  readArray = function(s)
+    scanned = scanned + #s
+    local i, c = skipSpace(s, 1)
+    if c ~= 91 then return nil end
+    local starts, lengths = {}, {}
+    i, c = skipSpace(s, i + 1)
+    while i and c ~= 93 do
+      if c == 110 then return nil end
+      local e = skipValue(s, i)
+      if not e then return nil end
+      starts[#starts + 1], lengths[#lengths + 1] = i, e - i
+      i, c = skipSpace(s, e)
+      if c == 44 then
+        i, c = skipSpace(s, i + 1)
+        if c == 93 then return nil end
+      elseif c ~= 93 then
+        return nil
+      end
+    end
+    if not i or skipSpace(s, i + 1) then return nil end
+    return starts, lengths
+  end
+

@@ -1,0 +1,97 @@
+-- Reading the values a dispatch may store into: the index first, then each value, checked unless the index vouches for it.
+-- Part of dispatch.lua, inlined where it says `-- @include dispatch/read-values.lua` by scripts/generate-lua.mjs.
+
+
+  describe = function(name)
+    local entry = known[name]
+    if type(entry) == 'number' then return entry end
+    local bytes, count, lensAt = match(entry, '^(%d+):(%d+):%d+:()')
+    return tonumber(bytes), tonumber(count), lensAt, entry
+  end
+
+  survey = function(names)
+    local fresh = {}
+    for j = 1, #names do
+      local name = names[j]
+      if not values[name] and not known[name] then fresh[#fresh + 1] = name end
+    end
+    for from = 1, #fresh, CHUNK do
+      local read = redis.call('HMGET', backlogs, unpack(fresh, from, math.min(from + CHUNK - 1, #fresh)))
+      for j = 1, #read do
+        local name, entry = fresh[from + j - 1], read[j]
+        if entry and find(entry, '^%d+:%d+:%d+:') then known[name] = entry else known[name] = redis.call('HSTRLEN', undelivered, name) end
+      end
+    end
+  end
+
+  -- Turns a value read from Redis into its working form, checking it unless the index vouches for it.
+  newValue = function(name, value, meta)
+    -- Every field is set here, so that the table is sized once.
+    return {
+      name = name, old = value, oldMeta = meta or false, first = 1, addedLen = 0, orig = 0, origLen = 0, count = 0,
+      src = false, cut = false, close = false, lens = false, lensAt = false, size = false, listed = false, checkFrom = false,
+    }
+  end
+
+  open = function(name, value)
+    if not value then return ABSENT end
+    local size, count, lensAt, meta = describe(name)
+    local v = newValue(name, value, meta)
+    if value == '' then return v end
+    if count and #value == size then
+      if count > 0 then
+        v.src, v.cut, v.close, v.orig, v.count = value, 2, #value, count, count
+        v.origLen, v.lens, v.lensAt = v.close - v.cut, meta, lensAt
+      end
+      return v
+    end
+    if #value > SCAN_BYTES then
+      -- Larger than one call may check; the index forgets it, so that later calls size it with HSTRLEN.
+      v.forget = count ~= nil
+      return TOO_LARGE, v
+    end
+    -- Not checkable within what this call has left: a later call does it.
+    if scanned > 0 and scanned + #value > SCAN_BYTES then return nil end
+    local starts, lengths = readArray(value)
+    if starts and #starts > 0 then
+      local n = #starts
+      local compact = starts[1] == 2 and starts[n] + lengths[n] == #value
+      for j = 2, n do compact = compact and starts[j] == starts[j - 1] + lengths[j - 1] + 1 end
+      if compact then
+        v.src = value
+      else
+        local parts = {}
+        for j = 1, n do parts[j] = sub(value, starts[j], starts[j] + lengths[j] - 1) end
+        v.src = '[' .. concat(parts, ',') .. ']'
+      end
+      v.cut, v.close, v.orig, v.count, v.origLen = 2, #v.src, n, n, #v.src - 2
+      v.lens, v.lensAt = concat(lengths, ','), 1
+    end
+    return v
+  end
+
+  -- Loads the values of `names` from `at` on, as many as `room` bytes allow (the first always), in one HMGET.
+  load = function(names, at, room)
+    local batch, want = {}, 0
+    for j = at, #names do
+      local name = names[j]
+      if not values[name] and known[name] then
+        local size = describe(name)
+        if #batch > 0 and want + size > room then break end
+        batch[#batch + 1], want = name, want + size
+      end
+    end
+    local read = redis.call('HMGET', undelivered, unpack(batch))
+    for j = 1, #batch do
+      local name = batch[j]
+      local v, forgotten = open(name, read[j])
+      if v then
+        values[name] = v
+        if forgotten and forgotten.forget then forgets[#forgets + 1] = name end
+      else
+        known[name] = #read[j]
+      end
+    end
+  end
+
+

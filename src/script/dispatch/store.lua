@@ -1,0 +1,132 @@
+-- Storing for the offline recipients, and the online check that decides who they are.
+-- Part of dispatch.lua, inlined where it says `-- @include dispatch/store.lua` by scripts/generate-lua.mjs.
+
+  -- Stores a message for one offline recipient; returns its state, or nil when the call's budget ran out first.
+  store = function(d, name, names, at, msg)
+    if maxBytes > 0 and #msg + 2 > maxBytes then return 'x' end
+    local v = values[name]
+    local fresh = written == 0 and scanned == 0
+    if v == nil then
+      local size, count = describe(name)
+      local unchecked = count == nil and size > 0
+      if size > budget or (unchecked and size > SCAN_BYTES) then
+        values[name] = TOO_LARGE
+        return 'x'
+      end
+      if not fresh and (written + size > budget or (unchecked and scanned + size > SCAN_BYTES)) then return nil end
+      load(names, at, budget - written)
+      v = values[name]
+      if v == nil then return nil end
+    end
+    if v == TOO_LARGE then return 'x' end
+    if v == ABSENT then
+      local grew = #msg + 2
+      if grew > budget or (not fresh and written + grew > budget) then return grew > budget and 'x' or nil end
+      values[name], written = msg, written + grew
+      touchedOrder[#touchedOrder + 1] = name
+      d.undo[#d.undo + 1] = name
+      d.stored = d.stored + 1
+      return '0'
+    end
+    if type(v) == 'string' then
+      -- The second message for a value that was absent: now it needs the whole table.
+      local first = v
+      v = newValue(name, false, type(known[name]) == 'string' and known[name])
+      v[1], v.addedLen, v.count, v.size, v.listed = first, #first, 1, #first + 2, true
+      values[name] = v
+    end
+    -- A value this call has not stored into yet is taken back by forgetting it (it is read again if needed);
+    -- one it has is taken back from a snapshot.
+    local before, seen = v.size and snapshot(v), scanned
+    local dropped = append(v, msg)
+    local size = contentLength(v) + 2
+    local grew = size - (v.size or 0)
+    if (grew > budget) or (not fresh and (written + grew > budget or scanned > SCAN_BYTES)) then
+      if before then restore(v, before) else values[name] = nil end
+      scanned = seen
+      if grew > budget then return 'x' end
+      return nil
+    end
+    if not v.listed then
+      touchedOrder[#touchedOrder + 1], v.listed = name, true
+    end
+    d.undo[#d.undo + 1] = before or v
+    if before then before.v = v end
+    v.size = size
+    written = written + grew
+    d.stored, d.dropped = d.stored + 1, d.dropped + dropped
+    return '0'
+  end
+
+  -- Checks who of a 'c' or 's' dispatch's recipients is online and stores for the offline ones, chunk by chunk.
+  check = function(d, a)
+    local msg, flags, m = ARGV[a + 1], ARGV[a + 2], a + 2
+    local n, escaped = #flags, a + 2 + #flags
+    local states, published, queued = {}, {}, {}
+    local processed, i = 0, 1
+    while i <= n do
+      local last = math.min(i + CHUNK - 1, n)
+      local members, at, online, names = {}, {}, {}, {}
+      for j = i, last do
+        if byte(flags, j) ~= 119 then
+          members[#members + 1] = ARGV[m + j]
+          at[#at + 1] = j
+        end
+      end
+      if #members > 0 then
+        local r = redis.call('SMISMEMBER', connected, unpack(members))
+        for j = 1, #r do
+          local position = at[j]
+          if r[j] == 1 then
+            online[position] = true
+          else
+            local flag = byte(flags, position)
+            if flag == 115 or flag == 83 then names[#names + 1] = members[j] end
+          end
+        end
+      end
+      if #names > 0 then survey(names) end
+      local cursor = 1
+      for j = i, last do
+        local flag, member = byte(flags, j), ARGV[m + j]
+        if flag == 83 or flag == 80 then escaped = escaped + 1 end
+        local state
+        if flag == 119 or online[j] then
+          state = flag == 119 and 'w' or '1'
+          -- The payload's recipients are appended as pieces, so that no string is made per recipient.
+          local p = #published
+          if p > 0 then
+            published[p + 1] = ','
+            p = p + 1
+          end
+          if flag == 83 or flag == 80 then
+            published[p + 1] = ARGV[escaped]
+          elseif flag == 110 then
+            published[p + 1] = member
+          else
+            published[p + 1], published[p + 2], published[p + 3] = '"', member, '"'
+          end
+        elseif flag ~= 115 and flag ~= 83 then
+          state = 'x'
+        elseif queued[member] then
+          state = queued[member]
+        else
+          while names[cursor] ~= member do cursor = cursor + 1 end
+          state = store(d, member, names, cursor, msg)
+          if not state then break end
+          queued[member] = state
+        end
+        states[j] = state
+        processed = j
+      end
+      if processed < last then break end
+      i = last + 1
+    end
+    if processed < n then budgetLeft = false end
+    if processed == 0 and n > 0 then return false end
+    d.states = concat(states, '', 1, processed)
+    d.payload = '{"message":' .. msg .. ',"recipients":[' .. concat(published) .. ']}'
+    d.value = processed < n and tostring(processed) or ''
+    return true
+  end
+
