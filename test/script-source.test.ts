@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compactLua, compactScripts, expandLua, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
 import { scriptText, type LuaScript } from '../src/script/lua-script'
+import { RECIPIENT_FLAG } from '../src/script/protocol'
 import * as scripts from '../src/script/scripts'
 
 // The Lua sources in src/script and the module generated from them, which every bundle and runner imports.
@@ -20,7 +21,7 @@ describe('the Lua scripts', () => {
     for (const script of Object.values(scripts)) expect(sha1(await scriptText(script))).toBe(script.sha1)
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
       CLEANUP_SCRIPT: 'd04a88960a9c89ee4868d7b59136211c8ff964f5',
-      DISPATCH_SCRIPT: '1eff79ca35f63a2d47a725012195f325ccd5214a',
+      DISPATCH_SCRIPT: '70aff8aa7f9fe564e02ebddf84a9eb017eae1e8d',
     })
   })
 
@@ -29,7 +30,16 @@ describe('the Lua scripts', () => {
     const expanded = await expandLua('dispatch.lua')
     const inlined = await Promise.all(parts.map(async (part) => ({ part, times: expanded.split(readFileSync(join(SCRIPT_DIR, part), 'utf8').trimEnd()).length - 1 })))
     expect(inlined).toEqual(parts.map((part) => ({ part, times: 1 })))
-    expect(expanded).not.toMatch(/-- @include/)
+    expect(expanded).not.toMatch(/^[ \t]*-- @include /m)
+  })
+
+  it('name the recipient flags as src/script/protocol.ts sends them', async () => {
+    const line = /local (WILDCARD, [A-Z_, ]+) = ([^\n]+)/.exec(await expandLua('dispatch.lua'))!
+    const letters = [...line[2].matchAll(/byte\('(.)'\)/g)].map(([, letter]) => letter)
+    expect(Object.fromEntries(line[1].split(', ').map((name, j) => [name, letters[j]]))).toEqual({
+      WILDCARD: RECIPIENT_FLAG.wildcard, STORABLE: RECIPIENT_FLAG.storable, STORABLE_ESCAPED: RECIPIENT_FLAG.storableEscaped,
+      PLAIN_ESCAPED: RECIPIENT_FLAG.plainEscaped, NUMBER: RECIPIENT_FLAG.number,
+    })
   })
 
   it.each(luaFiles)('%s opens with a header naming its KEYS, ARGV and reply', (file) => {

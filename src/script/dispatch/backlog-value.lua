@@ -34,7 +34,7 @@
       local length, nxt = match(v.lens, '^(%d+),?()', v.lensAt)
       if not length then return false end
       local e = v.cut + tonumber(length)
-      if v.orig > 1 and byte(v.src, e) == 44 then
+      if v.orig > 1 and byte(v.src, e) == COMMA then
         v.checkFrom, v.checkTo = v.cut, e
         v.cut, v.lensAt = e + 1, nxt
         v.origLen = v.close - v.cut
@@ -60,7 +60,7 @@
     scanned = scanned + stop - i
     while i < stop do
       local e = skipValue(s, i)
-      if not e or (e ~= stop and byte(s, e) ~= 44) then return false end
+      if not e or (e ~= stop and byte(s, e) ~= COMMA) then return false end
       lengths[#lengths + 1] = e - i
       i = e + 1
     end

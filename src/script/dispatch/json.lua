@@ -5,7 +5,7 @@
   -- index just after it, or nil where the text is not valid JSON; none copies the text.
   skipSpace = function(s, i)
     local c = byte(s, i)
-    if c == 32 or c == 9 or c == 10 or c == 13 then
+    if c == SPACE or c == TAB or c == LINE_FEED or c == CARRIAGE_RETURN then
       i = find(s, '[^ \t\n\r]', i)
       if not i then return nil end
       c = byte(s, i)
@@ -21,13 +21,13 @@
       local j = find(s, '["\\%z\1-\31]', i)
       if not j then return nil end
       local c = byte(s, j)
-      if c == 34 then return j + 1 end
-      if c ~= 92 then return nil end
+      if c == QUOTE then return j + 1 end
+      if c ~= BACKSLASH then return nil end
       c = byte(s, j + 1)
-      if c == 117 then
+      if c == UNICODE_ESCAPE then
         if not find(s, '^%x%x%x%x', j + 2) then return nil end
         i = j + 6
-      elseif c == 34 or c == 92 or c == 47 or c == 98 or c == 102 or c == 110 or c == 114 or c == 116 then
+      elseif SHORT_ESCAPES[c] then
         i = j + 2
       else
         return nil
@@ -36,28 +36,28 @@
   end
 
   skipScalar = function(s, i, c)
-    if c == 34 then return skipString(s, i) end
-    if c == 116 then return find(s, '^true', i) and i + 4 end
-    if c == 102 then return find(s, '^false', i) and i + 5 end
-    if c == 110 then return find(s, '^null', i) and i + 4 end
-    if c == 45 then
+    if c == QUOTE then return skipString(s, i) end
+    if c == TRUE_START then return find(s, '^true', i) and i + 4 end
+    if c == FALSE_START then return find(s, '^false', i) and i + 5 end
+    if c == NULL_START then return find(s, '^null', i) and i + 4 end
+    if c == MINUS then
       i = i + 1
       c = byte(s, i)
     end
-    if c == 48 then
+    if c == DIGIT_0 then
       i = i + 1
-    elseif c and c >= 49 and c <= 57 then
+    elseif c and c >= DIGIT_1 and c <= DIGIT_9 then
       i = match(s, '^%d*()', i + 1)
     else
       return nil
     end
     c = byte(s, i)
-    if c == 46 then
+    if c == DOT then
       i = match(s, '^%d+()', i + 1)
       if not i then return nil end
       c = byte(s, i)
     end
-    if c == 101 or c == 69 then i = match(s, '^[-+]?%d+()', i + 1) end
+    if c == EXPONENT or c == EXPONENT_CAPITAL then i = match(s, '^[-+]?%d+()', i + 1) end
     return i
   end
 
@@ -65,11 +65,11 @@
   skipKey = function(s, i)
     local c
     i, c = skipSpace(s, i)
-    if c ~= 34 then return nil end
+    if c ~= QUOTE then return nil end
     i = skipString(s, i)
     if not i then return nil end
     i, c = skipSpace(s, i)
-    if c ~= 58 then return nil end
+    if c ~= COLON then return nil end
     return i + 1
   end
 
@@ -80,8 +80,8 @@
       i, c = skipSpace(s, i)
       if not i then return nil end
       local opened = false
-      if c == 123 or c == 91 then
-        local close, k = c + 2, nil
+      if c == OPEN_OBJECT or c == OPEN_ARRAY then
+        local close, k = CLOSER[c], nil
         k, c = skipSpace(s, i + 1)
         if not k then return nil end
         if c == close then
@@ -89,7 +89,7 @@
         else
           depth, opened = depth + 1, true
           closers[depth] = close
-          if close == 125 then i = skipKey(s, k) else i = k end
+          if close == CLOSE_OBJECT then i = skipKey(s, k) else i = k end
           if not i then return nil end
         end
       else
@@ -102,8 +102,8 @@
         if not i then return nil end
         if c == closers[depth] then
           depth, i = depth - 1, i + 1
-        elseif c == 44 then
-          if closers[depth] == 125 then i = skipKey(s, i + 1) else i = i + 1 end
+        elseif c == COMMA then
+          if closers[depth] == CLOSE_OBJECT then i = skipKey(s, i + 1) else i = i + 1 end
           if not i then return nil end
           opened = true
         else
@@ -117,16 +117,16 @@
   -- looked at, since the value is known to be JSON.
   skipTrusted = function(s, i)
     local c = byte(s, i)
-    if c ~= 123 and c ~= 91 then return skipScalar(s, i, c) end
+    if c ~= OPEN_OBJECT and c ~= OPEN_ARRAY then return skipScalar(s, i, c) end
     local depth = 0
     while true do
       local j = find(s, '[][{}"]', i)
       if not j then return nil end
       c = byte(s, j)
-      if c == 34 then
+      if c == QUOTE then
         i = skipString(s, j)
         if not i then return nil end
-      elseif c == 123 or c == 91 then
+      elseif c == OPEN_OBJECT or c == OPEN_ARRAY then
         depth, i = depth + 1, j + 1
       else
         depth, i = depth - 1, j + 1
@@ -141,19 +141,20 @@
   readArray = function(s)
     scanned = scanned + #s
     local i, c = skipSpace(s, 1)
-    if c ~= 91 then return nil end
+    if c ~= OPEN_ARRAY then return nil end
     local starts, lengths = {}, {}
     i, c = skipSpace(s, i + 1)
-    while i and c ~= 93 do
-      if c == 110 then return nil end
+    while i and c ~= CLOSE_ARRAY do
+      -- A null message stops Mesa's redelivery for good.
+      if c == NULL_START then return nil end
       local e = skipValue(s, i)
       if not e then return nil end
       starts[#starts + 1], lengths[#lengths + 1] = i, e - i
       i, c = skipSpace(s, e)
-      if c == 44 then
+      if c == COMMA then
         i, c = skipSpace(s, i + 1)
-        if c == 93 then return nil end
-      elseif c ~= 93 then
+        if c == CLOSE_ARRAY then return nil end
+      elseif c ~= CLOSE_ARRAY then
         return nil
       end
     end

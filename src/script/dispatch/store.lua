@@ -68,7 +68,7 @@
       local last = math.min(i + CHUNK - 1, n)
       local members, at, online, names = {}, {}, {}, {}
       for j = i, last do
-        if byte(flags, j) ~= 119 then
+        if byte(flags, j) ~= WILDCARD then
           members[#members + 1] = ARGV[m + j]
           at[#at + 1] = j
         end
@@ -81,7 +81,7 @@
             online[position] = true
           else
             local flag = byte(flags, position)
-            if flag == 115 or flag == 83 then names[#names + 1] = members[j] end
+            if flag == STORABLE or flag == STORABLE_ESCAPED then names[#names + 1] = members[j] end
           end
         end
       end
@@ -89,24 +89,24 @@
       local cursor = 1
       for j = i, last do
         local flag, member = byte(flags, j), ARGV[m + j]
-        if flag == 83 or flag == 80 then escaped = escaped + 1 end
+        if flag == STORABLE_ESCAPED or flag == PLAIN_ESCAPED then escaped = escaped + 1 end
         local state
-        if flag == 119 or online[j] then
-          state = flag == 119 and 'w' or '1'
+        if flag == WILDCARD or online[j] then
+          state = flag == WILDCARD and 'w' or '1'
           -- The payload's recipients are appended as pieces, so that no string is made per recipient.
           local p = #published
           if p > 0 then
             published[p + 1] = ','
             p = p + 1
           end
-          if flag == 83 or flag == 80 then
+          if flag == STORABLE_ESCAPED or flag == PLAIN_ESCAPED then
             published[p + 1] = ARGV[escaped]
-          elseif flag == 110 then
+          elseif flag == NUMBER then
             published[p + 1] = member
           else
             published[p + 1], published[p + 2], published[p + 3] = '"', member, '"'
           end
-        elseif flag ~= 115 and flag ~= 83 then
+        elseif flag ~= STORABLE and flag ~= STORABLE_ESCAPED then
           state = 'x'
         elseif queued[member] then
           state = queued[member]
