@@ -1,5 +1,5 @@
 // `npm run dev`: the whole stack on this machine, a console page to drive it, and one ready line to start from.
-import { MIN_SECRET_LENGTH } from '../src/config'
+import { MIN_SECRET_LENGTH } from '../src/limits'
 import { readyLine } from './ready-line'
 import { RedisServerMissingError } from './redis-server'
 import { startDevStack, type DevStack, type DevStackOptions } from './stack'

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import edge from '../functions/edge'
-import { MIN_SECRET_LENGTH } from '../src/config'
+import { MIN_SECRET_LENGTH } from '../src/limits'
 import { createConsoleRoutes } from './console-routes'
 import { startDemoClients, type DemoClients } from './demo-clients'
 import { createLiveFeed } from './live-feed'

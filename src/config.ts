@@ -3,12 +3,20 @@ import { parseHttpUrl } from './http-url.js'
 import type { DispatcherConfig } from './core/types.js'
 import type { RestConnection } from './transport/rest.js'
 import {
+  DEFAULT_DEDUPE_TTL_SECONDS,
+  DEFAULT_MAX_BATCH,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_RECIPIENTS,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
+  DEFAULT_REDIS_RETRIES,
+  DEFAULT_REDIS_TIMEOUT_MS,
   DEFAULT_SYNC_MAX_AGE_SECONDS,
   DEFAULT_SYNC_MAX_BYTES,
   DEFAULT_SYNC_MAX_MESSAGES,
-} from './core/limits.js'
+  MAX_BATCH_LIMIT,
+  MIN_SECRET_LENGTH,
+} from './limits.js'
 
 /**
  * An env object: `process.env` on Lambda, the bindings object at the edge. Values that are not strings
@@ -23,11 +31,11 @@ export interface DispatcherEnv {
 }
 
 /**
- * Reads the Dispatcher's settings from an env object:
- * `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN` (required), `MESA_NAMESPACE` (default none),
- * `MESA_SYNC` (default false), `MESA_SYNC_MAX_MESSAGES` (1000), `MESA_SYNC_MAX_BYTES` (262144),
- * `MESA_SYNC_MAX_AGE_SECONDS` (2592000), `DEDUPE_TTL_SECONDS` (86400), `MAX_RECIPIENTS` (10000),
- * `MAX_WRITE_BYTES` (1048576), `MAX_REQUEST_BYTES` (4194304), `REDIS_TIMEOUT_MS` (5000) and `REDIS_RETRIES` (2).
+ * Reads the Dispatcher's settings from an env object: `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`
+ * (required), `MESA_NAMESPACE` (default none), `MESA_SYNC` (default false), and the tuning variables
+ * `MESA_SYNC_MAX_MESSAGES`, `MESA_SYNC_MAX_BYTES`, `MESA_SYNC_MAX_AGE_SECONDS`, `DEDUPE_TTL_SECONDS`,
+ * `MAX_RECIPIENTS`, `MAX_WRITE_BYTES`, `MAX_REQUEST_BYTES`, `REDIS_TIMEOUT_MS` and `REDIS_RETRIES`, whose
+ * defaults are in src/limits.ts.
  */
 export function readDispatcherEnv(env: Env): DispatcherEnv {
   const namespace = readString(env, 'MESA_NAMESPACE')
@@ -35,8 +43,8 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
     connection: {
       url: requireHttpUrl(env, 'UPSTASH_REDIS_REST_URL'),
       token: requireString(env, 'UPSTASH_REDIS_REST_TOKEN'),
-      timeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', 5000, 1),
-      retries: readInteger(env, 'REDIS_RETRIES', 2, 0),
+      timeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', DEFAULT_REDIS_TIMEOUT_MS, 1),
+      retries: readInteger(env, 'REDIS_RETRIES', DEFAULT_REDIS_RETRIES, 0),
     },
     config: {
       ...(namespace ? { namespace } : {}),
@@ -46,22 +54,13 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
         maxBytes: readInteger(env, 'MESA_SYNC_MAX_BYTES', DEFAULT_SYNC_MAX_BYTES, 0),
         maxAgeSeconds: readInteger(env, 'MESA_SYNC_MAX_AGE_SECONDS', DEFAULT_SYNC_MAX_AGE_SECONDS, 0),
       },
-      dedupeTtlSeconds: readInteger(env, 'DEDUPE_TTL_SECONDS', 86_400, 1),
-      maxRecipients: readInteger(env, 'MAX_RECIPIENTS', 10_000, 1),
+      dedupeTtlSeconds: readInteger(env, 'DEDUPE_TTL_SECONDS', DEFAULT_DEDUPE_TTL_SECONDS, 1),
+      maxRecipients: readInteger(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS, 1),
       maxWriteBytes: readInteger(env, 'MAX_WRITE_BYTES', DEFAULT_MAX_WRITE_BYTES, 1),
       maxRequestBytes: readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1),
     },
   }
 }
-
-/** The shortest secret accepted, so that a placeholder like "changeme" cannot guard a deployed endpoint. @default 16 */
-export const MIN_SECRET_LENGTH = 16
-
-/**
- * The largest `MAX_BATCH` accepted: batch item i gets the id `<Idempotency-Key>:<i>`, and up to 1000 items keep
- * that suffix within 4 characters, which the key's own limit leaves room for. @default 1000
- */
-export const MAX_BATCH_LIMIT = 1000
 
 /** The secrets a dispatch request may prove it knows; with neither, every request is refused. */
 export interface AuthSecrets {
@@ -74,17 +73,16 @@ export interface AuthSecrets {
 /** What the env says about the HTTP endpoint in front of the Dispatcher. */
 export interface AppEnv extends DispatcherEnv {
   auth: AuthSecrets
-  /** @default 1048576 (1 MiB) */
+  /** @default DEFAULT_MAX_BODY_BYTES (1 MiB) */
   maxBodyBytes: number
-  /** At most MAX_BATCH_LIMIT. @default 100 */
+  /** At most MAX_BATCH_LIMIT. @default DEFAULT_MAX_BATCH (100) */
   maxBatch: number
 }
 
 /**
  * Reads the HTTP endpoint's settings on top of the Dispatcher's: `DISPATCH_TOKEN` and
- * `DISPATCH_SIGNING_SECRET` (at least one, each at least 16 printable ASCII characters without spaces, or every
- * request is refused),
- * `MAX_BODY_BYTES` (default 1048576) and `MAX_BATCH` (default 100, at most 1000).
+ * `DISPATCH_SIGNING_SECRET` (at least one, each at least MIN_SECRET_LENGTH printable ASCII characters without
+ * spaces, or every request is refused), `MAX_BODY_BYTES` and `MAX_BATCH` (at most MAX_BATCH_LIMIT).
  */
 export function readAppEnv(env: Env): AppEnv {
   const token = readSecret(env, 'DISPATCH_TOKEN')
@@ -92,8 +90,8 @@ export function readAppEnv(env: Env): AppEnv {
   return {
     ...readDispatcherEnv(env),
     auth: { ...(token ? { token } : {}), ...(signingSecret ? { signingSecret } : {}) },
-    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 1_048_576, 1),
-    maxBatch: readInteger(env, 'MAX_BATCH', 100, 1, MAX_BATCH_LIMIT),
+    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1),
+    maxBatch: readInteger(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, MAX_BATCH_LIMIT),
   }
 }
 

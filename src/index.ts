@@ -2,6 +2,7 @@
 // throws. The backend client is `mesa-dispatch-serverless/client`, the fetch app `mesa-dispatch-serverless/http`.
 export { Dispatcher } from './core/dispatcher.js'
 export type { RedisTarget } from './core/dispatcher.js'
+export type { DispatchInput } from './core/dispatch-input.js'
 export { DispatchEvent, Message } from './core/message.js'
 export type { Dispatchable, MessageOptions } from './core/message.js'
 export type { DispatchAction, DispatcherConfig, DispatchOptions, DispatchResult, Recipient, SyncConfig } from './core/types.js'

@@ -154,7 +154,7 @@ describe('the app', () => {
   it.each([
     ['10,001 recipients, over the default limit', { message: { d: 1 }, recipients: Array.from({ length: 10_001 }, (_, i) => `u${i}`) }, 'recipients', 'recipients must name at most 10000 recipients, got 10001'],
     ['a type of 257 characters', { message: { d: 1, t: 'T'.repeat(257) } }, 'message.t', 'message.t must be at most 256 characters'],
-    ['an id of 257 characters', { message: { d: 1 }, id: 'i'.repeat(257) }, 'id', 'id must be at most 256 characters'],
+    ['an id of 257 characters', { message: { d: 1 }, id: 'i'.repeat(257) }, 'id', 'id must be a non-empty string of at most 256 characters'],
     ['101 dispatches in a batch', { dispatches: Array(101).fill({ event: 'DISCONNECT_CLIENT' }) }, 'dispatches', 'dispatches must hold at most 100 dispatches'],
   ])('refuses %s by default, naming the limit', async (_, body, field, message) => {
     const app = createApp({ dispatcher: stack.dispatcher(), auth: { token: TOKEN }, logger: captured().logger })

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createAuthenticator, MAX_SIGNATURES } from '../src/http/auth'
+import { createAuthenticator } from '../src/http/auth'
+import { MAX_SIGNATURES } from '../src/limits'
 import { signBody } from '../src/client/index'
 import { type AuthSecrets } from '../src/config'
 import { AuthenticationError } from '../src/errors'

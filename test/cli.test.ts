@@ -123,7 +123,7 @@ describe('mesa-dispatch', () => {
   it('exits 2 on a 400 from the endpoint, and --json names the field', async () => {
     expect(await run(['send', ...viaToken(), '--data', '1', '--id', 'i'.repeat(257), '--json'])).toEqual({
       code: 2,
-      stdout: `${JSON.stringify({ ok: false, error: { name: 'ValidationError', message: 'id must be at most 256 characters', status: 400, field: 'id' } })}\n`,
+      stdout: `${JSON.stringify({ ok: false, error: { name: 'ValidationError', message: 'id must be a non-empty string of at most 256 characters', status: 400, field: 'id' } })}\n`,
       stderr: '',
     })
   })

@@ -34,9 +34,9 @@ describe('the Lua scripts', () => {
   })
 
   it('name the recipient flags as src/script/protocol.ts sends them', async () => {
-    const line = /local (WILDCARD, [A-Z_, ]+) = ([^\n]+)/.exec(await expandLua('dispatch.lua'))!
-    const letters = [...line[2].matchAll(/byte\('(.)'\)/g)].map(([, letter]) => letter)
-    expect(Object.fromEntries(line[1].split(', ').map((name, j) => [name, letters[j]]))).toEqual({
+    const [, names = '', values = ''] = /local (WILDCARD, [A-Z_, ]+) = ([^\n]+)/.exec(await expandLua('dispatch.lua')) ?? []
+    const letters = [...values.matchAll(/byte\('(.)'\)/g)].map(([, letter]) => letter)
+    expect(Object.fromEntries(names.split(', ').map((name, j) => [name, letters[j]]))).toEqual({
       WILDCARD: RECIPIENT_FLAG.wildcard, STORABLE: RECIPIENT_FLAG.storable, STORABLE_ESCAPED: RECIPIENT_FLAG.storableEscaped,
       PLAIN_ESCAPED: RECIPIENT_FLAG.plainEscaped, NUMBER: RECIPIENT_FLAG.number,
     })

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { Redis } from 'ioredis'
 import { Message } from '../../src/index'
-import { DEFAULT_SYNC_MAX_BYTES, DEFAULT_SYNC_MAX_MESSAGES, MAX_CHECKS_PER_CALL } from '../../src/core/limits'
+import { DEFAULT_SYNC_MAX_BYTES, DEFAULT_SYNC_MAX_MESSAGES, MAX_CHECKS_PER_CALL } from '../../src/limits'
 import { CaseRecorder, type CaseResult } from '../results'
 import { measureRedisTime } from '../redis-stats'
 import { pick } from '../settings'

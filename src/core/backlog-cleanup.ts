@@ -2,9 +2,8 @@ import type { MesaKeys } from './keys.js'
 import { RedisCommandError } from '../errors.js'
 import type { ScriptRunner } from '../transport/runner.js'
 import { CLEANUP_SCRIPT } from '../script/scripts.js'
+import { CLEANUP_STEP_SIZE } from '../limits.js'
 
-/** Index entries one cleanup step looks at: each step is one short script call. @default 500 */
-export const CLEANUP_STEP_SIZE = 500
 
 /** What one cleanup pass over the offline store's index did. */
 export interface CleanupResult {

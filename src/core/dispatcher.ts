@@ -1,9 +1,13 @@
 import type { Redis } from '@upstash/redis'
 import { readDispatcherEnv, type Env } from '../config.js'
 import { ConfigError, IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from '../errors.js'
+import { checkDispatch, type DispatchInput } from './dispatch-input.js'
 import { cleanupBacklogs, type CleanupOptions, type CleanupResult } from './backlog-cleanup.js'
 import { createMesaKeys, type MesaKeys } from './keys.js'
 import {
+  CALL_KEY_TTL_SECONDS,
+  DEFAULT_DEDUPE_TTL_SECONDS,
+  DEFAULT_MAX_RECIPIENTS,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
   DEFAULT_SYNC_MAX_AGE_SECONDS,
@@ -11,29 +15,17 @@ import {
   DEFAULT_SYNC_MAX_MESSAGES,
   MAX_CHECKS_PER_CALL,
   MAX_DISPATCHES_PER_CALL,
-} from './limits.js'
-import { DispatchEvent, isDispatchable, type Dispatchable } from './message.js'
-import { applyExcluding, assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients.js'
+} from '../limits.js'
+import { DispatchEvent, type Dispatchable } from './message.js'
 import type { RestConnection } from '../transport/rest.js'
 import { addPart, emptyResult } from './result.js'
 import type { DispatcherConfig, DispatchOptions, DispatchResult, Recipient } from './types.js'
-import { CALL_KEY_TTL_SECONDS, createCallBatcher, type CallBatcher } from '../script/call-batcher.js'
+import { createCallBatcher, type CallBatcher } from '../script/call-batcher.js'
 import { callHead, packDispatch, type ScriptPart, type StoreLimits } from '../script/protocol.js'
 import { createRestRunner, type ScriptRunner } from '../transport/runner.js'
 import { DISPATCH_SCRIPT } from '../script/scripts.js'
 import { createTcpRunner, isRedisUrl } from '#tcp-transport'
 
-/** The longest dispatch id accepted, to keep dedupe keys small. @default 256 */
-export const MAX_DISPATCH_ID_LENGTH = 256
-
-/** One dispatch of `dispatchMany`: what `dispatch` takes, as one object. */
-export interface DispatchInput {
-  event: Dispatchable
-  /** @default ['*'] (every client) */
-  recipients?: Recipient[]
-  excluding?: Recipient[]
-  options?: DispatchOptions
-}
 
 /** One dispatch validated and packed for the script, with what is needed to read its reply. */
 interface PreparedDispatch {
@@ -72,7 +64,7 @@ export class Dispatcher {
   constructor(redis: RedisTarget, config: DispatcherConfig = {}) {
     this.keys = createMesaKeys(config.namespace)
     this.sync = config.sync?.enabled === true
-    this.dedupeTtlSeconds = positiveInteger(config.dedupeTtlSeconds ?? 86_400, 'dedupeTtlSeconds')
+    this.dedupeTtlSeconds = positiveInteger(config.dedupeTtlSeconds ?? DEFAULT_DEDUPE_TTL_SECONDS, 'dedupeTtlSeconds')
     this.maxRecipients = positiveInteger(config.maxRecipients ?? DEFAULT_MAX_RECIPIENTS, 'maxRecipients')
     this.limits = readLimits(config)
     this.runner = isRedisUrl(redis) ? createTcpRunner(redis) : typeof redis === 'string' ? invalidTarget() : createRestRunner(redis)
@@ -106,7 +98,7 @@ export class Dispatcher {
     excluding?: Recipient[],
     options: DispatchOptions = {},
   ): Promise<DispatchResult> {
-    return this.execute(this.prepare(event, recipients, excluding, options))
+    return this.execute(this.prepare({ event, recipients, ...(excluding === undefined ? {} : { excluding }), options }))
   }
 
   /**
@@ -116,9 +108,9 @@ export class Dispatcher {
    */
   async dispatchMany(dispatches: DispatchInput[]): Promise<PromiseSettledResult<DispatchResult>[]> {
     if (!Array.isArray(dispatches)) throw new ValidationError('dispatches', 'must be an array of dispatches')
-    const prepared = dispatches.map(({ event, recipients = ['*'], excluding, options = {} }, index) => {
+    const prepared = dispatches.map((input, index) => {
       try {
-        return this.prepare(event, recipients, excluding, options)
+        return this.prepare(input)
       } catch (error) {
         throw error instanceof ValidationError ? error.relocated(`dispatches[${index}].${error.field}`) : error
       }
@@ -182,24 +174,12 @@ export class Dispatcher {
     await this.runner.close()
   }
 
-  /** Validates and packs one dispatch without sending it; throws a ValidationError naming the bad field. */
-  private prepare(event: Dispatchable, recipients: Recipient[], excluding: Recipient[] | undefined, options: DispatchOptions): PreparedDispatch {
-    if (!isDispatchable(event)) {
-      throw new ValidationError('event', 'must be a Message or DispatchEvent from this package')
-    }
-    const named = assertRecipients(recipients, 'recipients', this.maxRecipients)
-    const excluded = excluding === undefined ? undefined : assertRecipients(excluding, 'excluding', this.maxRecipients)
-    const id = options.id
-    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_DISPATCH_ID_LENGTH)) {
-      throw new ValidationError('id', `must be a non-empty string of at most ${MAX_DISPATCH_ID_LENGTH} characters`)
-    }
-    if (id !== undefined) assertWellFormed(id, 'id')
-    const ttl = options.ttlSeconds
-    if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl <= 0)) throw new ValidationError('ttlSeconds', 'must be a positive integer')
-    const targets = applyExcluding(named, excluded)
+  /** Checks and packs one dispatch without sending it; throws a ValidationError naming the bad field. */
+  private prepare(input: DispatchInput): PreparedDispatch {
+    const { event, targets, excludingIgnored, id, ttlSeconds } = checkDispatch(input, this.maxRecipients)
     const checked = this.sync && !(event instanceof DispatchEvent)
     // Without an id, the call's own key is what makes the transport's retries safe.
-    const dedupe = id === undefined ? undefined : { key: this.keys.dedupe(id), ttlSeconds: ttl ?? this.dedupeTtlSeconds }
+    const dedupe = id === undefined ? undefined : { key: this.keys.dedupe(id), ttlSeconds: ttlSeconds ?? this.dedupeTtlSeconds }
     const part = packDispatch({ event, recipients: targets, checkOnline: checked, ...(dedupe ? { dedupe } : {}) })
     const bytes = this.headBytes + part.bytes
     if (bytes > this.limits.maxRequestBytes) {
@@ -208,7 +188,6 @@ export class Dispatcher {
         `the dispatch needs a Redis request of ${bytes} bytes, over MAX_REQUEST_BYTES (${this.limits.maxRequestBytes}): send a smaller message or fewer recipients`,
       )
     }
-    const excludingIgnored = (excluded?.length ?? 0) > 0 && targets.includes('*')
     return { event, part, recipients: targets, checked, excludingIgnored, ...(dedupe ? { dedupe } : {}) }
   }
 }

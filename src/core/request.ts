@@ -1,22 +1,21 @@
-import { MAX_BATCH_LIMIT } from '../config.js'
-import { MAX_DISPATCH_ID_LENGTH } from './dispatcher.js'
 import { ConfigError, ValidationError } from '../errors.js'
-import { DispatchEvent, Message, type DispatchAction, type Dispatchable, type MessageOptions, type Recipient } from './message.js'
-import { assertRecipients, assertWellFormed, DEFAULT_MAX_RECIPIENTS } from './recipients.js'
+import { DEFAULT_MAX_BATCH, MAX_BATCH_LIMIT, MAX_TYPE_LENGTH } from '../limits.js'
+import type { DispatchInput } from './dispatch-input.js'
+import { DispatchEvent, Message, type DispatchAction, type Dispatchable, type MessageOptions } from './message.js'
+import type { DispatchOptions, Recipient } from './types.js'
 
-/** The longest message type accepted over the wire. @default 256 */
-export const MAX_TYPE_LENGTH = 256
-/** The most dispatches one batch request may carry. @default 100 */
-export const DEFAULT_MAX_BATCH = 100
-
-/** One validated dispatch, from any trigger: HTTP, SQS, EventBridge or a schedule. */
+/**
+ * One dispatch as the wire carried it, from any trigger: HTTP, SQS, EventBridge or a schedule. Its message or
+ * event is built and checked here; its recipients and id are handed on as they came, and the Dispatcher checks
+ * them (checkDispatch), as it does for every caller: each wire input is checked once.
+ */
 export interface DispatchRequest {
   event: Dispatchable
   /** Undefined means every client (`['*']`). */
-  recipients?: Recipient[]
-  excluding?: Recipient[]
+  recipients?: unknown
+  excluding?: unknown
   /** The idempotency key the body carried, if any. */
-  id?: string
+  id?: unknown
 }
 
 /** A request body holds one dispatch, or a batch of them under `dispatches`. */
@@ -24,9 +23,7 @@ export type ParsedBody = { batch: false; requests: [DispatchRequest] } | { batch
 
 /** Limits applied while parsing, so that oversized input fails with the field named. */
 export interface RequestLimits {
-  /** @default 10000 */
-  maxRecipients?: number
-  /** At most MAX_BATCH_LIMIT (1000), so that a batch item's `:<index>` id suffix fits. @default 100 */
+  /** At most MAX_BATCH_LIMIT (1000), so that a batch item's `:<index>` id suffix fits. @default DEFAULT_MAX_BATCH (100) */
   maxBatch?: number
 }
 
@@ -47,19 +44,17 @@ export interface RequestParser {
 export function createRequestParser(limits: RequestLimits = {}): RequestParser {
   const maxBatch = limits.maxBatch ?? DEFAULT_MAX_BATCH
   if (maxBatch > MAX_BATCH_LIMIT) throw new ConfigError('maxBatch', `must be at most ${MAX_BATCH_LIMIT}`)
-  const maxRecipients = limits.maxRecipients ?? DEFAULT_MAX_RECIPIENTS
-  const one = (value: unknown, path: string): DispatchRequest => parseDispatch(value, path, maxRecipients)
   return {
-    parseOne: (value) => one(value, ''),
+    parseOne: (value) => parseDispatch(value, ''),
     parseBody(body) {
       const input = objectAt(body, '', 'must be a JSON object')
-      if (!('dispatches' in input)) return { batch: false, requests: [one(input, '')] }
+      if (!('dispatches' in input)) return { batch: false, requests: [parseDispatch(input, '')] }
       rejectUnknown(input, BATCH_FIELDS, '')
       const list = input.dispatches
       if (!Array.isArray(list)) throw new ValidationError('dispatches', 'must be an array of dispatches')
       if (list.length === 0) throw new ValidationError('dispatches', 'must not be empty')
       if (list.length > maxBatch) throw new ValidationError('dispatches', `must hold at most ${maxBatch} dispatches`)
-      return { batch: true, requests: list.map((each, index) => one(each, `dispatches[${index}]`)) }
+      return { batch: true, requests: list.map((each, index) => parseDispatch(each, `dispatches[${index}]`)) }
     },
   }
 }
@@ -69,21 +64,34 @@ const DISPATCH_FIELDS = new Set(['message', 'event', 'recipients', 'excluding', 
 const MESSAGE_FIELDS = new Set(['op', 'd', 't', 'o'])
 const OPTION_FIELDS = new Set(['sync'])
 
-function parseDispatch(value: unknown, path: string, maxRecipients: number): DispatchRequest {
+function parseDispatch(value: unknown, path: string): DispatchRequest {
   const input = objectAt(value, path, 'must be a JSON object')
   const at = (field: string) => (path ? `${path}.${field}` : field)
   const message = 'message' in input ? parseMessage(input.message, at('message')) : undefined
   const action = 'event' in input ? parseEvent(input.event, at('event')) : undefined
-  const recipients = 'recipients' in input ? assertRecipients(input.recipients, at('recipients'), maxRecipients) : undefined
-  const excluding = 'excluding' in input ? assertRecipients(input.excluding, at('excluding'), maxRecipients) : undefined
-  const id = 'id' in input ? assertWellFormed(parseString(input.id, at('id'), MAX_DISPATCH_ID_LENGTH, 1), at('id')) : undefined
   rejectUnknown(input, DISPATCH_FIELDS, path)
   if ((message === undefined) === (action === undefined)) throw new ValidationError(path || 'body', 'needs exactly one of message or event')
   const request: DispatchRequest = { event: message ?? action! }
-  if (recipients) request.recipients = recipients
-  if (excluding) request.excluding = excluding
-  if (id !== undefined) request.id = id
+  // JSON has no undefined: a field that is present is handed on whatever it holds, null included, to be refused.
+  for (const field of HANDED_ON) if (field in input) request[field] = input[field]
   return request
+}
+
+/** The fields the Dispatcher checks, as it does for a library call. */
+const HANDED_ON = ['recipients', 'excluding', 'id'] as const
+
+/**
+ * A request as the Dispatcher takes it, with its own id or else `fallback`'s. The types are asserted, not
+ * checked: the Dispatcher checks these values (checkDispatch) for every caller, and names the field it refuses.
+ */
+export function toDispatchInput(request: DispatchRequest, fallback: DispatchOptions = {}): DispatchInput {
+  const { event, recipients, excluding, id } = request
+  return {
+    event,
+    ...(recipients === undefined ? {} : { recipients: recipients as Recipient[] }),
+    ...(excluding === undefined ? {} : { excluding: excluding as Recipient[] }),
+    options: id === undefined ? fallback : { id: id as string },
+  }
 }
 
 /** Checks the wire shape here; the Message constructor checks op, t and o.sync, the same rules as for library calls. */
@@ -109,13 +117,6 @@ function parseEvent(value: unknown, path: string): DispatchEvent {
   } catch (error) {
     throw error instanceof ValidationError ? error.relocated(path) : error
   }
-}
-
-function parseString(value: unknown, path: string, max: number, min: number): string {
-  if (typeof value !== 'string') throw new ValidationError(path, 'must be a string')
-  if (value.length < min) throw new ValidationError(path, 'must not be empty')
-  if (value.length > max) throw new ValidationError(path, `must be at most ${max} characters`)
-  return value
 }
 
 function objectAt(value: unknown, path: string, problem: string): Record<string, unknown> {

@@ -14,17 +14,16 @@ import {
 } from '../errors.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 import { createRequestParser } from '../core/request.js'
+import { DEFAULT_MAX_BODY_BYTES, RETRY_AFTER_SECONDS } from '../limits.js'
 
 /** Everything the HTTP app needs; `createAppFromEnv` builds it from env variables. */
 export interface AppOptions {
   dispatcher: Dispatcher
   auth: AuthSecrets
-  /** Bodies over this many bytes get 413 before parsing. @default 1048576 */
+  /** Bodies over this many bytes get 413 before parsing. @default DEFAULT_MAX_BODY_BYTES (1 MiB) */
   maxBodyBytes?: number
-  /** The most dispatches in one batch request, at most 1000 (`MAX_BATCH_LIMIT`). @default 100 */
+  /** The most dispatches in one batch request, at most MAX_BATCH_LIMIT (1000). @default DEFAULT_MAX_BATCH (100) */
   maxBatch?: number
-  /** The most recipients one dispatch may name. @default 10000 */
-  maxRecipients?: number
   /** @default a JSON-lines logger on console.log */
   logger?: Logger
   /** The clock for signature windows, injectable for tests. @default Date.now */
@@ -40,9 +39,6 @@ export interface RequestContext {
 export interface App {
   fetch(request: Request, context?: RequestContext): Promise<Response>
 }
-
-/** Seconds a client should wait before retrying when Redis is unreachable. @default 5 */
-export const RETRY_AFTER_SECONDS = 5
 
 /** The one place errors become statuses; the first matching class wins, anything else is a 500. */
 const STATUSES: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> = [
@@ -74,8 +70,8 @@ export function createApp(options: AppOptions): App {
   const dispatch = createDispatchRoute({
     dispatcher: options.dispatcher,
     authenticator,
-    parser: createRequestParser({ maxBatch: options.maxBatch, maxRecipients: options.maxRecipients }),
-    maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
+    parser: createRequestParser({ maxBatch: options.maxBatch }),
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     logger,
   })
   const routes: Record<string, Partial<Record<string, Route>>> = {
@@ -134,7 +130,6 @@ export function createAppFromEnv(env: Env, options: AppFromEnvOptions = {}): App
       auth: settings.auth,
       maxBodyBytes: settings.maxBodyBytes,
       maxBatch: settings.maxBatch,
-      maxRecipients: settings.config.maxRecipients,
       logger,
     })
   } catch (error) {

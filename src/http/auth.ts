@@ -1,15 +1,7 @@
 import type { AuthSecrets } from '../config.js'
 import { AuthenticationError } from '../errors.js'
+import { MAX_SIGNATURES, SIGNATURE_TOLERANCE_SECONDS } from '../limits.js'
 import { importSigningKey, SIGNATURE_HEADER, signedBytes, toHex, type Bytes } from '../signature.js'
-/** How far a signature's timestamp may be from now, either way, before it is refused as a replay. @default 300 */
-export const SIGNATURE_TOLERANCE_SECONDS = 300
-/**
- * How long a signed request's default dispatch id (`sig:<hex>`) is remembered: a signature is accepted from
- * SIGNATURE_TOLERANCE_SECONDS before its timestamp to as long after, so a replay can come no later. @default 600
- */
-export const SIGNATURE_REPLAY_TTL_SECONDS = 2 * SIGNATURE_TOLERANCE_SECONDS
-/** The most `v1=` entries one signature header may carry: enough to rotate secrets, too few to amplify work. @default 8 */
-export const MAX_SIGNATURES = 8
 
 /** What the headers claimed, checked as far as possible before the body is read. */
 export type Credential = { kind: 'bearer' } | { kind: 'signature'; timestamp: string; signatures: Bytes[] }

@@ -1,14 +1,11 @@
-import { SIGNATURE_REPLAY_TTL_SECONDS, type Authenticator, type Verified } from './auth.js'
+import type { Authenticator, Verified } from './auth.js'
 import { decodeJson, readBody } from './body.js'
-import { MAX_BATCH_LIMIT } from '../config.js'
-import { MAX_DISPATCH_ID_LENGTH, type Dispatcher } from '../core/dispatcher.js'
+import type { Dispatcher } from '../core/dispatcher.js'
+import { MAX_IDEMPOTENCY_KEY_LENGTH, SIGNATURE_REPLAY_TTL_SECONDS } from '../limits.js'
 import { ValidationError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
-import type { DispatchRequest, RequestParser } from '../core/request.js'
+import { toDispatchInput, type RequestParser } from '../core/request.js'
 import type { DispatchOptions, DispatchResult } from '../core/types.js'
-
-/** The longest `Idempotency-Key`, batch or not: a batch item's id adds `:<index>` to it. @default 252 */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = MAX_DISPATCH_ID_LENGTH - `:${MAX_BATCH_LIMIT - 1}`.length
 
 /** What `POST /dispatch` did: one result, or one settled outcome per batch item in order. */
 export type DispatchOutcome =
@@ -38,7 +35,7 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const verified = await authenticator.verify(credential, body)
     const parsed = parser.parseBody(decodeJson(body))
     const fallback = defaultId(idempotencyKey(request.headers), verified)
-    const items = parsed.requests.map((each, index) => ({ ...each, options: optionsFor(each, fallback, parsed.batch ? index : undefined) }))
+    const items = parsed.requests.map((each, index) => toDispatchInput(each, optionsFor(fallback, parsed.batch ? index : undefined)))
     // A batch is validated whole before any item is sent, a bad item named as the body names it: dispatches[i].
     const outcomes = parsed.batch
       ? await dispatcher.dispatchMany(items)
@@ -71,9 +68,8 @@ function defaultId(key: string | undefined, verified: Verified): DefaultId | und
   return verified && { base: `sig:${verified.signature}`, ttlSeconds: SIGNATURE_REPLAY_TTL_SECONDS }
 }
 
-/** The body's own id, else the default one. */
-function optionsFor(request: DispatchRequest, fallback: DefaultId | undefined, index: number | undefined): DispatchOptions {
-  if (request.id !== undefined) return { id: request.id }
+/** The options of an item without its own id: the default id, suffixed with the item's index in a batch. */
+function optionsFor(fallback: DefaultId | undefined, index: number | undefined): DispatchOptions {
   if (fallback === undefined) return {}
   return { id: index === undefined ? fallback.base : `${fallback.base}:${index}`, ttlSeconds: fallback.ttlSeconds }
 }

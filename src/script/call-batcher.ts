@@ -10,9 +10,6 @@ export interface CallLimits {
   readonly requestBytes: number
 }
 
-/** How long a call's key (and so its reply) is kept: long enough to outlive the transport's retries of it. */
-export const CALL_KEY_TTL_SECONDS = 120
-
 /** Sends dispatches, grouping those issued in the same tick into one script call. */
 export interface CallBatcher {
   /**

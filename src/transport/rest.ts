@@ -1,6 +1,7 @@
 import { Redis, type Requester, type UpstashRequest, type UpstashResponse } from '@upstash/redis'
 import { ConfigError, RedisCommandError, RedisUnavailableError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
+import { DEFAULT_REDIS_BACKOFF_MS, DEFAULT_REDIS_RETRIES, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
 
 /** Where and how to reach an Upstash-compatible REST endpoint. */
 export interface RestConnection {
@@ -29,9 +30,9 @@ export function createRestRequester(connection: RestConnection): Requester {
   const base = parseUrl(connection.url)
   if (!connection.token) throw new ConfigError('token', 'is required for the Upstash REST endpoint')
   const headers = { authorization: `Bearer ${connection.token}`, 'content-type': 'application/json' }
-  const timeoutMs = connection.timeoutMs ?? 5000
-  const retries = connection.retries ?? 2
-  const backoffMs = connection.backoffMs ?? 50
+  const timeoutMs = connection.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS
+  const retries = connection.retries ?? DEFAULT_REDIS_RETRIES
+  const backoffMs = connection.backoffMs ?? DEFAULT_REDIS_BACKOFF_MS
 
   async function attempt(url: string, init: RequestInit, budget: number): Promise<Response> {
     const signal = AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, budget)))

@@ -1,8 +1,4 @@
-/**
- * Time kept back from a Lambda's remaining time, so that after the last Redis attempt is cut off the handler
- * can still report its failures (e.g. SQS batchItemFailures) instead of being killed mid-way. @default 1000
- */
-export const DEADLINE_MARGIN_MS = 1000
+import { DEADLINE_MARGIN_MS } from '../limits.js'
 
 /** The end of the current invocation, for a transport that must finish every attempt before it. */
 export interface InvocationDeadline {

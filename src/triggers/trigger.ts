@@ -2,7 +2,7 @@ import { readDispatcherEnv, type Env } from '../config.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import { ValidationError } from '../errors.js'
 import { createLogger, type Logger } from '../observe/logger.js'
-import { createRequestParser, parseJson, type RequestParser } from '../core/request.js'
+import { createRequestParser, parseJson, toDispatchInput, type RequestParser } from '../core/request.js'
 import type { DispatchResult } from '../core/types.js'
 
 /** Where a triggered dispatch came from, for its log line and its default id. */
@@ -34,7 +34,7 @@ export interface TriggerFromEnvOptions {
 export function createTriggerFromEnv(env: Env, options: TriggerFromEnvOptions = {}): Trigger {
   const { connection, config } = readDispatcherEnv(env)
   const dispatcher = new Dispatcher(options.deadline ? { ...connection, deadline: options.deadline } : connection, config)
-  return createTrigger(dispatcher, createRequestParser({ maxRecipients: config.maxRecipients }), options.logger)
+  return createTrigger(dispatcher, createRequestParser(), options.logger)
 }
 
 /** Builds a Trigger around an existing Dispatcher and parser. */
@@ -45,8 +45,8 @@ export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, log
       const started = Date.now()
       try {
         const request = parser.parseOne(typeof payload === 'string' ? parseJson(payload) : payload)
-        const id = request.id ?? source.defaultId
-        const result = await dispatcher.dispatch(request.event, request.recipients, request.excluding, id === undefined ? {} : { id })
+        const { event, recipients, excluding, options } = toDispatchInput(request, source.defaultId === undefined ? {} : { id: source.defaultId })
+        const result = await dispatcher.dispatch(event, recipients, excluding, options)
         logger.info('dispatch', {
           requestId: source.requestId, outcome: result.duplicate ? 'duplicate' : 'sent', recipients: result.recipients.length,
           offline: result.offline.length, stored: result.stored, servers: result.servers, durationMs: Date.now() - started,

@@ -1,17 +1,25 @@
 import { ValidationError } from '../../../src/index'
-import { createRequestParser, type DispatchRequest, type ParsedBody } from '../../../src/core/request'
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../../../src/http/dispatch-route'
+import { checkDispatch } from '../../../src/core/dispatch-input'
+import { createRequestParser, toDispatchInput, type DispatchRequest, type ParsedBody } from '../../../src/core/request'
+import { DEFAULT_MAX_RECIPIENTS, MAX_IDEMPOTENCY_KEY_LENGTH } from '../../../src/limits'
 import type { Door } from './doors'
 import type { HttpPlan } from './http-arbitraries'
 import type { Bytes } from './http-bodies'
 import { MAX_BATCH, MAX_BODY_BYTES } from './settings'
 
-// The oracle: what the request parser says, with the same limits as the deployed functions.
+// The oracle: what the request parser and then the Dispatcher's own check say, with the same limits as the
+// deployed functions.
 
 const httpParser = createRequestParser({ maxBatch: MAX_BATCH })
 const triggerParser = createRequestParser()
 /** Decodes as the app does: fatal on invalid UTF-8, and skipping a leading BOM. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Runs the Dispatcher's check on what the parser handed on, which is where recipients and ids are refused. */
+function checked<T>(parsed: T, requests: (parsed: T) => DispatchRequest[]): T {
+  for (const request of requests(parsed)) checkDispatch(toDispatchInput(request), DEFAULT_MAX_RECIPIENTS)
+  return parsed
+}
 
 /** Runs a parser step, turning a ValidationError into undefined; anything else thrown is a bug in the parser. */
 function validated<T>(parse: () => T): T | undefined {
@@ -34,7 +42,7 @@ function parseHttpBody(body: Uint8Array): ParsedBody | undefined {
   } catch {
     return undefined
   }
-  return validated(() => httpParser.parseBody(value))
+  return validated(() => checked(httpParser.parseBody(value), (body) => body.requests))
 }
 
 /** The one request in an SQS body or EventBridge payload (a JSON value, or JSON text as the Trigger documents). */
@@ -46,7 +54,7 @@ export function parseTriggerPayload(payload: unknown): DispatchRequest | undefin
       return undefined
     }
   }
-  return validated(() => triggerParser.parseOne(payload))
+  return validated(() => checked(triggerParser.parseOne(payload), (request) => [request]))
 }
 
 /** What the oracle expects of one HTTP request through one door. */

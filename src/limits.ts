@@ -1,0 +1,83 @@
+// Every default and limit of the package, defined once: the Dispatcher, the offline store, the HTTP endpoint, the
+// webhook signatures, the triggers and the client read them from here, and the README's tables name them.
+
+// The offline store (Mesa's message sync), per recipient.
+
+/** Messages kept per offline recipient; the oldest are dropped first. 0 means no limit (Mesa's own behaviour). @default 1000 */
+export const DEFAULT_SYNC_MAX_MESSAGES = 1000
+/** Bytes kept per offline recipient (the JSON array, brackets included). 0 means no limit. @default 262144 */
+export const DEFAULT_SYNC_MAX_BYTES = 262_144
+/** A backlog whose newest message is older than this is removed by the cleanup function. 0 means never. @default 2592000 (30 days) */
+export const DEFAULT_SYNC_MAX_AGE_SECONDS = 30 * 24 * 3600
+/** Index entries the cleanup function looks at per script call (HSCAN's COUNT). @default 500 */
+export const CLEANUP_STEP_SIZE = 500
+
+// One script call, which holds Redis while it runs.
+
+/** Bytes of stored values one script call may write, which bounds how long it holds Redis. @default 1048576 */
+export const DEFAULT_MAX_WRITE_BYTES = 1024 * 1024
+/** Bytes of one request to Redis: calls split below it, and a dispatch over it alone is refused (413). @default 4194304 */
+export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+/** Dispatches per script call. @default 1000 */
+export const MAX_DISPATCHES_PER_CALL = 1000
+/** Recipients checked one by one per script call. @default 10000 */
+export const MAX_CHECKS_PER_CALL = 10_000
+/** How long a call's own key keeps its reply, so that a retried call applies nothing twice. @default 120 */
+export const CALL_KEY_TTL_SECONDS = 120
+
+// One dispatch.
+
+/** The most recipients one dispatch may name. @default 10000 */
+export const DEFAULT_MAX_RECIPIENTS = 10_000
+/** The longest dispatch id accepted, to keep dedupe keys small. @default 256 */
+export const MAX_DISPATCH_ID_LENGTH = 256
+/** How long a dispatch id is remembered, so that a redelivered dispatch is applied once. @default 86400 */
+export const DEFAULT_DEDUPE_TTL_SECONDS = 86_400
+/** The longest message type accepted over the wire. @default 256 */
+export const MAX_TYPE_LENGTH = 256
+
+// Reaching Redis.
+
+/** The longest one attempt to reach Redis may take, in milliseconds. @default 5000 */
+export const DEFAULT_REDIS_TIMEOUT_MS = 5000
+/** Retries of a failed attempt to reach Redis (each call is idempotent, so a retry is safe). @default 2 */
+export const DEFAULT_REDIS_RETRIES = 2
+/** The wait before the first retry, doubled for each next one, in milliseconds. @default 50 */
+export const DEFAULT_REDIS_BACKOFF_MS = 50
+
+// The HTTP endpoint.
+
+/** Bodies over this many bytes get 413 before they are parsed. @default 1048576 */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/** The most dispatches one batch request may carry. @default 100 */
+export const DEFAULT_MAX_BATCH = 100
+/**
+ * The largest `MAX_BATCH` accepted: batch item i gets the id `<Idempotency-Key>:<i>`, and up to 1000 items keep
+ * that suffix within 4 characters, which the key's own limit leaves room for. @default 1000
+ */
+export const MAX_BATCH_LIMIT = 1000
+/** The longest `Idempotency-Key`, batch or not: a batch item's id adds `:<index>` to it. @default 252 */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = MAX_DISPATCH_ID_LENGTH - `:${MAX_BATCH_LIMIT - 1}`.length
+/** The shortest secret accepted, so that a placeholder like "changeme" cannot guard a deployed endpoint. @default 16 */
+export const MIN_SECRET_LENGTH = 16
+/** Seconds a client should wait before retrying when Redis is unreachable (`Retry-After`). @default 5 */
+export const RETRY_AFTER_SECONDS = 5
+
+// Signed webhooks.
+
+/** How far a signature's timestamp may be from now, either way. @default 300 */
+export const SIGNATURE_TOLERANCE_SECONDS = 300
+/**
+ * How long a signed request's default id is remembered: a signature is accepted from SIGNATURE_TOLERANCE_SECONDS
+ * before its timestamp to as long after, so a replay can come no later. @default 600
+ */
+export const SIGNATURE_REPLAY_TTL_SECONDS = 2 * SIGNATURE_TOLERANCE_SECONDS
+/** `v1=` entries accepted in one signature header, so that rotating secrets costs a bounded number of HMACs. @default 8 */
+export const MAX_SIGNATURES = 8
+
+// The triggers and the client.
+
+/** Time kept back from the end of a Lambda invocation, so a slow Redis turns into reported failures. @default 1000 */
+export const DEADLINE_MARGIN_MS = 1000
+/** How long the backend client waits for the endpoint's answer, in milliseconds. @default 10000 */
+export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000
