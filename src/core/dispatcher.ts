@@ -175,7 +175,8 @@ export class Dispatcher {
 
   /**
    * Waits for the dispatches already issued, then closes the TCP connection of a `redis://` Dispatcher, so the
-   * process can exit; over HTTP there is nothing to close.
+   * process can exit; over HTTP there is nothing to close. It resolves even when the connection never opened
+   * (ioredis missing, Redis unreachable): the dispatches that needed it were rejected with the reason.
    */
   async close(): Promise<void> {
     await this.batcher.drain()

@@ -49,7 +49,10 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
       }
     },
     async close() {
-      if (client) await (await client).quit().catch(() => undefined)
+      // A connection that never opened (ioredis missing) has nothing to quit, and every dispatch that needed it
+      // was already rejected with the reason: failing close() again would only break a caller's `finally`.
+      const redis = await client?.catch(() => undefined)
+      await redis?.quit().catch(() => undefined)
     },
   }
 }
