@@ -3,11 +3,13 @@
 export { Dispatcher } from './core/dispatcher.js'
 export type { RedisTarget } from './core/dispatcher.js'
 export type { DispatchInput } from './core/dispatch-input.js'
+// RedisTarget's members that are this package's own types.
+export type { RestConnection } from './transport/rest.js'
+export type { IORedisLike } from './transport/ioredis-like.js'
 export { DispatchEvent, Message } from './core/message.js'
 export type { Dispatchable, MessageOptions } from './core/message.js'
 export type { DispatchAction, DispatcherConfig, DispatchOptions, DispatchResult, Recipient, SyncConfig } from './core/types.js'
 export type { CleanupOptions, CleanupResult } from './core/backlog-cleanup.js'
-export type { RestConnection } from './transport/rest.js'
 export type { Env } from './config.js'
 export {
   ConfigError,

@@ -10,6 +10,7 @@ import type {
 import { parseHttpUrl } from '../http-url.js'
 import { ConfigError, DispatchEndpointError } from '../errors.js'
 import type { DispatchResult } from '../core/types.js'
+import { jsonBody } from './json-body.js'
 
 /** How long one request may take before it fails with status 0. @default 10000 */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000
@@ -22,8 +23,10 @@ interface Answer {
 
 /**
  * Builds a client of the dispatch endpoint (`POST /dispatch`, `GET /health`) for backends that call it. It needs
- * only `fetch` and Web Crypto, so it runs on Node, Bun, Deno and edge runtimes. Every failure rejects with a
- * `DispatchEndpointError`: the endpoint's status, error name and field, or status 0 when it could not be reached.
+ * only `fetch` and Web Crypto, so it runs on Node, Bun, Deno and edge runtimes. A body that cannot be JSON (a
+ * BigInt, a cycle) rejects with a `ValidationError` naming the field, before any request; every other failure
+ * rejects with a `DispatchEndpointError`: the endpoint's status, error name and field, or status 0 when it could
+ * not be reached.
  * Nothing is retried, because a call that timed out may still have been applied: retry only calls that carry an
  * `id` or `idempotencyKey`, which makes the repeat a no-op.
  */
@@ -51,8 +54,9 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
     return { status: response.status, body: json }
   }
 
-  async function post(payload: unknown, callOptions: DispatchCallOptions = {}): Promise<Answer> {
-    const body = JSON.stringify(payload)
+  /** Posts a body whose own fields go `depth` levels deep, so that a field that cannot be JSON is named. */
+  async function post(payload: unknown, depth: number, callOptions: DispatchCallOptions = {}): Promise<Answer> {
+    const body = jsonBody(payload, depth)
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
     if (token !== undefined) headers.authorization = `Bearer ${token}`
     if (secret !== undefined) headers[SIGNATURE_HEADER] = await signBody(secret, body)
@@ -61,7 +65,7 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   }
 
   async function dispatch(request: DispatchRequestBody, callOptions?: DispatchCallOptions): Promise<DispatchResult> {
-    const { status, body } = await post(request, callOptions)
+    const { status, body } = await post(request, 2, callOptions)
     if (!isObject(body) || body.ok !== true || !isObject(body.result)) throw unexpected(status, 'no dispatch result')
     return body.result as unknown as DispatchResult
   }
@@ -69,7 +73,7 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   return {
     dispatch,
     async dispatchBatch(requests, callOptions) {
-      const { status, body } = await post({ dispatches: requests }, callOptions)
+      const { status, body } = await post({ dispatches: requests }, 4, callOptions)
       if (!isObject(body) || !Array.isArray(body.results)) throw unexpected(status, 'no batch results')
       return body.results as DispatchBatchItem[]
     },

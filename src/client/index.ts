@@ -2,7 +2,7 @@
 // and Web Crypto, so it runs on Node, Bun, Deno, edges and browsers alike.
 export { createDispatchClient } from './client.js'
 export { signBody } from '../signature.js'
-export { DispatchEndpointError } from '../errors.js'
+export { ConfigError, DispatchEndpointError, ValidationError } from '../errors.js'
 export type { EndpointFailure } from '../errors.js'
 export type {
   DispatchBatchItem,

@@ -67,7 +67,10 @@ export interface DispatchCallOptions {
   idempotencyKey?: string
 }
 
-/** A typed client of the dispatch endpoint; every method rejects with a `DispatchEndpointError`. */
+/**
+ * A typed client of the dispatch endpoint; every method rejects with a `DispatchEndpointError`, or, for a body
+ * that cannot be JSON, with a `ValidationError` naming the field before anything is sent.
+ */
 export interface DispatchClient {
   /** Sends one dispatch and resolves with what it did. */
   dispatch(request: DispatchRequestBody, options?: DispatchCallOptions): Promise<DispatchResult>

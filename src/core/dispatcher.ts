@@ -24,7 +24,8 @@ import { createCallBatcher, type CallBatcher } from '../script/call-batcher.js'
 import { callHead, packDispatch, type ScriptPart, type StoreLimits } from '../script/protocol.js'
 import { createRestRunner, type ScriptRunner } from '../transport/runner.js'
 import { DISPATCH_SCRIPT } from '../script/scripts.js'
-import { createTcpRunner, isRedisUrl } from '#tcp-transport'
+import type { IORedisLike } from '../transport/ioredis-like.js'
+import { createClientRunner, createTcpRunner, isIORedisLike, isRedisUrl } from '#tcp-transport'
 
 
 /** One dispatch validated and packed for the script, with what is needed to read its reply. */
@@ -39,9 +40,10 @@ interface PreparedDispatch {
 
 /**
  * Where a Dispatcher sends its script: an Upstash REST endpoint (`{ url, token }`), an existing `Redis` from
- * `@upstash/redis`, or a `redis://` / `rediss://` URL for a TCP connection through the optional ioredis.
+ * `@upstash/redis`, a `redis://` / `rediss://` URL for a TCP connection through the optional ioredis, or an
+ * ioredis client the server already holds (`IORedisLike`), which the Dispatcher uses and never closes.
  */
-export type RedisTarget = RestConnection | Redis | string
+export type RedisTarget = RestConnection | Redis | IORedisLike | string
 
 /**
  * Mesa's Dispatcher for serverless: the same channel, payload and sync semantics as `@cryb/mesa@1.5.8`, over
@@ -67,7 +69,13 @@ export class Dispatcher {
     this.dedupeTtlSeconds = positiveInteger(config.dedupeTtlSeconds ?? DEFAULT_DEDUPE_TTL_SECONDS, 'dedupeTtlSeconds')
     this.maxRecipients = positiveInteger(config.maxRecipients ?? DEFAULT_MAX_RECIPIENTS, 'maxRecipients')
     this.limits = readLimits(config)
-    this.runner = isRedisUrl(redis) ? createTcpRunner(redis) : typeof redis === 'string' ? invalidTarget() : createRestRunner(redis)
+    this.runner = isRedisUrl(redis)
+      ? createTcpRunner(redis)
+      : typeof redis === 'string'
+        ? invalidTarget()
+        : isIORedisLike(redis)
+          ? createClientRunner(redis)
+          : createRestRunner(redis)
     const newHead = () => callHead(this.keys, this.keys.dedupe(`call:${crypto.randomUUID()}`), CALL_KEY_TTL_SECONDS, this.limits, Date.now())
     this.headBytes = newHead().bytes
     this.batcher = createCallBatcher((keys, args) => this.runner.run(DISPATCH_SCRIPT, keys, args), newHead, {
@@ -167,7 +175,8 @@ export class Dispatcher {
 
   /**
    * Waits for the dispatches already issued, then closes the TCP connection of a `redis://` Dispatcher, so the
-   * process can exit; over HTTP there is nothing to close.
+   * process can exit; over HTTP there is nothing to close, and a handed-in ioredis client is left open for its owner. It resolves even when the connection never opened
+   * (ioredis missing, Redis unreachable): the dispatches that needed it were rejected with the reason.
    */
   async close(): Promise<void> {
     await this.batcher.drain()
@@ -214,7 +223,8 @@ function readLimits(config: DispatcherConfig): Dispatcher['limits'] {
 }
 
 function invalidTarget(): never {
-  throw new ConfigError('redis', 'must be { url, token } for an Upstash REST endpoint, a Redis from @upstash/redis, or a redis:// URL')
+  // Named by its type, IORedisLike: the package's name would be a reference to it in the edge bundle.
+  throw new ConfigError('redis', 'must be { url, token } for an Upstash REST endpoint, a Redis from @upstash/redis, a redis:// URL or an IORedisLike client')
 }
 
 function positiveInteger(value: number, name: string): number {

@@ -1,17 +1,18 @@
 import type { Redis as IORedis, RedisOptions } from 'ioredis'
 import { ConfigError, RedisCommandError, RedisUnavailableError, type MesaDispatchError } from '../errors.js'
+import type { IORedisLike } from './ioredis-like.js'
 import { isRedisUrl } from './redis-url.js'
 import type { ScriptRunner } from './runner.js'
-import { isNoScript, scriptText } from '../script/lua-script.js'
+import { isNoScript, scriptText, type LuaScript } from '../script/lua-script.js'
 
 export { isRedisUrl }
+export { isIORedisLike } from './ioredis-like.js'
 
 // A variable specifier keeps bundlers from following the import, so the Lambda bundles never contain ioredis:
 // it is an optional peer dependency, loaded only when a Dispatcher is given a redis:// URL. Edge bundles get
-// tcp-transport-edge.ts instead, through the `#tcp-transport` import map in package.json, because workerd
+// tcp-edge.ts instead, through the `#tcp-transport` import map in package.json, because workerd
 // refuses a module with a dynamic import it cannot resolve.
 const IOREDIS = 'ioredis'
-
 
 /**
  * Runs the same dispatch script over one TCP connection through ioredis, for long-lived Node servers replacing
@@ -35,22 +36,45 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
       return redis
     }))
   return {
-    async run(script, keys, args) {
-      const redis = await connect()
-      try {
-        try {
-          return await redis.evalsha(script.sha1, keys.length, ...keys, ...args)
-        } catch (error) {
-          if (!isNoScript(error)) throw error
-          return await redis.eval(await scriptText(script), keys.length, ...keys, ...args)
-        }
-      } catch (error) {
-        throw toTcpError(error)
-      }
-    },
+    run: async (script, keys, args) => runScript(await connect(), script, keys, args),
     async close() {
-      if (client) await (await client).quit().catch(() => undefined)
+      // A connection that never opened (ioredis missing) has nothing to quit, and every dispatch that needed it
+      // was already rejected with the reason: failing close() again would only break a caller's `finally`.
+      const redis = await client?.catch(() => undefined)
+      await redis?.quit().catch(() => undefined)
     },
+  }
+}
+
+/**
+ * Runs the script over an ioredis client the caller already holds, as `@socket.io/redis-emitter` takes the app's
+ * client, instead of opening a connection of its own. Its retries and timeouts are the caller's settings, and
+ * close() leaves it open: the caller owns it, and may well use it after the Dispatcher is done.
+ */
+export function createClientRunner(client: IORedisLike): ScriptRunner {
+  if (client.isCluster === true) {
+    throw new ConfigError('redis', "is a Redis Cluster client, which cannot run the dispatch script, whose keys lie in different hash slots: pass a client of the single Redis Mesa's servers use")
+  }
+  if (client.options?.keyPrefix) {
+    throw new ConfigError('redis', "is a client with a keyPrefix, which would move Mesa's keys where Mesa's servers never read them: pass a client without one")
+  }
+  return {
+    run: (script, keys, args) => runScript(client, script, keys, args),
+    close: async () => {},
+  }
+}
+
+/** EVALSHA, and EVAL once when Redis lacks the script; failures become this package's errors. */
+async function runScript(redis: IORedisLike, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  try {
+    try {
+      return await redis.evalsha(script.sha1, keys.length, ...keys, ...args)
+    } catch (error) {
+      if (!isNoScript(error)) throw error
+      return await redis.eval(await scriptText(script), keys.length, ...keys, ...args)
+    }
+  } catch (error) {
+    throw toTcpError(error)
   }
 }
 
