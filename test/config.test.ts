@@ -4,6 +4,10 @@ import { createMesaKeys } from '../src/core/keys'
 import { readAppEnv, readDispatcherEnv } from '../src/config'
 
 const required = { UPSTASH_REDIS_REST_URL: 'https://example.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'secret-token' }
+const TUNING = [
+  'DEDUPE_TTL_SECONDS', 'MAX_RECIPIENTS', 'REDIS_TIMEOUT_MS', 'REDIS_RETRIES', 'MESA_SYNC_MAX_MESSAGES',
+  'MESA_SYNC_MAX_BYTES', 'MESA_SYNC_MAX_AGE_SECONDS', 'MAX_WRITE_BYTES', 'MAX_REQUEST_BYTES',
+]
 
 function configErrorOf(build: () => unknown): { name: string; variable: string; message: string } {
   try {
@@ -24,6 +28,12 @@ describe('readDispatcherEnv', () => {
         dedupeTtlSeconds: 86_400, maxRecipients: 10_000, maxWriteBytes: 1_048_576, maxRequestBytes: 4_194_304,
       },
     })
+  })
+
+  it('applies the defaults for tuning variables left empty, as serverless.yml passes them when unset', () => {
+    const empty = Object.fromEntries(TUNING.map((name) => [name, '']))
+    expect(readDispatcherEnv({ ...required, ...empty })).toEqual(readDispatcherEnv(required))
+    expect(readAppEnv({ ...required, ...empty, MAX_BODY_BYTES: '', MAX_BATCH: '' })).toEqual(readAppEnv(required))
   })
 
   it('reads every variable it documents', () => {

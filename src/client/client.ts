@@ -11,9 +11,7 @@ import { parseHttpUrl } from '../http-url.js'
 import { ConfigError, DispatchEndpointError } from '../errors.js'
 import type { DispatchResult } from '../core/types.js'
 import { jsonBody } from './json-body.js'
-
-/** How long one request may take before it fails with status 0. @default 10000 */
-export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000
+import { DEFAULT_CLIENT_TIMEOUT_MS } from '../limits.js'
 
 /** A JSON answer the endpoint gave with a 2xx status. */
 interface Answer {

@@ -43,6 +43,6 @@ export function checkDispatch(input: DispatchInput, maxRecipients: number): Chec
     throw new ValidationError('ttlSeconds', 'must be a positive integer')
   }
   const targets = applyExcluding(named, excluded)
-  const excludingIgnored = (excluded?.length ?? 0) > 0 && targets.includes('*')
+  const excludingIgnored = excluded !== undefined && excluded.length > 0 && targets.includes('*')
   return { event, targets, excludingIgnored, ...(id === undefined ? {} : { id }), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }
 }

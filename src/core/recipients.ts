@@ -1,9 +1,6 @@
 import { ValidationError } from '../errors.js'
 import { describe, type Recipient } from './message.js'
 
-/** The most recipients one dispatch may name. @default 10000 */
-export const DEFAULT_MAX_RECIPIENTS = 10_000
-
 /** Whether a value is a recipient Mesa can match: a string or a finite number. */
 export function isRecipient(value: unknown): value is Recipient {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))

@@ -1,5 +1,6 @@
 import type { Redis as IORedis, RedisOptions } from 'ioredis'
 import { ConfigError, RedisCommandError, RedisUnavailableError, type MesaDispatchError } from '../errors.js'
+import { DEFAULT_REDIS_RETRIES, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
 import type { IORedisLike } from './ioredis-like.js'
 import { isRedisUrl } from './redis-url.js'
 import type { ScriptRunner } from './runner.js'
@@ -27,8 +28,8 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
     (client ??= loadIORedis().then((Redis) => {
       const settings: RedisOptions = {
         enableAutoPipelining: true,
-        maxRetriesPerRequest: options.retries ?? 2,
-        commandTimeout: options.timeoutMs ?? 5000,
+        maxRetriesPerRequest: options.retries ?? DEFAULT_REDIS_RETRIES,
+        commandTimeout: options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS,
       }
       const redis = new Redis(url, settings)
       // Connection errors reach each command's promise; without a listener ioredis would also print them.
