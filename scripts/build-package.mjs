@@ -39,6 +39,9 @@ export function treePackageJson(type, imports) {
   return { type, imports: compiled }
 }
 
+/** One file of each part, written last by its step: all three present means a finished build. */
+const BUILT = ['esm/package.json', 'cjs/package.json', 'cli/package.json']
+
 /** Runs the project's own tsc on one config, failing with its output. */
 function tsc(/** @type {string} */ tsconfig) {
   if (!existsSync(TSC)) throw new Error(`TypeScript is missing (${TSC}): run \`npm ci\` (it is a devDependency)`)
@@ -69,7 +72,7 @@ export async function buildPackage() {
 // the package from git, but it also runs prepare after prepack in `npm pack`, and on every `npm ci` of this repo;
 // lib/ is then built once, by whichever comes first.
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  if (process.argv.includes('--if-missing') && existsSync(join(LIB, 'cli', 'index.js'))) {
+  if (process.argv.includes('--if-missing') && BUILT.every((file) => existsSync(join(LIB, file)))) {
     console.log('lib/ is already built; `npm run build:package` rebuilds it')
   } else {
     await buildPackage()
