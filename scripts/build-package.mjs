@@ -68,14 +68,15 @@ export async function buildPackage() {
   ])
 }
 
-// Run as a script. `--if-missing` is for the `prepare` script: npm runs prepare, and never prepack, when it installs
+// Run as a script; it reports on stderr, so that `npm pack --json` (which runs it as prepack) prints only JSON on
+// stdout. `--if-missing` is for the `prepare` script: npm runs prepare, and never prepack, when it installs
 // the package from git, but it also runs prepare after prepack in `npm pack`, and on every `npm ci` of this repo;
 // lib/ is then built once, by whichever comes first.
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   if (process.argv.includes('--if-missing') && BUILT.every((file) => existsSync(join(LIB, file)))) {
-    console.log('lib/ is already built; `npm run build:package` rebuilds it')
+    console.error('lib/ is already built; `npm run build:package` rebuilds it')
   } else {
     await buildPackage()
-    console.log('built lib/esm, lib/cjs and lib/cli')
+    console.error('built lib/esm, lib/cjs and lib/cli')
   }
 }
