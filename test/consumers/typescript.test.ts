@@ -26,8 +26,8 @@ afterAll(async () => {
  * Compiles the project with this repo's tsc (failing the test on any error, our .d.ts included) and returns which
  * of the package's compiled trees (lib/esm, lib/cjs) its program read declarations from.
  */
-async function compile(project: ConsumerProject): Promise<string[]> {
-  const { stdout } = await project.run('node', [TSC, '-p', '.', '--listFiles'])
+async function compile(project: ConsumerProject, flags: string[] = []): Promise<string[]> {
+  const { stdout } = await project.run('node', [TSC, '-p', '.', '--listFiles', ...flags])
   const ours = stdout.split('\n').filter((file) => file.includes('/node_modules/mesa-dispatch-serverless/'))
   return [...new Set(ours.map((file) => /\/mesa-dispatch-serverless\/(lib\/[^/]+)\//.exec(file)?.[1] ?? file))]
 }
@@ -64,5 +64,9 @@ describe('the installed package in TypeScript', () => {
       { op: 0, d: { via: 'dispatcher' }, t: 'TS_CJS' },
       { op: 0, d: { via: 'client' }, t: 'TS_CJS' },
     ])
+  })
+
+  it('type-checks the CommonJS project with the classic node10 resolver too, which finds the subpaths by typesVersions', async () => {
+    expect(await compile(cjs, ['--module', 'CommonJS', '--moduleResolution', 'Node10', '--noEmit'])).toEqual(['lib/cjs'])
   })
 })
