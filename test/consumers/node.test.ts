@@ -3,6 +3,8 @@ import { createConsumerProject, type ConsumerProject } from './support/consumer-
 import { deliveredTo, useConsumerStack } from './support/consumer-stack'
 
 // The packed tarball installed into fresh plain-JavaScript projects, run with node against the real stack.
+const TCP = 'redis is a redis:// URL, which needs the optional peer dependency ioredis: npm install ioredis'
+const EDGE = 'redis is a redis:// URL, which edge runtimes cannot use: pass { url, token } of an Upstash REST endpoint'
 const stack = useConsumerStack()
 let esm: ConsumerProject
 let cjs: ConsumerProject
@@ -46,5 +48,27 @@ describe('the installed package in plain Node', () => {
       { op: 0, d: { via: 'dispatcher' }, t: 'CJS' },
       { op: 0, d: { via: 'client' }, t: 'CJS' },
     ])
+  })
+
+  it('maps #tcp-transport to the TCP transport by default and to the edge one under workerd, worker and browser, in both builds', async () => {
+    // Neither project has ioredis, so each transport says which one it is when handed a redis:// URL.
+    const attempt = 'try { await new Dispatcher("redis://127.0.0.1:1").dispatch(new Message(0, {})) } catch (error) { console.log(error.message) }'
+    const scripts = {
+      esm: ['--input-type=module', '-e', `import { Dispatcher, Message } from 'mesa-dispatch-serverless'; ${attempt}`],
+      cjs: ['-e', `const { Dispatcher, Message } = require('mesa-dispatch-serverless'); (async () => { ${attempt} })()`],
+    }
+    const conditions = ['default', 'workerd', 'worker', 'browser'] as const
+    const answers = async (project: ConsumerProject, args: string[]) =>
+      Object.fromEntries(
+        await Promise.all(conditions.map(async (condition) => {
+          const flags = condition === 'default' ? [] : [`--conditions=${condition}`]
+          return [condition, (await project.run('node', [...flags, ...args])).stdout.trim()] as const
+        })),
+      )
+
+    expect({ esm: await answers(esm, scripts.esm), cjs: await answers(cjs, scripts.cjs) }).toEqual({
+      esm: { default: TCP, workerd: EDGE, worker: EDGE, browser: EDGE },
+      cjs: { default: TCP, workerd: EDGE, worker: EDGE, browser: EDGE },
+    })
   })
 })
