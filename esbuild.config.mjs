@@ -50,7 +50,7 @@ export const bundles = [
   { name: 'cli', entry: 'src/cli/main.ts', file: 'index.js', platform: 'node', target: 'node20', format: 'esm', conditions: ['module'], banner: '#!/usr/bin/env node' },
 ]
 
-// The core builds on the class every @upstash/redis entry extends (src/rest-transport.ts) and never runs an
+// The core builds on the class every @upstash/redis entry extends (src/transport/rest.ts) and never runs an
 // entry's own constructor, so every bundle takes the smallest entry, `/fastly`: the main one adds 3 KB of search
 // helpers and env reading that nothing here uses.
 const UPSTASH_ENTRY = { '@upstash/redis': '@upstash/redis/fastly' }
