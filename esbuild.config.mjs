@@ -45,11 +45,12 @@ export const bundles = [
   // Workers / Vercel Edge / Deno / Bun. These conditions make `uncrypto` (from @upstash/redis) resolve to its Web
   // Crypto build instead of `node:crypto`; es2022 is what every one of those runtimes runs natively.
   { name: 'edge', entry: 'functions/edge.ts', file: 'index.mjs', platform: 'browser', target: 'es2022', format: 'esm', conditions: ['workerd', 'worker', 'browser'] },
-  // The package's `bin` (`npx mesa-dispatch`), for the oldest Node the package supports (engines: >=20).
+  // The package's `bin` (`npx mesa-dispatch`), for the oldest Node the package supports (engines: >=20). Not deployed:
+  // scripts/build-package.mjs builds it into lib/cli for the npm package; `npm run build` puts a copy in dist/cli.
   { name: 'cli', entry: 'src/cli/main.ts', file: 'index.js', platform: 'node', target: 'node20', format: 'esm', conditions: ['module'], banner: '#!/usr/bin/env node' },
 ]
 
-// The core builds on the class every @upstash/redis entry extends (src/rest-transport.ts) and never runs an
+// The core builds on the class every @upstash/redis entry extends (src/transport/rest.ts) and never runs an
 // entry's own constructor, so every bundle takes the smallest entry, `/fastly`: the main one adds 3 KB of search
 // helpers and env reading that nothing here uses.
 const UPSTASH_ENTRY = { '@upstash/redis': '@upstash/redis/fastly' }

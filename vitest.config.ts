@@ -2,12 +2,20 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Real redis-server, Mesa and workerd processes start per file; give them room on a 2-core CI box.
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // The app's structured JSON log lines are for CloudWatch, not for the test report.
     onConsoleLog: (log) => !log.startsWith('{"level":'),
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/consumers/**'] } },
+      // The consumer tests install the packed tarball into fresh projects. Their global setup runs `npm pack` once
+      // per run, and vitest runs a project's global setup only when some of its files are selected.
+      {
+        extends: true,
+        test: { name: 'consumers', include: ['test/consumers/**/*.test.ts'], globalSetup: ['test/consumers/support/pack.ts'] },
+      },
+    ],
   },
 })

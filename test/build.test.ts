@@ -146,7 +146,7 @@ describe('buildBundles', () => {
     expect(readFileSync(file, 'utf8').split('\n', 1)[0]).toBe('#!/usr/bin/env node')
     expect(() => accessSync(file, constants.X_OK)).not.toThrow()
     expect(JSON.parse(readFileSync(join(dirname(file), 'package.json'), 'utf8'))).toEqual({ type: 'module' })
-    expect(packageJson.bin).toEqual({ 'mesa-dispatch': './dist/cli/index.js' })
+    expect(packageJson.bin).toEqual({ 'mesa-dispatch': './lib/cli/index.js' })
     const imports = await importsOf(file)
     expect(imports.every((specifier) => specifier.startsWith('node:')), `cli imports ${imports.join(', ')}`).toBe(true)
     expect(nodeBuiltins).toEqual(imports)

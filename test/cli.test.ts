@@ -12,7 +12,8 @@ import { freePort } from './support/ports'
 import { runCommand, type CommandRun } from './support/processes'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 
-// The built `mesa-dispatch` bin, run as `npx mesa-dispatch` runs it: a fresh node process on dist/cli/index.js.
+// The built `mesa-dispatch` bin, run as `npx mesa-dispatch` runs it: a fresh node process on the bundle the package
+// ships as lib/cli/index.js (built here into a temp dir).
 const stack = useStack()
 const open = useCleanup()
 let outdir: string

@@ -1,4 +1,4 @@
-// The `mesa-dispatch` bin: `npm run cli -- …` in development, `dist/cli/index.js` once built.
+// The `mesa-dispatch` bin: `npm run cli -- …` in development, `lib/cli/index.js` once built (`npm run build:package`).
 import { runCli } from './run.js'
 
 // exitCode rather than exit(), so buffered output to a pipe is flushed before the process ends.
