@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, Dispatcher } from '../src/index'
 import { createMesaKeys } from '../src/core/keys'
 import { readAppEnv, readDispatcherEnv } from '../src/config'
+import { ROOT } from './support/serverless-cli'
 
 const required = { UPSTASH_REDIS_REST_URL: 'https://example.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'secret-token' }
 const TUNING = [
@@ -34,6 +37,18 @@ describe('readDispatcherEnv', () => {
     const empty = Object.fromEntries(TUNING.map((name) => [name, '']))
     expect(readDispatcherEnv({ ...required, ...empty })).toEqual(readDispatcherEnv(required))
     expect(readAppEnv({ ...required, ...empty, MAX_BODY_BYTES: '', MAX_BATCH: '' })).toEqual(readAppEnv(required))
+  })
+
+  it("states in the README's configuration table the defaults it applies", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const stated = Object.fromEntries([...readme.matchAll(/^\| `([A-Z_]+)` \| `(\d+)`/gm)].map(([, name, value]) => [name, Number(value)]))
+    const { connection, config, maxBodyBytes, maxBatch } = readAppEnv(required)
+    expect(stated).toEqual({
+      DEDUPE_TTL_SECONDS: config.dedupeTtlSeconds, MAX_RECIPIENTS: config.maxRecipients,
+      MESA_SYNC_MAX_MESSAGES: config.sync?.maxMessages, MESA_SYNC_MAX_BYTES: config.sync?.maxBytes, MESA_SYNC_MAX_AGE_SECONDS: config.sync?.maxAgeSeconds,
+      MAX_WRITE_BYTES: config.maxWriteBytes, MAX_REQUEST_BYTES: config.maxRequestBytes,
+      REDIS_TIMEOUT_MS: connection.timeoutMs, REDIS_RETRIES: connection.retries, MAX_BODY_BYTES: maxBodyBytes, MAX_BATCH: maxBatch,
+    })
   })
 
   it('reads every variable it documents', () => {
