@@ -1,10 +1,11 @@
 // @ts-check
 // Builds one self-contained ESM file per deployed entry point, and the CLI: `node esbuild.config.mjs` (npm run build).
-import { build } from 'esbuild'
+
 import { chmod, rm, stat, writeFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
 
 const root = dirname(fileURLToPath(import.meta.url))
 
@@ -44,10 +45,27 @@ export const bundles = [
   { name: 'cleanup', entry: 'functions/cleanup.ts', ...lambda },
   // Workers / Vercel Edge / Deno / Bun. These conditions make `uncrypto` (from @upstash/redis) resolve to its Web
   // Crypto build instead of `node:crypto`; es2022 is what every one of those runtimes runs natively.
-  { name: 'edge', entry: 'functions/edge.ts', file: 'index.mjs', platform: 'browser', target: 'es2022', format: 'esm', conditions: ['workerd', 'worker', 'browser'] },
+  {
+    name: 'edge',
+    entry: 'functions/edge.ts',
+    file: 'index.mjs',
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    conditions: ['workerd', 'worker', 'browser'],
+  },
   // The package's `bin` (`npx mesa-dispatch`), for the oldest Node the package supports (engines: >=20). Not deployed:
   // scripts/build-package.mjs builds it into lib/cli for the npm package; `npm run build` puts a copy in dist/cli.
-  { name: 'cli', entry: 'src/cli/main.ts', file: 'index.js', platform: 'node', target: 'node20', format: 'esm', conditions: ['module'], banner: '#!/usr/bin/env node' },
+  {
+    name: 'cli',
+    entry: 'src/cli/main.ts',
+    file: 'index.js',
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    conditions: ['module'],
+    banner: '#!/usr/bin/env node',
+  },
 ]
 
 // The core builds on the class every @upstash/redis entry extends (src/transport/rest.ts) and never runs an
@@ -119,9 +137,21 @@ function packagesIn(/** @type {string[]} */ inputs) {
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const built = await buildBundles()
   const header = ['bundle', 'file', 'bytes', 'KiB', 'node built-ins']
-  const rows = built.map((each) => [each.name, relative(process.cwd(), each.file), String(each.bytes), (each.bytes / 1024).toFixed(1), each.nodeBuiltins.join(' ') || '-'])
+  const rows = built.map((each) => [
+    each.name,
+    relative(process.cwd(), each.file),
+    String(each.bytes),
+    (each.bytes / 1024).toFixed(1),
+    each.nodeBuiltins.join(' ') || '-',
+  ])
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)))
-  for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd())
+  for (const row of [header, ...rows])
+    console.log(
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
   const edge = built.find((each) => each.name === 'edge')
   if (edge && edge.nodeBuiltins.length > 0) {
     console.error(`edge bundle imports Node built-ins (${edge.nodeBuiltins.join(', ')}); it must run without Node`)

@@ -23,7 +23,8 @@ function main(): void {
     for (const measure of next.measures) {
       const old = previous.measures.find((each) => each.name === measure.name)
       const [a, b] = [old?.summary?.median ?? old?.value, measure.summary?.median ?? measure.value]
-      if (a !== undefined && b !== undefined && a !== 0) console.log(`${next.id}\tmedian\t${measure.name}\t${a.toFixed(3)} -> ${b.toFixed(3)} ${measure.unit}\t(${(b / a).toFixed(2)}x)`)
+      if (a !== undefined && b !== undefined && a !== 0)
+        console.log(`${next.id}\tmedian\t${measure.name}\t${a.toFixed(3)} -> ${b.toFixed(3)} ${measure.unit}\t(${(b / a).toFixed(2)}x)`)
     }
   }
 }

@@ -18,7 +18,7 @@ let loaded: Promise<Handlers> | undefined
  * functions/http.ts. Both read the env once at module load, so this happens once per process.
  */
 export function loadHandlers(stack: BenchStack): Promise<Handlers> {
-  return (loaded ??= (async () => {
+  loaded ??= (async () => {
     Object.assign(process.env, {
       UPSTASH_REDIS_REST_URL: stack.connection.url,
       UPSTASH_REDIS_REST_TOKEN: stack.connection.token,
@@ -28,5 +28,6 @@ export function loadHandlers(stack: BenchStack): Promise<Handlers> {
     })
     const [sqs, http] = await Promise.all([import('../functions/sqs'), import('../functions/http')])
     return { sqs: sqs.handler, http: http.handler }
-  })())
+  })()
+  return loaded
 }

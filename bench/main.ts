@@ -11,7 +11,7 @@ import { describeMachine } from './machine'
 import { renderTables, writeReports } from './report'
 import type { CaseResult, Results } from './results'
 import { QUICK } from './settings'
-import { startBenchStack, type BenchStack } from './stack'
+import { type BenchStack, startBenchStack } from './stack'
 
 /** Every case that shares the redis-server and gateway, in the order they run. */
 const STACK_CASES: Array<[string, (stack: BenchStack) => Promise<CaseResult>]> = [
@@ -27,7 +27,9 @@ const STACK_CASES: Array<[string, (stack: BenchStack) => Promise<CaseResult>]> =
 async function main(): Promise<void> {
   const started = performance.now()
   const machine = describeMachine()
-  console.log(`npm run bench${QUICK ? ' (BENCH_QUICK=1: few iterations, nothing written)' : ''} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, redis-server ${machine.redisServer}`)
+  console.log(
+    `npm run bench${QUICK ? ' (BENCH_QUICK=1: few iterations, nothing written)' : ''} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, redis-server ${machine.redisServer}`,
+  )
   const cases: CaseResult[] = []
   const stack = await startBenchStack()
   try {

@@ -13,9 +13,7 @@ type Style = 'text' | 'markdown'
 
 /** Renders every case's figures, comparisons and targets as tables, for the terminal or for Markdown. */
 export function renderTables(results: Results, style: Style): string {
-  const figures = results.cases.flatMap((each) =>
-    each.measures.map((measure) => [each.id, measure.name, ...figure(measure), measure.note ?? '']),
-  )
+  const figures = results.cases.flatMap((each) => each.measures.map((measure) => [each.id, measure.name, ...figure(measure), measure.note ?? '']))
   const comparisons = results.cases.flatMap((each) =>
     each.comparisons.map((comparison) => [each.id, comparison.name, `${fixed(comparison.ratio.ofMedians)}x`, `${fixed(comparison.ratio.paired)}x`]),
   )
@@ -96,17 +94,22 @@ function fixed(value: number): string {
 
 function table(headers: string[], rows: string[][], style: Style): string {
   if (style === 'markdown') {
-    const escape = (cell: string) => cell.replaceAll('|', '\\|')
-    return [headers, headers.map(() => '---'), ...rows].map((row) => `| ${row.map(escape).join(' | ')} |`).join('\n')
+    const escapeCell = (cell: string) => cell.replaceAll('|', '\\|')
+    return [headers, headers.map(() => '---'), ...rows].map((row) => `| ${row.map(escapeCell).join(' | ')} |`).join('\n')
   }
   // The terminal table leaves out long notes, which stay in results.json and BENCHMARKS.md.
   const clip = (cell: string) => (cell.length > 60 ? `${cell.slice(0, 57)}...` : cell)
   const all = [headers, ...rows].map((row) => row.map(clip))
   const widths = headers.map((_, column) => Math.max(...all.map((row) => row[column]?.length ?? 0)))
-  return all.map((row, index) => {
-    const line = row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()
-    return index === 0 ? `${line}\n${widths.map((width) => '-'.repeat(width)).join('  ')}` : line
-  }).join('\n')
+  return all
+    .map((row, index) => {
+      const line = row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd()
+      return index === 0 ? `${line}\n${widths.map((width) => '-'.repeat(width)).join('  ')}` : line
+    })
+    .join('\n')
 }
 
 // `tsx bench/report.ts` regenerates BENCHMARKS.md from the checked-in results.json without running anything.

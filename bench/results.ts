@@ -1,5 +1,5 @@
 import type { Machine } from './machine'
-import { ratio, summarize, type Ratio, type Summary } from './stats'
+import { type Ratio, ratio, type Summary, summarize } from './stats'
 
 /** One reported figure: a timing summary (ms unless `unit` says otherwise) or a single counted value. */
 export interface Measure {

@@ -1,8 +1,8 @@
-import { Redis as IORedis } from 'ioredis'
 import { Redis as UpstashRedis } from '@upstash/redis'
+import { Redis as IORedis } from 'ioredis'
+import { type MesaServer, type MesaServerOptions, release, startMesaServer } from '../dev/mesa-server'
+import { type RedisServer, startRedisServer } from '../dev/redis-server'
 import { startGateway, type UpstashGateway } from '../dev/upstash-gateway'
-import { startMesaServer, release, type MesaServer, type MesaServerOptions } from '../dev/mesa-server'
-import { startRedisServer, type RedisServer } from '../dev/redis-server'
 import { Dispatcher, type DispatcherConfig, type RestConnection } from '../src/index'
 import { createMesaDispatcher, type MesaDispatcher, type MesaDispatcherConfig } from '../test/support/mesa-dispatcher'
 

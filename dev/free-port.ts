@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from 'node:net'
+import { type AddressInfo, createServer } from 'node:net'
 
 /** A loopback port that nothing listens on right now: for servers to bind, or for connections to be refused. */
 export function freePort(): Promise<number> {

@@ -2,7 +2,7 @@
 import { MIN_SECRET_LENGTH } from '../src/limits'
 import { readyLine } from './ready-line'
 import { RedisServerMissingError } from './redis-server'
-import { startDevStack, type DevStack, type DevStackOptions } from './stack'
+import { type DevStack, type DevStackOptions, startDevStack } from './stack'
 
 /** How long a stop may take before we give up on a clean one. */
 const STOP_TIMEOUT_MS = 20_000
@@ -61,7 +61,10 @@ function stop(signal: NodeJS.Signals): void {
     process.exit(1)
   }, STOP_TIMEOUT_MS).unref()
   starting
-    .then((stack) => stack.close(), () => undefined)
+    .then(
+      (stack) => stack.close(),
+      () => undefined,
+    )
     .then(
       () => {
         console.log('dev: stopped')

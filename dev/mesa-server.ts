@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module'
-import http from 'node:http'
 import type { EventEmitter } from 'node:events'
+import http from 'node:http'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 
 // `import mesa from '@cryb/mesa'` yields the whole CJS exports object at run time while its

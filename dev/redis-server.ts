@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -28,10 +28,7 @@ const WRAPPER = 'exec 3<&0; (read -r _ <&3; kill $$ 2>/dev/null) & exec redis-se
 /** Thrown when there is no redis-server to start; its message says how to install one. */
 export class RedisServerMissingError extends Error {
   constructor() {
-    super(
-      'redis-server is not on PATH: install it with `apt-get install -y redis-server` (Debian/Ubuntu) or ' +
-        '`brew install redis` (macOS).',
-    )
+    super('redis-server is not on PATH: install it with `apt-get install -y redis-server` (Debian/Ubuntu) or ' + '`brew install redis` (macOS).')
     this.name = 'RedisServerMissingError'
   }
 }

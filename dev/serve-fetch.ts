@@ -60,7 +60,7 @@ async function forward(handler: FetchHandler, req: IncomingMessage, res: ServerR
   } as RequestInit)
   const response = await handler(request)
   const out: Record<string, string> = {}
-  response.headers.forEach((value, name) => (out[name] = value))
+  for (const [name, value] of response.headers) out[name] = value
   res.writeHead(response.status, out)
   if (response.body === null || req.method === 'HEAD') return void res.end()
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto'
 import edge from '../functions/edge'
 import { MIN_SECRET_LENGTH } from '../src/limits'
 import { createConsoleRoutes } from './console-routes'
-import { startDemoClients, type DemoClients } from './demo-clients'
+import { type DemoClients, startDemoClients } from './demo-clients'
 import { createLiveFeed } from './live-feed'
 import { startMesaServer } from './mesa-server'
 import { startRedisServer } from './redis-server'
-import { serveFetch, type FetchHandler } from './serve-fetch'
+import { type FetchHandler, serveFetch } from './serve-fetch'
 import { startGateway } from './upstash-gateway'
 
 /** How to run the local stack; `npm run dev` fills it from env variables. */

@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { pathCommand, refusal, toCommand, toCommands, type RedisCommand } from './upstash-gateway/commands'
+import { pathCommand, type RedisCommand, refusal, toCommand, toCommands } from './upstash-gateway/commands'
 import { encodeReply, type JsonReply } from './upstash-gateway/encoding'
-import { connectRedis, isReplyError, pipeline, RedisUnavailable, send, transaction, type Outcome } from './upstash-gateway/redis'
+import { connectRedis, isReplyError, type Outcome, pipeline, RedisUnavailable, send, transaction } from './upstash-gateway/redis'
 
 /** Runs before normal handling; returning true means it already answered the request (fault injection in tests). */
 export type GatewayIntercept = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
@@ -69,7 +69,10 @@ export async function startGateway(options: GatewayOptions): Promise<UpstashGate
       const commands = parse(body, toCommands)
       if (typeof commands === 'string') return fail(res, 400, commands)
       if (path === '/pipeline') {
-        const outcomes = await pipeline(redis, commands.map((command) => refusal(command) ?? command))
+        const outcomes = await pipeline(
+          redis,
+          commands.map((command) => refusal(command) ?? command),
+        )
         return respond(res, 200, JSON.stringify(outcomes.map((outcome) => entry(outcome, base64))))
       }
       for (const command of commands) {

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda'
 import { readDispatcherEnv } from '../src/config.js'
-import { createInvocationDeadline } from '../src/triggers/deadline.js'
 import { Dispatcher } from '../src/core/dispatcher.js'
 import { createLogger } from '../src/observe/logger.js'
+import { createInvocationDeadline } from '../src/triggers/deadline.js'
 
 const deadline = createInvocationDeadline()
 const logger = createLogger()

@@ -1,5 +1,5 @@
-import { createAppFromEnv, type App } from '../src/http/app.js'
 import type { Env } from '../src/config.js'
+import { type App, createAppFromEnv } from '../src/http/app.js'
 
 // One app per env object: Workers hand the same bindings object to every request of an isolate.
 const apps = new WeakMap<object, App>()
@@ -13,7 +13,10 @@ export default {
   fetch(request: Request, env?: Env): Promise<Response> {
     const source = env && Object.keys(env).length > 0 ? env : processEnv
     let app = apps.get(source)
-    if (!app) apps.set(source, (app = createAppFromEnv(source)))
+    if (!app) {
+      app = createAppFromEnv(source)
+      apps.set(source, app)
+    }
     return app.fetch(request)
   },
 }

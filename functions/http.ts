@@ -23,7 +23,7 @@ const methodOf = (event: HttpEvent) => ('httpMethod' in event ? event.httpMethod
  * plain-text 400 itself, outside the app's JSON contract. Those methods never carry a meaningful body here.
  */
 const withoutBodyOnGet = (event: HttpEvent): HttpEvent =>
-  event.body && ['GET', 'HEAD'].includes(methodOf(event)) ? { ...event, body: undefined, isBase64Encoded: false } as HttpEvent : event
+  event.body && ['GET', 'HEAD'].includes(methodOf(event)) ? ({ ...event, body: undefined, isBase64Encoded: false } as HttpEvent) : event
 
 /** The Lambda handler for HTTP events. */
 export const handler = (event: HttpEvent, context: Context) =>

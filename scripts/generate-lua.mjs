@@ -3,9 +3,9 @@
 // Each script ships compacted, and test/script-source.test.ts checks that the generated file is current.
 import { createHash } from 'node:crypto'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
-import { deflateSync } from 'node:zlib'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { deflateSync } from 'node:zlib'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const SCRIPT_DIR = join(root, 'src', 'script')
@@ -23,7 +23,16 @@ export function compactLua(/** @type {string} */ lua) {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('--'))
-    .map((line) => line.split(LUA_STRINGS).map((part, i) => (i % 2 === 1 ? part : part.replace(LUA_SPACED_PUNCTUATION, (_, mark, at, code) => (mark === '..' && /\d/.test(code[at - 1] ?? '') ? ` ${mark}` : mark)))).join(''))
+    .map((line) =>
+      line
+        .split(LUA_STRINGS)
+        .map((part, i) =>
+          i % 2 === 1
+            ? part
+            : part.replace(LUA_SPACED_PUNCTUATION, (_, mark, at, code) => (mark === '..' && /\d/.test(code[at - 1] ?? '') ? ` ${mark}` : mark)),
+        )
+        .join(''),
+    )
     .join('\n')
 }
 
@@ -47,7 +56,11 @@ export async function expandLua(/** @type {string} */ file, seen = new Set()) {
 }
 
 /** `dispatch.lua` → `DISPATCH_SCRIPT`. */
-const constantName = (/** @type {string} */ file) => `${file.replace(/\.lua$/, '').replace(/-/g, '_').toUpperCase()}_SCRIPT`
+const constantName = (/** @type {string} */ file) =>
+  `${file
+    .replace(/\.lua$/, '')
+    .replace(/-/g, '_')
+    .toUpperCase()}_SCRIPT`
 
 /** Each script in src/script (its top-level .lua files), in name order: its file, the text Redis runs (compacted) and that text's SHA-1. */
 export async function compactScripts() {
@@ -59,7 +72,7 @@ export async function compactScripts() {
     if (!header) throw new Error(`src/script/${file} must start with a --[[ ]] header naming its KEYS, ARGV and reply`)
     const lua = compactLua(source)
     // The header's first sentence, which may wrap over several lines.
-    const summary = /^[^]*?\.(?=\s|$)/.exec(header[1].split('\n\n')[0].replace(/\s*\n\s*/g, ' '))?.[0] ?? file
+    const summary = /^[\s\S]*?\.(?=\s|$)/.exec(header[1].split('\n\n')[0].replace(/\s*\n\s*/g, ' '))?.[0] ?? file
     scripts.push({ file, constant: constantName(file), summary, lua, sha1: createHash('sha1').update(lua).digest('hex') })
   }
   return scripts

@@ -1,7 +1,6 @@
+import type { DispatcherConfig } from './core/types.js'
 import { ConfigError } from './errors.js'
 import { parseHttpUrl } from './http-url.js'
-import type { DispatcherConfig } from './core/types.js'
-import type { RestConnection } from './transport/rest.js'
 import {
   DEFAULT_DEDUPE_TTL_SECONDS,
   DEFAULT_MAX_BATCH,
@@ -17,6 +16,7 @@ import {
   MAX_BATCH_LIMIT,
   MIN_SECRET_LENGTH,
 } from './limits.js'
+import type { RestConnection } from './transport/rest.js'
 
 /**
  * An env object: `process.env` on Lambda, the bindings object at the edge. Values that are not strings

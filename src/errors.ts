@@ -106,7 +106,10 @@ export class IncompleteDispatchError extends MesaDispatchError {
     readonly remaining: Recipient[],
     options: { cause: unknown },
   ) {
-    super(`Redis failed after ${applied.recipients.length + applied.offline.length} recipients of the dispatch were reached; ${remaining.length} were not`, options)
+    super(
+      `Redis failed after ${applied.recipients.length + applied.offline.length} recipients of the dispatch were reached; ${remaining.length} were not`,
+      options,
+    )
   }
 }
 

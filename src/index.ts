@@ -1,16 +1,14 @@
 // The package's main entry, `mesa-dispatch-serverless`: the Dispatcher, what it sends, what it answers, and what it
 // throws. The backend client is `mesa-dispatch-serverless/client`, the fetch app `mesa-dispatch-serverless/http`.
-export { Dispatcher } from './core/dispatcher.js'
-export type { RedisTarget } from './core/dispatcher.js'
-export type { DispatchInput } from './core/dispatch-input.js'
-// RedisTarget's members that are this package's own types.
-export type { RestConnection } from './transport/rest.js'
-export type { IORedisLike } from './transport/ioredis-like.js'
-export { DispatchEvent, Message } from './core/message.js'
-export type { Dispatchable, MessageOptions } from './core/message.js'
-export type { DispatchAction, DispatcherConfig, DispatchOptions, DispatchResult, Recipient, SyncConfig } from './core/types.js'
-export type { CleanupOptions, CleanupResult } from './core/backlog-cleanup.js'
+
 export type { Env } from './config.js'
+export type { CleanupOptions, CleanupResult } from './core/backlog-cleanup.js'
+export type { DispatchInput } from './core/dispatch-input.js'
+export type { RedisTarget } from './core/dispatcher.js'
+export { Dispatcher } from './core/dispatcher.js'
+export type { Dispatchable, MessageOptions } from './core/message.js'
+export { DispatchEvent, Message } from './core/message.js'
+export type { DispatchAction, DispatcherConfig, DispatchOptions, DispatchResult, Recipient, SyncConfig } from './core/types.js'
 export {
   ConfigError,
   IncompleteDispatchError,
@@ -21,3 +19,6 @@ export {
   RedisUnavailableError,
   ValidationError,
 } from './errors.js'
+export type { IORedisLike } from './transport/ioredis-like.js'
+// RedisTarget's members that are this package's own types.
+export type { RestConnection } from './transport/rest.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createApp, createAppFromEnv, type AppOptions } from '../src/http/app'
-import { Dispatcher, type DispatchResult } from '../src/index'
 import { signBody } from '../src/client/index'
+import { type AppOptions, createApp, createAppFromEnv } from '../src/http/app'
+import { Dispatcher, type DispatchResult } from '../src/index'
 import { createLogger } from '../src/observe/logger'
 import { freePort } from './support/ports'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
@@ -32,8 +32,12 @@ describe('the app', () => {
     expect([await answer(app, dispatchCall(secretNote)), await answer(app, new Request('https://x/health'))]).toEqual([
       { status: 401, retryAfter: null, body: { ok: false, error: { name: 'AuthenticationError', message: 'this endpoint has no credentials configured' } } },
       {
-        status: 503, retryAfter: null,
-        body: { ok: false, error: { name: 'ConfigError', message: 'no credentials are configured: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' } },
+        status: 503,
+        retryAfter: null,
+        body: {
+          ok: false,
+          error: { name: 'ConfigError', message: 'no credentials are configured: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' },
+        },
       },
     ])
     expect(lines[0]).toMatchObject({ level: 'error', message: 'refusing every dispatch: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' })
@@ -52,7 +56,8 @@ describe('the app', () => {
     const dispatcher = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 't', retries: 0 })
     const app = createApp({ dispatcher, auth: { token: TOKEN }, logger: captured().logger })
     expect(await answer(app, dispatchCall(secretNote))).toEqual({
-      status: 503, retryAfter: '5',
+      status: 503,
+      retryAfter: '5',
       body: { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } },
     })
   })
@@ -63,7 +68,9 @@ describe('the app', () => {
     const app = createApp({ dispatcher, auth: { token: TOKEN }, logger })
     const unreachable = { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } }
     expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT' }] }))).toEqual({
-      status: 503, retryAfter: '5', body: { ok: false, results: [unreachable, unreachable] },
+      status: 503,
+      retryAfter: '5',
+      body: { ok: false, results: [unreachable, unreachable] },
     })
     expect(lines.find((line) => line.message === 'dispatch')).toMatchObject({ outcome: 'failed', failed: 2, errors: 'RedisUnavailableError' })
   })
@@ -76,15 +83,37 @@ describe('the app', () => {
     const refusedBody = { name: 'RedisCommandError', message: 'Redis refused the dispatch; nothing was published' }
     expect(await answer(app, dispatchCall(secretNote))).toEqual({ status: 502, retryAfter: null, body: { ok: false, error: refusedBody } })
     expect(await answer(app, dispatchCall({ dispatches: [secretNote, secretNote] }))).toEqual({
-      status: 502, retryAfter: null, body: { ok: false, results: [{ ok: false, error: refusedBody }, { ok: false, error: refusedBody }] },
-    })
-    expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT', recipients: ['x'] }] }))).toEqual({
-      status: 207, retryAfter: null,
+      status: 502,
+      retryAfter: null,
       body: {
         ok: false,
         results: [
           { ok: false, error: refusedBody },
-          { ok: true, result: { servers: 0, recipients: ['x'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false } },
+          { ok: false, error: refusedBody },
+        ],
+      },
+    })
+    expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT', recipients: ['x'] }] }))).toEqual({
+      status: 207,
+      retryAfter: null,
+      body: {
+        ok: false,
+        results: [
+          { ok: false, error: refusedBody },
+          {
+            ok: true,
+            result: {
+              servers: 0,
+              recipients: ['x'],
+              online: null,
+              offline: [],
+              unstored: [],
+              stored: 0,
+              dropped: 0,
+              duplicate: false,
+              excludingIgnored: false,
+            },
+          },
         ],
       },
     })
@@ -97,8 +126,17 @@ describe('the app', () => {
     const big = { message: { d: { text: 'x'.repeat(30_000) }, t: 'NOTE' }, recipients: ['someone'] }
     expect(await stack.requestsDuring(async () => (reply = await answer(app, dispatchCall(big))))).toBe(0)
     expect(reply).toEqual({
-      status: 413, retryAfter: null,
-      body: { ok: false, error: { name: 'PayloadTooLargeError', message: expect.stringMatching(/^the dispatch needs a Redis request of 30\d{3} bytes, over MAX_REQUEST_BYTES \(20000\): send a smaller message or fewer recipients$/) } },
+      status: 413,
+      retryAfter: null,
+      body: {
+        ok: false,
+        error: {
+          name: 'PayloadTooLargeError',
+          message: expect.stringMatching(
+            /^the dispatch needs a Redis request of 30\d{3} bytes, over MAX_REQUEST_BYTES \(20000\): send a smaller message or fewer recipients$/,
+          ),
+        },
+      },
     })
   })
 
@@ -112,7 +150,8 @@ describe('the app', () => {
     const app = createApp({ dispatcher, auth: { token: TOKEN }, logger: captured().logger })
 
     expect(await answer(app, dispatchCall({ message: { d: 1, t: 'NOTE' }, recipients: ids, id: 'order' }))).toEqual({
-      status: 502, retryAfter: null,
+      status: 502,
+      retryAfter: null,
       body: {
         ok: false,
         error: {
@@ -133,8 +172,14 @@ describe('the app', () => {
     const [first, second] = [await send(), await send()]
     const keys = (await stack.admin.keys(`mesa_dispatch_ids_${namespace}:sig:*`)).sort()
     const ttls = await Promise.all(keys.map((key) => stack.admin.ttl(key)))
-    expect({ statuses: [first.status, second.status], duplicates: second.body.results.map((each: { result: DispatchResult }) => each.result.duplicate), keys }).toEqual({
-      statuses: [200, 200], duplicates: [true, true], keys: [0, 1].map((index) => `mesa_dispatch_ids_${namespace}:sig:${hex}:${index}`),
+    expect({
+      statuses: [first.status, second.status],
+      duplicates: second.body.results.map((each: { result: DispatchResult }) => each.result.duplicate),
+      keys,
+    }).toEqual({
+      statuses: [200, 200],
+      duplicates: [true, true],
+      keys: [0, 1].map((index) => `mesa_dispatch_ids_${namespace}:sig:${hex}:${index}`),
     })
     expect(ttls.map((ttl) => ttl > 590 && ttl <= 600)).toEqual([true, true])
   })
@@ -152,7 +197,12 @@ describe('the app', () => {
   })
 
   it.each([
-    ['10,001 recipients, over the default limit', { message: { d: 1 }, recipients: Array.from({ length: 10_001 }, (_, i) => `u${i}`) }, 'recipients', 'recipients must name at most 10000 recipients, got 10001'],
+    [
+      '10,001 recipients, over the default limit',
+      { message: { d: 1 }, recipients: Array.from({ length: 10_001 }, (_, i) => `u${i}`) },
+      'recipients',
+      'recipients must name at most 10000 recipients, got 10001',
+    ],
     ['a type of 257 characters', { message: { d: 1, t: 'T'.repeat(257) } }, 'message.t', 'message.t must be at most 256 characters'],
     ['an id of 257 characters', { message: { d: 1 }, id: 'i'.repeat(257) }, 'id', 'id must be a non-empty string of at most 256 characters'],
     ['101 dispatches in a batch', { dispatches: Array(101).fill({ event: 'DISCONNECT_CLIENT' }) }, 'dispatches', 'dispatches must hold at most 100 dispatches'],
@@ -160,7 +210,9 @@ describe('the app', () => {
     const app = createApp({ dispatcher: stack.dispatcher(), auth: { token: TOKEN }, logger: captured().logger })
     const before = stack.gateway.requests
     expect(await answer(app, dispatchCall(body))).toEqual({
-      status: 400, retryAfter: null, body: { ok: false, error: { name: 'ValidationError', message, field } },
+      status: 400,
+      retryAfter: null,
+      body: { ok: false, error: { name: 'ValidationError', message, field } },
     })
     expect(stack.gateway.requests - before).toBe(0)
   })
@@ -176,6 +228,9 @@ describe('the app', () => {
     expect([
       await counted({ message: { d: 1 }, recipients: Array.from({ length: 10_000 }, (_, i) => `u${i}`) }),
       await counted({ dispatches: Array.from({ length: 100 }, (_, n) => ({ message: { d: { n } }, recipients: [`u${n}`] })) }),
-    ]).toEqual([{ status: 200, requests: 1 }, { status: 200, requests: 1 }])
+    ]).toEqual([
+      { status: 200, requests: 1 },
+      { status: 200, requests: 1 },
+    ])
   })
 })

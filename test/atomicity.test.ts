@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { startGateway } from '../dev/upstash-gateway'
-import { DispatchEvent, Dispatcher, Message, RedisCommandError, type DispatchResult } from '../src/index'
+import { DispatchEvent, Dispatcher, type DispatchResult, Message, RedisCommandError } from '../src/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
@@ -87,7 +87,10 @@ describe('a refused write', () => {
 
     expect({ after: await snapshot(), published: await recorder.waitFor(2) }).toEqual({
       after: before,
-      published: ['{"message":{"op":0,"d":{"n":2},"t":"NOTE"},"recipients":["on"]}', '{"message":{"op":5,"d":{},"t":"DISCONNECT_CLIENT"},"recipients":["nobody"]}'],
+      published: [
+        '{"message":{"op":0,"d":{"n":2},"t":"NOTE"},"recipients":["on"]}',
+        '{"message":{"op":5,"d":{},"t":"DISCONNECT_CLIENT"},"recipients":["nobody"]}',
+      ],
     })
     await idIsFree(namespace)
   })
@@ -128,7 +131,11 @@ describe('a refused write', () => {
     }
 
     expect(verdicts(settled)).toEqual(['OOM', 'OOM', 'OOM'])
-    expect({ after: await snapshot(), keys: await stack.admin.dbsize(), published: recorder.messages }).toEqual({ after: before, keys: keysBefore, published: [] })
+    expect({ after: await snapshot(), keys: await stack.admin.dbsize(), published: recorder.messages }).toEqual({
+      after: before,
+      keys: keysBefore,
+      published: [],
+    })
     await idIsFree(namespace)
   })
 })

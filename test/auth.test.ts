@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest'
+import { signBody } from '../src/client/index'
+import type { AuthSecrets } from '../src/config'
+import { AuthenticationError } from '../src/errors'
 import { createAuthenticator } from '../src/http/auth'
 import { MAX_SIGNATURES } from '../src/limits'
-import { signBody } from '../src/client/index'
-import { type AuthSecrets } from '../src/config'
-import { AuthenticationError } from '../src/errors'
 
 const SECRET = 'auth-test-signing-secret'
 const TOKEN = 'auth-test-bearer-token'
@@ -69,7 +69,9 @@ describe('signed webhooks', () => {
 
   /** A header with the valid signature last, after `wrong` entries that match nothing. */
   const amongWrong = async (wrong: number) =>
-    `t=${seconds},${Array(wrong).fill(`v1=${'0'.repeat(64)}`).join(',')},${(await signed())['x-mesa-signature'].split(',')[1]}`
+    `t=${seconds},${Array(wrong)
+      .fill(`v1=${'0'.repeat(64)}`)
+      .join(',')},${(await signed())['x-mesa-signature'].split(',')[1]}`
 
   it(`refuses more than ${MAX_SIGNATURES} v1 entries before any HMAC is computed`, async () => {
     const header = await amongWrong(MAX_SIGNATURES)

@@ -1,9 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest'
 import type { Context } from 'aws-lambda'
-import { Message, type CleanupResult } from '../src/index'
-import { createMesaDispatcher, Message as MesaMessage } from './support/mesa-dispatcher'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type CleanupResult, Message } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { lambdaContext } from './support/events'
+import { createMesaDispatcher, Message as MesaMessage } from './support/mesa-dispatcher'
 import { useStack } from './support/stack'
 
 // Backlogs whose newest message is older than maxAgeSeconds are removed, in short steps, without ever losing a
@@ -37,7 +37,8 @@ describe('cleanupBacklogs', () => {
     expect(await dispatcher.cleanupBacklogs()).toEqual({ removed: 1, bytes, forgotten: 1, complete: true })
     // The entry '' only keeps the index a hash table (src/script/dispatch.lua), and stays.
     expect({ stored: Object.keys(await stack.admin.hgetall(hash)), indexed: Object.keys(await stack.admin.hgetall(index)).sort() }).toEqual({
-      stored: ['recent'], indexed: ['', 'recent'],
+      stored: ['recent'],
+      indexed: ['', 'recent'],
     })
   })
 
@@ -102,7 +103,12 @@ describe('the scheduled cleanup function', () => {
     const [bytes, count, , lengths] = (await stack.admin.hget(index, 'week-old'))!.split(':')
     await stack.admin.hset(index, 'week-old', `${bytes}:${count}:${Math.floor(Date.now() / 1000) - 8 * DAY}:${lengths}`)
 
-    expect(await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext())).toEqual({ removed: 1, bytes: Number(bytes), forgotten: 1, complete: true })
+    expect(await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext())).toEqual({
+      removed: 1,
+      bytes: Number(bytes),
+      forgotten: 1,
+      complete: true,
+    })
     expect(Object.keys(await stack.admin.hgetall(`undelivered_messages_${NAMESPACE}`))).toEqual(['fresh'])
   })
 })

@@ -1,10 +1,10 @@
-import { build } from 'esbuild'
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildBundles, bundles, type BuiltBundle } from '../esbuild.config.mjs'
+import { type BuiltBundle, buildBundles, bundles } from '../esbuild.config.mjs'
 import { DISPATCH_SCRIPT } from '../src/script/scripts'
 import { runCommand } from './support/processes'
 import { ROOT } from './support/serverless-cli'
@@ -56,7 +56,10 @@ describe('buildBundles', () => {
   it('has one entry per function, Lambda ones for Node 22 and the edge one for Workers, and the CLI for Node 20', () => {
     expect(bundles.map((each) => each.name)).toEqual([...LAMBDAS, 'edge', 'cli'])
     for (const name of LAMBDAS) {
-      expect(bundles.find((each) => each.name === name), name).toMatchObject({ platform: 'node', target: 'node22', format: 'esm' })
+      expect(
+        bundles.find((each) => each.name === name),
+        name,
+      ).toMatchObject({ platform: 'node', target: 'node22', format: 'esm' })
     }
     expect(bundles.find((each) => each.name === 'edge')).toMatchObject({
       platform: 'browser',
@@ -122,7 +125,10 @@ describe('buildBundles', () => {
       expect(code, name).not.toMatch(/\bmodule\.exports\b|\b__require\b|Dynamic require of/)
       // Nothing from node_modules (@aws-sdk/* included) is left external.
       const imports = await importsOf(file)
-      expect(imports.every((specifier) => specifier.startsWith('node:')), `${name} imports ${imports.join(', ')}`).toBe(true)
+      expect(
+        imports.every((specifier) => specifier.startsWith('node:')),
+        `${name} imports ${imports.join(', ')}`,
+      ).toBe(true)
       expect(nodeBuiltins, name).toEqual(imports)
     }
   })
@@ -148,7 +154,10 @@ describe('buildBundles', () => {
     expect(JSON.parse(readFileSync(join(dirname(file), 'package.json'), 'utf8'))).toEqual({ type: 'module' })
     expect(packageJson.bin).toEqual({ 'mesa-dispatch': './lib/cli/index.js' })
     const imports = await importsOf(file)
-    expect(imports.every((specifier) => specifier.startsWith('node:')), `cli imports ${imports.join(', ')}`).toBe(true)
+    expect(
+      imports.every((specifier) => specifier.startsWith('node:')),
+      `cli imports ${imports.join(', ')}`,
+    ).toBe(true)
     expect(nodeBuiltins).toEqual(imports)
   })
 

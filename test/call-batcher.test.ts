@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createCallBatcher, type CallLimits } from '../src/script/call-batcher'
 import { RedisCommandError, RedisUnavailableError } from '../src/index'
+import { type CallLimits, createCallBatcher } from '../src/script/call-batcher'
 import type { ScriptPart } from '../src/script/protocol'
 
 // The batcher alone, with a runner that records calls instead of reaching Redis (script-call.test.ts runs it for real).
@@ -16,7 +16,11 @@ function recordingRunner(reply: (call: { keys: string[]; args: string[] }) => Pr
 
 /** A publish-as-given part whose single line of reply is `n1:0:0:`. */
 const part = (name: string, key?: string): ScriptPart => ({ keys: key ? [key] : [], args: ['p', name], checks: 0, bytes: name.length })
-const answerEach = async ({ args }: { args: string[] }) => args.filter((arg) => arg === 'p').map(() => 'n1:0:0:').join('\n')
+const answerEach = async ({ args }: { args: string[] }) =>
+  args
+    .filter((arg) => arg === 'p')
+    .map(() => 'n1:0:0:')
+    .join('\n')
 const applied = { kind: 'applied', servers: 1, stored: 0, dropped: 0, states: '' }
 let calls = 0
 /** Each call's head: a fresh call key and one argument. */
@@ -38,7 +42,10 @@ describe('the call batcher', () => {
     const first = batcher.send(part('a'))
     await new Promise((resolve) => setTimeout(resolve, 0))
     await Promise.all([first, batcher.send(part('b'))])
-    expect(sent.map((call) => call.args.slice(1))).toEqual([['p', 'a'], ['p', 'b']])
+    expect(sent.map((call) => call.args.slice(1))).toEqual([
+      ['p', 'a'],
+      ['p', 'b'],
+    ])
     expect(new Set(sent.map((call) => call.keys[0])).size).toBe(2)
   })
 

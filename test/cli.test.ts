@@ -7,9 +7,9 @@ import { buildBundles } from '../esbuild.config.mjs'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
 import { connectMesaClient } from './support/mesa-client'
-import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
-import { runCommand, type CommandRun } from './support/processes'
+import { type CommandRun, runCommand } from './support/processes'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 
 // The built `mesa-dispatch` bin, run as `npx mesa-dispatch` runs it: a fresh node process on the bundle the package
@@ -50,7 +50,9 @@ describe('mesa-dispatch', () => {
     const zero = open(await connectMesaClient(mesa.url, '0'))
 
     expect(await run(['send', ...viaToken(), ...statusUpdate, '--to', '0,offline-token'])).toEqual({
-      code: 0, stdout: 'sent to 1 server(s): online 0; stored for 1 offline\n', stderr: '',
+      code: 0,
+      stdout: 'sent to 1 server(s): online 0; stored for 1 offline\n',
+      stderr: '',
     })
     await zero.waitForMessages(1)
     expect(zero.raw).toEqual(['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}'])
@@ -64,7 +66,10 @@ describe('mesa-dispatch', () => {
     const env = await run(['send', ...note, '--data', '2'], { MESA_DISPATCH_ENDPOINT: endpoint.url, DISPATCH_SIGNING_SECRET: ENDPOINT_SECRET })
 
     expect([flags, env]).toEqual([0, 1].map(() => ({ code: 0, stdout: 'sent to 1 server(s): online 0\n', stderr: '' })))
-    expect(await zero.waitForMessages(2)).toEqual([{ op: 0, d: 1, t: 'NOTE' }, { op: 0, d: 2, t: 'NOTE' }])
+    expect(await zero.waitForMessages(2)).toEqual([
+      { op: 0, d: 1, t: 'NOTE' },
+      { op: 0, d: 2, t: 'NOTE' },
+    ])
   })
 
   it('sends straight to Redis with --rest-url, in the namespace and with sync, storing for the offline', async () => {
@@ -72,7 +77,9 @@ describe('mesa-dispatch', () => {
     const rest = ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', namespace, '--sync']
 
     expect(await run(['send', ...rest, '--type', 'NOTE', '--data', '{"n":3}', '--to', '0,offline-rest'])).toEqual({
-      code: 0, stdout: 'sent to 1 server(s): online 0; stored for 1 offline\n', stderr: '',
+      code: 0,
+      stdout: 'sent to 1 server(s): online 0; stored for 1 offline\n',
+      stderr: '',
     })
     expect(await zero.waitForMessages(1)).toEqual([{ op: 0, d: { n: 3 }, t: 'NOTE' }])
     expect(await stack.admin.hget(`undelivered_messages_${namespace}`, 'offline-rest')).toBe('[{"op":0,"d":{"n":3},"t":"NOTE"}]')
@@ -81,7 +88,11 @@ describe('mesa-dispatch', () => {
   it('sends all-digit ids as numbers with --numeric-ids, for clients that logged in with a number', async () => {
     const seven = open(await connectMesaClient(mesa.url, 7))
 
-    expect(await run(['send', ...viaToken(), '--data', '"hi"', '--to', '7', '--numeric-ids'])).toEqual({ code: 0, stdout: 'sent to 1 server(s): online 7\n', stderr: '' })
+    expect(await run(['send', ...viaToken(), '--data', '"hi"', '--to', '7', '--numeric-ids'])).toEqual({
+      code: 0,
+      stdout: 'sent to 1 server(s): online 7\n',
+      stderr: '',
+    })
     expect(await seven.waitForMessages(1)).toEqual([{ op: 0, d: 'hi' }])
   })
 
@@ -99,7 +110,17 @@ describe('mesa-dispatch', () => {
 
     expect({ code, result: JSON.parse(stdout) as unknown, stderr }).toEqual({
       code: 0,
-      result: { servers: 1, recipients: ['0'], online: ['0'], offline: ['offline-json'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false },
+      result: {
+        servers: 1,
+        recipients: ['0'],
+        online: ['0'],
+        offline: ['offline-json'],
+        unstored: [],
+        stored: 1,
+        dropped: 0,
+        duplicate: false,
+        excludingIgnored: false,
+      },
       stderr: '',
     })
     expect(await zero.waitForMessages(1)).toEqual([{ op: 0, d: { status: 'online' }, t: 'STATUS_UPDATE' }])
@@ -107,7 +128,9 @@ describe('mesa-dispatch', () => {
 
   it('exits 2 when --data is not JSON', async () => {
     expect(await run(['send', ...viaToken(), '--data', '{oops'])).toEqual({
-      code: 2, stdout: '', stderr: expect.stringMatching(/^mesa-dispatch: --data must be JSON \(quote strings: --data '"hi"'\): .+\nRun mesa-dispatch --help for usage\.\n$/),
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/^mesa-dispatch: --data must be JSON \(quote strings: --data '"hi"'\): .+\nRun mesa-dispatch --help for usage\.\n$/),
     })
   })
 
@@ -142,7 +165,9 @@ describe('mesa-dispatch', () => {
   it('exits 4 when the endpoint cannot be reached', async () => {
     const down = `http://127.0.0.1:${await freePort()}`
     expect(await run(['send', '--endpoint', down, '--token', ENDPOINT_TOKEN, '--data', '1'])).toEqual({
-      code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${down} could not be reached: ECONNREFUSED\n`,
+      code: 4,
+      stdout: '',
+      stderr: `mesa-dispatch: the dispatch endpoint at ${down} could not be reached: ECONNREFUSED\n`,
     })
   })
 
@@ -156,8 +181,6 @@ describe('mesa-dispatch', () => {
       'mesa-dispatch send --endpoint https://abc.execute-api.eu-west-1.amazonaws.com --token "$DISPATCH_TOKEN" \\\n' +
         `    --type STATUS_UPDATE --data '{"status":"online"}' --to 0,1 --exclude 1`,
     )
-    expect(help.stdout).toContain(
-      'mesa-dispatch send --rest-url "$UPSTASH_REDIS_REST_URL" --rest-token "$UPSTASH_REDIS_REST_TOKEN" --namespace api --sync',
-    )
+    expect(help.stdout).toContain('mesa-dispatch send --rest-url "$UPSTASH_REDIS_REST_URL" --rest-token "$UPSTASH_REDIS_REST_TOKEN" --namespace api --sync')
   })
 })

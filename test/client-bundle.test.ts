@@ -1,13 +1,13 @@
-import { build, type Metafile } from 'esbuild'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { runInNewContext } from 'node:vm'
+import { build, type Metafile } from 'esbuild'
 import ts from 'typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type * as ClientEntry from '../src/client/index'
-import { ENDPOINT_TOKEN, serveEndpoint, type ServedEndpoint } from './support/dispatch-endpoint'
+import { ENDPOINT_TOKEN, type ServedEndpoint, serveEndpoint } from './support/dispatch-endpoint'
 import { ROOT } from './support/serverless-cli'
 import { useStack } from './support/stack'
 
@@ -29,7 +29,14 @@ let endpoint: ServedEndpoint
 
 beforeAll(async () => {
   const result = await build({
-    entryPoints: ['src/client/index.ts'], absWorkingDir: ROOT, bundle: true, minify: true, platform: 'browser', format: 'esm', write: false, metafile: true,
+    entryPoints: ['src/client/index.ts'],
+    absWorkingDir: ROOT,
+    bundle: true,
+    minify: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    metafile: true,
   })
   code = result.outputFiles[0]!.text
   output = Object.values(result.metafile.outputs)[0]!
@@ -52,7 +59,9 @@ function globalsOf(script: string): string[] {
   const source = ts.createSourceFile(fileName, script, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS)
   const host = ts.createCompilerHost(options)
   host.getSourceFile = (name) => (name === fileName ? source : undefined)
-  const names = ts.createProgram([fileName], options, host).getSemanticDiagnostics(source)
+  const names = ts
+    .createProgram([fileName], options, host)
+    .getSemanticDiagnostics(source)
     .map((diagnostic) => /^Cannot find name '([^']+)'/.exec(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'))?.[1])
   if (/\bglobalThis\b/.test(script)) names.push('globalThis')
   return [...new Set(names.filter((name) => name !== undefined))].sort()
@@ -71,7 +80,12 @@ describe('the client entry bundled for the browser', () => {
   })
 
   it('carries only the error classes the client throws, of all those in src/errors.ts', () => {
-    expect([...code.matchAll(/name="(\w+)"/g)].map((match) => match[1]).sort()).toEqual(['ConfigError', 'DispatchEndpointError', 'MesaDispatchError', 'ValidationError'])
+    expect([...code.matchAll(/name="(\w+)"/g)].map((match) => match[1]).sort()).toEqual([
+      'ConfigError',
+      'DispatchEndpointError',
+      'MesaDispatchError',
+      'ValidationError',
+    ])
   })
 
   it('reads no global but fetch, Web Crypto and the built-ins of every JavaScript engine', () => {
@@ -99,6 +113,10 @@ describe('the client entry bundled for the browser', () => {
     })
     expect(refusal).toBeInstanceOf(bundled.ValidationError)
     const { name, field, message } = refusal as ClientEntry.ValidationError
-    expect({ name, field, message }).toEqual({ name: 'ValidationError', field: 'message.d', message: 'message.d cannot be serialized as JSON: Do not know how to serialize a BigInt' })
+    expect({ name, field, message }).toEqual({
+      name: 'ValidationError',
+      field: 'message.d',
+      message: 'message.d cannot be serialized as JSON: Do not know how to serialize a BigInt',
+    })
   })
 })

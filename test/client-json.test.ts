@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createDispatchClient, ValidationError, type DispatchClient } from '../src/client/index'
-import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint, type ServedEndpoint } from './support/dispatch-endpoint'
+import { createDispatchClient, type DispatchClient, ValidationError } from '../src/client/index'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN, type ServedEndpoint, serveEndpoint } from './support/dispatch-endpoint'
 import { useStack } from './support/stack'
 
 // A body that cannot be JSON is the caller's mistake: the client names its field, as the Dispatcher does, and sends
@@ -24,11 +24,15 @@ const cyclic = (): Record<string, unknown> => {
 }
 const fine = { message: { d: { n: 0 }, t: 'NOTE' }, recipients: ['nobody'] }
 const BIGINT = 'cannot be serialized as JSON: Do not know how to serialize a BigInt'
-const CYCLE = "cannot be serialized as JSON: Converting circular structure to JSON\n    --> starting at object with constructor 'Object'\n    --- property 'self' closes the circle"
+const CYCLE =
+  "cannot be serialized as JSON: Converting circular structure to JSON\n    --> starting at object with constructor 'Object'\n    --- property 'self' closes the circle"
 
 /** The ValidationError a call rejected with, as everything a caller can branch on. */
 async function refusalOf(call: Promise<unknown>) {
-  const error = await call.then(() => undefined, (reason: unknown) => reason)
+  const error = await call.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  )
   if (!(error instanceof ValidationError)) throw new Error(`expected a ValidationError, got ${String(error)}`)
   return { name: error.name, field: error.field, problem: error.problem, message: error.message }
 }
@@ -66,7 +70,10 @@ describe('createDispatchClient given a body that cannot be JSON', () => {
   it('names any other field of the body the same way, e.g. a BigInt recipient', async () => {
     const [client] = clients()
     expect(await refusalOf(client!.disconnect(['0', 1n as unknown as string]))).toEqual({
-      name: 'ValidationError', field: 'recipients[1]', problem: BIGINT, message: `recipients[1] ${BIGINT}`,
+      name: 'ValidationError',
+      field: 'recipients[1]',
+      problem: BIGINT,
+      message: `recipients[1] ${BIGINT}`,
     })
   })
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serveFetch, type FetchServer } from '../dev/serve-fetch'
+import { type FetchServer, serveFetch } from '../dev/serve-fetch'
+import { createDispatchClient, type DispatchClient, DispatchEndpointError } from '../src/client/index'
 import { ConfigError, Dispatcher } from '../src/index'
-import { createDispatchClient, DispatchEndpointError, type DispatchClient } from '../src/client/index'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
 import { connectMesaClient } from './support/mesa-client'
-import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
 import { useStack } from './support/stack'
 
@@ -32,7 +32,10 @@ const offlineNote = { message: { d: { n: 0 }, t: 'NOTE' }, recipients: ['offline
 
 /** The error a call rejected with, as a plain object of everything a caller can branch on. */
 async function failureOf(call: Promise<unknown>) {
-  const error = await call.then(() => undefined, (reason: unknown) => reason)
+  const error = await call.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  )
   if (!(error instanceof DispatchEndpointError)) throw new Error(`expected a DispatchEndpointError, got ${String(error)}`)
   const { name, message, status, errorName, field, retryAfter } = error
   return { name, message, status, errorName, field, retryAfter }
@@ -46,7 +49,17 @@ describe('createDispatchClient', () => {
 
     const result = await client.dispatch(statusUpdate)
 
-    expect(result).toEqual({ servers: 1, recipients: ['0'], online: ['0'], offline: ['offline-a'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false })
+    expect(result).toEqual({
+      servers: 1,
+      recipients: ['0'],
+      online: ['0'],
+      offline: ['offline-a'],
+      unstored: [],
+      stored: 1,
+      dropped: 0,
+      duplicate: false,
+      excludingIgnored: false,
+    })
     await zero.waitForMessages(1)
     expect(zero.raw).toEqual(['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}'])
   })
@@ -65,7 +78,17 @@ describe('createDispatchClient', () => {
 
     const result = await client.dispatch({ message: { op: 0, d: { n: 2 }, t: 'NOTE', o: { sync: false } }, recipients: ['0', '1'], excluding: ['1'] })
 
-    expect(result).toEqual({ servers: 1, recipients: ['0'], online: ['0'], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false })
+    expect(result).toEqual({
+      servers: 1,
+      recipients: ['0'],
+      online: ['0'],
+      offline: [],
+      unstored: [],
+      stored: 0,
+      dropped: 0,
+      duplicate: false,
+      excludingIgnored: false,
+    })
     await zero.waitForMessages(1)
     expect(zero.raw).toEqual(['{"op":0,"d":{"n":2},"t":"NOTE"}'])
   })
@@ -76,12 +99,30 @@ describe('createDispatchClient', () => {
 
     const first = await client.disconnect(['0'], { idempotencyKey: `disconnect-${Date.now()}` })
 
-    expect(first).toEqual({ servers: 1, recipients: ['0'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false })
+    expect(first).toEqual({
+      servers: 1,
+      recipients: ['0'],
+      online: null,
+      offline: [],
+      unstored: [],
+      stored: 0,
+      dropped: 0,
+      duplicate: false,
+      excludingIgnored: false,
+    })
     expect(await zero.closed).toEqual({ code: 1000 })
     const key = `note-${Date.now()}`
     await client.dispatch(offlineNote, { idempotencyKey: key })
     expect(await client.dispatch(offlineNote, { idempotencyKey: key })).toEqual({
-      servers: 0, recipients: [], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: true, excludingIgnored: false,
+      servers: 0,
+      recipients: [],
+      online: null,
+      offline: [],
+      unstored: [],
+      stored: 0,
+      dropped: 0,
+      duplicate: true,
+      excludingIgnored: false,
     })
   })
 
@@ -91,14 +132,37 @@ describe('createDispatchClient', () => {
     await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
     const broken = open(await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } })))
     const batch = [offlineNote, { event: 'DISCONNECT_CLIENT' as const, recipients: ['nobody'] }]
-    const disconnected = { servers: 0, recipients: ['nobody'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false }
+    const disconnected = {
+      servers: 0,
+      recipients: ['nobody'],
+      online: null,
+      offline: [],
+      unstored: [],
+      stored: 0,
+      dropped: 0,
+      duplicate: false,
+      excludingIgnored: false,
+    }
 
     const healthy = await withToken().dispatchBatch(batch)
     const partial = await createDispatchClient({ endpoint: broken.url, token: ENDPOINT_TOKEN }).dispatchBatch(batch)
 
     expect({ healthy, partial }).toEqual({
       healthy: [
-        { ok: true, result: { servers: 1, recipients: [], online: [], offline: ['offline-a'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false } },
+        {
+          ok: true,
+          result: {
+            servers: 1,
+            recipients: [],
+            online: [],
+            offline: ['offline-a'],
+            unstored: [],
+            stored: 1,
+            dropped: 0,
+            duplicate: false,
+            excludingIgnored: false,
+          },
+        },
         { ok: true, result: { ...disconnected, servers: 1 } },
       ],
       partial: [
@@ -114,7 +178,10 @@ describe('createDispatchClient', () => {
     const broken = open(await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } })))
     const call = createDispatchClient({ endpoint: broken.url, token: ENDPOINT_TOKEN }).dispatchBatch([offlineNote, offlineNote])
     expect(await failureOf(call)).toEqual({
-      name: 'DispatchEndpointError', message: 'Redis refused the dispatch; nothing was published', status: 502, errorName: 'RedisCommandError',
+      name: 'DispatchEndpointError',
+      message: 'Redis refused the dispatch; nothing was published',
+      status: 502,
+      errorName: 'RedisCommandError',
     })
   })
 
@@ -126,21 +193,30 @@ describe('createDispatchClient', () => {
   it('rejects a 400 with the endpoint error name, message and field', async () => {
     const call = withToken().dispatch({ message: { d: 1 }, recipients: ['0', null as unknown as string] })
     expect(await failureOf(call)).toEqual({
-      name: 'DispatchEndpointError', message: 'recipients[1] must be a string or a finite number, got null', status: 400, errorName: 'ValidationError', field: 'recipients[1]',
+      name: 'DispatchEndpointError',
+      message: 'recipients[1] must be a string or a finite number, got null',
+      status: 400,
+      errorName: 'ValidationError',
+      field: 'recipients[1]',
     })
   })
 
   it('rejects a wrong token with status 401', async () => {
     const call = createDispatchClient({ endpoint: endpoint.url, token: 'not-the-token' }).dispatch(statusUpdate)
     expect(await failureOf(call)).toEqual({
-      name: 'DispatchEndpointError', message: 'the bearer token is missing or wrong', status: 401, errorName: 'AuthenticationError',
+      name: 'DispatchEndpointError',
+      message: 'the bearer token is missing or wrong',
+      status: 401,
+      errorName: 'AuthenticationError',
     })
   })
 
   it('rejects with status 0 when nothing listens at the endpoint', async () => {
     const down = `http://127.0.0.1:${await freePort()}`
     expect(await failureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
-      name: 'DispatchEndpointError', message: `the dispatch endpoint at ${down} could not be reached: ECONNREFUSED`, status: 0,
+      name: 'DispatchEndpointError',
+      message: `the dispatch endpoint at ${down} could not be reached: ECONNREFUSED`,
+      status: 0,
     })
   })
 
@@ -148,7 +224,9 @@ describe('createDispatchClient', () => {
     const silent = open(await serveFetch(() => new Promise<Response>(() => {})))
     const call = createDispatchClient({ endpoint: silent.url, token: ENDPOINT_TOKEN, timeoutMs: 50 }).dispatch(statusUpdate)
     expect(await failureOf(call)).toEqual({
-      name: 'DispatchEndpointError', message: `the dispatch endpoint at ${silent.url} could not be reached: timed out after 50 ms`, status: 0,
+      name: 'DispatchEndpointError',
+      message: `the dispatch endpoint at ${silent.url} could not be reached: timed out after 50 ms`,
+      status: 0,
     })
   })
 
@@ -165,9 +243,13 @@ describe('createDispatchClient', () => {
   })
 
   it("rejects a proxy's HTML error page with its status", async () => {
-    const proxy = open(await serveFetch(async () => new Response('<html><body>502 Bad Gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } })))
+    const proxy = open(
+      await serveFetch(async () => new Response('<html><body>502 Bad Gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } })),
+    )
     expect(await failureOf(createDispatchClient({ endpoint: proxy.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
-      name: 'DispatchEndpointError', message: 'the dispatch endpoint answered 502 with a body that is not JSON', status: 502,
+      name: 'DispatchEndpointError',
+      message: 'the dispatch endpoint answered 502 with a body that is not JSON',
+      status: 502,
     })
   })
 

@@ -1,15 +1,22 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, Dispatcher } from '../src/index'
-import { createMesaKeys } from '../src/core/keys'
 import { readAppEnv, readDispatcherEnv } from '../src/config'
+import { createMesaKeys } from '../src/core/keys'
+import { ConfigError, Dispatcher } from '../src/index'
 import { ROOT } from './support/serverless-cli'
 
 const required = { UPSTASH_REDIS_REST_URL: 'https://example.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'secret-token' }
 const TUNING = [
-  'DEDUPE_TTL_SECONDS', 'MAX_RECIPIENTS', 'REDIS_TIMEOUT_MS', 'REDIS_RETRIES', 'MESA_SYNC_MAX_MESSAGES',
-  'MESA_SYNC_MAX_BYTES', 'MESA_SYNC_MAX_AGE_SECONDS', 'MAX_WRITE_BYTES', 'MAX_REQUEST_BYTES',
+  'DEDUPE_TTL_SECONDS',
+  'MAX_RECIPIENTS',
+  'REDIS_TIMEOUT_MS',
+  'REDIS_RETRIES',
+  'MESA_SYNC_MAX_MESSAGES',
+  'MESA_SYNC_MAX_BYTES',
+  'MESA_SYNC_MAX_AGE_SECONDS',
+  'MAX_WRITE_BYTES',
+  'MAX_REQUEST_BYTES',
 ]
 
 function configErrorOf(build: () => unknown): { name: string; variable: string; message: string } {
@@ -28,7 +35,10 @@ describe('readDispatcherEnv', () => {
       connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 5000, retries: 2 },
       config: {
         sync: { enabled: false, maxMessages: 1000, maxBytes: 262_144, maxAgeSeconds: 2_592_000 },
-        dedupeTtlSeconds: 86_400, maxRecipients: 10_000, maxWriteBytes: 1_048_576, maxRequestBytes: 4_194_304,
+        dedupeTtlSeconds: 86_400,
+        maxRecipients: 10_000,
+        maxWriteBytes: 1_048_576,
+        maxRequestBytes: 4_194_304,
       },
     })
   })
@@ -44,10 +54,17 @@ describe('readDispatcherEnv', () => {
     const stated = Object.fromEntries([...readme.matchAll(/^\| `([A-Z_]+)` \| `(\d+)`/gm)].map(([, name, value]) => [name, Number(value)]))
     const { connection, config, maxBodyBytes, maxBatch } = readAppEnv(required)
     expect(stated).toEqual({
-      DEDUPE_TTL_SECONDS: config.dedupeTtlSeconds, MAX_RECIPIENTS: config.maxRecipients,
-      MESA_SYNC_MAX_MESSAGES: config.sync?.maxMessages, MESA_SYNC_MAX_BYTES: config.sync?.maxBytes, MESA_SYNC_MAX_AGE_SECONDS: config.sync?.maxAgeSeconds,
-      MAX_WRITE_BYTES: config.maxWriteBytes, MAX_REQUEST_BYTES: config.maxRequestBytes,
-      REDIS_TIMEOUT_MS: connection.timeoutMs, REDIS_RETRIES: connection.retries, MAX_BODY_BYTES: maxBodyBytes, MAX_BATCH: maxBatch,
+      DEDUPE_TTL_SECONDS: config.dedupeTtlSeconds,
+      MAX_RECIPIENTS: config.maxRecipients,
+      MESA_SYNC_MAX_MESSAGES: config.sync?.maxMessages,
+      MESA_SYNC_MAX_BYTES: config.sync?.maxBytes,
+      MESA_SYNC_MAX_AGE_SECONDS: config.sync?.maxAgeSeconds,
+      MAX_WRITE_BYTES: config.maxWriteBytes,
+      MAX_REQUEST_BYTES: config.maxRequestBytes,
+      REDIS_TIMEOUT_MS: connection.timeoutMs,
+      REDIS_RETRIES: connection.retries,
+      MAX_BODY_BYTES: maxBodyBytes,
+      MAX_BATCH: maxBatch,
     })
   })
 
@@ -69,8 +86,12 @@ describe('readDispatcherEnv', () => {
     expect(readDispatcherEnv(env)).toEqual({
       connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 800, retries: 0 },
       config: {
-        namespace: 'api', sync: { enabled: true, maxMessages: 0, maxBytes: 4096, maxAgeSeconds: 3600 },
-        dedupeTtlSeconds: 60, maxRecipients: 50, maxWriteBytes: 65_536, maxRequestBytes: 100_000,
+        namespace: 'api',
+        sync: { enabled: true, maxMessages: 0, maxBytes: 4096, maxAgeSeconds: 3600 },
+        dedupeTtlSeconds: 60,
+        maxRecipients: 50,
+        maxWriteBytes: 65_536,
+        maxRequestBytes: 100_000,
       },
     })
   })
@@ -102,13 +123,15 @@ describe('readDispatcherEnv', () => {
 describe('readAppEnv', () => {
   it('accepts secrets of printable ASCII, trimmed as every setting is', () => {
     expect(readAppEnv({ ...required, DISPATCH_TOKEN: '  token-with-!punctuation~  ', DISPATCH_SIGNING_SECRET: 'signing-secret-0123' }).auth).toEqual({
-      token: 'token-with-!punctuation~', signingSecret: 'signing-secret-0123',
+      token: 'token-with-!punctuation~',
+      signingSecret: 'signing-secret-0123',
     })
   })
 
   it('accepts a MAX_BATCH of 1000, and refuses more, so that a batch item id suffix :<index> stays within 4 characters', () => {
     expect([readAppEnv({ ...required, MAX_BATCH: '1000' }).maxBatch, configErrorOf(() => readAppEnv({ ...required, MAX_BATCH: '1001' }))]).toEqual([
-      1000, { name: 'ConfigError', variable: 'MAX_BATCH', message: 'MAX_BATCH must be an integer from 1 to 1000' },
+      1000,
+      { name: 'ConfigError', variable: 'MAX_BATCH', message: 'MAX_BATCH must be an integer from 1 to 1000' },
     ])
   })
 
@@ -119,7 +142,9 @@ describe('readAppEnv', () => {
     ['an emoji', 'DISPATCH_SIGNING_SECRET', 'signing-secret-0123456789-🔑'],
   ])('refuses a secret with %s, which no request could present, naming the variable but not the value', (_, variable, value) => {
     expect(configErrorOf(() => readAppEnv({ ...required, [variable]: value }))).toEqual({
-      name: 'ConfigError', variable, message: `${variable} must be printable ASCII without spaces`,
+      name: 'ConfigError',
+      variable,
+      message: `${variable} must be printable ASCII without spaces`,
     })
   })
 })
@@ -130,9 +155,7 @@ describe('Dispatcher.fromEnv', () => {
   })
 
   it('refuses a URL that is not http(s)', () => {
-    expect(configErrorOf(() => Dispatcher.fromEnv({ ...required, UPSTASH_REDIS_REST_URL: 'redis://x' })).variable).toBe(
-      'UPSTASH_REDIS_REST_URL',
-    )
+    expect(configErrorOf(() => Dispatcher.fromEnv({ ...required, UPSTASH_REDIS_REST_URL: 'redis://x' })).variable).toBe('UPSTASH_REDIS_REST_URL')
   })
 })
 

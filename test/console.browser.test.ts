@@ -1,15 +1,21 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDevStack, type DevStack } from '../dev/stack'
+import { type DevStack, startDevStack } from '../dev/stack'
 
 const CHROMIUM = '/usr/bin/chromium'
 const INSTALL = 'install it with `apt-get install -y chromium` (Debian/Ubuntu; .ci/run does this)'
 const SCREENSHOT = fileURLToPath(new URL('./artifacts/console.png', import.meta.url))
 const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--disable-quic', '--no-first-run',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
 ]
 // Chromium, Mesa and Redis share two cores on CI: wait on what the page shows, never on how fast it shows it.
 const WAIT = { timeout: 30_000 }
@@ -63,7 +69,9 @@ describe('the dev console in Chromium', () => {
     expect(await page.locator('#facts').innerText()).toContain(stack.endpointUrl)
   })
 
-  it('sends a dispatch from the form through /dispatch and sees it arrive in the feed of the client it names, not of the one it excludes', { timeout: 60_000 }, async () => {
+  it('sends a dispatch from the form through /dispatch and sees it arrive in the feed of the client it names, not of the one it excludes', {
+    timeout: 60_000,
+  }, async () => {
     const answer = await send({ recipients: 'alice, bob', excluding: 'bob', type: 'FROM_FORM', data: '{"greeting": "hi alice"}' })
     expect(answer).toMatchObject({ ok: true, result: { recipients: ['alice'], online: ['alice'], stored: 0 } })
     expect(await page.locator('#result-status').innerText()).toContain('200')

@@ -29,8 +29,15 @@ beforeAll(() => {
 function check(files: Record<string, string>): { file: string | undefined; message: string }[] {
   // TypeScript's own lib files are left unchecked: they cannot name ioredis, and checking lib.dom costs seconds.
   const options: ts.CompilerOptions = {
-    strict: true, skipLibCheck: false, skipDefaultLibCheck: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'], types: [],
+    strict: true,
+    skipLibCheck: false,
+    skipDefaultLibCheck: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+    types: [],
   }
   const virtual = new Map([...declarations, ...Object.entries(files).map(([name, text]) => [join(OUT, name), text] as const)])
   const hidden = (path: string) => /[/\\]node_modules[/\\](@types[/\\])?ioredis([/\\]|$)/.test(path)
@@ -44,9 +51,13 @@ function check(files: Record<string, string>): { file: string | undefined; messa
     const text = virtual.get(path)
     return text === undefined ? getSourceFile(path, language) : ts.createSourceFile(path, text, language)
   }
-  const program = ts.createProgram(Object.keys(files).map((name) => join(OUT, name)), options, host)
+  const program = ts.createProgram(
+    Object.keys(files).map((name) => join(OUT, name)),
+    options,
+    host,
+  )
   return ts.getPreEmitDiagnostics(program).map((diagnostic) => ({
-    file: diagnostic.file && diagnostic.file.fileName.slice(OUT.length + 1),
+    file: diagnostic.file?.fileName.slice(OUT.length + 1),
     message: ts.flattenDiagnosticMessageText(diagnostic.messageText, ' '),
   }))
 }

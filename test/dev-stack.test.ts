@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startDevProcess, type DevProcess } from './support/dev-process'
+import { type DevProcess, startDevProcess } from './support/dev-process'
 import { freePort } from './support/ports'
 import { connectionRefused, runCommand, until } from './support/processes'
 import { startRedisServer } from './support/redis-server'
@@ -40,7 +40,23 @@ describe('npm run dev', () => {
 
     // (b) The CLI sends through the same endpoint with the same token; its --endpoint is the base URL.
     const base = new URL(endpoint).origin
-    const cli = await runCommand('npm', ['run', '--silent', 'cli', '--', 'send', '--endpoint', base, '--token', token, '--to', 'alice', '--type', 'CLI', '--data', '{"via":"cli"}'])
+    const cli = await runCommand('npm', [
+      'run',
+      '--silent',
+      'cli',
+      '--',
+      'send',
+      '--endpoint',
+      base,
+      '--token',
+      token,
+      '--to',
+      'alice',
+      '--type',
+      'CLI',
+      '--data',
+      '{"via":"cli"}',
+    ])
     expect(cli.code, `${cli.stdout}\n${cli.stderr}`).toBe(0)
 
     // Alice, a real ws client of the demo Mesa server, received both: the console's JSON endpoint lists her frames.
@@ -78,9 +94,16 @@ describe('npm run dev', () => {
   it('exits with how to install redis-server when there is none and no REDIS_URL', { timeout: 120_000 }, async () => {
     // A PATH with node, npm and the shell npm runs scripts with, but no redis-server.
     const bin = mkdtempSync(join(tmpdir(), 'dev-path-'))
-    for (const tool of ['node', 'npm', 'sh']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim(), join(bin, tool))
+    for (const tool of ['node', 'npm', 'sh'])
+      symlinkSync(
+        execFileSync('sh', ['-c', `command -v ${tool}`])
+          .toString()
+          .trim(),
+        join(bin, tool),
+      )
     try {
-      const dev = (running = startDevProcess({ PATH: bin, REDIS_URL: '', PORT: String(await freePort()), MESA_PORT: String(await freePort()) }))
+      const dev = startDevProcess({ PATH: bin, REDIS_URL: '', PORT: String(await freePort()), MESA_PORT: String(await freePort()) })
+      running = dev
       expect(await dev.exited(60_000)).toEqual({ code: 1, signal: null })
       expect(dev.output).toContain('redis-server is not on PATH: install it with `apt-get install -y redis-server`')
     } finally {
@@ -93,7 +116,8 @@ describe('npm run dev', () => {
 async function startDev(env: Record<string, string> = {}) {
   const [port, mesaPort] = [await freePort(), await freePort()]
   // Empty values count as unset, so settings in the caller's environment cannot change what is tested.
-  const dev = (running = startDevProcess({ PORT: String(port), MESA_PORT: String(mesaPort), REDIS_URL: '', DISPATCH_TOKEN: '', ...env }))
+  const dev = startDevProcess({ PORT: String(port), MESA_PORT: String(mesaPort), REDIS_URL: '', DISPATCH_TOKEN: '', ...env })
+  running = dev
   const line = await dev.waitForLine(/^ready: /, 120_000)
   const match = READY.exec(line)
   if (!match) throw new Error(`the ready line has an unexpected shape: ${line}`)

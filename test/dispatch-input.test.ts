@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { DispatchEvent, Message, ValidationError } from '../src/index'
 import { checkDispatch, type DispatchInput } from '../src/core/dispatch-input'
 import { createRequestParser, toDispatchInput } from '../src/core/request'
+import { DispatchEvent, Message, ValidationError } from '../src/index'
 
 // The Dispatcher's check of a dispatch's values, the one place they are checked: a library call and a request off
 // the wire (an HTTP body, an SQS record, an EventBridge detail) meet the same rules and the same field names.
@@ -28,7 +28,11 @@ describe('checkDispatch', () => {
   it('returns the targets Mesa would reach, the id and its TTL', () => {
     const note = new Message(0, { n: 1 }, 'NOTE')
     expect(checkDispatch({ event: note, recipients: ['a', 7, 'b'], excluding: ['b'], options: { id: 'order-1', ttlSeconds: 60 } }, MAX_RECIPIENTS)).toEqual({
-      event: note, targets: ['a', 7], excludingIgnored: false, id: 'order-1', ttlSeconds: 60,
+      event: note,
+      targets: ['a', 7],
+      excludingIgnored: false,
+      id: 'order-1',
+      ttlSeconds: 60,
     })
   })
 
@@ -37,7 +41,12 @@ describe('checkDispatch', () => {
   })
 
   it.each<[string, unknown, string, string]>([
-    ['recipients that are a string', { event: 'DISCONNECT_CLIENT', recipients: 'a' }, 'recipients', 'must be an array of strings or numbers, got a value of type string'],
+    [
+      'recipients that are a string',
+      { event: 'DISCONNECT_CLIENT', recipients: 'a' },
+      'recipients',
+      'must be an array of strings or numbers, got a value of type string',
+    ],
     ['recipients that are null', { event: 'DISCONNECT_CLIENT', recipients: null }, 'recipients', 'must be an array of strings or numbers, got null'],
     ['too many recipients', { event: 'DISCONNECT_CLIENT', recipients: ['a', 'b', 'c', 'd'] }, 'recipients', 'must name at most 3 recipients, got 4'],
     ['a null recipient', { event: 'DISCONNECT_CLIENT', recipients: ['a', null] }, 'recipients[1]', 'must be a string or a finite number, got null'],
@@ -46,7 +55,12 @@ describe('checkDispatch', () => {
     ['a numeric id', { event: 'DISCONNECT_CLIENT', id: 1 }, 'id', 'must be a non-empty string of at most 256 characters'],
     ['an id over 256 characters', { event: 'DISCONNECT_CLIENT', id: 'k'.repeat(257) }, 'id', 'must be a non-empty string of at most 256 characters'],
     ['a lone surrogate in an id', { event: 'DISCONNECT_CLIENT', id: 'order-\ud800' }, 'id', 'must be well-formed UTF-16, without a lone surrogate'],
-    ['a lone surrogate in a recipient', { event: 'DISCONNECT_CLIENT', recipients: ['\udc00'] }, 'recipients[0]', 'must be well-formed UTF-16, without a lone surrogate'],
+    [
+      'a lone surrogate in a recipient',
+      { event: 'DISCONNECT_CLIENT', recipients: ['\udc00'] },
+      'recipients[0]',
+      'must be well-formed UTF-16, without a lone surrogate',
+    ],
   ])('refuses %s off the wire, naming the field', (_, body, field, problem) => {
     expect(checkWire(body)).toEqual({ field, message: `${field} ${problem}` })
   })

@@ -1,8 +1,8 @@
-import { build } from 'esbuild'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dispatcher, Message } from '../src/index'
 import { freePort } from './support/ports'
@@ -32,7 +32,10 @@ describe('Dispatcher.close() for a connection that never opened', () => {
     const dispatcher = new Dispatcher(`redis://127.0.0.1:${await freePort()}`)
     const pending = dispatcher.dispatch(new Message(0, { n: 1 }, 'NOTE'), ['a']).catch((error: Error) => error.name)
 
-    const closed = await dispatcher.close().then(() => 'resolved', (error: Error) => `rejected: ${error.message}`)
+    const closed = await dispatcher.close().then(
+      () => 'resolved',
+      (error: Error) => `rejected: ${error.message}`,
+    )
 
     expect({ closed, dispatch: await pending }).toEqual({ closed: 'resolved', dispatch: 'RedisUnavailableError' })
   })
@@ -43,7 +46,9 @@ describe('Dispatcher.close() for a connection that never opened', () => {
     await build({ entryPoints: [join(ROOT, 'src/index.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'silent' })
 
     const run = await runCommand(process.execPath, ['--input-type=module', '-e', PROBE, pathToFileURL(bundle).href, String(await freePort())], {
-      cwd: dir, env: { PATH: process.env.PATH }, timeoutMs: 20_000,
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      timeoutMs: 20_000,
     })
 
     expect(run.stderr).toBe('')

@@ -3,7 +3,7 @@ import { DispatchEvent, Message, type MessageOptions, type Recipient } from '../
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import * as mesa from './support/mesa-dispatcher'
-import { TRANSPORTS, useStack, type Transport } from './support/stack'
+import { TRANSPORTS, type Transport, useStack } from './support/stack'
 
 // Differential proof: for the same inputs and the same online set, our Dispatcher and Mesa 1.5.8's own
 // Dispatcher leave exactly the same bytes on the channel and in the undelivered-messages hash.
@@ -49,7 +49,10 @@ const cases: Record<string, Case> = {
   "excluding next to '*'": { sync: true, online: ['a'], event: { op: 0, d: {}, t: 'T' }, recipients: ['*', 'a', 'z'], excluding: ['a'] },
   "excluding '*' itself": { sync: false, event: { op: 0, d: {}, t: 'T' }, recipients: ['*', 'a'], excluding: ['*'] },
   'online and offline recipients with sync on': {
-    sync: true, online: ['a', 'c'], event: { op: 0, d: { n: 1 }, t: 'T' }, recipients: ['a', 'b', 'c', 'd'],
+    sync: true,
+    online: ['a', 'c'],
+    event: { op: 0, d: { n: 1 }, t: 'T' },
+    recipients: ['a', 'b', 'c', 'd'],
   },
   'numeric recipients, online and offline': { sync: true, online: ['7'], event: { op: 0, d: 0, t: 'T' }, recipients: [7, 9, '7'] },
   'blank recipients, never stored': { sync: true, event: { op: 0, d: 0, t: 'T' }, recipients: ['', '  ', 'x'] },
@@ -58,11 +61,15 @@ const cases: Record<string, Case> = {
   'no type': { sync: true, event: { op: 3, d: { a: 1 } }, recipients: ['x'] },
   'DISCONNECT_CLIENT with sync on': { sync: true, event: 'DISCONNECT_CLIENT', recipients: ['online-or-not', 'x'] },
   'an existing stored array': {
-    sync: true, stored: { x: '[{"op":0,"d":{"f":0.30000000000000004,"e":[]},"t":"OLD"}]' },
-    event: { op: 0, d: { f: 1e-7, o: {} }, t: 'NEW' }, recipients: ['x'],
+    sync: true,
+    stored: { x: '[{"op":0,"d":{"f":0.30000000000000004,"e":[]},"t":"OLD"}]' },
+    event: { op: 0, d: { f: 1e-7, o: {} }, t: 'NEW' },
+    recipients: ['x'],
   },
   'ids that JSON must escape, online and offline': {
-    sync: true, online: ['qu"ote', 'emoji 😀'], event: { op: 0, d: 1, t: 'T' },
+    sync: true,
+    online: ['qu"ote', 'emoji 😀'],
+    event: { op: 0, d: 1, t: 'T' },
     recipients: ['qu"ote', 'back\\slash', 'tab\tid', 'emoji 😀', 'e\u0301', '\u2028', 'plain', 7, '\t'],
   },
   "'*' among escaped ids": { sync: true, event: { op: 0, d: 1, t: 'T' }, recipients: ['a"b', '*', 'c\\d'] },

@@ -1,14 +1,14 @@
-import { build } from 'esbuild'
-import { Cluster, Redis as IORedis } from 'ioredis'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+import { Cluster, Redis as IORedis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, Dispatcher, Message } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient } from './support/mesa-client'
-import { release, startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, release, startMesaServer } from './support/mesa-server'
 import { ROOT } from './support/serverless-cli'
 import { useStack } from './support/stack'
 
@@ -31,7 +31,10 @@ afterAll(async () => {
 })
 
 const note = (n: number) => new Message(0, { n }, 'NOTE')
-const connections = async () => String(await stack.admin.client('LIST')).trim().split('\n').length
+const connections = async () =>
+  String(await stack.admin.client('LIST'))
+    .trim()
+    .split('\n').length
 /** How often Redis has run EVALSHA and EVAL so far; its `calls` include the failed ones (NOSCRIPT). */
 async function scriptCalls(): Promise<{ evalsha: number; eval: number }> {
   const stats = await stack.admin.info('commandstats')
@@ -53,7 +56,7 @@ const configErrorOf = (make: () => unknown, type: typeof ConfigError = ConfigErr
 }
 
 describe('Dispatcher over an ioredis client the server already holds', () => {
-  it("delivers a dispatch to a Mesa client, sending the script by SHA and its text once when Redis lacks it", async () => {
+  it('delivers a dispatch to a Mesa client, sending the script by SHA and its text once when Redis lacks it', async () => {
     const a = open(await connectMesaClient(mesa.url, 'a'))
     const dispatcher = new Dispatcher(client, { namespace, sync: { enabled: true } })
     await stack.admin.script('FLUSH')
@@ -64,10 +67,25 @@ describe('Dispatcher over an ioredis client the server already holds', () => {
     await dispatcher.dispatch(note(2), ['a'])
     const afterSecond = await scriptCalls()
 
-    expect(first).toEqual({ servers: 1, recipients: ['a'], online: ['a'], offline: ['offline'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false })
+    expect(first).toEqual({
+      servers: 1,
+      recipients: ['a'],
+      online: ['a'],
+      offline: ['offline'],
+      unstored: [],
+      stored: 1,
+      dropped: 0,
+      duplicate: false,
+      excludingIgnored: false,
+    })
     await a.waitForMessages(2)
     expect(a.raw).toEqual(['{"op":0,"d":{"n":1},"t":"NOTE"}', '{"op":0,"d":{"n":2},"t":"NOTE"}'])
-    expect([afterFirst.evalsha - before.evalsha, afterFirst.eval - before.eval, afterSecond.evalsha - afterFirst.evalsha, afterSecond.eval - afterFirst.eval]).toEqual([1, 1, 1, 0])
+    expect([
+      afterFirst.evalsha - before.evalsha,
+      afterFirst.eval - before.eval,
+      afterSecond.evalsha - afterFirst.evalsha,
+      afterSecond.eval - afterFirst.eval,
+    ]).toEqual([1, 1, 1, 0])
   })
 
   it('leaves the client connected after close(), having applied the dispatches issued before it', async () => {
@@ -82,9 +100,15 @@ describe('Dispatcher over an ioredis client the server already holds', () => {
     await new Promise((resolve) => setTimeout(resolve, 200))
 
     expect({ settled, connections: await connections(), status: client.status, ping: await client.ping() }).toEqual({
-      settled: [['a'], ['a']], connections: before, status: 'ready', ping: 'PONG',
+      settled: [['a'], ['a']],
+      connections: before,
+      status: 'ready',
+      ping: 'PONG',
     })
-    expect(await a.waitForMessages(2)).toEqual([{ op: 0, d: { n: 1 }, t: 'NOTE' }, { op: 0, d: { n: 2 }, t: 'NOTE' }])
+    expect(await a.waitForMessages(2)).toEqual([
+      { op: 0, d: { n: 1 }, t: 'NOTE' },
+      { op: 0, d: { n: 2 }, t: 'NOTE' },
+    ])
   })
 
   it('refuses a Cluster client, or one with a keyPrefix, which would put Mesa keys where Mesa never reads them', () => {
@@ -99,7 +123,8 @@ describe('Dispatcher over an ioredis client the server already holds', () => {
       {
         name: 'ConfigError',
         variable: 'redis',
-        message: "redis is a Redis Cluster client, which cannot run the dispatch script, whose keys lie in different hash slots: pass a client of the single Redis Mesa's servers use",
+        message:
+          "redis is a Redis Cluster client, which cannot run the dispatch script, whose keys lie in different hash slots: pass a client of the single Redis Mesa's servers use",
       },
       {
         name: 'ConfigError',
@@ -113,7 +138,15 @@ describe('Dispatcher over an ioredis client the server already holds', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mesa-edge-ioredis-'))
     try {
       const file = join(dir, 'index.mjs')
-      await build({ entryPoints: [join(ROOT, 'src/index.ts')], bundle: true, platform: 'browser', format: 'esm', conditions: ['workerd', 'worker', 'browser'], outfile: file, logLevel: 'silent' })
+      await build({
+        entryPoints: [join(ROOT, 'src/index.ts')],
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        conditions: ['workerd', 'worker', 'browser'],
+        outfile: file,
+        logLevel: 'silent',
+      })
       const edge = (await import(pathToFileURL(file).href)) as typeof import('../src/index')
 
       expect(configErrorOf(() => new edge.Dispatcher(client), edge.ConfigError)).toEqual({

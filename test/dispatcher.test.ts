@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { DispatchEvent, Dispatcher, Message, RedisUnavailableError } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
-import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
-import { TRANSPORTS, useStack, type Transport } from './support/stack'
+import { TRANSPORTS, type Transport, useStack } from './support/stack'
 
 // Our Dispatcher, through the Upstash gateway, against a real Mesa 1.5.8 server and real WebSocket clients.
 const stack = useStack()
@@ -12,7 +12,14 @@ const open = useCleanup()
 
 async function mesa(namespace: string): Promise<MesaServer> {
   const server = await startMesaServer({ redisUrl: stack.redis.url, namespace })
-  return open({ close: async () => (await server.close(), expect(server.errors).toEqual([])) }) && server
+  return (
+    open({
+      close: async () => {
+        await server.close()
+        expect(server.errors).toEqual([])
+      },
+    }) && server
+  )
 }
 const client = async (server: MesaServer, token: string | number, shouldSync?: boolean): Promise<MesaClient> =>
   open(await connectMesaClient(server.url, token, shouldSync === undefined ? {} : { shouldSync }))
@@ -39,7 +46,15 @@ describe.each(TRANSPORTS)('Dispatcher over %s against a real Mesa 1.5.8 server',
     await dispatcher.dispatch(note(1), ['c']) // a fence: c's first frame must be this one
 
     expect(result).toEqual({
-      servers: 1, recipients: ['a', 'b'], online: ['a', 'b'], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false,
+      servers: 1,
+      recipients: ['a', 'b'],
+      online: ['a', 'b'],
+      offline: [],
+      unstored: [],
+      stored: 0,
+      dropped: 0,
+      duplicate: false,
+      excludingIgnored: false,
     })
     await Promise.all([a.waitForMessages(1), b.waitForMessages(1)])
     expect([a.raw, b.raw]).toEqual([['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}'], ['{"op":0,"d":{"status":"online"},"t":"STATUS_UPDATE"}']])
@@ -49,7 +64,10 @@ describe.each(TRANSPORTS)('Dispatcher over %s against a real Mesa 1.5.8 server',
   it('applies the dispatches issued just before close(), and leaves no connection open after them', async () => {
     const { server, dispatcher } = await setup()
     const a = await client(server, 'a')
-    const connections = async () => String(await stack.admin.client('LIST')).trim().split('\n').length
+    const connections = async () =>
+      String(await stack.admin.client('LIST'))
+        .trim()
+        .split('\n').length
     const before = await connections()
 
     const pending = [dispatcher.dispatch(note(1), ['a']), dispatcher.dispatch(note(2), ['a'])]
@@ -143,7 +161,17 @@ describe.each(TRANSPORTS)('Dispatcher over %s against a real Mesa 1.5.8 server',
     expect(await target.closed).toEqual({ code: 1000 })
     expect(await bystander.waitForMessages(1)).toEqual([noteFrame(1)])
     expect({ result, stored: await stack.admin.hgetall(`undelivered_messages_${namespace}`) }).toEqual({
-      result: { servers: 1, recipients: ['target', 'offline-one'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false },
+      result: {
+        servers: 1,
+        recipients: ['target', 'offline-one'],
+        online: null,
+        offline: [],
+        unstored: [],
+        stored: 0,
+        dropped: 0,
+        duplicate: false,
+        excludingIgnored: false,
+      },
       stored: {},
     })
   })
@@ -177,10 +205,14 @@ describe.each(TRANSPORTS)('Dispatcher over %s against a real Mesa 1.5.8 server',
 
   it('rejects with RedisUnavailableError when Redis cannot be reached', async () => {
     const port = await freePort()
-    const unreachable = new Dispatcher(under === 'rest' ? { url: `http://127.0.0.1:${port}`, token: 't', timeoutMs: 500, retries: 1 } : `redis://127.0.0.1:${port}`)
+    const unreachable = new Dispatcher(
+      under === 'rest' ? { url: `http://127.0.0.1:${port}`, token: 't', timeoutMs: 500, retries: 1 } : `redis://127.0.0.1:${port}`,
+    )
     const failure = await unreachable.dispatch(note(1), ['a']).catch((error: unknown) => error)
     await unreachable.close()
     expect(failure).toBeInstanceOf(RedisUnavailableError)
-    expect((failure as Error).message).toMatch(under === 'rest' ? /^Redis REST request failed: ECONNREFUSED$/ : /^Redis could not be reached: .*ECONNREFUSED|max retries/i)
+    expect((failure as Error).message).toMatch(
+      under === 'rest' ? /^Redis REST request failed: ECONNREFUSED$/ : /^Redis could not be reached: .*ECONNREFUSED|max retries/i,
+    )
   })
 })

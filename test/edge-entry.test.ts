@@ -30,7 +30,11 @@ describe('the edge entry', () => {
   })
 
   it('prefers the bindings it is given, so one isolate can serve what its env says', async () => {
-    const response = await edge.fetch(dispatch(), { UPSTASH_REDIS_REST_URL: stack.gateway.url, UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN, DISPATCH_TOKEN: 'another-token-from-bindings' })
+    const response = await edge.fetch(dispatch(), {
+      UPSTASH_REDIS_REST_URL: stack.gateway.url,
+      UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN,
+      DISPATCH_TOKEN: 'another-token-from-bindings',
+    })
     expect(response.status).toBe(401)
   })
 })

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signBody } from '../src/client/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
-import { startEdgeWorker, type EdgeWorker } from './support/edge-worker'
+import { type EdgeWorker, startEdgeWorker } from './support/edge-worker'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
-import { mesaKey, startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, mesaKey, startMesaServer } from './support/mesa-server'
 import { useStack } from './support/stack'
 
 // The edge bundle (functions/edge.ts built for platform browser) inside workerd, without nodejs_compat,
@@ -34,7 +34,14 @@ function bindings(extra: Record<string, string> = {}): Record<string, string> {
 
 async function mesa(): Promise<MesaServer> {
   const server = await startMesaServer({ redisUrl: stack.redis.url, namespace })
-  return open({ close: async () => (await server.close(), expect(server.errors).toEqual([])) }) && server
+  return (
+    open({
+      close: async () => {
+        await server.close()
+        expect(server.errors).toEqual([])
+      },
+    }) && server
+  )
 }
 const client = async (server: MesaServer, token: string): Promise<MesaClient> => open(await connectMesaClient(server.url, token))
 
@@ -62,7 +69,17 @@ describe('the edge entry inside workerd', () => {
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({
       ok: true,
-      result: { servers: 1, recipients: ['edge-a'], online: ['edge-a'], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false },
+      result: {
+        servers: 1,
+        recipients: ['edge-a'],
+        online: ['edge-a'],
+        offline: [],
+        unstored: [],
+        stored: 0,
+        dropped: 0,
+        duplicate: false,
+        excludingIgnored: false,
+      },
     })
     await a.waitForMessages(1)
     expect(a.raw).toEqual(['{"op":0,"d":{"status":"online","ratio":0.30000000000000004},"t":"STATUS_UPDATE"}'])
@@ -83,7 +100,17 @@ describe('the edge entry inside workerd', () => {
     expect(signed.status).toBe(200)
     expect(await signed.json()).toEqual({
       ok: true,
-      result: { servers: 1, recipients: ['edge-signed'], online: ['edge-signed'], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false },
+      result: {
+        servers: 1,
+        recipients: ['edge-signed'],
+        online: ['edge-signed'],
+        offline: [],
+        unstored: [],
+        stored: 0,
+        dropped: 0,
+        duplicate: false,
+        excludingIgnored: false,
+      },
     })
     await a.waitForMessages(1)
     expect(a.raw).toEqual([noteFrame(1)])

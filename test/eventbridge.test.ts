@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EventBridgeInput } from '../functions/eventbridge'
-import { ValidationError, type DispatchResult } from '../src/index'
+import { type DispatchResult, ValidationError } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { eventBridgeEvent, lambdaContext } from './support/events'
 import { connectMesaClient } from './support/mesa-client'
-import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { useStack } from './support/stack'
 
 // functions/eventbridge.ts end to end: EventBridge events and schedule inputs in, a real Mesa server's clients out.

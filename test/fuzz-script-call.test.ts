@@ -1,11 +1,11 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { expandLua } from '../scripts/generate-lua.mjs'
-import { Message, type DispatchResult, type Recipient } from '../src/index'
 import { createMesaKeys } from '../src/core/keys'
+import { type DispatchResult, Message, type Recipient } from '../src/index'
 import { scriptText } from '../src/script/lua-script'
-import { DISPATCH_SCRIPT } from '../src/script/scripts'
 import { callHead, packDispatch } from '../src/script/protocol'
+import { DISPATCH_SCRIPT } from '../src/script/scripts'
 import { useStack } from './support/stack'
 
 // A differential property of the dispatch script against the real stack: dispatches packed into one script call
@@ -84,7 +84,9 @@ describe('one script call for many dispatches', () => {
           const keys = createMesaKeys(namespace)
           const parts = input.dispatches.map(({ recipients, id, n }) =>
             packDispatch({
-              event: new Message(0, { n }, 'NOTE'), recipients, checkOnline: true,
+              event: new Message(0, { n }, 'NOTE'),
+              recipients,
+              checkOnline: true,
               ...(id === undefined ? {} : { dedupe: { key: keys.dedupe(id), ttlSeconds: 60 } }),
             }),
           )

@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { EventBridgeInput } from '../functions/eventbridge'
-import { ValidationError, type DispatchResult } from '../src/index'
+import { type DispatchResult, ValidationError } from '../src/index'
 import { eventBridgeEvent, lambdaContext, sqsEvent, sqsRecord } from './support/events'
 import { useFuzzStack } from './support/fuzz/harness'
 import { parseTriggerPayload } from './support/fuzz/oracle'
@@ -30,7 +30,7 @@ describe('fuzzing the trigger entry points', () => {
         const requests = bodies.map(parseTriggerPayload)
         for (const request of requests) seen.add(request ? 'valid' : 'invalid')
         // A standard queue reports each invalid record; a FIFO queue stops at the first and reports the rest too.
-        const firstInvalid = requests.findIndex((request) => request === undefined)
+        const firstInvalid = requests.indexOf(undefined)
         const stopped = (i: number) => fifo && firstInvalid >= 0 && i >= firstInvalid
         const failed = records.filter((_, i) => requests[i] === undefined || stopped(i))
         const processed = requests.filter((request, i) => request !== undefined && !stopped(i))
@@ -42,7 +42,9 @@ describe('fuzzing the trigger entry points', () => {
         // Powertools lists a standard queue's failures as they settle, and SQS reads them as a set: compare in record order.
         const inRecordOrder = (failures: { itemIdentifier: string }[]) =>
           failures.toSorted((a, b) => records.findIndex((r) => r.messageId === a.itemIdentifier) - records.findIndex((r) => r.messageId === b.itemIdentifier))
-        expect({ batchItemFailures: inRecordOrder(response.batchItemFailures) }).toEqual({ batchItemFailures: failed.map((record) => ({ itemIdentifier: record.messageId })) })
+        expect({ batchItemFailures: inRecordOrder(response.batchItemFailures) }).toEqual({
+          batchItemFailures: failed.map((record) => ({ itemIdentifier: record.messageId })),
+        })
         // Each payload is the message of a distinct processed valid record, so no invalid record published.
         const unclaimed = processed.map((request) => `{"message":${request!.event.json},"recipients":`)
         for (const payload of published) {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signBody } from '../src/client/index'
-import { recordChannel, type ChannelRecorder } from './support/channel-recorder'
+import { type ChannelRecorder, recordChannel } from './support/channel-recorder'
 import { startEdgeWorker } from './support/edge-worker'
 import type { HttpCall } from './support/events'
-import { fetchTransport, lambdaTransports, type HttpTransport } from './support/http-transports'
+import { fetchTransport, type HttpTransport, lambdaTransports } from './support/http-transports'
 import { useStack } from './support/stack'
 
 // The same HTTP cases through every way in: the Lambda adapter with each event shape, and the edge bundle in workerd.
@@ -19,7 +19,10 @@ let closeEdge: () => Promise<void> = async () => {}
 beforeAll(async () => {
   const env = {
     ...stack.functionEnv(NAMESPACE),
-    DISPATCH_TOKEN: TOKEN, DISPATCH_SIGNING_SECRET: SECRET, MAX_BODY_BYTES: '4096', MAX_BATCH: '3',
+    DISPATCH_TOKEN: TOKEN,
+    DISPATCH_SIGNING_SECRET: SECRET,
+    MAX_BODY_BYTES: '4096',
+    MAX_BATCH: '3',
   }
   Object.assign(process.env, env)
   const { handler } = await import('../functions/http')
@@ -38,14 +41,26 @@ const bearer = { authorization: `Bearer ${TOKEN}` }
 const post = (body: string, headers: Record<string, string> = bearer): HttpCall => ({ method: 'POST', path: '/dispatch', headers, body })
 const note = JSON.stringify({ message: { op: 0, d: { n: 1 }, t: 'NOTE' }, recipients: ['online-user', 'offline-user'] })
 const refused = (status: number, name: string, message: string, field?: string) => ({
-  status, body: { ok: false, error: { name, message, ...(field ? { field } : {}) } }, publishes: 0,
+  status,
+  body: { ok: false, error: { name, message, ...(field ? { field } : {}) } },
+  publishes: 0,
 })
 /** The note with a nonce in its data, so that signing it gives a signature no other call sends. */
 const freshNote = () => JSON.stringify({ message: { op: 0, d: { n: 1, nonce: crypto.randomUUID() }, t: 'NOTE' }, recipients: ['online-user', 'offline-user'] })
 const signed = async (body: string) => post(body, { 'x-mesa-signature': await signBody(SECRET, body) })
 /** An Idempotency-Key of exactly `length` characters that no other call uses. */
 const uniqueKey = (length: number) => crypto.randomUUID().padEnd(length, 'k')
-const delivered = { servers: 1, recipients: ['online-user'], online: ['online-user'], offline: ['offline-user'], unstored: [], stored: 1, dropped: 0, duplicate: false, excludingIgnored: false }
+const delivered = {
+  servers: 1,
+  recipients: ['online-user'],
+  online: ['online-user'],
+  offline: ['offline-user'],
+  unstored: [],
+  stored: 1,
+  dropped: 0,
+  duplicate: false,
+  excludingIgnored: false,
+}
 const duplicate = { servers: 0, recipients: [], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: true, excludingIgnored: false }
 
 interface Case {
@@ -57,21 +72,35 @@ interface Case {
 }
 
 const cases: Record<string, Case> = {
-  'answers GET /health without auth': { call: () => ({ method: 'GET', path: '/health' }), status: 200, body: { ok: true, service: 'mesa-dispatch' }, publishes: 0 },
+  'answers GET /health without auth': {
+    call: () => ({ method: 'GET', path: '/health' }),
+    status: 200,
+    body: { ok: true, service: 'mesa-dispatch' },
+    publishes: 0,
+  },
   'answers HEAD /health without a body': { call: () => ({ method: 'HEAD', path: '/health' }), status: 200, body: '', publishes: 0 },
   'answers 404 for an unknown path': { call: () => ({ method: 'GET', path: '/nope' }), ...refused(404, 'NotFound', 'no such route') },
   'answers 405 for a wrong method, naming the right one': {
-    call: () => ({ method: 'GET', path: '/dispatch', headers: bearer }), ...refused(405, 'MethodNotAllowed', 'use POST'), headers: { allow: 'POST' },
+    call: () => ({ method: 'GET', path: '/dispatch', headers: bearer }),
+    ...refused(405, 'MethodNotAllowed', 'use POST'),
+    headers: { allow: 'POST' },
   },
   'refuses a dispatch without credentials': {
-    call: () => post(note, {}), ...refused(401, 'AuthenticationError', 'send Authorization: Bearer <token> or a signed x-mesa-signature header'),
+    call: () => post(note, {}),
+    ...refused(401, 'AuthenticationError', 'send Authorization: Bearer <token> or a signed x-mesa-signature header'),
   },
-  'refuses a wrong bearer token': { call: () => post(note, { authorization: 'Bearer not-the-token' }), ...refused(401, 'AuthenticationError', 'the bearer token is missing or wrong') },
+  'refuses a wrong bearer token': {
+    call: () => post(note, { authorization: 'Bearer not-the-token' }),
+    ...refused(401, 'AuthenticationError', 'the bearer token is missing or wrong'),
+  },
   'delivers a dispatch with the bearer token': { call: () => post(note), status: 200, body: { ok: true, result: delivered }, publishes: 1 },
   'delivers a base64 body': { call: () => ({ ...post(note), base64: true }), status: 200, body: { ok: true, result: delivered }, publishes: 1 },
   'delivers a signed webhook': {
     // A fresh body each time: the same signed request again would be a replay, answered as a duplicate.
-    call: async () => signed(freshNote()), status: 200, body: { ok: true, result: delivered }, publishes: 1,
+    call: async () => signed(freshNote()),
+    status: 200,
+    body: { ok: true, result: delivered },
+    publishes: 1,
   },
   'refuses a signature older than 5 minutes': {
     call: async () => post(note, { 'x-mesa-signature': await signBody(SECRET, note, Math.floor(Date.now() / 1000) - 301) }),
@@ -106,17 +135,21 @@ const cases: Record<string, Case> = {
     ...refused(400, 'ValidationError', 'dispatches[1].id must be well-formed UTF-16, without a lone surrogate', 'dispatches[1].id'),
   },
   'refuses a negative op': {
-    call: () => post(JSON.stringify({ message: { op: -1, d: 1 } })), ...refused(400, 'ValidationError', 'message.op must be a non-negative integer, got the number -1', 'message.op'),
+    call: () => post(JSON.stringify({ message: { op: -1, d: 1 } })),
+    ...refused(400, 'ValidationError', 'message.op must be a non-negative integer, got the number -1', 'message.op'),
   },
   'refuses an unknown event': {
-    call: () => post(JSON.stringify({ event: 'REBOOT' })), ...refused(400, 'ValidationError', 'event must be one of DISCONNECT_CLIENT, got a value of type string', 'event'),
+    call: () => post(JSON.stringify({ event: 'REBOOT' })),
+    ...refused(400, 'ValidationError', 'event must be one of DISCONNECT_CLIENT, got a value of type string', 'event'),
   },
   'refuses an unknown field': {
-    call: () => post(JSON.stringify({ message: { d: 1 }, recipient: ['a'] })), ...refused(400, 'ValidationError', 'recipient is not a known field', 'recipient'),
+    call: () => post(JSON.stringify({ message: { d: 1 }, recipient: ['a'] })),
+    ...refused(400, 'ValidationError', 'recipient is not a known field', 'recipient'),
   },
   'refuses a body over MAX_BODY_BYTES before parsing it': {
     // Not even JSON: a 413 rather than a 400 shows the size was checked first.
-    call: () => post(`{"message":{"d":"${'x'.repeat(5000)}`), ...refused(413, 'PayloadTooLargeError', 'request body must be at most 4096 bytes'),
+    call: () => post(`{"message":{"d":"${'x'.repeat(5000)}`),
+    ...refused(413, 'PayloadTooLargeError', 'request body must be at most 4096 bytes'),
   },
   'delivers a batch, one result per dispatch': {
     call: () => post(JSON.stringify({ dispatches: [JSON.parse(note), { event: 'DISCONNECT_CLIENT', recipients: ['nobody'] }] })),
@@ -125,17 +158,35 @@ const cases: Record<string, Case> = {
       ok: true,
       results: [
         { ok: true, result: delivered },
-        { ok: true, result: { servers: 1, recipients: ['nobody'], online: null, offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false } },
+        {
+          ok: true,
+          result: {
+            servers: 1,
+            recipients: ['nobody'],
+            online: null,
+            offline: [],
+            unstored: [],
+            stored: 0,
+            dropped: 0,
+            duplicate: false,
+            excludingIgnored: false,
+          },
+        },
       ],
     },
     publishes: 2,
   },
   'accepts an Idempotency-Key of 252 characters': {
-    call: () => post(note, { ...bearer, 'idempotency-key': uniqueKey(252) }), status: 200, body: { ok: true, result: delivered }, publishes: 1,
+    call: () => post(note, { ...bearer, 'idempotency-key': uniqueKey(252) }),
+    status: 200,
+    body: { ok: true, result: delivered },
+    publishes: 1,
   },
   'accepts an Idempotency-Key of 252 characters on a batch, whose items add :<index>': {
     call: () => post(JSON.stringify({ dispatches: [JSON.parse(note)] }), { ...bearer, 'idempotency-key': uniqueKey(252) }),
-    status: 200, body: { ok: true, results: [{ ok: true, result: delivered }] }, publishes: 1,
+    status: 200,
+    body: { ok: true, results: [{ ok: true, result: delivered }] },
+    publishes: 1,
   },
   'refuses an Idempotency-Key of 253 characters': {
     call: () => post(note, { ...bearer, 'idempotency-key': uniqueKey(253) }),
@@ -174,7 +225,13 @@ describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)',
     await recorder.waitFor(before + expected)
     return { bodies, published: recorder.messages.length - before }
   }
-  const once = { bodies: [{ ok: true, result: delivered }, { ok: true, result: duplicate }], published: 1 }
+  const once = {
+    bodies: [
+      { ok: true, result: delivered },
+      { ok: true, result: duplicate },
+    ],
+    published: 1,
+  }
 
   it('applies the same body id once, and answers the repeat as a duplicate', async () => {
     expect(await sentTwice(post(JSON.stringify({ ...JSON.parse(note), id: `body-id-${name}` })), 1)).toEqual(once)
@@ -195,6 +252,12 @@ describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)',
   })
 
   it('applies a bearer request without an id each time it is sent, as documented', async () => {
-    expect(await sentTwice(post(note), 2)).toEqual({ bodies: [{ ok: true, result: delivered }, { ok: true, result: delivered }], published: 2 })
+    expect(await sentTwice(post(note), 2)).toEqual({
+      bodies: [
+        { ok: true, result: delivered },
+        { ok: true, result: delivered },
+      ],
+      published: 2,
+    })
   })
 })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
-import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { copyService, describeRun, invokeResult, runServerless, type ServiceCopy } from './support/serverless-cli'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 

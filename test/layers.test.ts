@@ -33,7 +33,9 @@ const layer = (file: string) => /^src\/([^/]+)\//.exec(file)?.[1] ?? relative('s
 
 /** Each import from `from` into a folder it must not reach, as `importer -> imported`. */
 function crossings(from: string[], forbidden: (imported: string) => boolean): string[] {
-  return [...graph].filter(([file]) => from.includes(layer(file))).flatMap(([file, imports]) => imports.filter(forbidden).map((imported) => `${file} -> ${imported}`))
+  return [...graph]
+    .filter(([file]) => from.includes(layer(file)))
+    .flatMap(([file, imports]) => imports.filter(forbidden).map((imported) => `${file} -> ${imported}`))
 }
 
 describe('the layers of src', () => {
@@ -43,7 +45,10 @@ describe('the layers of src', () => {
   })
 
   it('keep the HTTP app and the event triggers apart: each stands on core alone', () => {
-    expect([...crossings(['http'], (imported) => layer(imported) === 'triggers'), ...crossings(['triggers'], (imported) => layer(imported) === 'http')]).toEqual([])
+    expect([
+      ...crossings(['http'], (imported) => layer(imported) === 'triggers'),
+      ...crossings(['triggers'], (imported) => layer(imported) === 'http'),
+    ]).toEqual([])
   })
 
   it('keep script and transport below core', () => {
@@ -55,7 +60,12 @@ describe('the layers of src', () => {
   })
 
   it('keep the shared leaves leaves: they import nothing but each other', () => {
-    const outside = SHARED.flatMap((file) => graph.get(file)!.filter((imported) => !SHARED.includes(imported)).map((imported) => `${file} -> ${imported}`))
+    const outside = SHARED.flatMap((file) =>
+      graph
+        .get(file)!
+        .filter((imported) => !SHARED.includes(imported))
+        .map((imported) => `${file} -> ${imported}`),
+    )
     expect(outside).toEqual([])
   })
 

@@ -62,7 +62,10 @@ describe('the limits', () => {
       'const step = options.stepSize ?? STEP_SIZE',
     ].join('\n')
     expect(numberedDefaults('planted.ts', planted)).toEqual([
-      'planted.ts: export const MAX_THINGS', 'planted.ts: ?? 5000', 'planted.ts: marginMs = 1000', "planted.ts: readInteger('MAX_BATCH', 100)",
+      'planted.ts: export const MAX_THINGS',
+      'planted.ts: ?? 5000',
+      'planted.ts: marginMs = 1000',
+      "planted.ts: readInteger('MAX_BATCH', 100)",
     ])
   })
 })

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Message } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient } from './support/mesa-client'
-import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { useStack } from './support/stack'
 
 // Load with nothing lost: thousands of concurrent dispatches to offline users, redelivered by a real Mesa server.
@@ -42,7 +42,9 @@ describe('under load', () => {
       const received = frames.map((frame) => (frame.d as { n: number }).n).sort((a, b) => a - b)
       const expected = Array.from({ length: DISPATCHES / USERS }, (_, k) => index + k * USERS)
       expect({ user: user(index), received, sequence: frames.map((frame) => frame.s) }).toEqual({
-        user: user(index), received: expected, sequence: expected.map((_, k) => k + 1),
+        user: user(index),
+        received: expected,
+        sequence: expected.map((_, k) => k + 1),
       })
       await client.close()
     }

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient } from './support/mesa-client'
-import { DispatchEvent, Message, createMesaDispatcher, type MesaDispatcherConfig } from './support/mesa-dispatcher'
-import { release, startMesaServer, type MesaServer } from './support/mesa-server'
-import { startRedisServer, type RedisServer } from './support/redis-server'
+import { createMesaDispatcher, DispatchEvent, type MesaDispatcherConfig, Message } from './support/mesa-dispatcher'
+import { type MesaServer, release, startMesaServer } from './support/mesa-server'
+import { type RedisServer, startRedisServer } from './support/redis-server'
 
 // These tests prove the harness against the real parts, with Mesa's own Dispatcher as the only sender.
 let redis: RedisServer
@@ -27,14 +27,24 @@ const fresh = () => `ref${++namespaces}`
 // Servers and dispatchers also prove on close that nothing failed out of sight (both swallow errors otherwise).
 async function server(namespace: string, sync = true): Promise<MesaServer> {
   const mesa = await startMesaServer({ redisUrl: redis.url, namespace, sync })
-  open({ close: async () => (await mesa.close(), expect(mesa.errors).toEqual([])) })
+  open({
+    close: async () => {
+      await mesa.close()
+      expect(mesa.errors).toEqual([])
+    },
+  })
   return mesa
 }
 const client = async (mesa: MesaServer, token: string | number, shouldSync?: boolean) =>
   open(await connectMesaClient(mesa.url, token, shouldSync === undefined ? {} : { shouldSync }))
 function dispatcher(config: MesaDispatcherConfig) {
   const sender = createMesaDispatcher(redis.url, config)
-  open({ close: async () => (await sender.close(), expect(sender.errors).toEqual([])) })
+  open({
+    close: async () => {
+      await sender.close()
+      expect(sender.errors).toEqual([])
+    },
+  })
   return sender
 }
 

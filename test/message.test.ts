@@ -49,7 +49,15 @@ describe('Message', () => {
     ['undefined data', () => new Message(0, undefined), 'message.d'],
     ['a function as data', () => new Message(0, () => 1), 'message.d'],
     ['a BigInt in the data', () => new Message(0, { n: 10n }), 'message.d'],
-    ['circular data', () => { const a: Record<string, unknown> = {}; a.self = a; return new Message(0, a) }, 'message.d'],
+    [
+      'circular data',
+      () => {
+        const a: Record<string, unknown> = {}
+        a.self = a
+        return new Message(0, a)
+      },
+      'message.d',
+    ],
     ['options that are an array', () => new Message(0, {}, 'T', [] as never), 'message.o'],
     ['a sync option that is not a boolean', () => new Message(0, {}, 'T', { sync: 'yes' as never }), 'message.o.sync'],
     ['a BigInt in the options', () => new Message(0, {}, 'T', { extra: 1n }), 'message.o'],

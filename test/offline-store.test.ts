@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { Message, type Dispatcher, type SyncConfig } from '../src/index'
-import { createMesaDispatcher } from './support/mesa-dispatcher'
+import { type Dispatcher, Message, type SyncConfig } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient } from './support/mesa-client'
-import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { createMesaDispatcher } from './support/mesa-dispatcher'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { useStack } from './support/stack'
 
 // The offline store stays within its caps, byte-exact and in order, through the gateway against a real
@@ -23,7 +23,12 @@ function setup(sync: Partial<SyncConfig> = {}) {
 
 async function mesa(namespace: string): Promise<MesaServer> {
   const server = await startMesaServer({ redisUrl: stack.redis.url, namespace })
-  open({ close: async () => (await server.close(), expect(server.errors).toEqual([])) })
+  open({
+    close: async () => {
+      await server.close()
+      expect(server.errors).toEqual([])
+    },
+  })
   return server
 }
 
@@ -44,7 +49,11 @@ async function sendAll(dispatcher: Dispatcher, messages: Message[], recipients: 
 describe('the offline store, per recipient', () => {
   it('keeps at most maxMessages, dropping the oldest, and Mesa redelivers the rest with s = 1..N in order', async () => {
     const { namespace, dispatcher, hash, index } = setup({ maxMessages: 3 })
-    const results = await sendAll(dispatcher, [1, 2, 3, 4, 5].map((n) => note(n)), ['later'])
+    const results = await sendAll(
+      dispatcher,
+      [1, 2, 3, 4, 5].map((n) => note(n)),
+      ['later'],
+    )
 
     expect(results.map(({ stored, dropped, unstored }) => ({ stored, dropped, unstored }))).toEqual([
       ...Array(3).fill({ stored: 1, dropped: 0, unstored: [] }),
@@ -59,7 +68,11 @@ describe('the offline store, per recipient', () => {
   it('keeps at most maxBytes, the newest messages whole and byte-exact', async () => {
     const { dispatcher, hash } = setup({ maxBytes: 120 })
     const sizes = [10, 40, 5, 30, 1]
-    await sendAll(dispatcher, sizes.map((size, n) => note(n, 'x'.repeat(size))), ['later'])
+    await sendAll(
+      dispatcher,
+      sizes.map((size, n) => note(n, 'x'.repeat(size))),
+      ['later'],
+    )
 
     // Newest first, as many whole messages as fit in 120 bytes with the brackets and commas.
     const frames = sizes.map((size, n) => frame(n, 'x'.repeat(size)))
@@ -89,7 +102,11 @@ describe('the offline store, per recipient', () => {
   it('reports as unstored the offline recipients Mesa never stores: numbers, blank ids, and messages with sync: false', async () => {
     const { dispatcher } = setup()
     expect(await dispatcher.dispatch(note(1), [7, ' ', 'later'])).toMatchObject({ offline: [7, ' ', 'later'], unstored: [7, ' '], stored: 1 })
-    expect(await dispatcher.dispatch(new Message(0, {}, 'NOTE', { sync: false }), ['later'])).toMatchObject({ offline: ['later'], unstored: ['later'], stored: 0 })
+    expect(await dispatcher.dispatch(new Message(0, {}, 'NOTE', { sync: false }), ['later'])).toMatchObject({
+      offline: ['later'],
+      unstored: ['later'],
+      stored: 0,
+    })
   })
 
   it('keeps 1,000 messages at the default caps and drops one per dispatch after that', async () => {
@@ -97,7 +114,12 @@ describe('the offline store, per recipient', () => {
     await Promise.all(Array.from({ length: 1000 }, (_, n) => dispatcher.dispatch(note(n), ['later'])))
     const result = await dispatcher.dispatch(note(1000), ['later'])
     const kept = JSON.parse((await stack.admin.hget(hash, 'later'))!) as Array<{ d: { n: number } }>
-    expect({ dropped: result.dropped, count: kept.length, first: kept[0]!.d.n, last: kept.at(-1)!.d.n }).toEqual({ dropped: 1, count: 1000, first: 1, last: 1000 })
+    expect({ dropped: result.dropped, count: kept.length, first: kept[0]!.d.n, last: kept.at(-1)!.d.n }).toEqual({
+      dropped: 1,
+      count: 1000,
+      first: 1,
+      last: 1000,
+    })
   })
 
   it("checks again a value someone else changed since: Mesa's own Dispatcher appending, then the caps", async () => {
@@ -116,10 +138,38 @@ describe('the offline store, per recipient', () => {
 describe('a stored value Mesa cannot redeliver', () => {
   // Each would stop Mesa 1.5.8 at login for good: JSON.parse throws, or `.map`/`message.op` does on what it parsed.
   it.each([
-    ['[oops]'], ['[1,]'], ['[{"op":0,"d":1}]]'], ['['], [']'], ['[{"op":0,"d":1}'], ['{}'], ['"text"'], ['42'],
-    ['[null]'], ['[{"op":0,"d":1},null]'], ['[NaN]'], ['[Infinity]'], ['[0x10]'], ['[01]'], ['[1.]'], ['[+1]'], ['[.5]'],
-    ['[-]'], ['[1e]'], ['[{"a" 1}]'], ['[{"a":1,}]'], ['[{,}]'], ['["\\x"]'], ['["\\u12"]'], ['["tab\tinside"]'],
-    ['[true false]'], ['[nul]'], ['[] []'], ['\ufeff[]'], ['not json'], ['[{"op":0,"d":"\u0001"}]'],
+    ['[oops]'],
+    ['[1,]'],
+    ['[{"op":0,"d":1}]]'],
+    ['['],
+    [']'],
+    ['[{"op":0,"d":1}'],
+    ['{}'],
+    ['"text"'],
+    ['42'],
+    ['[null]'],
+    ['[{"op":0,"d":1},null]'],
+    ['[NaN]'],
+    ['[Infinity]'],
+    ['[0x10]'],
+    ['[01]'],
+    ['[1.]'],
+    ['[+1]'],
+    ['[.5]'],
+    ['[-]'],
+    ['[1e]'],
+    ['[{"a" 1}]'],
+    ['[{"a":1,}]'],
+    ['[{,}]'],
+    ['["\\x"]'],
+    ['["\\u12"]'],
+    ['["tab\tinside"]'],
+    ['[true false]'],
+    ['[nul]'],
+    ['[] []'],
+    ['\ufeff[]'],
+    ['not json'],
+    ['[{"op":0,"d":"\u0001"}]'],
   ])('%j is replaced, not appended to, and Mesa then redelivers the new message', async (stored) => {
     const { namespace, dispatcher, hash } = setup()
     await stack.admin.hset(hash, 'later', stored)

@@ -5,9 +5,9 @@ import type { GatewayIntercept } from '../dev/upstash-gateway'
 import { DEADLINE_MARGIN_MS } from '../src/limits'
 import { useCleanup } from './support/cleanup'
 import { lambdaContext, sqsEvent, sqsRecord } from './support/events'
-import { lambdaTransports, type HttpTransport } from './support/http-transports'
+import { type HttpTransport, lambdaTransports } from './support/http-transports'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
-import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 
 // Outages against real parts: redis-server really stops, the gateway really answers 5xx, hangs or loses answers.
@@ -25,7 +25,9 @@ let server: MesaServer
 beforeAll(async () => {
   Object.assign(process.env, {
     ...stack.functionEnv(NAMESPACE, false),
-    DISPATCH_TOKEN: TOKEN, REDIS_TIMEOUT_MS: '400', REDIS_RETRIES: '2',
+    DISPATCH_TOKEN: TOKEN,
+    REDIS_TIMEOUT_MS: '400',
+    REDIS_RETRIES: '2',
   })
   ;({ handler: sqs } = await import('../functions/sqs'))
   http = lambdaTransports((await import('../functions/http')).handler)[1]!
@@ -35,7 +37,9 @@ beforeAll(async () => {
 
 /** Dispatches once so that Redis has the script cached and every later dispatch is exactly one request. */
 async function loadScript(): Promise<void> {
-  expect(await sqs(sqsEvent([sqsRecord(JSON.stringify({ event: 'DISCONNECT_CLIENT', recipients: ['nobody'] }))]), lambdaContext())).toEqual({ batchItemFailures: [] })
+  expect(await sqs(sqsEvent([sqsRecord(JSON.stringify({ event: 'DISCONNECT_CLIENT', recipients: ['nobody'] }))]), lambdaContext())).toEqual({
+    batchItemFailures: [],
+  })
 }
 afterEach(() => {
   fault = undefined
@@ -61,12 +65,21 @@ async function restartRedis(): Promise<void> {
 }
 
 /** Answers every request with a 502 page, as a broken proxy in front of Redis would. */
-const badGateway: GatewayIntercept = (_req, res) => (res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>502</h1>'), true)
+const badGateway: GatewayIntercept = (_req, res) => {
+  res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>502</h1>')
+  return true
+}
 /** Never answers. */
-const hang: GatewayIntercept = (_req, res) => (hung.push(res), true)
+const hang: GatewayIntercept = (_req, res) => {
+  hung.push(res)
+  return true
+}
 /** Lets Redis apply the request, then drops the connection instead of answering. */
 const loseAnswers: GatewayIntercept = (_req: IncomingMessage, res: ServerResponse) => {
-  res.end = (() => (res.socket?.destroy(), res)) as typeof res.end
+  res.end = (() => {
+    res.socket?.destroy()
+    return res
+  }) as typeof res.end
   return false
 }
 
@@ -75,7 +88,10 @@ describe('when redis-server stops', () => {
     const client = await alice()
     const records = [1, 2, 3, 4, 5].map((n) => sqsRecord(note(n), { queue: 'outage.fifo' }))
     let requests = 0
-    fault = async () => (++requests === 3 && (await stack.redis.stop()), false)
+    fault = async () => {
+      if (++requests === 3) await stack.redis.stop()
+      return false
+    }
 
     expect(await sqs(sqsEvent(records), lambdaContext())).toEqual(failures(records.slice(2)))
     fault = undefined
@@ -120,7 +136,6 @@ describe.each([
     expect((await client.waitForMessages(2)).sort(byN)).toEqual(frames(1, 2))
     await client.expectNoMoreMessages(300)
   })
-
 })
 
 describe('when the gateway hangs and the Lambda is about to time out', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, ValidationError } from '../src/index'
 import { createRequestParser } from '../src/core/request'
+import { ConfigError, ValidationError } from '../src/index'
 
 // The request parser turns untrusted JSON into dispatch requests: every rule of the wire's shape, with the field it
 // names. Recipients and ids it hands on as they came, for the Dispatcher's own check (test/dispatch-input.test.ts).
@@ -34,7 +34,9 @@ describe('parseBody', () => {
   })
 
   it('hands recipients, exclusions and ids on as they came, null included, and leaves absent ones absent', () => {
-    const { requests } = parser.parseBody({ dispatches: [{ event: 'DISCONNECT_CLIENT', recipients: null, excluding: 'x', id: 7 }, { event: 'DISCONNECT_CLIENT' }] })
+    const { requests } = parser.parseBody({
+      dispatches: [{ event: 'DISCONNECT_CLIENT', recipients: null, excluding: 'x', id: 7 }, { event: 'DISCONNECT_CLIENT' }],
+    })
     expect(requests.map(({ event, ...rest }) => rest)).toEqual([{ recipients: null, excluding: 'x', id: 7 }, {}])
   })
 
@@ -57,11 +59,26 @@ describe('parseBody', () => {
     ['an unknown event', { event: 'REBOOT' }, 'event', 'must be one of DISCONNECT_CLIENT, got a value of type string'],
     ['a batch that is not an array', { dispatches: {} }, 'dispatches', 'must be an array of dispatches'],
     ['an empty batch', { dispatches: [] }, 'dispatches', 'must not be empty'],
-    ['a batch over its limit', { dispatches: [{ event: 'DISCONNECT_CLIENT' }, { event: 'DISCONNECT_CLIENT' }, { event: 'DISCONNECT_CLIENT' }] }, 'dispatches', 'must hold at most 2 dispatches'],
+    [
+      'a batch over its limit',
+      { dispatches: [{ event: 'DISCONNECT_CLIENT' }, { event: 'DISCONNECT_CLIENT' }, { event: 'DISCONNECT_CLIENT' }] },
+      'dispatches',
+      'must hold at most 2 dispatches',
+    ],
     ['a batch with a stray field', { dispatches: [{ event: 'DISCONNECT_CLIENT' }], id: 'x' }, 'id', 'is not a known field'],
     ['a batch item that is not an object', { dispatches: [{ event: 'DISCONNECT_CLIENT' }, 7] }, 'dispatches[1]', 'must be a JSON object'],
-    ['a bad op inside a batch item', { dispatches: [{ message: { op: -1, d: 1 } }] }, 'dispatches[0].message.op', 'must be a non-negative integer, got the number -1'],
-    ['a bad event inside a batch item', { dispatches: [{ event: 'X' }] }, 'dispatches[0].event', 'must be one of DISCONNECT_CLIENT, got a value of type string'],
+    [
+      'a bad op inside a batch item',
+      { dispatches: [{ message: { op: -1, d: 1 } }] },
+      'dispatches[0].message.op',
+      'must be a non-negative integer, got the number -1',
+    ],
+    [
+      'a bad event inside a batch item',
+      { dispatches: [{ event: 'X' }] },
+      'dispatches[0].event',
+      'must be one of DISCONNECT_CLIENT, got a value of type string',
+    ],
   ])('refuses %s, naming the field', (_, body, field, problem) => {
     expect(refusal(() => parser.parseBody(body))).toEqual({ field, message: `${field} ${problem}` })
   })
@@ -83,7 +100,8 @@ describe('createRequestParser', () => {
 describe('parseOne', () => {
   it('refuses a batch where exactly one dispatch is expected', () => {
     expect(refusal(() => parser.parseOne({ dispatches: [{ event: 'DISCONNECT_CLIENT' }] }))).toEqual({
-      field: 'dispatches', message: 'dispatches is not a known field',
+      field: 'dispatches',
+      message: 'dispatches is not a known field',
     })
   })
 })

@@ -32,10 +32,12 @@ function client(overrides: Partial<RestConnection> = {}) {
 async function ping(queued: typeof faults, overrides?: Partial<RestConnection>) {
   faults.splice(0, faults.length, ...queued)
   const before = stack.gateway.requests
-  const outcome = await client(overrides).ping().then(
-    (result) => ({ result }),
-    (error: Error & { status?: number }) => ({ error: error.name, status: error.status, message: error.message }),
-  )
+  const outcome = await client(overrides)
+    .ping()
+    .then(
+      (result) => ({ result }),
+      (error: Error & { status?: number }) => ({ error: error.name, status: error.status, message: error.message }),
+    )
   faults.length = 0
   return { ...outcome, requests: stack.gateway.requests - before }
 }
@@ -47,13 +49,19 @@ describe('the REST transport', () => {
 
   it('gives up after its retries with a RedisUnavailableError carrying the last status', async () => {
     expect(await ping(['500', '500', '502-html'])).toEqual({
-      error: 'RedisUnavailableError', status: 502, message: 'Redis REST endpoint answered 502', requests: 3,
+      error: 'RedisUnavailableError',
+      status: 502,
+      message: 'Redis REST endpoint answered 502',
+      requests: 3,
     })
   })
 
   it('never retries a 4xx answer', async () => {
     expect(await ping(['400'])).toEqual({
-      error: 'RedisCommandError', status: 400, message: 'Redis REST endpoint answered 400: ERR injected 400', requests: 1,
+      error: 'RedisCommandError',
+      status: 400,
+      message: 'Redis REST endpoint answered 400: ERR injected 400',
+      requests: 1,
     })
   })
 
@@ -63,13 +71,19 @@ describe('the REST transport', () => {
 
   it('says the endpoint timed out when every attempt hangs', async () => {
     expect(await ping(['hang', 'hang'], { retries: 1 })).toEqual({
-      error: 'RedisUnavailableError', status: undefined, message: 'Redis REST request failed: timed out', requests: 2,
+      error: 'RedisUnavailableError',
+      status: undefined,
+      message: 'Redis REST request failed: timed out',
+      requests: 2,
     })
   })
 
   it('sends nothing once the deadline has passed', async () => {
     expect(await ping([], { deadline: () => Date.now() - 1 })).toEqual({
-      error: 'RedisUnavailableError', status: undefined, message: 'no time left before the deadline to reach Redis', requests: 0,
+      error: 'RedisUnavailableError',
+      status: undefined,
+      message: 'no time left before the deadline to reach Redis',
+      requests: 0,
     })
   })
 
@@ -79,7 +93,9 @@ describe('the REST transport', () => {
   })
 
   it('names a network failure by its code', async () => {
-    const failure = await createRestRedis({ url: `http://127.0.0.1:${await freePort()}`, token: TOKEN, retries: 0 }).ping().catch((error: unknown) => error)
+    const failure = await createRestRedis({ url: `http://127.0.0.1:${await freePort()}`, token: TOKEN, retries: 0 })
+      .ping()
+      .catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(RedisUnavailableError)
     expect((failure as Error).message).toBe('Redis REST request failed: ECONNREFUSED')
   })
@@ -91,12 +107,18 @@ describe('the REST transport', () => {
     const afterOne = stack.gateway.requests
     const piped = await redisClient.pipeline().set('k', 'v').incr('n').incr('n').exec()
     expect({ alone, piped, requests: [afterOne - before, stack.gateway.requests - afterOne] }).toEqual({
-      alone: 'OK', piped: ['OK', 1, 2], requests: [1, 1],
+      alone: 'OK',
+      piped: ['OK', 1, 2],
+      requests: [1, 1],
     })
   })
 
   it('rejects a 4xx as a RedisCommandError even when the status is 401 on a pipeline', async () => {
-    const failure = await createRestRedis({ url: stack.gateway.url, token: 'nope' }).pipeline().set('a', 'b').exec().catch((error: unknown) => error)
+    const failure = await createRestRedis({ url: stack.gateway.url, token: 'nope' })
+      .pipeline()
+      .set('a', 'b')
+      .exec()
+      .catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(RedisCommandError)
   })
 })

@@ -1,7 +1,7 @@
 import { Redis as NodeRedis } from '@upstash/redis'
 import { Redis as CloudflareRedis } from '@upstash/redis/cloudflare'
 import { describe, expect, it } from 'vitest'
-import { Dispatcher, Message, ValidationError } from '../src/index'
+import { Dispatcher, Message, type ValidationError } from '../src/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import { useStack } from './support/stack'
@@ -105,7 +105,10 @@ describe('one script call per tick', () => {
     await Promise.all([dispatcher.dispatch(note(1), ['a']), dispatcher.dispatch(note(2), ['b'], undefined, { id: 'x' })])
     const [callKey] = await stack.admin.keys(`mesa_dispatch_ids_${namespace}:call:*`)
     const ttl = await stack.admin.ttl(callKey!)
-    expect({ reply: await stack.admin.get(callKey!), ttlWithinTwoMinutes: ttl > 110 && ttl <= 120 }).toEqual({ reply: 'n0:0:0:\nn0:0:0:', ttlWithinTwoMinutes: true })
+    expect({ reply: await stack.admin.get(callKey!), ttlWithinTwoMinutes: ttl > 110 && ttl <= 120 }).toEqual({
+      reply: 'n0:0:0:\nn0:0:0:',
+      ttlWithinTwoMinutes: true,
+    })
   })
 })
 
@@ -123,7 +126,8 @@ describe('dispatchMany', () => {
       ])
     })
     expect({ requests, settled: settled.map((each) => each.status === 'fulfilled' && (each.value as { duplicate: boolean }).duplicate) }).toEqual({
-      requests: 1, settled: [false, true, false],
+      requests: 1,
+      settled: [false, true, false],
     })
   })
 
@@ -133,7 +137,11 @@ describe('dispatchMany', () => {
     const requests = await stack.requestsDuring(async () => {
       failure = await dispatcher.dispatchMany([{ event: note(1) }, { event: note(2), recipients: [{} as never] }]).catch((error: unknown) => error)
     })
-    expect({ requests, name: (failure as Error).name, field: (failure as ValidationError).field }).toEqual({ requests: 0, name: 'ValidationError', field: 'dispatches[1].recipients[0]' })
+    expect({ requests, name: (failure as Error).name, field: (failure as ValidationError).field }).toEqual({
+      requests: 0,
+      name: 'ValidationError',
+      field: 'dispatches[1].recipients[0]',
+    })
   })
 })
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compactLua, compactScripts, expandLua, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
-import { scriptText, type LuaScript } from '../src/script/lua-script'
+import { type LuaScript, scriptText } from '../src/script/lua-script'
 import { RECIPIENT_FLAG } from '../src/script/protocol'
 import * as scripts from '../src/script/scripts'
 
@@ -13,7 +13,9 @@ const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
 
 describe('the Lua scripts', () => {
   it('are generated into src/script/scripts.ts from the current sources: `npm run generate` after a change', async () => {
-    const shipped = await Promise.all(Object.entries(scripts).map(async ([constant, script]: [string, LuaScript]) => ({ constant, lua: await scriptText(script), sha1: script.sha1 })))
+    const shipped = await Promise.all(
+      Object.entries(scripts).map(async ([constant, script]: [string, LuaScript]) => ({ constant, lua: await scriptText(script), sha1: script.sha1 })),
+    )
     expect(shipped).toEqual((await compactScripts()).map(({ constant, lua, sha1: digest }) => ({ constant, lua, sha1: digest })))
   })
 
@@ -28,7 +30,9 @@ describe('the Lua scripts', () => {
   it('inline each part under src/script/dispatch/ exactly once, leaving no include line in what Redis runs', async () => {
     const parts = readdirSync(join(SCRIPT_DIR, 'dispatch')).map((file) => `dispatch/${file}`)
     const expanded = await expandLua('dispatch.lua')
-    const inlined = await Promise.all(parts.map(async (part) => ({ part, times: expanded.split(readFileSync(join(SCRIPT_DIR, part), 'utf8').trimEnd()).length - 1 })))
+    const inlined = await Promise.all(
+      parts.map(async (part) => ({ part, times: expanded.split(readFileSync(join(SCRIPT_DIR, part), 'utf8').trimEnd()).length - 1 })),
+    )
     expect(inlined).toEqual(parts.map((part) => ({ part, times: 1 })))
     expect(expanded).not.toMatch(/^[ \t]*-- @include /m)
   })
@@ -37,8 +41,11 @@ describe('the Lua scripts', () => {
     const [, names = '', values = ''] = /local (WILDCARD, [A-Z_, ]+) = ([^\n]+)/.exec(await expandLua('dispatch.lua')) ?? []
     const letters = [...values.matchAll(/byte\('(.)'\)/g)].map(([, letter]) => letter)
     expect(Object.fromEntries(names.split(', ').map((name, j) => [name, letters[j]]))).toEqual({
-      WILDCARD: RECIPIENT_FLAG.wildcard, STORABLE: RECIPIENT_FLAG.storable, STORABLE_ESCAPED: RECIPIENT_FLAG.storableEscaped,
-      PLAIN_ESCAPED: RECIPIENT_FLAG.plainEscaped, NUMBER: RECIPIENT_FLAG.number,
+      WILDCARD: RECIPIENT_FLAG.wildcard,
+      STORABLE: RECIPIENT_FLAG.storable,
+      STORABLE_ESCAPED: RECIPIENT_FLAG.storableEscaped,
+      PLAIN_ESCAPED: RECIPIENT_FLAG.plainEscaped,
+      NUMBER: RECIPIENT_FLAG.number,
     })
   })
 

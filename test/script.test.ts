@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Message, RedisCommandError, ValidationError, type Dispatcher, type Recipient } from '../src/index'
+import { type Dispatcher, Message, type Recipient, RedisCommandError, ValidationError } from '../src/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import { useStack } from './support/stack'
@@ -89,7 +89,9 @@ describe('errors inside the script', () => {
     const keys = await stack.admin.keys(`*${namespace}*`)
     const callKey = keys.find((key) => key.startsWith(`mesa_dispatch_ids_${namespace}:call:`))
     expect({ published: recorder.messages, stored: await stack.admin.hgetall(hash), keys: keys.filter((key) => key !== callKey) }).toEqual({
-      published: [], stored: {}, keys: [`connected_clients_${namespace}`],
+      published: [],
+      stored: {},
+      keys: [`connected_clients_${namespace}`],
     })
     expect(await stack.admin.get(callKey!)).toMatch(/^eWRONGTYPE /)
     // The dedupe key was not taken, so the same id goes through once the data is fixed.
@@ -133,7 +135,14 @@ describe('dispatch ids', () => {
 describe('ill-formed UTF-16', () => {
   /** Runs each dispatch, reporting its refusal as data. */
   const refusals = (dispatches: Array<() => Promise<unknown>>) =>
-    Promise.all(dispatches.map((dispatch) => dispatch().then(() => 'sent', (error: ValidationError) => ({ field: error.field, message: error.message }))))
+    Promise.all(
+      dispatches.map((dispatch) =>
+        dispatch().then(
+          () => 'sent',
+          (error: ValidationError) => ({ field: error.field, message: error.message }),
+        ),
+      ),
+    )
   const lone = (field: string) => ({ field, message: `${field} must be well-formed UTF-16, without a lone surrogate` })
 
   it('refuses lone surrogates in recipients, excluding and ids before any request, so none can share a key in Redis', async () => {
@@ -152,7 +161,9 @@ describe('ill-formed UTF-16', () => {
     })
     expect({ refused, requests, stored: await stack.admin.hgetall(hash), keys: await stack.admin.keys(`mesa_dispatch_ids_${namespace}:order-*`) }).toEqual({
       refused: [lone('recipients[0]'), lone('recipients[1]'), lone('excluding[0]'), lone('id'), lone('id')],
-      requests: 0, stored: {}, keys: [],
+      requests: 0,
+      stored: {},
+      keys: [],
     })
   })
 

@@ -1,9 +1,9 @@
-import type { SQSEvent, SQSBatchResponse, Context } from 'aws-lambda'
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { useCleanup } from './support/cleanup'
 import { lambdaContext, sqsEvent, sqsRecord } from './support/events'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
-import { startMesaServer, type MesaServer } from './support/mesa-server'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { useStack } from './support/stack'
 
 // functions/sqs.ts end to end: SQS events in, a real Mesa server's clients out.

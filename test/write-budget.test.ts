@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import type { Redis as IORedis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import type { GatewayIntercept } from '../dev/upstash-gateway'
-import { IncompleteDispatchError, Message, PayloadTooLargeError, type DispatcherConfig } from '../src/index'
+import { type DispatcherConfig, IncompleteDispatchError, Message, PayloadTooLargeError } from '../src/index'
 import { jsonStringBytes } from '../src/script/protocol'
 import { useCleanup } from './support/cleanup'
 import { useStack } from './support/stack'
@@ -93,7 +93,8 @@ describe('a dispatch whose stores need more than one call may write', () => {
 
     expect(failure).toBeInstanceOf(IncompleteDispatchError)
     expect({ stored: (failure as IncompleteDispatchError).applied.stored, remaining: (failure as IncompleteDispatchError).remaining }).toEqual({
-      stored: 2, remaining: ids.slice(2),
+      stored: 2,
+      remaining: ids.slice(2),
     })
     expect(await dispatcher.dispatch(note(1), ids, undefined, { id: 'interrupted' })).toMatchObject({ stored: 8, duplicate: false })
     for (const id of ids) expect((await stack.admin.hget(hash, id))!.split(frame(1)).length - 1).toBe(1)
@@ -123,7 +124,16 @@ describe('Redis at its maxmemory', () => {
     let failure: unknown
     let peak = 0
     try {
-      failure = await dispatcher.dispatch(note(1, 'z'.repeat(900_000)), ids.concat(ids.map((id) => `${id}-b`), ids.map((id) => `${id}-c`), ids.map((id) => `${id}-d`))).catch((error: unknown) => error)
+      failure = await dispatcher
+        .dispatch(
+          note(1, 'z'.repeat(900_000)),
+          ids.concat(
+            ids.map((id) => `${id}-b`),
+            ids.map((id) => `${id}-c`),
+            ids.map((id) => `${id}-d`),
+          ),
+        )
+        .catch((error: unknown) => error)
       peak = await used()
     } finally {
       await stack.admin.config('SET', 'maxmemory', '0')

@@ -23,7 +23,12 @@ export async function runBatches(stack: BenchStack): Promise<CaseResult> {
     await reset()
   }
   const body = JSON.stringify({ dispatches: Array.from({ length: HTTP_BATCH }, (_, n) => dispatch(n)) })
-  const http = httpApiEvent({ method: 'POST', path: '/dispatch', headers: { authorization: `Bearer ${DISPATCH_TOKEN}`, 'content-type': 'application/json' }, body })
+  const http = httpApiEvent({
+    method: 'POST',
+    path: '/dispatch',
+    headers: { authorization: `Bearer ${DISPATCH_TOKEN}`, 'content-type': 'application/json' },
+    body,
+  })
   // Offline arrays start empty for every run, so the cost per run does not grow with the round number.
   const reset = () => stack.admin.del(`undelivered_messages_${LAMBDA_NAMESPACE}`)
   const counts = { sqs: [] as number[], http: [] as number[] }
@@ -34,7 +39,10 @@ export async function runBatches(stack: BenchStack): Promise<CaseResult> {
     into.push(stack.gateway.requests - before)
   }
 
-  const names = { sqs: `SQS batch of ${SQS_BATCH} (functions/sqs.ts handler)`, http: `HTTP batch of ${HTTP_BATCH} (functions/http.ts handler, HTTP API v2 event)` }
+  const names = {
+    sqs: `SQS batch of ${SQS_BATCH} (functions/sqs.ts handler)`,
+    http: `HTTP batch of ${HTTP_BATCH} (functions/http.ts handler, HTTP API v2 event)`,
+  }
   const samples = await withoutAppLogs(() =>
     interleave(
       [
@@ -64,9 +72,17 @@ export async function runBatches(stack: BenchStack): Promise<CaseResult> {
   record.samples(names.sqs, samples[names.sqs]!)
   record.samples(names.http, samples[names.http]!)
   // Warm-up runs were counted too; every run should cost the same number of requests.
-  for (const [key, name] of [['sqs', names.sqs], ['http', names.http]] as const) {
+  for (const [key, name] of [
+    ['sqs', names.sqs],
+    ['http', names.http],
+  ] as const) {
     const seen = [...new Set(counts[key])].sort((a, b) => a - b)
-    record.value(`gateway requests per invocation: ${name}`, Math.max(...seen), 'requests', seen.length > 1 ? `varied: ${seen.join(', ')}` : `every run: ${seen[0]}`)
+    record.value(
+      `gateway requests per invocation: ${name}`,
+      Math.max(...seen),
+      'requests',
+      seen.length > 1 ? `varied: ${seen.join(', ')}` : `every run: ${seen[0]}`,
+    )
   }
   record.note(
     `Sync on (namespace ${LAMBDA_NAMESPACE}), each dispatch to ${RECIPIENTS.length} offline recipients, so every dispatch stores. ` +

@@ -52,7 +52,13 @@ export async function runConcurrent(stack: BenchStack): Promise<CaseResult> {
     record.samples(`${names.ours}, throughput`, rates(samples[names.ours]!), 'dispatches/s')
     record.samples(`${names.bare}, throughput`, rates(samples[names.bare]!), 'PUBLISH/s')
     // Rates are inverse times, so ours/bare by rate is bare/ours by time.
-    const byTime = record.compare(`${size}: bare time / ours time (= ours rate / bare rate)`, names.bare, samples[names.bare]!, names.ours, samples[names.ours]!)
+    const byTime = record.compare(
+      `${size}: bare time / ours time (= ours rate / bare rate)`,
+      names.bare,
+      samples[names.bare]!,
+      names.ours,
+      samples[names.ours]!,
+    )
     record.target(
       `${size} concurrent, sync off: ours rate vs bare rate (median)`,
       `>= ${MIN_RATE_RATIO}x`,
@@ -73,7 +79,12 @@ export async function runConcurrent(stack: BenchStack): Promise<CaseResult> {
     const mesaKept = await storedFor(mesaUser)
     record.value(`${size}: stored of ${size}, ours sync on (one offline user)`, oursKept, 'messages', `all settled in ${oursMs.toFixed(0)} ms`)
     record.value(`${size}: stored of ${size}, Mesa's Dispatcher (one offline user)`, mesaKept, 'messages', `all settled in ${mesaMs.toFixed(0)} ms`)
-    record.target(`${size} concurrent to one offline user: nothing lost`, `${size} of ${size} stored`, `${oursKept} of ${size} (Mesa: ${mesaKept})`, oursKept === size)
+    record.target(
+      `${size} concurrent to one offline user: nothing lost`,
+      `${size} of ${size} stored`,
+      `${oursKept} of ${size} (Mesa: ${mesaKept})`,
+      oursKept === size,
+    )
   }
   record.note(
     'The bare side is `new Redis({ url, token, enableAutoPipelining: true })` from @upstash/redis, publishing the same payloads: ' +
@@ -83,7 +94,7 @@ export async function runConcurrent(stack: BenchStack): Promise<CaseResult> {
   )
   record.note(
     'The gateway and its ioredis connection run in this same Node process, so their cost per command and per argument (a dispatch ' +
-      'carries 3 arguments in a shared call, a PUBLISH 3 of its own) is counted on both sides; a hosted REST endpoint would not spend the caller\'s CPU on it.',
+      "carries 3 arguments in a shared call, a PUBLISH 3 of its own) is counted on both sides; a hosted REST endpoint would not spend the caller's CPU on it.",
   )
   return record.result
 }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { httpApiEvent, lambdaContext } from '../../test/support/events'
-import { DISPATCH_TOKEN, LAMBDA_NAMESPACE, loadHandlers, type Handlers } from '../handlers'
+import { DISPATCH_TOKEN, type Handlers, LAMBDA_NAMESPACE, loadHandlers } from '../handlers'
 import { withoutAppLogs } from '../quiet'
 import { CaseRecorder, type CaseResult } from '../results'
 import { pick } from '../settings'
@@ -63,7 +63,7 @@ export async function runEndToEnd(stack: BenchStack): Promise<CaseResult> {
   record.samples('sync redelivery: op 2 sent → redelivered frame at the client', redelivery)
   record.samples('for reference: op 2 sent → op 22 (auth ack) at the client', ack)
   record.note(
-    'Online: performance.now() before calling functions/http.ts\'s handler with a one-dispatch HTTP API v2 event (sync on), to the ' +
+    "Online: performance.now() before calling functions/http.ts's handler with a one-dispatch HTTP API v2 event (sync on), to the " +
       "arrival of the op 0 frame at a `ws` client logged in to a real Mesa server: handler → our script via the gateway → Redis PUBLISH → Mesa's subscriber → WebSocket.",
   )
   record.note(

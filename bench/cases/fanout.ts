@@ -1,7 +1,7 @@
 import { Message } from '../../src/index'
 import { Message as MesaMessage } from '../../test/support/mesa-dispatcher'
-import { CaseRecorder, type CaseResult } from '../results'
 import { measureRedisTime } from '../redis-stats'
+import { CaseRecorder, type CaseResult } from '../results'
 import { interleave } from '../rounds'
 import { pick } from '../settings'
 import type { BenchStack } from '../stack'
@@ -57,7 +57,12 @@ export async function runFanout(stack: BenchStack): Promise<CaseResult> {
   await reset()
   const result = await ours.dispatch(message, recipients)
   const stored = await stack.admin.hlen(`undelivered_messages_${NAMESPACE}`)
-  record.value('ours: offline recipients stored in one dispatch', stored, 'recipients', `the result said online ${result.online?.length}, offline ${result.offline?.length}`)
+  record.value(
+    'ours: offline recipients stored in one dispatch',
+    stored,
+    'recipients',
+    `the result said online ${result.online?.length}, offline ${result.offline?.length}`,
+  )
   await reset()
   const before = stack.gateway.requests
   await ours.dispatch(message, recipients)
@@ -76,7 +81,12 @@ export async function runFanout(stack: BenchStack): Promise<CaseResult> {
       .map((name) => redisTime[name])
       .reduce((sum, each) => sum + (each ? (each.calls * each.usecPerCall) / script.calls : 0), 0)
     record.value('Redis time per dispatch: ours (EVALSHA)', round(script.usecPerCall / 1000), 'ms', 'from INFO commandstats')
-    record.value('Redis time per dispatch: the commands inside the script', round(inner / 1000), 'ms', 'SMISMEMBER, HMGET, HSET, PUBLISH, GET, SET; the rest is Lua')
+    record.value(
+      'Redis time per dispatch: the commands inside the script',
+      round(inner / 1000),
+      'ms',
+      'SMISMEMBER, HMGET, HSET, PUBLISH, GET, SET; the rest is Lua',
+    )
   }
 
   const speedup = record.compare('Mesa settled / ours', names.mesa, samples[names.mesa]!, names.ours, samples[names.ours]!)
@@ -90,7 +100,7 @@ export async function runFanout(stack: BenchStack): Promise<CaseResult> {
   )
   record.note(
     "Mesa's Dispatcher runs over its own two ioredis (TCP) connections; ours over REST goes through the gateway. " +
-      "\"Mesa's awaitable part\" awaits its private dispatchMessage(), i.e. the 1,000 sequential SISMEMBER round trips up to " +
+      '"Mesa\'s awaitable part" awaits its private dispatchMessage(), i.e. the 1,000 sequential SISMEMBER round trips up to ' +
       'the PUBLISH being issued; its HGET/HSET stores are fire-and-forget and settle untimed after.',
   )
   return record.result

@@ -57,11 +57,24 @@ export async function runHttpLoad(stack: BenchStack): Promise<CaseResult> {
     }
   })
 
-  for (const [key, name] of [['dispatch', 'POST /dispatch (1 recipient, sync off)'], ['health', 'GET /health (no Redis: the adapter and app alone)']] as const) {
+  for (const [key, name] of [
+    ['dispatch', 'POST /dispatch (1 recipient, sync off)'],
+    ['health', 'GET /health (no Redis: the adapter and app alone)'],
+  ] as const) {
     const results = runs[key]
-    record.samples(`${name}: requests/s per run`, results.map((result) => result.requests.total / result.duration), 'req/s')
-    record.samples(`${name}: latency p50 per run`, results.map((result) => result.latency.p50))
-    record.samples(`${name}: latency p99 per run`, results.map((result) => result.latency.p99))
+    record.samples(
+      `${name}: requests/s per run`,
+      results.map((result) => result.requests.total / result.duration),
+      'req/s',
+    )
+    record.samples(
+      `${name}: latency p50 per run`,
+      results.map((result) => result.latency.p50),
+    )
+    record.samples(
+      `${name}: latency p99 per run`,
+      results.map((result) => result.latency.p99),
+    )
     const bad = results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0)
     record.value(`${name}: non-2xx, errors and timeouts`, bad, 'responses')
     if (bad > 0) throw new Error(`case 6: ${bad} failed responses on ${name}`)
@@ -69,7 +82,7 @@ export async function runHttpLoad(stack: BenchStack): Promise<CaseResult> {
   record.note(
     `Measured through the local Upstash gateway (dev/upstash-gateway.ts) and the serve-fetch adapter (dev/serve-fetch.ts), with autocannon's ` +
       `programmatic API in the same process: ${CONNECTIONS} connections, ${duration} s per run, runs alternating between the two routes. ` +
-      'Requests/s is completed requests over the run time; the latency figures are autocannon\'s per-run percentiles, summarized over the runs.',
+      "Requests/s is completed requests over the run time; the latency figures are autocannon's per-run percentiles, summarized over the runs.",
   )
   return record.result
 }

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import type { Redis } from 'ioredis'
 import { Message } from '../../src/index'
 import { DEFAULT_SYNC_MAX_BYTES, DEFAULT_SYNC_MAX_MESSAGES, MAX_CHECKS_PER_CALL } from '../../src/limits'
-import { CaseRecorder, type CaseResult } from '../results'
 import { measureRedisTime } from '../redis-stats'
+import { CaseRecorder, type CaseResult } from '../results'
 import { pick } from '../settings'
 import type { BenchStack } from '../stack'
 
@@ -63,12 +63,22 @@ export async function runOfflineStore(stack: BenchStack): Promise<CaseResult> {
       for (let i = 0; i < rounds; i++) await dispatcher.dispatch(message, [state ? 'later' : `new-${i}`])
     })
     usec[name] = stats.evalsha?.usecPerCall ?? Number.NaN
-    record.value(`Redis time per dispatch to one offline recipient with ${name}`, Math.round(usec[name]!), 'µs', `EVALSHA from INFO commandstats over ${rounds} dispatches`)
+    record.value(
+      `Redis time per dispatch to one offline recipient with ${name}`,
+      Math.round(usec[name]!),
+      'µs',
+      `EVALSHA from INFO commandstats over ${rounds} dispatches`,
+    )
   }
   const empty = usec['an empty backlog']!
   for (const [name] of shapes.slice(1)) {
     const times = usec[name]! / empty
-    record.target(`Redis time with ${name} / with an empty backlog`, `<= ${MAX_RATIO}x`, `${times.toFixed(2)}x (${Math.round(usec[name]!)} µs against ${Math.round(empty)} µs)`, times <= MAX_RATIO)
+    record.target(
+      `Redis time with ${name} / with an empty backlog`,
+      `<= ${MAX_RATIO}x`,
+      `${times.toFixed(2)}x (${Math.round(usec[name]!)} µs against ${Math.round(empty)} µs)`,
+      times <= MAX_RATIO,
+    )
   }
 
   // (b) The most recipients one call checks, a hundred of them offline with backlogs at both caps, and three
@@ -79,7 +89,11 @@ export async function runOfflineStore(stack: BenchStack): Promise<CaseResult> {
   await stack.admin.del(`connected_clients_${NAMESPACE}`)
   await stack.admin.sadd(`connected_clients_${NAMESPACE}`, ...ids.slice(100))
   let worst = 0
-  for (const [label, bytes] of [['100 B', 100], ['128 KiB', 128 * 1024], ['255 KiB', DEFAULT_SYNC_MAX_BYTES - 1024]] as const) {
+  for (const [label, bytes] of [
+    ['100 B', 100],
+    ['128 KiB', 128 * 1024],
+    ['255 KiB', DEFAULT_SYNC_MAX_BYTES - 1024],
+  ] as const) {
     const big = new Message(0, { text: 'y'.repeat(bytes) }, 'NOTE')
     const pings: number[] = []
     let longest = 0
@@ -108,7 +122,7 @@ export async function runOfflineStore(stack: BenchStack): Promise<CaseResult> {
   }
   record.target('the worst call the default limits allow, seen by a concurrent PING', `<= ${MAX_BLOCK_MS} ms`, `${worst.toFixed(1)} ms`, worst <= MAX_BLOCK_MS)
   record.note(
-    'A backlog is one field of Mesa\'s hash, read by one HGET at login, so every append rewrites it whole; redis-server ' +
+    "A backlog is one field of Mesa's hash, read by one HGET at login, so every append rewrites it whole; redis-server " +
       '7 hashes every byte of every string its Lua creates (deps/lua/src/lstring.c, step 1), about 1.2 ns per byte, ' +
       'and an append creates three: the value read, the part kept, and the value written.',
   )

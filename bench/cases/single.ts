@@ -1,6 +1,6 @@
 import { Message } from '../../src/index'
-import { CaseRecorder, type CaseResult } from '../results'
 import { measureRedisTime } from '../redis-stats'
+import { CaseRecorder, type CaseResult } from '../results'
 import { interleave } from '../rounds'
 import { pick } from '../settings'
 import type { BenchStack } from '../stack'
@@ -25,7 +25,13 @@ export async function runSingle(stack: BenchStack): Promise<CaseResult> {
   const fetchBody = JSON.stringify(['PUBLISH', CHANNEL, payload])
   const headers = { authorization: `Bearer ${stack.connection.token}`, 'content-type': 'application/json' }
 
-  const names = { ours: 'ours (REST)', plain: 'HTTP floor: @upstash/redis PUBLISH', fetch: 'bare fetch PUBLISH', tcp: 'Redis floor: ioredis PUBLISH', oursTcp: 'ours (TCP)' }
+  const names = {
+    ours: 'ours (REST)',
+    plain: 'HTTP floor: @upstash/redis PUBLISH',
+    fetch: 'bare fetch PUBLISH',
+    tcp: 'Redis floor: ioredis PUBLISH',
+    oursTcp: 'ours (TCP)',
+  }
   const samples = await interleave(
     [
       { name: names.ours, run: () => ours.dispatch(message, ['user-1']) },
@@ -49,7 +55,12 @@ export async function runSingle(stack: BenchStack): Promise<CaseResult> {
   const floorRedis = await measureRedisTime(stack.admin, async () => {
     for (let i = 0; i < 200; i++) await ioredis.publish(CHANNEL, payload)
   })
-  record.value('Redis time per dispatch: ours (EVALSHA, inner calls included)', oursRedis.evalsha?.usecPerCall ?? Number.NaN, 'µs', 'from INFO commandstats; for one dispatch without an id the script runs GET, SET NX, PUBLISH and SET')
+  record.value(
+    'Redis time per dispatch: ours (EVALSHA, inner calls included)',
+    oursRedis.evalsha?.usecPerCall ?? Number.NaN,
+    'µs',
+    'from INFO commandstats; for one dispatch without an id the script runs GET, SET NX, PUBLISH and SET',
+  )
   record.value('Redis time per PUBLISH: the floors', floorRedis.publish?.usecPerCall ?? Number.NaN, 'µs', 'from INFO commandstats')
 
   const http = record.compare('ours / HTTP floor', names.ours, samples[names.ours]!, names.plain, samples[names.plain]!)

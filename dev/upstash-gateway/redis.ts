@@ -65,9 +65,7 @@ export async function transaction(redis: Redis, commands: RedisCommand[]): Promi
     const detail = cause?.status === 'rejected' ? ` (${(cause.reason as Error).message.trim()})` : ''
     throw isReplyError(replies.error) ? new ReplyError(`${replies.error.message}${detail}`) : replies.error
   }
-  return (replies.value as unknown[]).map((reply) =>
-    reply instanceof Error ? { ok: false, error: reply.message } : { ok: true, reply },
-  )
+  return (replies.value as unknown[]).map((reply) => (reply instanceof Error ? { ok: false, error: reply.message } : { ok: true, reply }))
 }
 
 /** Tells a Redis error reply (HTTP 400) apart from everything else. */

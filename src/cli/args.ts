@@ -7,9 +7,7 @@ import { chooseTransport, type Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
 
 /** What the command line asks for: the usage text, or one dispatch over one transport. */
-export type CliCommand =
-  | { kind: 'help' }
-  | { kind: 'dispatch'; request: DispatchRequestBody; transport: Transport; json: boolean }
+export type CliCommand = { kind: 'help' } | { kind: 'dispatch'; request: DispatchRequestBody; transport: Transport; json: boolean }
 
 /** Turns argv (without `node` and the script) into a command; throws a UsageError naming what is wrong. */
 export function parseCli(argv: string[], env: Env): CliCommand {

@@ -1,6 +1,6 @@
-import { DispatchEndpointError, ValidationError } from '../errors.js'
 import type { Recipient } from '../core/message.js'
 import type { DispatchResult } from '../core/types.js'
+import { DispatchEndpointError, ValidationError } from '../errors.js'
 import { UsageError } from './usage-error.js'
 
 /** A failure as `--json` prints it: the same fields whichever transport failed. */

@@ -1,4 +1,4 @@
-import { readBoolean, readString, type Env } from '../config.js'
+import { type Env, readBoolean, readString } from '../config.js'
 import type { OptionValues } from './options.js'
 import { UsageError } from './usage-error.js'
 

@@ -1,17 +1,10 @@
-import { signBody, SIGNATURE_HEADER } from '../signature.js'
-import type {
-  DispatchBatchItem,
-  DispatchCallOptions,
-  DispatchClient,
-  DispatchClientOptions,
-  DispatchRequestBody,
-  HealthStatus,
-} from './types.js'
-import { parseHttpUrl } from '../http-url.js'
-import { ConfigError, DispatchEndpointError } from '../errors.js'
 import type { DispatchResult } from '../core/types.js'
-import { jsonBody } from './json-body.js'
+import { ConfigError, DispatchEndpointError } from '../errors.js'
+import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../limits.js'
+import { SIGNATURE_HEADER, signBody } from '../signature.js'
+import { jsonBody } from './json-body.js'
+import type { DispatchBatchItem, DispatchCallOptions, DispatchClient, DispatchClientOptions, DispatchRequestBody, HealthStatus } from './types.js'
 
 /** A JSON answer the endpoint gave with a 2xx status. */
 interface Answer {

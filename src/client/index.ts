@@ -1,9 +1,11 @@
 // `mesa-dispatch-serverless/client`: the typed client a backend calls the deployed endpoint with. It needs only fetch
 // and Web Crypto, so it runs on Node, Bun, Deno, edges and browsers alike.
-export { createDispatchClient } from './client.js'
-export { signBody } from '../signature.js'
-export { ConfigError, DispatchEndpointError, ValidationError } from '../errors.js'
+
+export type { DispatchAction, DispatchResult, Recipient } from '../core/types.js'
 export type { EndpointFailure } from '../errors.js'
+export { ConfigError, DispatchEndpointError, ValidationError } from '../errors.js'
+export { signBody } from '../signature.js'
+export { createDispatchClient } from './client.js'
 export type {
   DispatchBatchItem,
   DispatchCallOptions,
@@ -14,4 +16,3 @@ export type {
   DispatchRequestBody,
   HealthStatus,
 } from './types.js'
-export type { DispatchAction, DispatchResult, Recipient } from '../core/types.js'

@@ -1,9 +1,8 @@
-import type { MesaKeys } from './keys.js'
 import { RedisCommandError } from '../errors.js'
-import type { ScriptRunner } from '../transport/runner.js'
-import { CLEANUP_SCRIPT } from '../script/scripts.js'
 import { CLEANUP_STEP_SIZE } from '../limits.js'
-
+import { CLEANUP_SCRIPT } from '../script/scripts.js'
+import type { ScriptRunner } from '../transport/runner.js'
+import type { MesaKeys } from './keys.js'
 
 /** What one cleanup pass over the offline store's index did. */
 export interface CleanupResult {

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors.js'
 import { MAX_DISPATCH_ID_LENGTH } from '../limits.js'
-import { isDispatchable, type Dispatchable } from './message.js'
+import { type Dispatchable, isDispatchable } from './message.js'
 import { applyExcluding, assertRecipients, assertWellFormed } from './recipients.js'
 import type { DispatchOptions, Recipient } from './types.js'
 

@@ -1,9 +1,7 @@
 import type { Redis } from '@upstash/redis'
-import { readDispatcherEnv, type Env } from '../config.js'
+import { createClientRunner, createTcpRunner, isIORedisLike, isRedisUrl } from '#tcp-transport'
+import { type Env, readDispatcherEnv } from '../config.js'
 import { ConfigError, IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from '../errors.js'
-import { checkDispatch, type DispatchInput } from './dispatch-input.js'
-import { cleanupBacklogs, type CleanupOptions, type CleanupResult } from './backlog-cleanup.js'
-import { createMesaKeys, type MesaKeys } from './keys.js'
 import {
   CALL_KEY_TTL_SECONDS,
   DEFAULT_DEDUPE_TTL_SECONDS,
@@ -16,17 +14,18 @@ import {
   MAX_CHECKS_PER_CALL,
   MAX_DISPATCHES_PER_CALL,
 } from '../limits.js'
-import { DispatchEvent, type Dispatchable } from './message.js'
-import type { RestConnection } from '../transport/rest.js'
-import { addPart, emptyResult } from './result.js'
-import type { DispatcherConfig, DispatchOptions, DispatchResult, Recipient } from './types.js'
-import { createCallBatcher, type CallBatcher } from '../script/call-batcher.js'
-import { callHead, packDispatch, type ScriptPart, type StoreLimits } from '../script/protocol.js'
-import { createRestRunner, type ScriptRunner } from '../transport/runner.js'
+import { type CallBatcher, createCallBatcher } from '../script/call-batcher.js'
+import { callHead, packDispatch, type ScriptOutcome, type ScriptPart, type StoreLimits } from '../script/protocol.js'
 import { DISPATCH_SCRIPT } from '../script/scripts.js'
 import type { IORedisLike } from '../transport/ioredis-like.js'
-import { createClientRunner, createTcpRunner, isIORedisLike, isRedisUrl } from '#tcp-transport'
-
+import type { RestConnection } from '../transport/rest.js'
+import { createRestRunner, type ScriptRunner } from '../transport/runner.js'
+import { type CleanupOptions, type CleanupResult, cleanupBacklogs } from './backlog-cleanup.js'
+import { checkDispatch, type DispatchInput } from './dispatch-input.js'
+import { createMesaKeys, type MesaKeys } from './keys.js'
+import { type Dispatchable, DispatchEvent } from './message.js'
+import { addPart, emptyResult } from './result.js'
+import type { DispatcherConfig, DispatchOptions, DispatchResult, Recipient } from './types.js'
 
 /** One dispatch validated and packed for the script, with what is needed to read its reply. */
 interface PreparedDispatch {
@@ -100,12 +99,7 @@ export class Dispatcher {
    * in consecutive parts, each atomic); rejects with a typed error, having done nothing, when the input is
    * invalid, and with a RedisUnavailableError or RedisCommandError when Redis fails.
    */
-  async dispatch(
-    event: Dispatchable,
-    recipients: Recipient[] = ['*'],
-    excluding?: Recipient[],
-    options: DispatchOptions = {},
-  ): Promise<DispatchResult> {
+  async dispatch(event: Dispatchable, recipients: Recipient[] = ['*'], excluding?: Recipient[], options: DispatchOptions = {}): Promise<DispatchResult> {
     return this.execute(this.prepare({ event, recipients, ...(excluding === undefined ? {} : { excluding }), options }))
   }
 
@@ -133,7 +127,7 @@ export class Dispatcher {
     let parts = 1
     let resend = false
     for (;;) {
-      let outcome
+      let outcome: ScriptOutcome
       try {
         outcome = await this.batcher.send(part, { first: resend })
       } catch (error) {

@@ -23,10 +23,7 @@ export interface MesaKeys {
 /** Builds Mesa's key and channel names for a namespace; an empty namespace means none, as in Mesa. */
 export function createMesaKeys(namespace?: string): MesaKeys {
   if (namespace !== undefined && namespace !== '' && !NAMESPACE_PATTERN.test(namespace)) {
-    throw new ConfigError(
-      'namespace',
-      `must be 1-64 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit`,
-    )
+    throw new ConfigError('namespace', `must be 1-64 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit`)
   }
   const suffix = namespace ? `_${namespace}` : ''
   const dedupePrefix = `mesa_dispatch_ids${suffix}:`

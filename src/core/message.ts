@@ -10,7 +10,6 @@ export interface MessageOptions {
   [key: string]: unknown
 }
 
-
 /** The only actions Mesa 1.5.8 understands, for validating untyped input. */
 export const DISPATCH_ACTIONS: readonly DispatchAction[] = ['DISCONNECT_CLIENT']
 
@@ -45,12 +44,7 @@ export class Message {
       throw new ValidationError('message.d', `must be a JSON value, got ${describe(data)}`)
     }
     // Options were checked on their own, so a failure here can only come from `d`.
-    this.json = serialize(
-      this.options === undefined
-        ? { op: opcode, d: data, t: type }
-        : { op: opcode, d: data, t: type, o: this.options },
-      'message.d',
-    )
+    this.json = serialize(this.options === undefined ? { op: opcode, d: data, t: type } : { op: opcode, d: data, t: type, o: this.options }, 'message.d')
   }
 
   /** Whether Mesa's sync would store this message for an offline recipient. */

@@ -1,7 +1,7 @@
 import { ConfigError, ValidationError } from '../errors.js'
 import { DEFAULT_MAX_BATCH, MAX_BATCH_LIMIT, MAX_TYPE_LENGTH } from '../limits.js'
 import type { DispatchInput } from './dispatch-input.js'
-import { DispatchEvent, Message, type DispatchAction, type Dispatchable, type MessageOptions } from './message.js'
+import { type DispatchAction, type Dispatchable, DispatchEvent, Message, type MessageOptions } from './message.js'
 import type { DispatchOptions, Recipient } from './types.js'
 
 /**

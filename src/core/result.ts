@@ -1,5 +1,5 @@
-import type { DispatchResult, Recipient } from './types.js'
 import { RECIPIENT_STATE } from '../script/protocol.js'
+import type { DispatchResult, Recipient } from './types.js'
 
 /** A result that reached no recipient yet, which the parts of a dispatch are merged into. */
 export function emptyResult(checked: boolean, excludingIgnored: boolean): DispatchResult {

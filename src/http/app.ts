@@ -1,7 +1,6 @@
-import { createAuthenticator } from './auth.js'
-import { readAppEnv, type AuthSecrets, type Env } from '../config.js'
-import { createDispatchRoute, type DispatchOutcome } from './dispatch-route.js'
+import { type AuthSecrets, type Env, readAppEnv } from '../config.js'
 import { Dispatcher } from '../core/dispatcher.js'
+import { createRequestParser } from '../core/request.js'
 import {
   AuthenticationError,
   ConfigError,
@@ -12,9 +11,10 @@ import {
   RedisUnavailableError,
   ValidationError,
 } from '../errors.js'
-import { createLogger, type Logger } from '../observe/logger.js'
-import { createRequestParser } from '../core/request.js'
 import { DEFAULT_MAX_BODY_BYTES, RETRY_AFTER_SECONDS } from '../limits.js'
+import { createLogger, type Logger } from '../observe/logger.js'
+import { createAuthenticator } from './auth.js'
+import { createDispatchRoute, type DispatchOutcome } from './dispatch-route.js'
 
 /** Everything the HTTP app needs; `createAppFromEnv` builds it from env variables. */
 export interface AppOptions {
@@ -140,10 +140,13 @@ export function createAppFromEnv(env: Env, options: AppFromEnvOptions = {}): App
 }
 
 function withoutBody(route: Route | undefined): Route | undefined {
-  return route && (async (request, requestId) => {
-    const response = await route(request, requestId)
-    return new Response(null, { status: response.status, headers: response.headers })
-  })
+  return (
+    route &&
+    (async (request, requestId) => {
+      const response = await route(request, requestId)
+      return new Response(null, { status: response.status, headers: response.headers })
+    })
+  )
 }
 
 /**
@@ -180,7 +183,10 @@ function errorBody(error: unknown): { name: string; message: string; field?: str
   if (error instanceof IncompleteDispatchError) {
     const { applied, remaining } = error
     const reached = applied.recipients.length + applied.offline.length
-    return { name, message: `Redis failed after part of the dispatch was applied: ${reached} recipients were reached, ${remaining.length} were not; send it again with the same id to finish it` }
+    return {
+      name,
+      message: `Redis failed after part of the dispatch was applied: ${reached} recipients were reached, ${remaining.length} were not; send it again with the same id to finish it`,
+    }
   }
   if (status >= 500) return { name, message: SERVER_SIDE_MESSAGES[status] ?? SERVER_SIDE_MESSAGES[500]! }
   if (error instanceof ValidationError) return { name, message: error.message, field: error.field }

@@ -1,7 +1,7 @@
 import type { AuthSecrets } from '../config.js'
 import { AuthenticationError } from '../errors.js'
 import { MAX_SIGNATURES, SIGNATURE_TOLERANCE_SECONDS } from '../limits.js'
-import { importSigningKey, SIGNATURE_HEADER, signedBytes, toHex, type Bytes } from '../signature.js'
+import { type Bytes, importSigningKey, SIGNATURE_HEADER, signedBytes, toHex } from '../signature.js'
 
 /** What the headers claimed, checked as far as possible before the body is read. */
 export type Credential = { kind: 'bearer' } | { kind: 'signature'; timestamp: string; signatures: Bytes[] }

@@ -1,16 +1,14 @@
+import type { Dispatcher } from '../core/dispatcher.js'
+import { type RequestParser, toDispatchInput } from '../core/request.js'
+import type { DispatchOptions, DispatchResult } from '../core/types.js'
+import { ValidationError } from '../errors.js'
+import { MAX_IDEMPOTENCY_KEY_LENGTH, SIGNATURE_REPLAY_TTL_SECONDS } from '../limits.js'
+import type { Logger } from '../observe/logger.js'
 import type { Authenticator, Verified } from './auth.js'
 import { decodeJson, readBody } from './body.js'
-import type { Dispatcher } from '../core/dispatcher.js'
-import { MAX_IDEMPOTENCY_KEY_LENGTH, SIGNATURE_REPLAY_TTL_SECONDS } from '../limits.js'
-import { ValidationError } from '../errors.js'
-import type { Logger } from '../observe/logger.js'
-import { toDispatchInput, type RequestParser } from '../core/request.js'
-import type { DispatchOptions, DispatchResult } from '../core/types.js'
 
 /** What `POST /dispatch` did: one result, or one settled outcome per batch item in order. */
-export type DispatchOutcome =
-  | { batch: false; result: DispatchResult }
-  | { batch: true; outcomes: PromiseSettledResult<DispatchResult>[] }
+export type DispatchOutcome = { batch: false; result: DispatchResult } | { batch: true; outcomes: PromiseSettledResult<DispatchResult>[] }
 
 /** The pieces the dispatch route is built from. */
 export interface DispatchRouteOptions {
@@ -45,7 +43,15 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const verdict = failed === 0 ? 'sent' : failed === outcomes.length ? 'failed' : 'partial'
     // The failures' names only: a batch answers with their statuses, and their details are not for the client either.
     const errors = failed === 0 ? {} : { errors: [...new Set(reasons)].join(',') }
-    logger.info('dispatch', { requestId, outcome: verdict, batch: parsed.batch, dispatches: outcomes.length, failed, ...errors, durationMs: Date.now() - started })
+    logger.info('dispatch', {
+      requestId,
+      outcome: verdict,
+      batch: parsed.batch,
+      dispatches: outcomes.length,
+      failed,
+      ...errors,
+      durationMs: Date.now() - started,
+    })
     if (parsed.batch) return { batch: true, outcomes }
     const [outcome] = outcomes as [PromiseSettledResult<DispatchResult>]
     if (outcome.status === 'rejected') throw outcome.reason

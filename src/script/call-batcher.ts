@@ -58,9 +58,7 @@ export function createCallBatcher(run: (keys: string[], args: string[]) => Promi
 
   function fits(call: Call, part: ScriptPart): boolean {
     return (
-      call.front.length + call.rest.length < limits.dispatches &&
-      call.checks + part.checks <= limits.checks &&
-      call.bytes + part.bytes <= limits.requestBytes
+      call.front.length + call.rest.length < limits.dispatches && call.checks + part.checks <= limits.checks && call.bytes + part.bytes <= limits.requestBytes
     )
   }
 
@@ -78,14 +76,17 @@ export function createCallBatcher(run: (keys: string[], args: string[]) => Promi
     }
     const settled = run(keys, args).then(
       (reply) => {
-        let lines
+        let lines: ReturnType<typeof decodeScriptReply>
         try {
           lines = decodeScriptReply(reply, queued.length)
         } catch (error) {
           for (const each of queued) each.reject(error)
           return
         }
-        lines.forEach((line, i) => (line instanceof Error ? queued[i]!.reject(line) : queued[i]!.resolve(line)))
+        for (const [i, line] of lines.entries()) {
+          if (line instanceof Error) queued[i]!.reject(line)
+          else queued[i]!.resolve(line)
+        }
       },
       (error: unknown) => {
         for (const each of queued) each.reject(error)

@@ -96,7 +96,9 @@ export function packDispatch(input: ScriptInput): ScriptPart {
     if (typeof recipient === 'number') {
       flags += RECIPIENT_FLAG.number
       // ioredis, which Mesa uses, sends numbers as their decimal string: SISMEMBER 7 asks about "7".
-      bytes += jsonStringBytes((args[3 + i] = String(recipient))) + 1
+      const member = String(recipient)
+      args[3 + i] = member
+      bytes += jsonStringBytes(member) + 1
       continue
     }
     args[3 + i] = recipient
@@ -126,6 +128,7 @@ function flagOf(recipient: string, storable: boolean, escaped: boolean): string 
  * What JSON.stringify escapes in a string: quotes, backslashes, control characters, and (being well-formed)
  * lone surrogates; surrogate pairs are caught too, and merely take the explicit path.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the control characters JSON escapes
 const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/
 
 const messageSizes = new WeakMap<ScriptEvent, number>()
@@ -133,7 +136,10 @@ const messageSizes = new WeakMap<ScriptEvent, number>()
 /** The JSON-escaped size of a message, computed once per message however often it is dispatched. */
 function messageBytes(event: ScriptEvent): number {
   let bytes = messageSizes.get(event)
-  if (bytes === undefined) messageSizes.set(event, (bytes = jsonStringBytes(event.json)))
+  if (bytes === undefined) {
+    bytes = jsonStringBytes(event.json)
+    messageSizes.set(event, bytes)
+  }
   return bytes
 }
 

@@ -17,5 +17,11 @@ export interface IORedisLike {
 /** Whether a Dispatcher's first argument is an ioredis client (or one shaped like it) rather than a REST target. */
 export function isIORedisLike(value: unknown): value is IORedisLike {
   const client = value as Partial<IORedisLike> | null
-  return typeof client === 'object' && client !== null && typeof client.evalsha === 'function' && typeof client.eval === 'function' && typeof client.status === 'string'
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof client.evalsha === 'function' &&
+    typeof client.eval === 'function' &&
+    typeof client.status === 'string'
+  )
 }

@@ -1,7 +1,7 @@
 import type { Redis } from '@upstash/redis'
 import { MesaDispatchError, RedisCommandError, RedisUnavailableError } from '../errors.js'
+import { isNoScript, type LuaScript, scriptText } from '../script/lua-script.js'
 import { createRestRedis, isUpstashRedis, type RestConnection } from './rest.js'
-import { isNoScript, scriptText, type LuaScript } from '../script/lua-script.js'
 
 /** Runs this package's Lua scripts (src/script/scripts.ts) over some connection to Redis, one call per run. */
 export interface ScriptRunner {

@@ -2,8 +2,8 @@ import { ConfigError } from '../errors.js'
 import type { IORedisLike } from './ioredis-like.js'
 import type { ScriptRunner } from './runner.js'
 
-export { isRedisUrl } from './redis-url.js'
 export { isIORedisLike } from './ioredis-like.js'
+export { isRedisUrl } from './redis-url.js'
 
 /**
  * What edge bundles get for `#tcp-transport`: Workers and other edge runtimes open no raw TCP connections to

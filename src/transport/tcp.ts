@@ -1,13 +1,13 @@
 import type { Redis as IORedis, RedisOptions } from 'ioredis'
-import { ConfigError, RedisCommandError, RedisUnavailableError, type MesaDispatchError } from '../errors.js'
+import { ConfigError, type MesaDispatchError, RedisCommandError, RedisUnavailableError } from '../errors.js'
 import { DEFAULT_REDIS_RETRIES, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
+import { isNoScript, type LuaScript, scriptText } from '../script/lua-script.js'
 import type { IORedisLike } from './ioredis-like.js'
 import { isRedisUrl } from './redis-url.js'
 import type { ScriptRunner } from './runner.js'
-import { isNoScript, scriptText, type LuaScript } from '../script/lua-script.js'
 
-export { isRedisUrl }
 export { isIORedisLike } from './ioredis-like.js'
+export { isRedisUrl }
 
 // A variable specifier keeps bundlers from following the import, so the Lambda bundles never contain ioredis:
 // it is an optional peer dependency, loaded only when a Dispatcher is given a redis:// URL. Edge bundles get
@@ -54,7 +54,10 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
  */
 export function createClientRunner(client: IORedisLike): ScriptRunner {
   if (client.isCluster === true) {
-    throw new ConfigError('redis', "is a Redis Cluster client, which cannot run the dispatch script, whose keys lie in different hash slots: pass a client of the single Redis Mesa's servers use")
+    throw new ConfigError(
+      'redis',
+      "is a Redis Cluster client, which cannot run the dispatch script, whose keys lie in different hash slots: pass a client of the single Redis Mesa's servers use",
+    )
   }
   if (client.options?.keyPrefix) {
     throw new ConfigError('redis', "is a client with a keyPrefix, which would move Mesa's keys where Mesa's servers never read them: pass a client without one")

@@ -1,9 +1,9 @@
-import { readDispatcherEnv, type Env } from '../config.js'
+import { type Env, readDispatcherEnv } from '../config.js'
 import { Dispatcher } from '../core/dispatcher.js'
+import { createRequestParser, parseJson, type RequestParser, toDispatchInput } from '../core/request.js'
+import type { DispatchResult } from '../core/types.js'
 import { ValidationError } from '../errors.js'
 import { createLogger, type Logger } from '../observe/logger.js'
-import { createRequestParser, parseJson, toDispatchInput, type RequestParser } from '../core/request.js'
-import type { DispatchResult } from '../core/types.js'
 
 /** Where a triggered dispatch came from, for its log line and its default id. */
 export interface TriggerSource {
@@ -48,15 +48,24 @@ export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, log
         const { event, recipients, excluding, options } = toDispatchInput(request, source.defaultId === undefined ? {} : { id: source.defaultId })
         const result = await dispatcher.dispatch(event, recipients, excluding, options)
         logger.info('dispatch', {
-          requestId: source.requestId, outcome: result.duplicate ? 'duplicate' : 'sent', recipients: result.recipients.length,
-          offline: result.offline.length, stored: result.stored, servers: result.servers, durationMs: Date.now() - started,
+          requestId: source.requestId,
+          outcome: result.duplicate ? 'duplicate' : 'sent',
+          recipients: result.recipients.length,
+          offline: result.offline.length,
+          stored: result.stored,
+          servers: result.servers,
+          durationMs: Date.now() - started,
         })
         return result
       } catch (error) {
         const outcome = error instanceof ValidationError ? 'invalid' : 'failed'
         const field = error instanceof ValidationError ? error.field : undefined
         logger[outcome === 'invalid' ? 'warn' : 'error']('dispatch', {
-          requestId: source.requestId, outcome, error: (error as Error).name, field, durationMs: Date.now() - started,
+          requestId: source.requestId,
+          outcome,
+          error: (error as Error).name,
+          field,
+          durationMs: Date.now() - started,
         })
         throw error
       }

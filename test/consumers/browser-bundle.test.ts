@@ -1,9 +1,9 @@
-import { build } from 'esbuild'
 import { statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createConsumerProject, type ConsumerProject } from './support/consumer-project'
+import { type ConsumerProject, createConsumerProject } from './support/consumer-project'
 import { deliveredTo, useConsumerStack } from './support/consumer-stack'
 import { TSC } from './support/env'
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ENDPOINT_TOKEN } from '../support/dispatch-endpoint'
-import { createConsumerProject, type ConsumerProject } from './support/consumer-project'
+import { type ConsumerProject, createConsumerProject } from './support/consumer-project'
 import { useConsumerStack } from './support/consumer-stack'
 
 // The `mesa-dispatch` bin of the installed tarball, run the way its README says: `npx mesa-dispatch`.
@@ -29,7 +29,20 @@ describe('npx mesa-dispatch, installed from the tarball', () => {
     const mesa = await stack.connect()
     const { CONSUMER_ENDPOINT } = stack.env(String(mesa.id))
 
-    const run = await project.run('npx', ['mesa-dispatch', 'send', '--endpoint', CONSUMER_ENDPOINT!, '--token', ENDPOINT_TOKEN, '--type', 'CLI', '--data', '{"via":"npx"}', '--to', String(mesa.id)])
+    const run = await project.run('npx', [
+      'mesa-dispatch',
+      'send',
+      '--endpoint',
+      CONSUMER_ENDPOINT!,
+      '--token',
+      ENDPOINT_TOKEN,
+      '--type',
+      'CLI',
+      '--data',
+      '{"via":"npx"}',
+      '--to',
+      String(mesa.id),
+    ])
 
     expect(run).toEqual({ code: 0, stdout: `sent to 1 server(s): online ${mesa.id}\n`, stderr: '' })
     expect(await mesa.waitForMessages(1)).toEqual([{ op: 0, d: { via: 'npx' }, t: 'CLI' }])

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCommand, type CommandRun } from '../support/processes'
+import { type CommandRun, runCommand } from '../support/processes'
 import { cleanEnv, ROOT } from './support/env'
 
 // `npm install <git url>`: npm clones the repo, runs `npm install` in the clone (devDependencies included) and its

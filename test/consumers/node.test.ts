@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createConsumerProject, type ConsumerProject } from './support/consumer-project'
+import { type ConsumerProject, createConsumerProject } from './support/consumer-project'
 import { deliveredTo, useConsumerStack } from './support/consumer-stack'
 
 // The packed tarball installed into fresh plain-JavaScript projects, run with node against the real stack.
@@ -60,10 +60,12 @@ describe('the installed package in plain Node', () => {
     const conditions = ['default', 'workerd', 'worker', 'browser'] as const
     const answers = async (project: ConsumerProject, args: string[]) =>
       Object.fromEntries(
-        await Promise.all(conditions.map(async (condition) => {
-          const flags = condition === 'default' ? [] : [`--conditions=${condition}`]
-          return [condition, (await project.run('node', [...flags, ...args])).stdout.trim()] as const
-        })),
+        await Promise.all(
+          conditions.map(async (condition) => {
+            const flags = condition === 'default' ? [] : [`--conditions=${condition}`]
+            return [condition, (await project.run('node', [...flags, ...args])).stdout.trim()] as const
+          }),
+        ),
       )
 
     expect({ esm: await answers(esm, scripts.esm), cjs: await answers(cjs, scripts.cjs) }).toEqual({

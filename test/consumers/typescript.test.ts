@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createConsumerProject, type ConsumerProject } from './support/consumer-project'
+import { type ConsumerProject, createConsumerProject } from './support/consumer-project'
 import { deliveredTo, useConsumerStack } from './support/consumer-stack'
 import { repoVersion, TSC } from './support/env'
 

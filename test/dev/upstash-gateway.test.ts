@@ -3,7 +3,7 @@ import { connect } from 'node:net'
 import { Redis } from '@upstash/redis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startGateway, type UpstashGateway } from '../../dev/upstash-gateway'
-import { startRedisServer, type RedisServer } from '../support/redis-server'
+import { type RedisServer, startRedisServer } from '../support/redis-server'
 
 const token = `token-${randomUUID()}`
 let server: RedisServer
@@ -146,9 +146,7 @@ describe('Upstash gateway', () => {
       { error: 'ERR value is not an integer or out of range', result: undefined },
       { error: undefined, result: 'text' },
     ])
-    await expect(redis.pipeline().get('piped').incr('piped').exec()).rejects.toThrow(
-      'Command 2 [ incr ] failed: ERR value is not an integer or out of range',
-    )
+    await expect(redis.pipeline().get('piped').incr('piped').exec()).rejects.toThrow('Command 2 [ incr ] failed: ERR value is not an integer or out of range')
   })
 
   it('runs multi() as one MULTI/EXEC transaction', async () => {
@@ -165,8 +163,7 @@ describe('Upstash gateway', () => {
     expect(await http('/multi-exec', { body })).toEqual({
       status: 400,
       body: {
-        error:
-          "EXECABORT Transaction discarded because of previous errors. (ERR unknown command 'NOSUCHCOMMAND', with args beginning with:)",
+        error: "EXECABORT Transaction discarded because of previous errors. (ERR unknown command 'NOSUCHCOMMAND', with args beginning with:)",
       },
     })
     expect(await redis.exists('aborted')).toBe(0)

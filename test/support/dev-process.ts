@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
@@ -38,7 +38,9 @@ export function startDevProcess(env: Record<string, string>): DevProcess {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
-  void exited.then(() => listeners.forEach((listener) => listener()))
+  void exited.then(() => {
+    for (const listener of listeners) listener()
+  })
 
   const withTimeout = <T>(promise: Promise<T>, timeoutMs: number, what: string) =>
     Promise.race([

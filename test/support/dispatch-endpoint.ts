@@ -1,6 +1,6 @@
-import { serveFetch, type FetchServer } from '../../dev/serve-fetch'
+import { type FetchServer, serveFetch } from '../../dev/serve-fetch'
 import { createApp } from '../../src/http/app'
-import { type Dispatcher } from '../../src/index'
+import type { Dispatcher } from '../../src/index'
 import { silentLogger } from '../../src/observe/logger'
 
 /** The bearer token the served endpoint accepts. */
@@ -20,6 +20,16 @@ export interface ServedEndpoint extends FetchServer {
 export async function serveEndpoint(dispatcher: Dispatcher): Promise<ServedEndpoint> {
   const app = createApp({ dispatcher, auth: { token: ENDPOINT_TOKEN, signingSecret: ENDPOINT_SECRET }, logger: silentLogger })
   let requests = 0
-  const server = await serveFetch((request) => (requests++, app.fetch(request)))
-  return { url: server.url, port: server.port, close: server.close, get requests() { return requests } }
+  const server = await serveFetch((request) => {
+    requests++
+    return app.fetch(request)
+  })
+  return {
+    url: server.url,
+    port: server.port,
+    close: server.close,
+    get requests() {
+      return requests
+    },
+  }
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -42,7 +42,8 @@ let bundle: Promise<string> | undefined
  * default outbound network allows public and private (which includes local) addresses.
  */
 export async function startEdgeWorker(bindings: Record<string, string>): Promise<EdgeWorker> {
-  const script = await (bundle ??= buildEdgeBundle())
+  bundle ??= buildEdgeBundle()
+  const script = await bundle
   const before = workerdChildren()
   // The bundle is passed as a string: Miniflare rereads a scriptPath on every start, and the build's directory
   // is already gone (vitest ends its fork workers without an 'exit' event, so nothing could remove it later).

@@ -1,13 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type {
-  APIGatewayProxyEvent,
-  APIGatewayProxyEventV2,
-  Context,
-  EventBridgeEvent,
-  LambdaFunctionURLEvent,
-  SQSEvent,
-  SQSRecord,
-} from 'aws-lambda'
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, EventBridgeEvent, LambdaFunctionURLEvent, SQSEvent, SQSRecord } from 'aws-lambda'
 
 /** An HTTP call as a test describes it, before it is shaped into any one event. */
 export interface HttpCall {
@@ -38,10 +30,18 @@ export function restApiEvent(call: HttpCall): APIGatewayProxyEvent {
     body: encodeBody(call) ?? null,
     isBase64Encoded: call.base64 === true,
     requestContext: {
-      accountId: '123456789012', apiId: 'abc123', authorizer: null, protocol: 'HTTP/1.1', httpMethod: call.method,
+      accountId: '123456789012',
+      apiId: 'abc123',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: call.method,
       identity: { sourceIp: '203.0.113.7', userAgent: 'test' } as APIGatewayProxyEvent['requestContext']['identity'],
-      path: `/prod${call.path}`, stage: 'prod', requestId: randomUUID(), requestTimeEpoch: Date.now(),
-      resourceId: 'res1', resourcePath: call.path,
+      path: `/prod${call.path}`,
+      stage: 'prod',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'res1',
+      resourcePath: call.path,
     },
   }
 }
@@ -55,9 +55,16 @@ export function httpApiEvent(call: HttpCall): APIGatewayProxyEventV2 {
     rawQueryString: '',
     headers: { host: 'abc123.execute-api.eu-west-1.amazonaws.com', ...call.headers },
     requestContext: {
-      accountId: '123456789012', apiId: 'abc123', domainName: 'abc123.execute-api.eu-west-1.amazonaws.com', domainPrefix: 'abc123',
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'abc123',
       http: { method: call.method, path: call.path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'test' },
-      requestId: randomUUID(), routeKey: `${call.method} ${call.path}`, stage: '$default', time: requestTime(), timeEpoch: Date.now(),
+      requestId: randomUUID(),
+      routeKey: `${call.method} ${call.path}`,
+      stage: '$default',
+      time: requestTime(),
+      timeEpoch: Date.now(),
     },
     body: encodeBody(call),
     isBase64Encoded: call.base64 === true,
@@ -85,7 +92,10 @@ export function sqsRecord(body: string, options: { messageId?: string; queue?: s
     receiptHandle: `handle-${randomUUID()}`,
     body,
     attributes: {
-      ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: String(Date.now()),
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
       ...(fifo ? { MessageGroupId: options.group ?? 'room-1', MessageDeduplicationId: randomUUID(), SequenceNumber: '1' } : {}),
     },
     messageAttributes: {},
@@ -104,8 +114,15 @@ export function sqsEvent(records: SQSRecord[]): SQSEvent {
 /** An EventBridge event with the dispatch request in `detail`. */
 export function eventBridgeEvent(detail: unknown, detailType = 'mesa.dispatch'): EventBridgeEvent<string, unknown> {
   return {
-    version: '0', id: randomUUID(), 'detail-type': detailType, source: 'com.example.app', account: '123456789012',
-    time: new Date().toISOString(), region: 'eu-west-1', resources: [], detail,
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source: 'com.example.app',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: [],
+    detail,
   }
 }
 
@@ -113,10 +130,17 @@ export function eventBridgeEvent(detail: unknown, detailType = 'mesa.dispatch'):
 export function lambdaContext(budgetMs = 30_000): Context {
   const deadline = Date.now() + budgetMs
   return {
-    callbackWaitsForEmptyEventLoop: true, functionName: 'mesa-dispatch-test', functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:mesa-dispatch-test', memoryLimitInMB: '256',
-    awsRequestId: randomUUID(), logGroupName: '/aws/lambda/mesa-dispatch-test', logStreamName: 'test',
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'mesa-dispatch-test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:mesa-dispatch-test',
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/mesa-dispatch-test',
+    logStreamName: 'test',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined, fail: () => undefined, succeed: () => undefined,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   }
 }

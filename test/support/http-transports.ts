@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda'
-import { functionUrlEvent, httpApiEvent, lambdaContext, restApiEvent, type HttpCall } from './events'
 import type { HttpEvent } from '../../functions/http'
+import { functionUrlEvent, type HttpCall, httpApiEvent, lambdaContext, restApiEvent } from './events'
 
 /** What a test reads back from an HTTP call, whichever entry point served it. */
 export interface HttpReply {
@@ -58,7 +58,7 @@ export function fetchTransport(name: string, fetch: (request: Request) => Promis
       })
       const response = await fetch(request)
       const headers: Record<string, string> = {}
-      response.headers.forEach((value, key) => (headers[key] = value))
+      for (const [key, value] of response.headers) headers[key] = value
       return { status: response.status, headers, body: parseBody(await response.text()) }
     },
   }

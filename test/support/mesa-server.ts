@@ -1,2 +1,2 @@
 // The implementation moved to dev/ so that `npm run dev` runs the same Mesa server the tests do.
-export { mesaKey, mesaServerAt, release, startMesaServer, type MesaServer, type MesaServerOptions } from '../../dev/mesa-server'
+export { type MesaServer, type MesaServerOptions, mesaKey, mesaServerAt, release, startMesaServer } from '../../dev/mesa-server'

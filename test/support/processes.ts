@@ -34,8 +34,14 @@ export function runCommand(command: string, args: string[], options: CommandOpti
             child.kill('SIGKILL')
             reject(new Error(`${command} ${args.join(' ')} ran over ${options.timeoutMs} ms\n${stdout}\n${stderr}`))
           }, options.timeoutMs)
-    child.once('error', (error) => (clearTimeout(timer), reject(error)))
-    child.once('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })))
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
   })
 }
 

@@ -1,9 +1,9 @@
-import { runCommand } from './processes'
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildBundles, type BuiltBundle } from '../../esbuild.config.mjs'
+import { type BuiltBundle, buildBundles } from '../../esbuild.config.mjs'
+import { runCommand } from './processes'
 
 /** The project root. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -11,7 +11,8 @@ const OSLS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js')
 const GUARD = join(ROOT, 'test', 'support', 'offline-guard.cjs')
 
 /** Settings the functions read; never inherited from the test's own environment. */
-const CONFIG_VARIABLE = /^(AWS_|UPSTASH_|MESA_|DISPATCH_|MAX_BODY_BYTES$|MAX_BATCH$|MAX_RECIPIENTS$|DEDUPE_TTL_SECONDS$|REDIS_TIMEOUT_MS$|REDIS_RETRIES$|NODE_OPTIONS$)/
+const CONFIG_VARIABLE =
+  /^(AWS_|UPSTASH_|MESA_|DISPATCH_|MAX_BODY_BYTES$|MAX_BATCH$|MAX_RECIPIENTS$|DEDUPE_TTL_SECONDS$|REDIS_TIMEOUT_MS$|REDIS_RETRIES$|NODE_OPTIONS$)/
 
 /** A throwaway copy of the service: serverless.yml, events/ and freshly built bundles in its dist/. */
 export interface ServiceCopy {
@@ -27,10 +28,7 @@ export interface ServiceCopy {
  */
 export async function copyService(): Promise<ServiceCopy> {
   if (!existsSync(OSLS)) {
-    throw new Error(
-      `the serverless CLI is missing (${OSLS}). It comes from the osls devDependency: run \`npm ci\`, ` +
-        'or `npm install -D --save-exact osls`.',
-    )
+    throw new Error(`the serverless CLI is missing (${OSLS}). It comes from the osls devDependency: run \`npm ci\`, or \`npm install -D --save-exact osls\`.`)
   }
   const dir = mkdtempSync(join(tmpdir(), 'mesa-sls-'))
   try {

@@ -1,9 +1,9 @@
 import { Redis as IORedis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
-import { startGateway, type GatewayIntercept, type UpstashGateway } from '../../dev/upstash-gateway'
+import { type GatewayIntercept, startGateway, type UpstashGateway } from '../../dev/upstash-gateway'
 import { Dispatcher, type DispatcherConfig, type RestConnection } from '../../src/index'
 import { release } from './mesa-server'
-import { startRedisServer, type RedisServer } from './redis-server'
+import { type RedisServer, startRedisServer } from './redis-server'
 
 /** The real parts every Redis-backed test shares: a redis-server, the Upstash gateway in front of it, an admin client. */
 export interface Stack {

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inject } from 'vitest'
-import { runCommand, type CommandRun } from '../../support/processes'
+import { type CommandRun, runCommand } from '../../support/processes'
 import { cleanEnv, ROOT } from './env'
 
 const FIXTURES = join(ROOT, 'test', 'consumers', 'fixtures')

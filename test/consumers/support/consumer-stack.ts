@@ -4,7 +4,7 @@ import type { DispatchResult } from '../../../src/index'
 import { useCleanup } from '../../support/cleanup'
 import { ENDPOINT_TOKEN, serveEndpoint } from '../../support/dispatch-endpoint'
 import { connectMesaClient, type MesaClient } from '../../support/mesa-client'
-import { startMesaServer, type MesaServer } from '../../support/mesa-server'
+import { type MesaServer, startMesaServer } from '../../support/mesa-server'
 import { GATEWAY_TOKEN, useStack } from '../../support/stack'
 
 /** The real parts a consumer app dispatches through, and a way to watch what reaches Mesa's clients. */

@@ -1,6 +1,6 @@
 import type { HttpEvent } from '../../../functions/http'
 import type { EdgeWorker } from '../edge-worker'
-import { functionUrlEvent, httpApiEvent, lambdaContext, restApiEvent, type HttpCall } from '../events'
+import { functionUrlEvent, type HttpCall, httpApiEvent, lambdaContext, restApiEvent } from '../events'
 import type { lambdaTransports } from '../http-transports'
 import { type Bytes, decodeUtf8 } from './http-bodies'
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect } from 'vitest'
-import { recordChannel, type ChannelRecorder } from '../channel-recorder'
+import { type ChannelRecorder, recordChannel } from '../channel-recorder'
 import { useStack } from '../stack'
 import { CHANNEL, functionEnv, NAMESPACE, ONLINE } from './settings'
 import { Tally } from './tally'

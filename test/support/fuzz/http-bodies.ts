@@ -47,11 +47,13 @@ export class Body {
 }
 
 /** HTTP request bodies: request JSON, random bytes, broken JSON, bodies at the size limit, and no body. */
-export const httpBody: fc.Arbitrary<Body | undefined> = fc.oneof(
-  { weight: 16, arbitrary: requestText.map((text) => utf8.encode(text)) },
-  { weight: 2, arbitrary: fc.uint8Array({ maxLength: 64 }) },
-  { weight: 2, arbitrary: mangledBytes },
-  { weight: 1, arbitrary: boundaryBytes },
-  { weight: 1, arbitrary: fc.uint8Array({ minLength: MAX_BODY_BYTES - 2, maxLength: MAX_BODY_BYTES + 2 }) },
-  { weight: 1, arbitrary: fc.constant(undefined) },
-).map((bytes) => bytes && new Body(bytes))
+export const httpBody: fc.Arbitrary<Body | undefined> = fc
+  .oneof(
+    { weight: 16, arbitrary: requestText.map((text) => utf8.encode(text)) },
+    { weight: 2, arbitrary: fc.uint8Array({ maxLength: 64 }) },
+    { weight: 2, arbitrary: mangledBytes },
+    { weight: 1, arbitrary: boundaryBytes },
+    { weight: 1, arbitrary: fc.uint8Array({ minLength: MAX_BODY_BYTES - 2, maxLength: MAX_BODY_BYTES + 2 }) },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+  )
+  .map((bytes) => bytes && new Body(bytes))

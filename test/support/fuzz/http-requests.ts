@@ -2,7 +2,7 @@ import { signBody } from '../../../src/client/index'
 import type { Door, SentRequest } from './doors'
 import type { HttpPlan, SignaturePlan } from './http-arbitraries'
 import type { Bytes } from './http-bodies'
-import { httpVerdict, type HttpVerdict, type SignedHeader } from './oracle'
+import { type HttpVerdict, httpVerdict, type SignedHeader } from './oracle'
 import { FRESH_SECONDS, SECRET } from './settings'
 
 // HTTP plans made real: headers written and signed over the exact bytes a door will send.

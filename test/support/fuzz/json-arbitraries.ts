@@ -14,8 +14,7 @@ export const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, 
  */
 export const raw = (text: string) => `\u0000raw:${text}`
 /** Serializes a generated value, turning raw markers into their bare JSON text. */
-export const toJsonText = (value: unknown, indent?: number) =>
-  JSON.stringify(value, null, indent).replace(/"\\u0000raw:([^"]*)"/g, '$1')
+export const toJsonText = (value: unknown, indent?: number) => JSON.stringify(value, null, indent).replace(/"\\u0000raw:([^"]*)"/g, '$1')
 /** Arrays nested `depth` deep: up to 1000 fits an HTTP body; at 50000 JSON.stringify overflows the stack (at 10000 already). */
 export const nestedArrays = (min: number, max: number) => fc.integer({ min, max }).map((depth) => raw('['.repeat(depth) + ']'.repeat(depth)))
 
@@ -28,7 +27,6 @@ export const anyText = fc.oneof(
   fc.string({ unit: fc.oneof(loneSurrogate, fc.constant('\ufffd'), fc.constant('\u0000')), maxLength: 4 }),
 )
 /** n copies of a 1-, 2- or 3-byte character: long in characters, longer in UTF-8 bytes. */
-export const longText = (min: number, max: number) =>
-  fc.tuple(fc.constantFrom('x', 'é', '€'), fc.integer({ min, max })).map(([char, n]) => char.repeat(n))
+export const longText = (min: number, max: number) => fc.tuple(fc.constantFrom('x', 'é', '€'), fc.integer({ min, max })).map(([char, n]) => char.repeat(n))
 /** Any JSON value, three levels deep at most. */
 export const anyJson = fc.jsonValue({ maxDepth: 3 })

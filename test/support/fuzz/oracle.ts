@@ -1,6 +1,6 @@
-import { ValidationError } from '../../../src/index'
 import { checkDispatch } from '../../../src/core/dispatch-input'
-import { createRequestParser, toDispatchInput, type DispatchRequest, type ParsedBody } from '../../../src/core/request'
+import { createRequestParser, type DispatchRequest, type ParsedBody, toDispatchInput } from '../../../src/core/request'
+import { ValidationError } from '../../../src/index'
 import { DEFAULT_MAX_RECIPIENTS, MAX_IDEMPOTENCY_KEY_LENGTH } from '../../../src/limits'
 import type { Door } from './doors'
 import type { HttpPlan } from './http-arbitraries'

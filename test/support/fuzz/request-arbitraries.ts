@@ -69,13 +69,14 @@ const recipientList = fc.oneof(
   { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.constantFrom(null, {}, '*')) },
 )
 const dispatchId = mostly(
-  fc.oneof(fc.string({ minLength: 1, maxLength: 16 }), anyText.filter((id) => id.length > 0), longText(250, 256)),
+  fc.oneof(
+    fc.string({ minLength: 1, maxLength: 16 }),
+    anyText.filter((id) => id.length > 0),
+    longText(250, 256),
+  ),
   fc.oneof(fc.constant(''), longText(257, 300), fc.integer(), fc.constantFrom(null, ['id'])),
 )
-const action = mostly(
-  fc.constant('DISCONNECT_CLIENT'),
-  fc.oneof(fc.constantFrom('REBOOT', 'disconnect_client', '', null, 5), fc.string({ maxLength: 8 })),
-)
+const action = mostly(fc.constant('DISCONNECT_CLIENT'), fc.oneof(fc.constantFrom('REBOOT', 'disconnect_client', '', null, 5), fc.string({ maxLength: 8 })))
 
 /** One dispatch request built from the schema's own keys, each field valid or not, `message` xor `event` mostly. */
 const dispatchRequest = fc

@@ -25,7 +25,13 @@ export const RUNS = { lambda: 600, edge: 250, sqs: 300, eventBridge: 800 }
 /** The environment of the deployed functions and the edge worker, pointed at the stack's Upstash gateway. */
 export function functionEnv(gatewayUrl: string): Record<string, string> {
   return {
-    UPSTASH_REDIS_REST_URL: gatewayUrl, UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN, MESA_NAMESPACE: NAMESPACE, MESA_SYNC: 'true',
-    DISPATCH_TOKEN: TOKEN, DISPATCH_SIGNING_SECRET: SECRET, MAX_BODY_BYTES: String(MAX_BODY_BYTES), MAX_BATCH: String(MAX_BATCH),
+    UPSTASH_REDIS_REST_URL: gatewayUrl,
+    UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN,
+    MESA_NAMESPACE: NAMESPACE,
+    MESA_SYNC: 'true',
+    DISPATCH_TOKEN: TOKEN,
+    DISPATCH_SIGNING_SECRET: SECRET,
+    MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+    MAX_BATCH: String(MAX_BATCH),
   }
 }
