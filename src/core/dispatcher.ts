@@ -1,27 +1,13 @@
-import type { Redis } from '@upstash/redis'
-import { createClientRunner, createTcpRunner, isIORedisLike, isRedisUrl } from '#tcp-transport'
 import { type Env, readDispatcherEnv } from '../config.js'
-import { ConfigError, IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from '../errors.js'
-import {
-  CALL_KEY_TTL_SECONDS,
-  DEFAULT_DEDUPE_TTL_SECONDS,
-  DEFAULT_MAX_RECIPIENTS,
-  DEFAULT_MAX_REQUEST_BYTES,
-  DEFAULT_MAX_WRITE_BYTES,
-  DEFAULT_SYNC_MAX_AGE_SECONDS,
-  DEFAULT_SYNC_MAX_BYTES,
-  DEFAULT_SYNC_MAX_MESSAGES,
-  MAX_CHECKS_PER_CALL,
-  MAX_DISPATCHES_PER_CALL,
-} from '../limits.js'
+import { IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from '../errors.js'
+import { CALL_KEY_TTL_SECONDS, MAX_CHECKS_PER_CALL, MAX_DISPATCHES_PER_CALL } from '../limits.js'
 import { type CallBatcher, createCallBatcher } from '../script/call-batcher.js'
-import { callHead, packDispatch, type ScriptOutcome, type ScriptPart, type StoreLimits } from '../script/protocol.js'
+import { callHead, packDispatch, type ScriptOutcome, type ScriptPart } from '../script/protocol.js'
 import { DISPATCH_SCRIPT } from '../script/scripts.js'
-import type { IORedisLike } from '../transport/ioredis-like.js'
-import type { RestConnection } from '../transport/rest.js'
-import { createRestRunner, type ScriptRunner } from '../transport/runner.js'
+import type { ScriptRunner } from '../transport/runner.js'
 import { type CleanupOptions, type CleanupResult, cleanupBacklogs } from './backlog-cleanup.js'
 import { checkDispatch, type DispatchInput } from './dispatch-input.js'
+import { createRunner, type DispatcherLimits, type RedisTarget, readSettings } from './dispatcher-setup.js'
 import { createMesaKeys, type MesaKeys } from './keys.js'
 import { type Dispatchable, DispatchEvent } from './message.js'
 import { addPart, emptyResult } from './result.js'
@@ -37,12 +23,7 @@ interface PreparedDispatch {
   readonly dedupe?: { readonly key: string; readonly ttlSeconds: number }
 }
 
-/**
- * Where a Dispatcher sends its script: an Upstash REST endpoint (`{ url, token }`), an existing `Redis` from
- * `@upstash/redis`, a `redis://` / `rediss://` URL for a TCP connection through the optional ioredis, or an
- * ioredis client the server already holds (`IORedisLike`), which the Dispatcher uses and never closes.
- */
-export type RedisTarget = RestConnection | Redis | IORedisLike | string
+export type { RedisTarget }
 
 /**
  * Mesa's Dispatcher for serverless: the same channel, payload and sync semantics as `@cryb/mesa@1.5.8`, over
@@ -53,7 +34,7 @@ export class Dispatcher {
   /** Mesa's key and channel names for the configured namespace. */
   readonly keys: MesaKeys
   /** The offline store's caps and the write budget of one script call. */
-  readonly limits: StoreLimits & { readonly maxAgeSeconds: number; readonly maxRequestBytes: number }
+  readonly limits: DispatcherLimits
   private readonly sync: boolean
   private readonly dedupeTtlSeconds: number
   private readonly maxRecipients: number
@@ -64,17 +45,12 @@ export class Dispatcher {
 
   constructor(redis: RedisTarget, config: DispatcherConfig = {}) {
     this.keys = createMesaKeys(config.namespace)
-    this.sync = config.sync?.enabled === true
-    this.dedupeTtlSeconds = positiveInteger(config.dedupeTtlSeconds ?? DEFAULT_DEDUPE_TTL_SECONDS, 'dedupeTtlSeconds')
-    this.maxRecipients = positiveInteger(config.maxRecipients ?? DEFAULT_MAX_RECIPIENTS, 'maxRecipients')
-    this.limits = readLimits(config)
-    this.runner = isRedisUrl(redis)
-      ? createTcpRunner(redis)
-      : typeof redis === 'string'
-        ? invalidTarget()
-        : isIORedisLike(redis)
-          ? createClientRunner(redis)
-          : createRestRunner(redis)
+    const settings = readSettings(config)
+    this.sync = settings.sync
+    this.dedupeTtlSeconds = settings.dedupeTtlSeconds
+    this.maxRecipients = settings.maxRecipients
+    this.limits = settings.limits
+    this.runner = createRunner(redis)
     const newHead = () => callHead(this.keys, this.keys.dedupe(`call:${crypto.randomUUID()}`), CALL_KEY_TTL_SECONDS, this.limits, Date.now())
     this.headBytes = newHead().bytes
     this.batcher = createCallBatcher((keys, args) => this.runner.run(DISPATCH_SCRIPT, keys, args), newHead, {
@@ -169,8 +145,9 @@ export class Dispatcher {
 
   /**
    * Waits for the dispatches already issued, then closes the TCP connection of a `redis://` Dispatcher, so the
-   * process can exit; over HTTP there is nothing to close, and a handed-in ioredis client is left open for its owner. It resolves even when the connection never opened
-   * (ioredis missing, Redis unreachable): the dispatches that needed it were rejected with the reason.
+   * process can exit; over HTTP there is nothing to close, and a handed-in ioredis client is left open for its
+   * owner. It resolves even when the connection never opened (ioredis missing, Redis unreachable): the
+   * dispatches that needed it were rejected with the reason.
    */
   async close(): Promise<void> {
     await this.batcher.drain()
@@ -199,34 +176,4 @@ export class Dispatcher {
 function finish(result: DispatchResult): DispatchResult {
   if (result.duplicate) result.online = null
   return result
-}
-
-function readLimits(config: DispatcherConfig): Dispatcher['limits'] {
-  const sync = config.sync ?? { enabled: false }
-  const limits = {
-    maxMessages: nonNegativeInteger(sync.maxMessages ?? DEFAULT_SYNC_MAX_MESSAGES, 'sync.maxMessages'),
-    maxBytes: nonNegativeInteger(sync.maxBytes ?? DEFAULT_SYNC_MAX_BYTES, 'sync.maxBytes'),
-    maxAgeSeconds: nonNegativeInteger(sync.maxAgeSeconds ?? DEFAULT_SYNC_MAX_AGE_SECONDS, 'sync.maxAgeSeconds'),
-    maxWriteBytes: positiveInteger(config.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES, 'maxWriteBytes'),
-    maxRequestBytes: positiveInteger(config.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, 'maxRequestBytes'),
-  }
-  if (limits.maxBytes > limits.maxWriteBytes) {
-    throw new ConfigError('maxWriteBytes', `must be at least sync.maxBytes (${limits.maxBytes}), or no backlog at its cap could be written`)
-  }
-  return limits
-}
-
-function invalidTarget(): never {
-  // Named by its type, IORedisLike: the package's name would be a reference to it in the edge bundle.
-  throw new ConfigError('redis', 'must be { url, token } for an Upstash REST endpoint, a Redis from @upstash/redis, a redis:// URL or an IORedisLike client')
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(name, 'must be a positive integer')
-  return value
-}
-
-function nonNegativeInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(name, 'must be an integer of at least 0')
-  return value
 }
