@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_RECIPIENTS,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
+  DEFAULT_METRICS_NAMESPACE,
   DEFAULT_REDIS_RETRIES,
   DEFAULT_REDIS_TIMEOUT_MS,
   DEFAULT_SYNC_MAX_AGE_SECONDS,
@@ -93,6 +94,27 @@ export function readAppEnv(env: Env): AppEnv {
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1),
     maxBatch: readInteger(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, MAX_BATCH_LIMIT),
   }
+}
+
+/** What the env says about the metrics the Lambda functions write (CloudWatch Embedded Metric Format). */
+export interface MetricsEnv {
+  /** @default true */
+  enabled: boolean
+  /** @default DEFAULT_METRICS_NAMESPACE ('MesaDispatch') */
+  namespace: string
+}
+
+/**
+ * Reads `MESA_METRICS` (default true) and `MESA_METRICS_NAMESPACE` (default `MesaDispatch`), which CloudWatch allows
+ * 1 to 255 of `A-Z a-z 0-9 . - _ / # :` and spaces, not beginning with `AWS/`.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html
+ */
+export function readMetricsEnv(env: Env): MetricsEnv {
+  const namespace = readString(env, 'MESA_METRICS_NAMESPACE') ?? DEFAULT_METRICS_NAMESPACE
+  if (!/^[A-Za-z0-9 ._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
+    throw new ConfigError('MESA_METRICS_NAMESPACE', 'must be 1 to 255 of A-Z a-z 0-9 . - _ / # : and spaces, not beginning with AWS/')
+  }
+  return { enabled: readBoolean(env, 'MESA_METRICS', true), namespace }
 }
 
 /**
