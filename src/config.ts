@@ -67,6 +67,8 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
 export interface AuthSecrets {
   /** Accepted as `Authorization: Bearer <token>`. */
   token?: string
+  /** Accepted as well while clients move to a new token (`DISPATCH_TOKEN_PREVIOUS`); only beside `token`. */
+  previousToken?: string
   /** Keys the HMAC-SHA256 of signed webhooks. */
   signingSecret?: string
 }
@@ -83,14 +85,18 @@ export interface AppEnv extends DispatcherEnv {
 /**
  * Reads the HTTP endpoint's settings on top of the Dispatcher's: `DISPATCH_TOKEN` and
  * `DISPATCH_SIGNING_SECRET` (at least one, each at least MIN_SECRET_LENGTH printable ASCII characters without
- * spaces, or every request is refused), `MAX_BODY_BYTES` and `MAX_BATCH` (at most MAX_BATCH_LIMIT).
+ * spaces, or every request is refused), `DISPATCH_TOKEN_PREVIOUS` (also accepted while rotating the token),
+ * `MAX_BODY_BYTES` and `MAX_BATCH` (at most MAX_BATCH_LIMIT).
  */
 export function readAppEnv(env: Env): AppEnv {
   const token = readSecret(env, 'DISPATCH_TOKEN')
+  const previousToken = readSecret(env, 'DISPATCH_TOKEN_PREVIOUS')
   const signingSecret = readSecret(env, 'DISPATCH_SIGNING_SECRET')
+  // A previous token alone would leave the endpoint on a token that is being retired, with nothing to move to.
+  if (previousToken && !token) throw new ConfigError('DISPATCH_TOKEN_PREVIOUS', 'is accepted only beside DISPATCH_TOKEN, the token it is being replaced by')
   return {
     ...readDispatcherEnv(env),
-    auth: { ...(token ? { token } : {}), ...(signingSecret ? { signingSecret } : {}) },
+    auth: { ...(token ? { token } : {}), ...(previousToken ? { previousToken } : {}), ...(signingSecret ? { signingSecret } : {}) },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1),
     maxBatch: readInteger(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, MAX_BATCH_LIMIT),
   }
