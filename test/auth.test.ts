@@ -83,6 +83,15 @@ describe('signed webhooks', () => {
     expect(await check({ signingSecret: SECRET }, { 'x-mesa-signature': `${stale},${fresh}` })).toBe('accepted')
   })
 
+  it('accepts a header signed with the old and the new secret both before and after the server switches secrets', async () => {
+    const OLD = 'the-old-signing-secret'
+    const both = `${(await signed(seconds, OLD))['x-mesa-signature']},${(await signed())['x-mesa-signature'].split(',')[1]}`
+    expect([await check({ signingSecret: OLD }, { 'x-mesa-signature': both }), await check({ signingSecret: SECRET }, { 'x-mesa-signature': both })]).toEqual([
+      'accepted',
+      'accepted',
+    ])
+  })
+
   /** A header with the valid signature last, after `wrong` entries that match nothing. */
   const amongWrong = async (wrong: number) =>
     `t=${seconds},${Array(wrong)

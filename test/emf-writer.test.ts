@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest'
 import { buildBundles } from '../esbuild.config.mjs'
 import { createRequestParser } from '../src/core/request'
 import { createApp } from '../src/http/app'
-import { createEmfMetrics, createMetricsFromEnv, type DispatchMetrics } from '../src/observe/dispatch-metrics'
+import { createEmfMetrics, createMetricsFromEnv, type DispatchMetrics, METRICS } from '../src/observe/dispatch-metrics'
 import { createEmfWriter } from '../src/observe/emf'
 import { silentLogger } from '../src/observe/logger'
 import { createTrigger } from '../src/triggers/trigger'
 import { dimensionValues, emfProblems, isEmfLine, metricValues, parseEmf } from './support/emf-spec'
+import { ROOT } from './support/serverless-cli'
 import { useStack } from './support/stack'
 
 // The EMF writer's own guarantees (the spec's limits, one line per outcome), and that metrics can never cost a
@@ -149,4 +150,17 @@ describe('the edge bundle', () => {
       rmSync(outdir, { recursive: true, force: true })
     }
   }, 60_000)
+})
+
+describe("the runbook's metrics table", () => {
+  it('names exactly the metrics the functions write, each with its unit', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('### Metrics'), readme.indexOf('### Alarms'))
+    const rows = [...section.matchAll(/^\| ((?:`\w+`(?:, )?)+) \| ([\w, ]+) \|/gm)].flatMap(([, names, units]) =>
+      [...names!.matchAll(/`(\w+)`/g)].map(([, name]) => [name, units!.split(', ')] as const),
+    )
+    expect(Object.fromEntries(rows.map(([name, units]) => [name, units.includes(METRICS[name as keyof typeof METRICS]?.unit ?? '?')]))).toEqual(
+      Object.fromEntries(Object.keys(METRICS).map((name) => [name, true])),
+    )
+  })
 })

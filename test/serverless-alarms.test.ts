@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { copyService, describeRun, runServerless, type ServiceCopy } from './support/serverless-cli'
+import { copyService, describeRun, ROOT, runServerless, type ServiceCopy } from './support/serverless-cli'
 
 // The operations side of `serverless package --stage dev` (osls, offline): the alarms, where they notify, X-Ray
 // tracing, and the metrics settings, packaged twice: with the stage params left empty, and with them set.
@@ -152,6 +152,17 @@ describe('the alarms in serverless package', () => {
     for (const [name, alarm] of Object.entries(configured)) {
       expect({ name, AlarmActions: alarm.AlarmActions, OKActions: alarm.OKActions }).toEqual({ name, AlarmActions: [TOPIC], OKActions: [TOPIC] })
     }
+  })
+
+  it("are each explained in the README's runbook, under the name the stack gives it", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const runbook = readme.slice(readme.indexOf('### Alarms'), readme.indexOf('### Redrive'))
+    const names = Object.values(alarms(templates.plain!)).map((alarm) =>
+      String(alarm.AlarmName)
+        .replace('mesa-dispatch-dev-', 'mesa-dispatch-<stage>-')
+        .replace(/-(http|sqs|eventbridge|cleanup)-(errors|throttles)$/, '-<fn>-$2'),
+    )
+    expect(names.filter((name) => !runbook.includes(`| \`${name}\``))).toEqual([])
   })
 
   it('name the dead-letter queue ARN in the stack outputs, for a redrive', () => {
