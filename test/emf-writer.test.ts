@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildBundles } from '../esbuild.config.mjs'
 import { createRequestParser } from '../src/core/request'
 import { createApp } from '../src/http/app'
@@ -10,6 +11,8 @@ import { createEmfWriter } from '../src/observe/emf'
 import { silentLogger } from '../src/observe/logger'
 import { createTrigger } from '../src/triggers/trigger'
 import { dimensionValues, emfProblems, isEmfLine, metricValues, parseEmf } from './support/emf-spec'
+import { httpApiEvent } from './support/events'
+import { runCommand } from './support/processes'
 import { ROOT } from './support/serverless-cli'
 import { useStack } from './support/stack'
 
@@ -139,17 +142,45 @@ describe('a metrics failure', () => {
   })
 })
 
-describe('the edge bundle', () => {
-  it('carries no EMF writer: Workers and the other edge runtimes have no CloudWatch', async () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'mesa-emf-'))
-    try {
-      const built = await buildBundles({ only: ['edge', 'http'], outdir })
-      const has = (name: string) => readFileSync(built.find((each) => each.name === name)!.file, 'utf8').includes('CloudWatchMetrics')
-      expect({ edge: has('edge'), http: has('http') }).toEqual({ edge: false, http: true })
-    } finally {
-      rmSync(outdir, { recursive: true, force: true })
-    }
+describe('the built bundles', () => {
+  let outdir: string
+  let files: Record<string, string>
+  beforeAll(async () => {
+    outdir = mkdtempSync(join(tmpdir(), 'mesa-emf-'))
+    const built = await buildBundles({ only: ['edge', 'http'], outdir })
+    files = Object.fromEntries(built.map((each) => [each.name, each.file]))
   }, 60_000)
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }))
+
+  it('leave the EMF writer out of the edge bundle: Workers and the other edge runtimes have no CloudWatch', () => {
+    const has = (name: string) => readFileSync(files[name]!, 'utf8').includes('CloudWatchMetrics')
+    expect({ edge: has('edge'), http: has('http') }).toEqual({ edge: false, http: true })
+  })
+
+  it('write a valid EMF line from the minified http bundle, run by plain node as Lambda runs it', async () => {
+    const event = httpApiEvent({ method: 'POST', path: '/dispatch', headers: { authorization: 'Bearer not-the-token-at-all' }, body: '{}' })
+    const context = { functionName: 'mesa-dispatch-prod-http', awsRequestId: 'r1' }
+    const script = `const { handler } = await import(process.argv[1]); const answer = await handler(${JSON.stringify(event)}, { ...${JSON.stringify(context)}, getRemainingTimeInMillis: () => 10000 }); console.error(answer.statusCode)`
+    const env = {
+      PATH: process.env.PATH,
+      UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9',
+      UPSTASH_REDIS_REST_TOKEN: 'dummy-upstash-token',
+      DISPATCH_TOKEN: 'the-right-dispatch-token',
+    }
+    const run = await runCommand(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(files.http!).href], { env })
+    const lines = run.stdout.split('\n').filter(isEmfLine)
+
+    expect({ code: run.code, status: run.stderr.trim(), problems: lines.map((line) => emfProblems(line)) }).toEqual({ code: 0, status: '401', problems: [[]] })
+    const doc = parseEmf(lines[0]!)
+    expect([doc._aws.CloudWatchMetrics.map((each) => each.Namespace), dimensionValues(doc), metricValues(doc)]).toEqual([
+      ['MesaDispatch'],
+      [
+        { Function: 'mesa-dispatch-prod-http', Outcome: 'refused' },
+        { Function: 'mesa-dispatch-prod-http', Outcome: 'refused', ErrorName: 'AuthenticationError' },
+      ],
+      { Dispatches: 1 },
+    ])
+  })
 })
 
 describe("the runbook's metrics table", () => {
