@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildBundles } from '../esbuild.config.mjs'
 import { createRequestParser } from '../src/core/request'
-import { createApp } from '../src/http/app'
+import { createApp, createAppFromEnv } from '../src/http/app'
 import { createEmfMetrics, createMetricsFromEnv, type DispatchMetrics, METRICS } from '../src/observe/dispatch-metrics'
 import { createEmfWriter } from '../src/observe/emf'
 import { silentLogger } from '../src/observe/logger'
@@ -87,6 +87,22 @@ describe('the metrics settings', () => {
     expect(lines.filter(isEmfLine)).toEqual([])
     expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
       expect.objectContaining({ level: 'error', message: 'metrics are off: a setting is invalid', variable: 'MESA_METRICS_NAMESPACE' }),
+    ])
+  })
+})
+
+describe('a misconfigured http function', () => {
+  it('counts every request it cannot serve as failed with a ConfigError', async () => {
+    const { lines, sink } = collect()
+    const metrics = createEmfMetrics({ sink })
+    const app = createAppFromEnv({ UPSTASH_REDIS_REST_URL: 'not a url' }, { logger: silentLogger, metrics })
+    const status = await metrics.observe(
+      'mesa-dispatch-test-http',
+      async () => (await app.fetch(new Request('http://local/dispatch', { method: 'POST' }))).status,
+    )
+    expect([status, lines.map((line) => [dimensionValues(parseEmf(line)).at(-1), metricValues(parseEmf(line))])]).toEqual([
+      503,
+      [[{ Function: 'mesa-dispatch-test-http', Outcome: 'failed', ErrorName: 'ConfigError' }, { Dispatches: 1 }]],
     ])
   })
 })
