@@ -1,22 +1,31 @@
 import type { Context } from 'aws-lambda'
 import { readDispatcherEnv } from '../src/config.js'
 import { Dispatcher } from '../src/core/dispatcher.js'
+import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { createLogger } from '../src/observe/logger.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
 
 const deadline = createInvocationDeadline()
 const logger = createLogger()
+const metrics = createMetricsFromEnv(process.env)
 const { connection, config } = readDispatcherEnv(process.env)
 const dispatcher = new Dispatcher({ ...connection, deadline: deadline.get }, config)
 
 /**
  * Runs on a schedule: removes the offline backlogs whose newest message is older than MESA_SYNC_MAX_AGE_SECONDS,
- * in short script calls, stopping before the invocation's deadline (the next run starts over).
+ * in short script calls, stopping before the invocation's deadline (the next run starts over), and writes what it
+ * removed as one EMF line.
  */
 export const handler = (_event: unknown, context: Context) =>
-  deadline.run(context.getRemainingTimeInMillis(), async () => {
-    const started = Date.now()
-    const result = await dispatcher.cleanupBacklogs({ deadline: deadline.get })
-    logger.info('cleanup', { requestId: context.awsRequestId, ...result, durationMs: Date.now() - started })
-    return result
-  })
+  deadline.run(context.getRemainingTimeInMillis(), () =>
+    metrics.observe(context.functionName, async () => {
+      const started = Date.now()
+      const result = await dispatcher.cleanupBacklogs({ deadline: deadline.get })
+      logger.info('cleanup', { requestId: context.awsRequestId, ...result, durationMs: Date.now() - started })
+      metrics.count('BacklogsRemoved', result.removed)
+      metrics.count('BacklogBytesRemoved', result.bytes)
+      metrics.count('BacklogEntriesForgotten', result.forgotten)
+      metrics.count('CleanupIncomplete', result.complete ? 0 : 1)
+      return result
+    }),
+  )

@@ -1,9 +1,11 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda'
+import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
 import { createTriggerFromEnv } from '../src/triggers/trigger.js'
 
 const deadline = createInvocationDeadline()
-const trigger = createTriggerFromEnv(process.env, { deadline: deadline.get })
+const metrics = createMetricsFromEnv(process.env)
+const trigger = createTriggerFromEnv(process.env, { deadline: deadline.get, metrics })
 
 /** A scheduled rule's `input` arrives as the event itself; anything else is an EventBridge envelope. */
 export type EventBridgeInput = EventBridgeEvent<string, unknown> | Record<string, unknown> | null
@@ -15,11 +17,13 @@ const isEnvelope = (event: EventBridgeInput): event is EventBridgeEvent<string, 
 /**
  * Dispatches the request in `detail` (any detail-type, e.g. `mesa.dispatch`), with the event's id as the
  * default dispatch id, or a schedule's `input` as is. Invalid input throws, so Lambda's asynchronous
- * invocation retries it and then sends it to the function's on-failure destination.
+ * invocation retries it and then sends it to the function's on-failure destination. One EMF line per invocation.
  */
 export const handler = (event: EventBridgeInput, context: Context) =>
   deadline.run(context.getRemainingTimeInMillis(), () =>
-    isEnvelope(event)
-      ? trigger.dispatch(event.detail, { defaultId: event.id, requestId: context.awsRequestId })
-      : trigger.dispatch(event, { requestId: context.awsRequestId }),
+    metrics.observe(context.functionName, () =>
+      isEnvelope(event)
+        ? trigger.dispatch(event.detail, { defaultId: event.id, requestId: context.awsRequestId })
+        : trigger.dispatch(event, { requestId: context.awsRequestId }),
+    ),
   )

@@ -2,13 +2,15 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, LambdaFunct
 import type { Hono } from 'hono'
 import { handle } from 'hono/aws-lambda'
 import { createAppFromEnv } from '../src/http/app.js'
+import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
 
 /** API Gateway REST (payload 1.0), HTTP API (2.0) and Function URL events all come through this handler. */
 export type HttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | LambdaFunctionURLEvent
 
 const deadline = createInvocationDeadline()
-const app = createAppFromEnv(process.env, { deadline: deadline.get })
+const metrics = createMetricsFromEnv(process.env)
+const app = createAppFromEnv(process.env, { deadline: deadline.get, metrics })
 
 // Hono's adapter converts every event shape (and base64 bodies) to a Request and back; it only ever calls
 // `fetch(request, { lambdaContext })`, so our fetch-shaped app stands in for a Hono instance.
@@ -25,6 +27,8 @@ const methodOf = (event: HttpEvent) => ('httpMethod' in event ? event.httpMethod
 const withoutBodyOnGet = (event: HttpEvent): HttpEvent =>
   event.body && ['GET', 'HEAD'].includes(methodOf(event)) ? ({ ...event, body: undefined, isBase64Encoded: false } as HttpEvent) : event
 
-/** The Lambda handler for HTTP events. */
+/** The Lambda handler for HTTP events; it writes the invocation's metrics as one EMF line (more for a mixed batch). */
 export const handler = (event: HttpEvent, context: Context) =>
-  deadline.run(context.getRemainingTimeInMillis(), () => adapter(withoutBodyOnGet(event) as unknown as Parameters<typeof adapter>[0], context))
+  deadline.run(context.getRemainingTimeInMillis(), () =>
+    metrics.observe(context.functionName, () => adapter(withoutBodyOnGet(event) as unknown as Parameters<typeof adapter>[0], context)),
+  )

@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_RECIPIENTS,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
+  DEFAULT_METRICS_NAMESPACE,
   DEFAULT_REDIS_RETRIES,
   DEFAULT_REDIS_TIMEOUT_MS,
   DEFAULT_SYNC_MAX_AGE_SECONDS,
@@ -66,6 +67,8 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
 export interface AuthSecrets {
   /** Accepted as `Authorization: Bearer <token>`. */
   token?: string
+  /** Accepted as well while clients move to a new token (`DISPATCH_TOKEN_PREVIOUS`); only beside `token`. */
+  previousToken?: string
   /** Keys the HMAC-SHA256 of signed webhooks. */
   signingSecret?: string
 }
@@ -82,17 +85,42 @@ export interface AppEnv extends DispatcherEnv {
 /**
  * Reads the HTTP endpoint's settings on top of the Dispatcher's: `DISPATCH_TOKEN` and
  * `DISPATCH_SIGNING_SECRET` (at least one, each at least MIN_SECRET_LENGTH printable ASCII characters without
- * spaces, or every request is refused), `MAX_BODY_BYTES` and `MAX_BATCH` (at most MAX_BATCH_LIMIT).
+ * spaces, or every request is refused), `DISPATCH_TOKEN_PREVIOUS` (also accepted while rotating the token),
+ * `MAX_BODY_BYTES` and `MAX_BATCH` (at most MAX_BATCH_LIMIT).
  */
 export function readAppEnv(env: Env): AppEnv {
   const token = readSecret(env, 'DISPATCH_TOKEN')
+  const previousToken = readSecret(env, 'DISPATCH_TOKEN_PREVIOUS')
   const signingSecret = readSecret(env, 'DISPATCH_SIGNING_SECRET')
+  // A previous token alone would leave the endpoint on a token that is being retired, with nothing to move to.
+  if (previousToken && !token) throw new ConfigError('DISPATCH_TOKEN_PREVIOUS', 'is accepted only beside DISPATCH_TOKEN, the token it is being replaced by')
   return {
     ...readDispatcherEnv(env),
-    auth: { ...(token ? { token } : {}), ...(signingSecret ? { signingSecret } : {}) },
+    auth: { ...(token ? { token } : {}), ...(previousToken ? { previousToken } : {}), ...(signingSecret ? { signingSecret } : {}) },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1),
     maxBatch: readInteger(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, MAX_BATCH_LIMIT),
   }
+}
+
+/** What the env says about the metrics the Lambda functions write (CloudWatch Embedded Metric Format). */
+export interface MetricsEnv {
+  /** @default true */
+  enabled: boolean
+  /** @default DEFAULT_METRICS_NAMESPACE ('MesaDispatch') */
+  namespace: string
+}
+
+/**
+ * Reads `MESA_METRICS` (default true) and `MESA_METRICS_NAMESPACE` (default `MesaDispatch`), which CloudWatch allows
+ * 1 to 255 of `A-Z a-z 0-9 . - _ / # :` and spaces, not beginning with `AWS/`.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html
+ */
+export function readMetricsEnv(env: Env): MetricsEnv {
+  const namespace = readString(env, 'MESA_METRICS_NAMESPACE') ?? DEFAULT_METRICS_NAMESPACE
+  if (!/^[A-Za-z0-9 ._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
+    throw new ConfigError('MESA_METRICS_NAMESPACE', 'must be 1 to 255 of A-Z a-z 0-9 . - _ / # : and spaces, not beginning with AWS/')
+  }
+  return { enabled: readBoolean(env, 'MESA_METRICS', true), namespace }
 }
 
 /**

@@ -81,3 +81,12 @@ export const MAX_SIGNATURES = 8
 export const DEADLINE_MARGIN_MS = 1000
 /** How long the backend client waits for the endpoint's answer, in milliseconds. @default 10000 */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000
+
+// Metrics (CloudWatch Embedded Metric Format, written by the Lambda functions).
+
+/** The CloudWatch namespace the Lambda functions' metrics go to (`MESA_METRICS_NAMESPACE`). @default 'MesaDispatch' */
+export const DEFAULT_METRICS_NAMESPACE = 'MesaDispatch'
+/** Metric definitions one EMF directive may hold, by the EMF specification. @default 100 */
+export const EMF_MAX_METRICS_PER_DIRECTIVE = 100
+/** Values one EMF metric may hold as an array, by the EMF specification; more go on further lines. @default 100 */
+export const EMF_MAX_VALUES_PER_METRIC = 100

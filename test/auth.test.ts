@@ -39,6 +39,22 @@ describe('bearer tokens', () => {
   })
 })
 
+describe('rotating the bearer token', () => {
+  const PREVIOUS = 'auth-test-previous-token'
+
+  it.each([
+    ['the new token', TOKEN, 'accepted'],
+    ['the previous token', PREVIOUS, 'accepted'],
+    ['any third token', 'auth-test-another-token', 'refused: the bearer token is missing or wrong'],
+  ])('answers %s with %s while both are configured', async (_, token, outcome) => {
+    expect(await check({ token: TOKEN, previousToken: PREVIOUS }, { authorization: `Bearer ${token}` })).toBe(outcome)
+  })
+
+  it('never accepts a previous token without a current one', async () => {
+    expect(await check({ previousToken: PREVIOUS }, { authorization: `Bearer ${PREVIOUS}` })).toBe('refused: this endpoint has no credentials configured')
+  })
+})
+
 describe('signed webhooks', () => {
   const signed = async (timestamp = seconds, secret = SECRET) => ({ 'x-mesa-signature': await signBody(secret, body, timestamp) })
 
@@ -65,6 +81,15 @@ describe('signed webhooks', () => {
     const stale = (await signed(seconds, 'the-old-signing-secret'))['x-mesa-signature']
     const fresh = (await signed())['x-mesa-signature'].split(',')[1]
     expect(await check({ signingSecret: SECRET }, { 'x-mesa-signature': `${stale},${fresh}` })).toBe('accepted')
+  })
+
+  it('accepts a header signed with the old and the new secret both before and after the server switches secrets', async () => {
+    const OLD = 'the-old-signing-secret'
+    const both = `${(await signed(seconds, OLD))['x-mesa-signature']},${(await signed())['x-mesa-signature'].split(',')[1]}`
+    expect([await check({ signingSecret: OLD }, { 'x-mesa-signature': both }), await check({ signingSecret: SECRET }, { 'x-mesa-signature': both })]).toEqual([
+      'accepted',
+      'accepted',
+    ])
   })
 
   /** A header with the valid signature last, after `wrong` entries that match nothing. */

@@ -121,6 +121,20 @@ describe('readDispatcherEnv', () => {
 })
 
 describe('readAppEnv', () => {
+  it('reads DISPATCH_TOKEN_PREVIOUS beside DISPATCH_TOKEN, for a rotation without downtime', () => {
+    expect(readAppEnv({ ...required, DISPATCH_TOKEN: 'the-new-dispatch-token', DISPATCH_TOKEN_PREVIOUS: 'the-old-dispatch-token' }).auth).toEqual({
+      token: 'the-new-dispatch-token',
+      previousToken: 'the-old-dispatch-token',
+    })
+  })
+
+  it.each([
+    ['alone', { DISPATCH_TOKEN_PREVIOUS: 'the-old-dispatch-token' }],
+    ['too short', { DISPATCH_TOKEN: 'the-new-dispatch-token', DISPATCH_TOKEN_PREVIOUS: 'old' }],
+  ])('refuses DISPATCH_TOKEN_PREVIOUS %s, naming it', (_, secrets) => {
+    expect(configErrorOf(() => readAppEnv({ ...required, ...secrets })).variable).toBe('DISPATCH_TOKEN_PREVIOUS')
+  })
+
   it('accepts secrets of printable ASCII, trimmed as every setting is', () => {
     expect(readAppEnv({ ...required, DISPATCH_TOKEN: '  token-with-!punctuation~  ', DISPATCH_SIGNING_SECRET: 'signing-secret-0123' }).auth).toEqual({
       token: 'token-with-!punctuation~',

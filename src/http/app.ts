@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '../errors.js'
 import { DEFAULT_MAX_BODY_BYTES, RETRY_AFTER_SECONDS } from '../limits.js'
+import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 import { createAuthenticator } from './auth.js'
 import { createDispatchRoute, type DispatchOutcome } from './dispatch-route.js'
@@ -26,6 +27,8 @@ export interface AppOptions {
   maxBatch?: number
   /** @default a JSON-lines logger on console.log */
   logger?: Logger
+  /** Told about every dispatch and every refused dispatch request; the Lambda function writes them as EMF. @default none */
+  metrics?: DispatchMetrics
   /** The clock for signature windows, injectable for tests. @default Date.now */
   now?: () => number
 }
@@ -73,6 +76,7 @@ export function createApp(options: AppOptions): App {
     parser: createRequestParser({ maxBatch: options.maxBatch }),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     logger,
+    metrics: guardMetrics(options.metrics),
   })
   const routes: Record<string, Partial<Record<string, Route>>> = {
     '/dispatch': { POST: async (request, requestId) => toResponse(await dispatch(request, requestId)) },
@@ -114,6 +118,8 @@ export interface AppFromEnvOptions {
   logger?: Logger
   /** The end of the current invocation, which every Redis attempt must finish before (Lambda only). */
   deadline?: () => number | undefined
+  /** Told about every dispatch; a misconfigured app reports each request as failed with a ConfigError. @default none */
+  metrics?: DispatchMetrics
 }
 
 /**
@@ -131,11 +137,18 @@ export function createAppFromEnv(env: Env, options: AppFromEnvOptions = {}): App
       maxBodyBytes: settings.maxBodyBytes,
       maxBatch: settings.maxBatch,
       logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     logger.error('the dispatch endpoint is misconfigured', { error: error.name, variable: error.variable, detail: error.message })
-    return { fetch: async () => json(503, { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured' } }) }
+    const metrics = guardMetrics(options.metrics)
+    return {
+      fetch: async () => {
+        metrics.failed(error)
+        return json(503, { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured' } })
+      },
+    }
   }
 }
 

@@ -23,20 +23,23 @@ const encoder = new TextEncoder()
 
 /** Builds the authenticator; `now` is injectable so tests can sign at any time. */
 export function createAuthenticator(secrets: AuthSecrets, now: () => number = Date.now): Authenticator {
-  const tokenDigest = secrets.token ? sha256(encoder.encode(secrets.token)) : undefined
+  // The current token, and the previous one while clients move off it (a rotation without downtime).
+  const tokenDigests = secrets.token ? [secrets.token, secrets.previousToken].flatMap((token) => (token ? [sha256(encoder.encode(token))] : [])) : []
   const hmacKey = secrets.signingSecret ? importSigningKey(secrets.signingSecret) : undefined
 
   return {
-    configured: Boolean(tokenDigest ?? hmacKey),
+    configured: tokenDigests.length > 0 || hmacKey !== undefined,
     async precheck(headers) {
-      if (!tokenDigest && !hmacKey) throw new AuthenticationError('this endpoint has no credentials configured')
+      if (tokenDigests.length === 0 && !hmacKey) throw new AuthenticationError('this endpoint has no credentials configured')
       const authorization = headers.get('authorization')
       if (authorization !== null) {
         const match = /^Bearer +(\S+) *$/i.exec(authorization)
-        // Hashing both sides first makes the comparison take the same time whatever the given token's length.
-        if (!tokenDigest || !match || !equalBytes(await sha256(encoder.encode(match[1])), await tokenDigest)) {
-          throw new AuthenticationError('the bearer token is missing or wrong')
-        }
+        // Hashing both sides first makes the comparison take the same time whatever the given token's length, and
+        // every configured token is compared, so the time does not tell which one matched.
+        const given = match ? await sha256(encoder.encode(match[1])) : undefined
+        let matched = false
+        for (const digest of tokenDigests) matched = (given !== undefined && equalBytes(given, await digest)) || matched
+        if (!matched) throw new AuthenticationError('the bearer token is missing or wrong')
         return { kind: 'bearer' }
       }
       const header = headers.get(SIGNATURE_HEADER)

@@ -1,8 +1,9 @@
 import type { Dispatcher } from '../core/dispatcher.js'
 import { type RequestParser, toDispatchInput } from '../core/request.js'
 import type { DispatchOptions, DispatchResult } from '../core/types.js'
-import { ValidationError } from '../errors.js'
+import { IncompleteDispatchError, RedisError, ValidationError } from '../errors.js'
 import { MAX_IDEMPOTENCY_KEY_LENGTH, SIGNATURE_REPLAY_TTL_SECONDS } from '../limits.js'
+import type { DispatchMetrics } from '../observe/dispatch-metrics.js'
 import type { Logger } from '../observe/logger.js'
 import type { Authenticator, Verified } from './auth.js'
 import { decodeJson, readBody } from './body.js'
@@ -17,6 +18,8 @@ export interface DispatchRouteOptions {
   parser: RequestParser
   maxBodyBytes: number
   logger: Logger
+  /** Told about each dispatch, and about each request refused as a whole (never throws). */
+  metrics: DispatchMetrics
 }
 
 /**
@@ -25,19 +28,39 @@ export interface DispatchRouteOptions {
  * item of a batch is validated before any is sent, and then all of them go in one script call.
  */
 export function createDispatchRoute(options: DispatchRouteOptions) {
-  const { dispatcher, authenticator, parser, maxBodyBytes, logger } = options
-  return async (request: Request, requestId: string): Promise<DispatchOutcome> => {
-    const started = Date.now()
+  const { dispatcher, authenticator, parser, maxBodyBytes, logger, metrics } = options
+  /** Everything before a dispatch is sent: a failure here refuses the request as a whole. */
+  const accept = async (request: Request) => {
     const credential = await authenticator.precheck(request.headers)
     const body = await readBody(request, maxBodyBytes)
     const verified = await authenticator.verify(credential, body)
     const parsed = parser.parseBody(decodeJson(body))
     const fallback = defaultId(idempotencyKey(request.headers), verified)
     const items = parsed.requests.map((each, index) => toDispatchInput(each, optionsFor(fallback, parsed.batch ? index : undefined)))
+    return { batch: parsed.batch, items }
+  }
+  return async (request: Request, requestId: string): Promise<DispatchOutcome> => {
+    const started = Date.now()
+    const parsed = await accept(request).catch((error: unknown) => {
+      metrics.failed(error)
+      throw error
+    })
+    const { items } = parsed
+    const sent = Date.now()
     // A batch is validated whole before any item is sent, a bad item named as the body names it: dispatches[i].
-    const outcomes = parsed.batch
-      ? await dispatcher.dispatchMany(items)
-      : await Promise.allSettled(items.map(({ event, recipients, excluding, options }) => dispatcher.dispatch(event, recipients, excluding, options)))
+    const outcomes = await (parsed.batch
+      ? dispatcher.dispatchMany(items)
+      : Promise.allSettled(items.map(({ event, recipients, excluding, options }) => dispatcher.dispatch(event, recipients, excluding, options)))
+    ).catch((error: unknown) => {
+      metrics.failed(error)
+      throw error
+    })
+    // The items of a request share their script calls, so one round trip stands for all of them.
+    if (outcomes.some(reachedRedis)) metrics.redisTime(Date.now() - sent)
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') metrics.dispatched(outcome.value)
+      else metrics.failed(outcome.reason)
+    }
     const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).name] : []))
     const failed = reasons.length
     const verdict = failed === 0 ? 'sent' : failed === outcomes.length ? 'failed' : 'partial'
@@ -87,4 +110,9 @@ function idempotencyKey(headers: Headers): string | undefined {
     throw new ValidationError('Idempotency-Key', `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)
   }
   return key ?? undefined
+}
+
+/** Whether a dispatch got as far as Redis: applied, or failed there (not refused before sending). */
+function reachedRedis(outcome: PromiseSettledResult<DispatchResult>): boolean {
+  return outcome.status === 'fulfilled' || outcome.reason instanceof RedisError || outcome.reason instanceof IncompleteDispatchError
 }

@@ -2,7 +2,8 @@ import { type Env, readDispatcherEnv } from '../config.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import { createRequestParser, parseJson, type RequestParser, toDispatchInput } from '../core/request.js'
 import type { DispatchResult } from '../core/types.js'
-import { ValidationError } from '../errors.js'
+import { IncompleteDispatchError, RedisError, ValidationError } from '../errors.js'
+import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 
 /** Where a triggered dispatch came from, for its log line and its default id. */
@@ -28,25 +29,32 @@ export interface TriggerFromEnvOptions {
   logger?: Logger
   /** The end of the current invocation, which every Redis attempt must finish before. */
   deadline?: () => number | undefined
+  /** Told about every dispatch: its result or its error, and how long Redis took. @default none */
+  metrics?: DispatchMetrics
 }
 
 /** Builds the Trigger from an env object; a bad setting throws a ConfigError naming the variable. */
 export function createTriggerFromEnv(env: Env, options: TriggerFromEnvOptions = {}): Trigger {
   const { connection, config } = readDispatcherEnv(env)
   const dispatcher = new Dispatcher(options.deadline ? { ...connection, deadline: options.deadline } : connection, config)
-  return createTrigger(dispatcher, createRequestParser(), options.logger)
+  return createTrigger(dispatcher, createRequestParser(), options.logger, options.metrics)
 }
 
 /** Builds a Trigger around an existing Dispatcher and parser. */
-export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, logger: Logger = createLogger()): Trigger {
+export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, logger: Logger = createLogger(), metrics?: DispatchMetrics): Trigger {
+  const observed = guardMetrics(metrics)
   return {
     dispatcher,
     async dispatch(payload, source = {}) {
       const started = Date.now()
+      let sent: number | undefined
       try {
         const request = parser.parseOne(typeof payload === 'string' ? parseJson(payload) : payload)
         const { event, recipients, excluding, options } = toDispatchInput(request, source.defaultId === undefined ? {} : { id: source.defaultId })
+        sent = Date.now()
         const result = await dispatcher.dispatch(event, recipients, excluding, options)
+        observed.redisTime(Date.now() - sent)
+        observed.dispatched(result)
         logger.info('dispatch', {
           requestId: source.requestId,
           outcome: result.duplicate ? 'duplicate' : 'sent',
@@ -58,6 +66,9 @@ export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, log
         })
         return result
       } catch (error) {
+        // Only a dispatch that reached Redis has a round trip to report; one refused before sending has none.
+        if (sent !== undefined && (error instanceof RedisError || error instanceof IncompleteDispatchError)) observed.redisTime(Date.now() - sent)
+        observed.failed(error)
         const outcome = error instanceof ValidationError ? 'invalid' : 'failed'
         const field = error instanceof ValidationError ? error.field : undefined
         logger[outcome === 'invalid' ? 'warn' : 'error']('dispatch', {
