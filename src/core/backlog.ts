@@ -49,9 +49,10 @@ export function redeliveredMessages(value: string): BacklogMessage[] {
 }
 
 /**
- * Removes the backlogs of `ids` and our index entries of them in one atomic script call, so that a dispatch or a
- * login that lands meanwhile finds each backlog whole or gone, never half; a removed backlog is not redelivered.
- * Resolves with how many messages and bytes each held. An `id` in `options` is remembered as a dispatch's is:
+ * Removes the backlogs of `ids` and our index entries of them in one atomic script call, so that a dispatch that
+ * lands meanwhile finds each backlog whole or gone, never half, and a login after it redelivers nothing (a login
+ * that already read the backlog, in the two commands Mesa's takes, redelivers what it read). Resolves with how
+ * many messages and bytes each held. An `id` in `options` is remembered as a dispatch's is:
  * the same id again inside its window removes nothing and answers `duplicate: true`.
  */
 export async function clearBacklog(context: QuestionContext, ids: Recipient[], options: DispatchOptions = {}): Promise<ClearBacklogResult> {
