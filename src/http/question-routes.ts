@@ -87,7 +87,7 @@ export function createQuestionRoutes(options: QuestionRouteOptions): {
       // Retry-safe as a dispatch is: the Idempotency-Key header, else a signed request's signature, is its id.
       const fallback = defaultId(idempotencyKey(request.headers), verified)
       const result = await dispatcher.clearBacklog(recipients, fallback ? { id: fallback.base, ttlSeconds: fallback.ttlSeconds } : {})
-      const messages = result.cleared.reduce((sum, each) => sum + (each.messages ?? 0), 0)
+      const messages = result.cleared.reduce((sum, each) => (each.messages === null ? sum : sum + each.messages), 0)
       logger.info('clear backlog', { requestId, recipients: result.cleared.length, messages, duplicate: result.duplicate, durationMs: Date.now() - started })
       return result
     },
