@@ -8,7 +8,19 @@ export type { RedisTarget } from './core/dispatcher.js'
 export { Dispatcher } from './core/dispatcher.js'
 export type { Dispatchable, MessageOptions } from './core/message.js'
 export { DispatchEvent, Message } from './core/message.js'
-export type { DispatchAction, DispatcherConfig, DispatchOptions, DispatchResult, Recipient, SyncConfig } from './core/types.js'
+export type {
+  BacklogMessage,
+  BacklogResult,
+  ClearBacklogResult,
+  ClearedBacklog,
+  DispatchAction,
+  DispatcherConfig,
+  DispatchOptions,
+  DispatchResult,
+  PresenceResult,
+  Recipient,
+  SyncConfig,
+} from './core/types.js'
 export {
   ConfigError,
   IncompleteDispatchError,

@@ -11,6 +11,11 @@ export const DEFAULT_SYNC_MAX_BYTES = 262_144
 export const DEFAULT_SYNC_MAX_AGE_SECONDS = 30 * 24 * 3600
 /** Index entries the cleanup function looks at per script call (HSCAN's COUNT). @default 500 */
 export const CLEANUP_STEP_SIZE = 500
+/**
+ * Bytes of backlogs one `clearBacklog` call may read to count their messages, where our index cannot say (a
+ * backlog someone else wrote): as much as a dispatch call may check, so a clear holds Redis no longer. @default 262144
+ */
+export const CLEAR_COUNT_BYTES = 262_144
 
 // One script call, which holds Redis while it runs.
 

@@ -80,7 +80,7 @@ describe('the app', () => {
     await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
     const options: AppOptions = { dispatcher: stack.dispatcher({ namespace, sync: { enabled: true } }), auth: { token: TOKEN }, logger: captured().logger }
     const app = createApp(options)
-    const refusedBody = { name: 'RedisCommandError', message: 'Redis refused the dispatch; nothing was published' }
+    const refusedBody = { name: 'RedisCommandError', message: 'Redis refused the request; nothing was applied' }
     expect(await answer(app, dispatchCall(secretNote))).toEqual({ status: 502, retryAfter: null, body: { ok: false, error: refusedBody } })
     expect(await answer(app, dispatchCall({ dispatches: [secretNote, secretNote] }))).toEqual({
       status: 502,
@@ -140,7 +140,7 @@ describe('the app', () => {
     })
   })
 
-  it('answers a dispatch Redis failed between its parts with that failure and what was reached, not "nothing was published"', async () => {
+  it('answers a dispatch Redis failed between its parts with that failure and what was reached, not "nothing was applied"', async () => {
     const namespace = stack.freshNamespace()
     const dispatcher = stack.dispatcher({ namespace, sync: { enabled: true, maxBytes: 20_000 }, maxWriteBytes: 40_000 })
     const ids = ['a', 'b', 'c', 'd']

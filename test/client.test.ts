@@ -166,7 +166,7 @@ describe('createDispatchClient', () => {
         { ok: true, result: { ...disconnected, servers: 1 } },
       ],
       partial: [
-        { ok: false, error: { name: 'RedisCommandError', message: 'Redis refused the dispatch; nothing was published' } },
+        { ok: false, error: { name: 'RedisCommandError', message: 'Redis refused the request; nothing was applied' } },
         { ok: true, result: disconnected },
       ],
     })
@@ -179,7 +179,7 @@ describe('createDispatchClient', () => {
     const call = createDispatchClient({ endpoint: broken.url, token: ENDPOINT_TOKEN }).dispatchBatch([offlineNote, offlineNote])
     expect(await failureOf(call)).toEqual({
       name: 'DispatchEndpointError',
-      message: 'Redis refused the dispatch; nothing was published',
+      message: 'Redis refused the request; nothing was applied',
       status: 502,
       errorName: 'RedisCommandError',
     })

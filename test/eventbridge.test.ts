@@ -53,6 +53,9 @@ describe('the EventBridge handler', () => {
     ['a detail that is not a dispatch request', eventBridgeEvent({ hello: 'world' }), 'hello'],
     ['a detail with a bad recipient', eventBridgeEvent({ message: { d: 1 }, recipients: [null] }), 'recipients[0]'],
     ['a schedule input that is empty', {}, 'body'],
+    // Dispatch-only: presence and backlogs are questions for the HTTP API, not events.
+    ['a presence or clear question', eventBridgeEvent({ recipients: ['alice'] }), 'body'],
+    ['a backlog question', eventBridgeEvent({ recipient: 'alice' }), 'recipient'],
   ])('throws a ValidationError for %s, so Lambda retries it and then dead-letters it', async (_, event, field) => {
     const failure = await handler(event, lambdaContext()).catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(ValidationError)

@@ -22,8 +22,11 @@ describe('the Lua scripts', () => {
   it('keep the SHA-1 that Redis caches them under, of the text they inflate to: a change to a script must change this test too', async () => {
     for (const script of Object.values(scripts)) expect(sha1(await scriptText(script))).toBe(script.sha1)
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
+      BACKLOG_SCRIPT: '3db1222ea317fe3dc7f1db97e1147e836367af7e',
       CLEANUP_SCRIPT: 'd04a88960a9c89ee4868d7b59136211c8ff964f5',
+      CLEAR_SCRIPT: '650c555f9584eb65a579cefe47e468fdee6ac1af',
       DISPATCH_SCRIPT: '70aff8aa7f9fe564e02ebddf84a9eb017eae1e8d',
+      PRESENCE_SCRIPT: 'ea60f546a9b7cb6e07faeb71f8c99ba0c5a323b6',
     })
   })
 
@@ -33,6 +36,14 @@ describe('the Lua scripts', () => {
     const inlined = await Promise.all(
       parts.map(async (part) => ({ part, times: expanded.split(readFileSync(join(SCRIPT_DIR, part), 'utf8').trimEnd()).length - 1 })),
     )
+    expect(inlined).toEqual(parts.map((part) => ({ part, times: 1 })))
+    expect(expanded).not.toMatch(/^[ \t]*-- @include /m)
+  })
+
+  it('give clear.lua the JSON readers of dispatch.lua, the same text inlined once each', async () => {
+    const expanded = await expandLua('clear.lua')
+    const parts = ['dispatch/json-bytes.lua', 'dispatch/json.lua']
+    const inlined = parts.map((part) => ({ part, times: expanded.split(readFileSync(join(SCRIPT_DIR, part), 'utf8').trimEnd()).length - 1 }))
     expect(inlined).toEqual(parts.map((part) => ({ part, times: 1 })))
     expect(expanded).not.toMatch(/^[ \t]*-- @include /m)
   })

@@ -93,9 +93,13 @@ describe('serverless package --stage dev', () => {
     expect(Object.keys(sqsVariables)).not.toContain('DISPATCH_TOKEN')
   })
 
-  it('routes POST /dispatch and GET /health of an HTTP API to the http function', () => {
+  it('routes POST /dispatch, the question routes and GET /health of an HTTP API to the http function', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey)
-    expect(routes.sort()).toEqual(['GET /health', 'POST /dispatch'])
+    expect(routes.sort()).toEqual(['GET /health', 'POST /backlog', 'POST /backlog/clear', 'POST /dispatch', 'POST /presence'])
+    // Every route goes to the one integration, which invokes the http function.
+    const targets = new Set(ofType('AWS::ApiGatewayV2::Route').map(([, route]) => JSON.stringify(route.Properties.Target)))
+    expect(targets.size).toBe(1)
+    expect(JSON.stringify(only('AWS::ApiGatewayV2::Integration').Properties.IntegrationUri)).toContain('HttpLambdaFunction')
   })
 
   it('maps the queue to the sqs function with partial batch responses', () => {

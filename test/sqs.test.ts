@@ -42,6 +42,13 @@ describe('the SQS handler', () => {
     expect(await handler(sqsEvent(records), lambdaContext())).toEqual(failures(...records.map((record) => record.messageId)))
   })
 
+  it('stays dispatch-only: a question body (presence, backlog, clear) is reported as an invalid record and clears nothing', async () => {
+    await stack.admin.hset(`undelivered_messages_${NAMESPACE}`, 'kept', '[{"op":0,"d":1}]')
+    const records = ['{"recipients":["kept"]}', '{"recipient":"kept"}', '{}'].map((body) => sqsRecord(body))
+    expect(await handler(sqsEvent(records), lambdaContext())).toEqual(failures(...records.map((record) => record.messageId)))
+    expect(await stack.admin.hget(`undelivered_messages_${NAMESPACE}`, 'kept')).toBe('[{"op":0,"d":1}]')
+  })
+
   it('reports a record too big for one Redis request as failed, sending nothing of it', async () => {
     const dave = await client('dave')
     const big = JSON.stringify({ message: { d: { text: 'x'.repeat(30_000) }, t: 'NOTE' }, recipients: ['dave'] })

@@ -3,11 +3,15 @@ import type { DispatchMessageBody, DispatchRequestBody } from '../client/types.j
 import type { Env } from '../config.js'
 import type { Recipient } from '../core/types.js'
 import { OPTIONS, type OptionValues } from './options.js'
+import { parseQuestion, type Question } from './question.js'
 import { chooseTransport, type Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
 
 /** What the command line asks for: the usage text, or one dispatch over one transport. */
-export type CliCommand = { kind: 'help' } | { kind: 'dispatch'; request: DispatchRequestBody; transport: Transport; json: boolean }
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'dispatch'; request: DispatchRequestBody; transport: Transport; json: boolean }
+  | { kind: 'question'; question: Question; transport: Transport; json: boolean }
 
 /** Turns argv (without `node` and the script) into a command; throws a UsageError naming what is wrong. */
 export function parseCli(argv: string[], env: Env): CliCommand {
@@ -23,10 +27,17 @@ export function parseCli(argv: string[], env: Env): CliCommand {
   const { values, positionals } = parsed
   if (values.help) return { kind: 'help' }
   const [command, ...rest] = positionals
+  if (command === 'presence' || command === 'backlog') {
+    const question = parseQuestion(command, values, rest, (id) => toRecipient(id, values))
+    return { kind: 'question', question, transport: chooseTransport(values, env), json: values.json === true }
+  }
   let request: DispatchRequestBody
   if (command === 'send') request = sendRequest(values, rest)
   else if (command === 'disconnect') request = disconnectRequest(values, rest)
-  else throw new UsageError(command === undefined ? 'name a command: send or disconnect' : `unknown command ${JSON.stringify(command)}; use send or disconnect`)
+  else {
+    const commands = 'send, disconnect, presence or backlog'
+    throw new UsageError(command === undefined ? `name a command: ${commands}` : `unknown command ${JSON.stringify(command)}; use ${commands}`)
+  }
   return { kind: 'dispatch', request, transport: chooseTransport(values, env), json: values.json === true }
 }
 

@@ -2,6 +2,8 @@ import type { Env } from '../config.js'
 import { parseCli } from './args.js'
 import { EXIT_CODES, exitCodeOf } from './exit-codes.js'
 import { formatError, formatResult } from './output.js'
+import { askQuestion } from './question.js'
+import { formatAnswer } from './question-output.js'
 import { sendDispatch } from './send.js'
 import { USAGE } from './usage.js'
 
@@ -25,7 +27,8 @@ export async function runCli(argv: string[], env: Env, output: CliOutput): Promi
       return EXIT_CODES.ok
     }
     json = command.json
-    output.stdout.write(formatResult(await sendDispatch(command.transport, command.request), json))
+    if (command.kind === 'question') output.stdout.write(formatAnswer(await askQuestion(command.transport, command.question), json))
+    else output.stdout.write(formatResult(await sendDispatch(command.transport, command.request), json))
     return EXIT_CODES.ok
   } catch (error) {
     ;(json ? output.stdout : output.stderr).write(formatError(error, json))

@@ -4,6 +4,9 @@ export const USAGE = `mesa-dispatch: send Mesa dispatches from a shell, through 
 Usage:
   mesa-dispatch send --data JSON [--type T] [--op N] [--to a,b] [--exclude a,b] [--no-sync] [--id KEY] <transport>
   mesa-dispatch disconnect ID [ID ...] [--exclude a,b] [--id KEY] <transport>
+  mesa-dispatch presence [ID ...] <transport>        who is online; with no id, how many are connected
+  mesa-dispatch backlog show ID <transport>          what waits for ID, as Mesa would redeliver it
+  mesa-dispatch backlog clear ID [ID ...] [--id KEY] <transport>
   mesa-dispatch --help
 
 Message:
@@ -12,9 +15,9 @@ Message:
   --op N             the opcode (default 0)
   --to a,b           the recipients (default *, every client)
   --exclude a,b      recipients to leave out (ignored with *, as in Mesa)
-  --numeric-ids      send all-digit ids as numbers; Mesa compares ids strictly, so 7 and "7" differ
+  --numeric-ids      send all-digit ids as numbers (in every command); Mesa compares ids strictly, so 7 and "7" differ
   --no-sync          do not store the message for offline recipients
-  --id KEY           an idempotency key: a repeat within 24 h is applied once, so retries are safe
+  --id KEY           an idempotency key (send, disconnect, backlog clear): a repeat within 24 h is applied once
   --json             print the result, or { ok: false, error }, as one JSON line
 
 Transport, exactly one of:
@@ -33,9 +36,11 @@ Examples:
   mesa-dispatch send --rest-url "$UPSTASH_REDIS_REST_URL" --rest-token "$UPSTASH_REDIS_REST_TOKEN" --namespace api --sync \\
     --type STATUS_UPDATE --data '{"status":"online"}' --to 0,1
   mesa-dispatch disconnect 0 --endpoint "$MESA_DISPATCH_ENDPOINT" --secret "$DISPATCH_SIGNING_SECRET" --json
+  mesa-dispatch presence alice bob --endpoint "$MESA_DISPATCH_ENDPOINT" --token "$DISPATCH_TOKEN"
+  mesa-dispatch backlog clear alice --rest-url "$UPSTASH_REDIS_REST_URL" --rest-token "$UPSTASH_REDIS_REST_TOKEN" --namespace api
 
 Exit codes:
-  0  the dispatch was applied
+  0  the dispatch was applied, or the question answered
   1  any other failure (e.g. Redis refused the script: HTTP 502)
   2  bad input: a usage error, --data that is not JSON, HTTP 400 or 413, a ValidationError or ConfigError
   3  credentials refused: HTTP 401 or 403, or Redis refused the REST token

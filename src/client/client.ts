@@ -1,4 +1,4 @@
-import type { DispatchResult } from '../core/types.js'
+import type { BacklogResult, ClearBacklogResult, DispatchResult, PresenceResult } from '../core/types.js'
 import { ConfigError, DispatchEndpointError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../limits.js'
@@ -13,7 +13,8 @@ interface Answer {
 }
 
 /**
- * Builds a client of the dispatch endpoint (`POST /dispatch`, `GET /health`) for backends that call it. It needs
+ * Builds a client of the dispatch endpoint (`POST /dispatch`, the questions `POST /presence`, `/backlog` and
+ * `/backlog/clear`, and `GET /health`) for backends that call it. It needs
  * only `fetch` and Web Crypto, so it runs on Node, Bun, Deno and edge runtimes. A body that cannot be JSON (a
  * BigInt, a cycle) rejects with a `ValidationError` naming the field, before any request; every other failure
  * rejects with a `DispatchEndpointError`: the endpoint's status, error name and field, or status 0 when it could
@@ -46,29 +47,36 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   }
 
   /** Posts a body whose own fields go `depth` levels deep, so that a field that cannot be JSON is named. */
-  async function post(payload: unknown, depth: number, callOptions: DispatchCallOptions = {}): Promise<Answer> {
+  async function post(path: string, payload: unknown, depth: number, callOptions: DispatchCallOptions = {}): Promise<Answer> {
     const body = jsonBody(payload, depth)
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
     if (token !== undefined) headers.authorization = `Bearer ${token}`
     if (secret !== undefined) headers[SIGNATURE_HEADER] = await signBody(secret, body)
     if (callOptions.idempotencyKey !== undefined) headers['idempotency-key'] = callOptions.idempotencyKey
-    return send('POST', '/dispatch', headers, body)
+    return send('POST', path, headers, body)
   }
 
-  async function dispatch(request: DispatchRequestBody, callOptions?: DispatchCallOptions): Promise<DispatchResult> {
-    const { status, body } = await post(request, 2, callOptions)
-    if (!isObject(body) || body.ok !== true || !isObject(body.result)) throw unexpected(status, 'no dispatch result')
-    return body.result as unknown as DispatchResult
+  /** Posts to a route that answers `{ ok: true, result }`, and resolves with the result once `has` finds its field. */
+  async function result<T>(path: string, payload: unknown, depth: number, has: string, callOptions?: DispatchCallOptions): Promise<T> {
+    const { status, body } = await post(path, payload, depth, callOptions)
+    if (!isObject(body) || body.ok !== true || !isObject(body.result) || !(has in body.result)) throw unexpected(status, `no ${path.slice(1)} result`)
+    return body.result as T
   }
+
+  const dispatch = (request: DispatchRequestBody, callOptions?: DispatchCallOptions) => result<DispatchResult>('/dispatch', request, 2, 'servers', callOptions)
 
   return {
     dispatch,
     async dispatchBatch(requests, callOptions) {
-      const { status, body } = await post({ dispatches: requests }, 4, callOptions)
+      const { status, body } = await post('/dispatch', { dispatches: requests }, 4, callOptions)
       if (!isObject(body) || !Array.isArray(body.results)) throw unexpected(status, 'no batch results')
       return body.results as DispatchBatchItem[]
     },
     disconnect: (recipients, callOptions) => dispatch({ event: 'DISCONNECT_CLIENT', recipients }, callOptions),
+    presence: (recipients) => result<PresenceResult>('/presence', { recipients }, 1, 'online'),
+    connectedCount: async () => (await result<{ connected: number }>('/presence', {}, 1, 'connected')).connected,
+    backlog: (recipient) => result<BacklogResult>('/backlog', { recipient }, 1, 'messages'),
+    clearBacklog: (recipients, callOptions) => result<ClearBacklogResult>('/backlog/clear', { recipients }, 1, 'cleared', callOptions),
     async health() {
       const { status, body } = await send('GET', '/health', { accept: 'application/json' })
       if (!isObject(body) || typeof body.ok !== 'boolean' || typeof body.service !== 'string') throw unexpected(status, 'no health status')

@@ -1,7 +1,16 @@
 // `mesa-dispatch-serverless/client`: the typed client a backend calls the deployed endpoint with. It needs only fetch
 // and Web Crypto, so it runs on Node, Bun, Deno, edges and browsers alike.
 
-export type { DispatchAction, DispatchResult, Recipient } from '../core/types.js'
+export type {
+  BacklogMessage,
+  BacklogResult,
+  ClearBacklogResult,
+  ClearedBacklog,
+  DispatchAction,
+  DispatchResult,
+  PresenceResult,
+  Recipient,
+} from '../core/types.js'
 export type { EndpointFailure } from '../errors.js'
 export { ConfigError, DispatchEndpointError, ValidationError } from '../errors.js'
 export { signBody } from '../signature.js'

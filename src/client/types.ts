@@ -1,4 +1,4 @@
-import type { DispatchAction, DispatchResult, Recipient } from '../core/types.js'
+import type { BacklogResult, ClearBacklogResult, DispatchAction, DispatchResult, PresenceResult, Recipient } from '../core/types.js'
 
 /** The fields every dispatch request body may carry besides its message or event. */
 interface DispatchTargets {
@@ -58,7 +58,7 @@ export interface DispatchClientOptions {
   timeoutMs?: number
 }
 
-/** Per-call options. */
+/** Per-call options of a dispatch or a clear. */
 export interface DispatchCallOptions {
   /**
    * Sent as `Idempotency-Key`: a repeat inside the dedupe window is applied once, so a failed call can be
@@ -81,6 +81,17 @@ export interface DispatchClient {
   dispatchBatch(requests: DispatchRequestBody[], options?: DispatchCallOptions): Promise<DispatchBatchItem[]>
   /** Closes the recipients' Mesa sockets with code 1000 (`DISCONNECT_CLIENT`). */
   disconnect(recipients: Recipient[], options?: DispatchCallOptions): Promise<DispatchResult>
+  /** Which of `recipients` Mesa has online (`POST /presence`), each answered as given, in order. */
+  presence(recipients: Recipient[]): Promise<PresenceResult>
+  /** How many client ids Mesa has online (`POST /presence` without recipients). */
+  connectedCount(): Promise<number>
+  /** What waits for `recipient` (`POST /backlog`): the messages as Mesa would redeliver them at its next login, without `s`. */
+  backlog(recipient: Recipient): Promise<BacklogResult>
+  /**
+   * Removes the stored messages of `recipients` (`POST /backlog/clear`), atomically, and says how many each held.
+   * With an `idempotencyKey`, a repeat inside the dedupe window removes nothing and answers `duplicate: true`.
+   */
+  clearBacklog(recipients: Recipient[], options?: DispatchCallOptions): Promise<ClearBacklogResult>
   /** Asks `GET /health`, which needs no credentials. */
   health(): Promise<HealthStatus>
 }

@@ -34,6 +34,14 @@ export function checkDispatch(input: DispatchInput, maxRecipients: number): Chec
   if (!isDispatchable(event)) throw new ValidationError('event', 'must be a Message or DispatchEvent from this package')
   const named = assertRecipients(recipients, 'recipients', maxRecipients)
   const excluded = excluding === undefined ? undefined : assertRecipients(excluding, 'excluding', maxRecipients)
+  const { id, ttlSeconds } = checkOptions(options)
+  const targets = applyExcluding(named, excluded)
+  const excludingIgnored = excluded !== undefined && excluded.length > 0 && targets.includes('*')
+  return { event, targets, excludingIgnored, ...(id === undefined ? {} : { id }), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }
+}
+
+/** Checks a call's id and its TTL, for a dispatch or a question alike; throws a ValidationError naming `id` or `ttlSeconds`. */
+export function checkOptions(options: DispatchOptions): DispatchOptions {
   const { id, ttlSeconds } = options
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_DISPATCH_ID_LENGTH)) {
     throw new ValidationError('id', `must be a non-empty string of at most ${MAX_DISPATCH_ID_LENGTH} characters`)
@@ -42,7 +50,5 @@ export function checkDispatch(input: DispatchInput, maxRecipients: number): Chec
   if (ttlSeconds !== undefined && (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0)) {
     throw new ValidationError('ttlSeconds', 'must be a positive integer')
   }
-  const targets = applyExcluding(named, excluded)
-  const excludingIgnored = excluded !== undefined && excluded.length > 0 && targets.includes('*')
-  return { event, targets, excludingIgnored, ...(id === undefined ? {} : { id }), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }
+  return options
 }

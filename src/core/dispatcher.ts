@@ -5,13 +5,16 @@ import { type CallBatcher, createCallBatcher } from '../script/call-batcher.js'
 import { callHead, packDispatch, type ScriptOutcome, type ScriptPart } from '../script/protocol.js'
 import { DISPATCH_SCRIPT } from '../script/scripts.js'
 import type { ScriptRunner } from '../transport/runner.js'
+import { clearBacklog, readBacklog } from './backlog.js'
 import { type CleanupOptions, type CleanupResult, cleanupBacklogs } from './backlog-cleanup.js'
 import { checkDispatch, type DispatchInput } from './dispatch-input.js'
 import { createRunner, type DispatcherLimits, type RedisTarget, readSettings } from './dispatcher-setup.js'
 import { createMesaKeys, type MesaKeys } from './keys.js'
 import { type Dispatchable, DispatchEvent } from './message.js'
-import { addPart, emptyResult } from './result.js'
-import type { DispatcherConfig, DispatchOptions, DispatchResult, Recipient } from './types.js'
+import { checkPresence, countConnected } from './presence.js'
+import type { QuestionContext } from './question.js'
+import { addPart, emptyResult, finishResult } from './result.js'
+import type { BacklogResult, ClearBacklogResult, DispatcherConfig, DispatchOptions, DispatchResult, PresenceResult, Recipient } from './types.js'
 
 /** One dispatch validated and packed for the script, with what is needed to read its reply. */
 interface PreparedDispatch {
@@ -40,6 +43,8 @@ export class Dispatcher {
   private readonly maxRecipients: number
   private readonly runner: ScriptRunner
   private readonly batcher: CallBatcher
+  /** What the questions (presence, backlogs) need: each is one script call of its own, never batched. */
+  private readonly questions: QuestionContext
   /** What the call's own keys and arguments add to every request, for the request-size check. */
   private readonly headBytes: number
 
@@ -58,6 +63,8 @@ export class Dispatcher {
       checks: MAX_CHECKS_PER_CALL,
       requestBytes: this.limits.maxRequestBytes,
     })
+    const { maxRecipients, dedupeTtlSeconds } = settings
+    this.questions = { runner: this.runner, keys: this.keys, maxRecipients, maxRequestBytes: this.limits.maxRequestBytes, dedupeTtlSeconds }
   }
 
   /**
@@ -108,7 +115,7 @@ export class Dispatcher {
         outcome = await this.batcher.send(part, { first: resend })
       } catch (error) {
         if (parts === 1 || !(error instanceof RedisError)) throw error
-        throw new IncompleteDispatchError(finish(result), recipients, { cause: error })
+        throw new IncompleteDispatchError(finishResult(result), recipients, { cause: error })
       }
       resend = true
       if (outcome.kind === 'deferred') continue
@@ -119,13 +126,13 @@ export class Dispatcher {
       } else {
         processed = outcome.processed
       }
-      if (processed === undefined || !prepared.checked) return finish(result)
+      if (processed === undefined || !prepared.checked) return finishResult(result)
       // The call's write budget ran out: the rest goes as the next part, under a dedupe key of its own, and
       // without the ids that an earlier part already reached.
       const reached = new Set(recipients.slice(0, processed))
       recipients = recipients.slice(processed).filter((recipient) => !reached.has(recipient))
       parts += 1
-      if (recipients.length === 0) return finish(result)
+      if (recipients.length === 0) return finishResult(result)
       part = packDispatch({
         event: prepared.event,
         recipients,
@@ -141,6 +148,26 @@ export class Dispatcher {
    */
   cleanupBacklogs(options?: CleanupOptions): Promise<CleanupResult> {
     return cleanupBacklogs(this.runner, this.keys, this.limits.maxAgeSeconds, options)
+  }
+
+  /** Which of `recipients` are in Mesa's online set, in one round trip, each answered as given and in order (see presence.ts). */
+  presence(recipients: Recipient[], options?: DispatchOptions): Promise<PresenceResult> {
+    return checkPresence(this.questions, recipients, options)
+  }
+
+  /** How many client ids Mesa's online set holds (logged in on any server), in one round trip. */
+  connectedCount(): Promise<number> {
+    return countConnected(this.questions)
+  }
+
+  /** What waits for `recipient` in the offline store, in one round trip: the messages as Mesa would redeliver them, without `s`. */
+  backlog(recipient: Recipient): Promise<BacklogResult> {
+    return readBacklog(this.questions, recipient)
+  }
+
+  /** Removes the stored messages of `recipients` in one atomic round trip, and says how many each held (see backlog.ts). */
+  clearBacklog(recipients: Recipient[], options?: DispatchOptions): Promise<ClearBacklogResult> {
+    return clearBacklog(this.questions, recipients, options)
   }
 
   /**
@@ -170,10 +197,4 @@ export class Dispatcher {
     }
     return { event, part, recipients: targets, checked, excludingIgnored, ...(dedupe ? { dedupe } : {}) }
   }
-}
-
-/** A merged result is final: one that no part applied is a duplicate, with nothing checked. */
-function finish(result: DispatchResult): DispatchResult {
-  if (result.duplicate) result.online = null
-  return result
 }

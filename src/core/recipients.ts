@@ -19,6 +19,25 @@ export function assertRecipients(value: unknown, field: string, max: number): Re
 }
 
 /**
+ * Checks the ids of a question about clients (presence, backlogs) as a dispatch's recipients are checked, and
+ * refuses `'*'`, which in a dispatch means every client and names none.
+ */
+export function assertClientIds(value: unknown, field: string, max: number): Recipient[] {
+  const ids = assertRecipients(value, field, max)
+  const wildcard = ids.indexOf('*')
+  if (wildcard >= 0) throw new ValidationError(`${field}[${wildcard}]`, `must name a client: '*' means every client in a dispatch, and names none`)
+  return ids
+}
+
+/** Checks one client id as `assertClientIds` checks each. */
+export function assertClientId(value: unknown, field: string): Recipient {
+  if (!isRecipient(value)) throw new ValidationError(field, `must be a string or a finite number, got ${describe(value)}`)
+  if (value === '*') throw new ValidationError(field, `must name a client: '*' means every client in a dispatch, and names none`)
+  if (typeof value === 'string') assertWellFormed(value, field)
+  return value
+}
+
+/**
  * A surrogate without its pair. The regex is used even where `String.prototype.isWellFormed` exists (Node 20 and
  * workerd both have it), so that the one code path is the one every test runs.
  */

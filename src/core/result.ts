@@ -34,3 +34,9 @@ export function addPart(
     if (state === RECIPIENT_STATE.online) result.online!.push(recipient)
   }
 }
+
+/** A merged result is final: one that no part applied is a duplicate, with nothing checked. */
+export function finishResult(result: DispatchResult): DispatchResult {
+  if (result.duplicate) result.online = null
+  return result
+}

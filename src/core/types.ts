@@ -67,3 +67,47 @@ export interface DispatchOptions {
   /** How long this dispatch's id is remembered, when it needs no full dedupe window. @default dedupeTtlSeconds */
   ttlSeconds?: number
 }
+
+/** Which of the ids asked about are in Mesa's online set: each exactly as given (a number stays a number), in the order given. */
+export interface PresenceResult {
+  online: Recipient[]
+  offline: Recipient[]
+}
+
+/**
+ * A stored message as Mesa's server redelivers it at the client's next login (`{op, d, t}`), without the `s`
+ * sequence number Mesa adds then. `d` and `t` are left out where the stored message had none.
+ */
+export interface BacklogMessage {
+  op: number
+  d?: unknown
+  t?: string
+}
+
+/** What waits for one client in Mesa's offline store. */
+export interface BacklogResult {
+  /** The messages Mesa would redeliver at the client's next login, in order; none when it could redeliver nothing. */
+  messages: BacklogMessage[]
+  /** How many messages that is. */
+  count: number
+  /** The size of the stored value in bytes, as Redis keeps it; 0 when there is none. */
+  bytes: number
+}
+
+/** One client's backlog, as `clearBacklog` removed it. */
+export interface ClearedBacklog {
+  /** The id exactly as given. */
+  recipient: Recipient
+  /** How many messages Mesa would have redelivered, or null when the backlog was too large to count in the call. */
+  messages: number | null
+  /** The bytes the backlog held; 0 when there was none (or the id was named earlier in the same call). */
+  bytes: number
+}
+
+/** What `clearBacklog` did. */
+export interface ClearBacklogResult {
+  /** One entry per id, in the order given. */
+  cleared: ClearedBacklog[]
+  /** True when this id was already used within the dedupe window: nothing was removed. */
+  duplicate: boolean
+}

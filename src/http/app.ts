@@ -16,6 +16,7 @@ import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.
 import { createLogger, type Logger } from '../observe/logger.js'
 import { createAuthenticator } from './auth.js'
 import { createDispatchRoute, type DispatchOutcome } from './dispatch-route.js'
+import { createQuestionRoutes } from './question-routes.js'
 
 /** Everything the HTTP app needs; `createAppFromEnv` builds it from env variables. */
 export interface AppOptions {
@@ -56,7 +57,7 @@ const STATUSES: ReadonlyArray<readonly [new (...args: never[]) => Error, number]
 /** What a client may learn about a server-side failure; the detail goes to the log instead. */
 const SERVER_SIDE_MESSAGES: Record<number, string> = {
   500: 'internal error',
-  502: 'Redis refused the dispatch; nothing was published',
+  502: 'Redis refused the request; nothing was applied',
   503: 'the dispatch endpoint cannot reach Redis right now; retry later',
 }
 
@@ -65,7 +66,10 @@ const NO_CREDENTIALS = 'set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ chara
 
 type Route = (request: Request, requestId: string) => Promise<Response>
 
-/** Builds the app: `POST /dispatch` (one dispatch or `{ dispatches: [...] }`) and `GET /health`. */
+/**
+ * Builds the app: `POST /dispatch` (one dispatch or `{ dispatches: [...] }`), the questions `POST /presence`,
+ * `POST /backlog` and `POST /backlog/clear`, and `GET /health`.
+ */
 export function createApp(options: AppOptions): App {
   const logger = options.logger ?? createLogger()
   const authenticator = createAuthenticator(options.auth, options.now)
@@ -78,8 +82,21 @@ export function createApp(options: AppOptions): App {
     logger,
     metrics: guardMetrics(options.metrics),
   })
+  const questions = createQuestionRoutes({
+    dispatcher: options.dispatcher,
+    authenticator,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    logger,
+  })
+  const answer =
+    <T>(handler: (request: Request, requestId: string) => Promise<T>): Route =>
+    async (request, requestId) =>
+      json(200, { ok: true, result: await handler(request, requestId) })
   const routes: Record<string, Partial<Record<string, Route>>> = {
     '/dispatch': { POST: async (request, requestId) => toResponse(await dispatch(request, requestId)) },
+    '/presence': { POST: answer(questions.presence) },
+    '/backlog': { POST: answer(questions.backlog) },
+    '/backlog/clear': { POST: answer(questions.clear) },
     // An endpoint that refuses every dispatch is not healthy, whatever Redis says.
     '/health': {
       GET: async () =>

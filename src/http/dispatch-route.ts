@@ -83,7 +83,7 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
 }
 
 /** The id an item without its own gets, suffixed with its index in a batch, and how long it must be remembered. */
-interface DefaultId {
+export interface DefaultId {
   base: string
   ttlSeconds?: number
 }
@@ -92,7 +92,7 @@ interface DefaultId {
  * The `Idempotency-Key` header, else, for a signed request, its signature: a replay of it inside the signature
  * window then answers as a duplicate, and its id needs remembering only as long as the window lasts.
  */
-function defaultId(key: string | undefined, verified: Verified): DefaultId | undefined {
+export function defaultId(key: string | undefined, verified: Verified): DefaultId | undefined {
   if (key !== undefined) return { base: key }
   return verified && { base: `sig:${verified.signature}`, ttlSeconds: SIGNATURE_REPLAY_TTL_SECONDS }
 }
@@ -104,7 +104,7 @@ function optionsFor(fallback: DefaultId | undefined, index: number | undefined):
 }
 
 /** The `Idempotency-Key` header, checked whether or not a body id overrides it: a batch item's id is `<key>:<index>`. */
-function idempotencyKey(headers: Headers): string | undefined {
+export function idempotencyKey(headers: Headers): string | undefined {
   const key = headers.get('idempotency-key')
   if (key !== null && (key === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
     throw new ValidationError('Idempotency-Key', `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`)

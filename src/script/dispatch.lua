@@ -92,16 +92,7 @@ local budgetLeft = true
 -- thirty closures would otherwise cost a publish-only call more than everything else it does.
 local skipSpace, skipString, skipScalar, skipKey, skipValue, skipTrusted, readArray, contentLength, snapshot, restore, dropOriginals, dropOldest, relist, makeRoom, append, finalValue, describe, survey, newValue, open, load, store, check
 local function defineStore()
-  -- Bytes compared with string.byte, by name: JSON's punctuation, and the recipient flags of a 'c' dispatch.
-  local QUOTE, BACKSLASH, COMMA, COLON, MINUS, DOT = byte('"'), byte('\\'), byte(','), byte(':'), byte('-'), byte('.')
-  local OPEN_ARRAY, CLOSE_ARRAY, OPEN_OBJECT, CLOSE_OBJECT = byte('['), byte(']'), byte('{'), byte('}')
-  local CLOSER = { [OPEN_ARRAY] = CLOSE_ARRAY, [OPEN_OBJECT] = CLOSE_OBJECT }
-  local SPACE, TAB, LINE_FEED, CARRIAGE_RETURN = byte(' '), byte('\t'), byte('\n'), byte('\r')
-  local DIGIT_0, DIGIT_1, DIGIT_9, EXPONENT, EXPONENT_CAPITAL = byte('0'), byte('1'), byte('9'), byte('e'), byte('E')
-  local TRUE_START, FALSE_START, NULL_START, UNICODE_ESCAPE = byte('t'), byte('f'), byte('n'), byte('u')
-  -- The letters that may follow a backslash on their own (JSON's short escapes).
-  local SHORT_ESCAPES = {}
-  for j = 1, 8 do SHORT_ESCAPES[byte('"\\/bfnrt', j)] = true end
+  -- @include dispatch/json-bytes.lua
   -- The flags of ARGV's recipients (RECIPIENT_FLAG in src/script/protocol.ts).
   local WILDCARD, STORABLE, STORABLE_ESCAPED, PLAIN_ESCAPED, NUMBER = byte('w'), byte('s'), byte('S'), byte('P'), byte('n')
   -- @include dispatch/json.lua

@@ -1,5 +1,6 @@
 -- The JSON readers: JSON checked as strictly as JSON.parse checks it, without copying the text.
--- Part of dispatch.lua, inlined where it says `-- @include dispatch/json.lua` by scripts/generate-lua.mjs.
+-- Part of dispatch.lua and clear.lua, inlined where they say `-- @include dispatch/json.lua` by scripts/generate-lua.mjs.
+-- It needs the byte names of json-bytes.lua, the locals `find`, `byte` and `match`, and a counter `scanned`.
 
   -- JSON, checked as strictly as JSON.parse does. Each reader takes the index where a token starts and returns the
   -- index just after it, or nil where the text is not valid JSON; none copies the text.

@@ -1,0 +1,72 @@
+import { createDispatchClient } from '../client/client.js'
+import { Dispatcher } from '../core/dispatcher.js'
+import type { BacklogResult, ClearBacklogResult, PresenceResult, Recipient } from '../core/types.js'
+import type { OptionValues } from './options.js'
+import type { Transport } from './transport-args.js'
+import { UsageError } from './usage-error.js'
+
+/** A question the CLI asks instead of dispatching: `presence [ids…]`, `backlog show <id>`, `backlog clear <ids…>`. */
+export type Question = { kind: 'presence'; ids: Recipient[] } | { kind: 'backlog'; id: Recipient } | { kind: 'clear'; ids: Recipient[]; key?: string }
+
+/** What the question's answer was: who is online (or how many), what waits for a client, or what was cleared. */
+export type Answer =
+  | { kind: 'presence'; result: PresenceResult }
+  | { kind: 'connected'; result: { connected: number } }
+  | { kind: 'backlog'; id: Recipient; result: BacklogResult }
+  | { kind: 'clear'; result: ClearBacklogResult }
+
+/** The dispatch flags, which a question has no use for: refused rather than silently ignored. */
+const DISPATCH_ONLY = ['op', 'type', 'data', 'to', 'exclude', 'no-sync'] as const
+
+/**
+ * Parses `presence [ids…]` or `backlog show|clear …` after the command word; `toId` turns an argument into an id
+ * as `send` and `disconnect` do (`--numeric-ids`). Throws a UsageError saying what to type instead.
+ */
+export function parseQuestion(command: 'presence' | 'backlog', values: OptionValues, rest: string[], toId: (arg: string) => Recipient): Question {
+  for (const option of DISPATCH_ONLY) {
+    if (values[option] !== undefined) throw new UsageError(`--${option} does not apply to ${command}, which takes the ids as arguments`)
+  }
+  if (command === 'presence') {
+    if (values.id !== undefined) throw new UsageError('--id does not apply to presence, which changes nothing')
+    return { kind: 'presence', ids: rest.map(toId) }
+  }
+  const [action, ...ids] = rest
+  if (action === 'show') {
+    if (ids.length !== 1) throw new UsageError(`backlog show takes one id, e.g. backlog show alice; got ${ids.length}`)
+    if (values.id !== undefined) throw new UsageError('--id does not apply to backlog show, which changes nothing')
+    return { kind: 'backlog', id: toId(ids[0]!) }
+  }
+  if (action === 'clear') {
+    if (ids.length === 0) throw new UsageError('backlog clear needs the ids whose stored messages to remove, e.g. backlog clear alice bob')
+    return values.id === undefined ? { kind: 'clear', ids: ids.map(toId) } : { kind: 'clear', ids: ids.map(toId), key: values.id }
+  }
+  throw new UsageError(action === undefined ? 'backlog needs show <id> or clear <ids…>' : `unknown backlog action ${JSON.stringify(action)}; use show or clear`)
+}
+
+/**
+ * Asks over the chosen transport: the endpoint's question routes through `createDispatchClient`, or Redis
+ * directly through a Dispatcher's methods, which check the ids the same way the endpoint does.
+ */
+export async function askQuestion(transport: Transport, question: Question): Promise<Answer> {
+  if (transport.kind === 'endpoint') {
+    const { endpoint, token, secret } = transport
+    const client = createDispatchClient(token === undefined ? { endpoint, secret } : { endpoint, token })
+    if (question.kind === 'presence') {
+      if (question.ids.length === 0) return { kind: 'connected', result: { connected: await client.connectedCount() } }
+      return { kind: 'presence', result: await client.presence(question.ids) }
+    }
+    if (question.kind === 'backlog') return { kind: 'backlog', id: question.id, result: await client.backlog(question.id) }
+    return { kind: 'clear', result: await client.clearBacklog(question.ids, question.key === undefined ? {} : { idempotencyKey: question.key }) }
+  }
+  const dispatcher = new Dispatcher({ url: transport.url, token: transport.token }, { namespace: transport.namespace })
+  try {
+    if (question.kind === 'presence') {
+      if (question.ids.length === 0) return { kind: 'connected', result: { connected: await dispatcher.connectedCount() } }
+      return { kind: 'presence', result: await dispatcher.presence(question.ids) }
+    }
+    if (question.kind === 'backlog') return { kind: 'backlog', id: question.id, result: await dispatcher.backlog(question.id) }
+    return { kind: 'clear', result: await dispatcher.clearBacklog(question.ids, question.key === undefined ? {} : { id: question.key }) }
+  } finally {
+    await dispatcher.close()
+  }
+}

@@ -1,0 +1,48 @@
+import { PayloadTooLargeError } from '../errors.js'
+import type { LuaScript } from '../script/lua-script.js'
+import { jsonStringBytes } from '../script/protocol.js'
+import type { ScriptRunner } from '../transport/runner.js'
+import { checkOptions } from './dispatch-input.js'
+import type { MesaKeys } from './keys.js'
+import type { DispatchOptions, Recipient } from './types.js'
+
+// What the Dispatcher's questions (presence, backlogs) share: one script call each, bounded like a dispatch's.
+
+/** How a question reaches Redis, Mesa's names, and the bounds it keeps: the Dispatcher's own. */
+export interface QuestionContext {
+  readonly runner: ScriptRunner
+  readonly keys: MesaKeys
+  readonly maxRecipients: number
+  readonly maxRequestBytes: number
+  readonly dedupeTtlSeconds: number
+}
+
+/**
+ * An id as Mesa's servers write it into Redis: ioredis sends a number as its decimal string, so the client
+ * that logged in with the number 7 is the member (and hash field) "7", as is the client "7".
+ */
+export const memberOf = (id: Recipient): string => String(id)
+
+/** The dedupe key a call's `id` claims and for how long, or none; throws a ValidationError for a bad id. */
+export function claimOf(context: QuestionContext, options: DispatchOptions): { key: string; ttl: string } | undefined {
+  const { id, ttlSeconds } = checkOptions(options)
+  return id === undefined ? undefined : { key: context.keys.dedupe(id), ttl: String(ttlSeconds ?? context.dedupeTtlSeconds) }
+}
+
+/**
+ * Runs one question's script in one call, refused before anything is sent when its request would be larger than
+ * `maxRequestBytes` (ids can be long), as a dispatch is.
+ */
+export function ask(context: QuestionContext, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  // The REST body is a JSON array of the command, the SHA, the key count, the keys and the arguments.
+  let bytes = 64
+  for (const each of keys) bytes += jsonStringBytes(each) + 1
+  for (const each of args) bytes += jsonStringBytes(each) + 1
+  if (bytes > context.maxRequestBytes) {
+    throw new PayloadTooLargeError(
+      context.maxRequestBytes,
+      `the question needs a Redis request of ${bytes} bytes, over MAX_REQUEST_BYTES (${context.maxRequestBytes}): ask about fewer or shorter ids`,
+    )
+  }
+  return context.runner.run(script, keys, args)
+}

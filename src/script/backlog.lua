@@ -1,0 +1,16 @@
+--[[
+Reads one client's offline backlog: the very value Mesa's server reads (HGET) when that client logs in.
+
+KEYS[1]  undelivered_messages[_ns]: Mesa's hash of stored messages (field: client id, value: a JSON array)
+
+ARGV[1]  the client id, as the hash's field (a number as its decimal string, as ioredis sends it to Mesa)
+
+Reply: an empty array when there is no backlog; else { the value's length in bytes, the value }
+
+Why it is written this way:
+- One HGET is atomic, so a dispatch that lands meanwhile is either wholly in the value or not at all. The
+  length comes from Redis, since a value someone else wrote need not be valid UTF-8, which the reply would alter.
+]]
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if not value then return {} end
+return { #value, value }

@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildBundles } from '../esbuild.config.mjs'
+import { Message } from '../src/index'
+import { useCleanup } from './support/cleanup'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN, type ServedEndpoint, serveEndpoint } from './support/dispatch-endpoint'
+import { connectMesaClient } from './support/mesa-client'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
+import { freePort } from './support/ports'
+import { type CommandRun, runCommand } from './support/processes'
+import { GATEWAY_TOKEN, useStack } from './support/stack'
+
+// `mesa-dispatch presence`, `backlog show` and `backlog clear`, run from the built bin as `npx mesa-dispatch` runs
+// it, over the endpoint and straight to Redis's REST API, against a real Mesa 1.5.8 server and its clients.
+const stack = useStack()
+const open = useCleanup()
+let outdir: string
+let cli: string
+let namespace: string
+let endpoint: ServedEndpoint
+let mesa: MesaServer
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'mesa-cli-questions-'))
+  const [built] = await buildBundles({ only: ['cli'], outdir })
+  cli = built!.file
+  namespace = stack.freshNamespace()
+  endpoint = await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } }))
+  mesa = await startMesaServer({ redisUrl: stack.redis.url, namespace })
+}, 60_000)
+afterAll(async () => {
+  await endpoint.close()
+  await mesa.close()
+  rmSync(outdir, { recursive: true, force: true })
+})
+
+/** Runs the CLI with only PATH and `env` set, so the developer's own MESA_* or DISPATCH_* variables cannot leak in. */
+function run(args: string[], env: Record<string, string> = {}): Promise<CommandRun> {
+  return runCommand(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env } })
+}
+
+const viaToken = () => ['--endpoint', endpoint.url, '--token', ENDPOINT_TOKEN]
+const viaRest = () => ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', namespace]
+const storeFor = async (id: string, ...ns: number[]) => {
+  const dispatcher = stack.dispatcher({ namespace, sync: { enabled: true } })
+  for (const n of ns) await dispatcher.dispatch(new Message(0, { n }, 'NOTE'), [id])
+}
+const usageHint = 'Run mesa-dispatch --help for usage.\n'
+
+describe.each([
+  ['the endpoint', viaToken],
+  ['Redis REST', viaRest],
+])('mesa-dispatch questions through %s', (_, via) => {
+  it('presence says who of the ids is online, keeping --numeric-ids numbers, and with no id how many are connected', async () => {
+    open(await connectMesaClient(mesa.url, 'amy'))
+    open(await connectMesaClient(mesa.url, 5))
+
+    const [people, numbers, json, count] = await Promise.all([
+      run(['presence', 'amy', 'bo', ...via()]),
+      run(['presence', '5', 'amy', '--numeric-ids', ...via()]),
+      run(['presence', '5', '6', '--numeric-ids', '--json', ...via()]),
+      run(['presence', ...via()]),
+    ])
+
+    expect([people, numbers, json, count]).toEqual([
+      { code: 0, stdout: 'online: amy\noffline: bo\n', stderr: '' },
+      { code: 0, stdout: 'online: 5, amy\noffline: none\n', stderr: '' },
+      { code: 0, stdout: `${JSON.stringify({ online: [5], offline: [6] })}\n`, stderr: '' },
+      { code: 0, stdout: '2 connected\n', stderr: '' },
+    ])
+  })
+
+  it('backlog show lists what waits, as Mesa redelivers it; backlog clear removes it, and the next login gets nothing', async () => {
+    const id = `cy-${via === viaToken ? 'endpoint' : 'rest'}`
+    await storeFor(id, 1, 2)
+    const bytes = Buffer.byteLength('[{"op":0,"d":{"n":1},"t":"NOTE"},{"op":0,"d":{"n":2},"t":"NOTE"}]')
+
+    const shown = await run(['backlog', 'show', id, ...via()])
+    const shownJson = await run(['backlog', 'show', id, '--json', ...via()])
+    const cleared = await run(['backlog', 'clear', id, 'nobody', ...via()])
+    const again = await run(['backlog', 'show', id, ...via()])
+    const client = open(await connectMesaClient(mesa.url, id))
+    await client.expectNoMoreMessages(300)
+
+    expect([shown, shownJson, cleared, again]).toEqual([
+      {
+        code: 0,
+        stdout: `2 messages (${bytes} bytes) wait for ${id}, as Mesa would redeliver them at its next login\n{"op":0,"d":{"n":1},"t":"NOTE"}\n{"op":0,"d":{"n":2},"t":"NOTE"}\n`,
+        stderr: '',
+      },
+      {
+        code: 0,
+        stdout: `${JSON.stringify({ messages: [1, 2].map((n) => ({ op: 0, d: { n }, t: 'NOTE' })), count: 2, bytes })}\n`,
+        stderr: '',
+      },
+      { code: 0, stdout: `${id}: removed 2 messages (${bytes} bytes)\nnobody: nothing stored\n`, stderr: '' },
+      { code: 0, stdout: `nothing waits for ${id}\n`, stderr: '' },
+    ])
+  })
+
+  it('backlog clear --id removes nothing the second time, and says so in --json', async () => {
+    const id = `di-${via === viaToken ? 'endpoint' : 'rest'}`
+    const key = `cli-clear-${crypto.randomUUID()}`
+    await storeFor(id, 1)
+    const first = await run(['backlog', 'clear', id, '--id', key, '--json', ...via()])
+    await storeFor(id, 2)
+    const again = await run(['backlog', 'clear', id, '--id', key, ...via()])
+
+    expect([first, again]).toEqual([
+      {
+        code: 0,
+        stdout: `${JSON.stringify({ cleared: [{ recipient: id, messages: 1, bytes: Buffer.byteLength('[{"op":0,"d":{"n":1},"t":"NOTE"}]') }], duplicate: false })}\n`,
+        stderr: '',
+      },
+      { code: 0, stdout: 'duplicate: this id was already applied, so nothing was removed\n', stderr: '' },
+    ])
+    expect(await stack.admin.hget(`undelivered_messages_${namespace}`, id)).toBe('[{"op":0,"d":{"n":2},"t":"NOTE"}]')
+  })
+
+  it("exits 2 for '*', naming the field, as JSON with --json", async () => {
+    expect(await run(['backlog', 'clear', 'a', '*', '--json', ...via()])).toEqual({
+      code: 2,
+      stdout: `${JSON.stringify({
+        ok: false,
+        error: {
+          name: 'ValidationError',
+          message: "recipients[1] must name a client: '*' means every client in a dispatch, and names none",
+          ...(via === viaToken ? { status: 400 } : {}),
+          field: 'recipients[1]',
+        },
+      })}\n`,
+      stderr: '',
+    })
+  })
+})
+
+describe('mesa-dispatch questions', () => {
+  it('sign with --secret, and read the endpoint from the env', async () => {
+    expect(await run(['presence', 'nobody'], { MESA_DISPATCH_ENDPOINT: endpoint.url, DISPATCH_SIGNING_SECRET: ENDPOINT_SECRET })).toEqual({
+      code: 0,
+      stdout: 'online: none\noffline: nobody\n',
+      stderr: '',
+    })
+  })
+
+  it.each<[string, string[], string]>([
+    ['a dispatch flag', ['presence', 'a', '--to', 'b'], '--to does not apply to presence, which takes the ids as arguments'],
+    ['--id on presence', ['presence', 'a', '--id', 'k'], '--id does not apply to presence, which changes nothing'],
+    ['backlog without an action', ['backlog'], 'backlog needs show <id> or clear <ids…>'],
+    ['an unknown backlog action', ['backlog', 'drop', 'a'], 'unknown backlog action "drop"; use show or clear'],
+    ['backlog show of two ids', ['backlog', 'show', 'a', 'b'], 'backlog show takes one id, e.g. backlog show alice; got 2'],
+    ['backlog clear of no id', ['backlog', 'clear'], 'backlog clear needs the ids whose stored messages to remove, e.g. backlog clear alice bob'],
+    ['an unknown command', ['presense', 'a'], 'unknown command "presense"; use send, disconnect, presence or backlog'],
+  ])('exit 2 on %s', async (_, args, message) => {
+    expect(await run([...args, ...viaToken()])).toEqual({ code: 2, stdout: '', stderr: `mesa-dispatch: ${message}\n${usageHint}` })
+  })
+
+  it('exit 3 when the token is refused, and 4 when the endpoint cannot be reached', async () => {
+    const down = `http://127.0.0.1:${await freePort()}`
+    const [refused, unreachable] = await Promise.all([
+      run(['backlog', 'show', 'a', '--endpoint', endpoint.url, '--token', 'not-the-token']),
+      run(['presence', '--endpoint', down, '--token', ENDPOINT_TOKEN]),
+    ])
+    expect([refused, unreachable]).toEqual([
+      { code: 3, stdout: '', stderr: 'mesa-dispatch: the bearer token is missing or wrong (HTTP 401)\n' },
+      { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${down} could not be reached: ECONNREFUSED\n` },
+    ])
+  })
+
+  it('list the question commands in --help', async () => {
+    const { stdout } = await run(['--help'])
+    expect(stdout).toContain('  mesa-dispatch presence [ID ...] <transport>        who is online; with no id, how many are connected\n')
+    expect(stdout).toContain('  mesa-dispatch backlog show ID <transport>          what waits for ID, as Mesa would redeliver it\n')
+    expect(stdout).toContain('  mesa-dispatch backlog clear ID [ID ...] [--id KEY] <transport>\n')
+  })
+})

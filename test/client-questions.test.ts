@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type FetchServer, serveFetch } from '../dev/serve-fetch'
+import { createDispatchClient, type DispatchClient, DispatchEndpointError } from '../src/client/index'
+import { Dispatcher } from '../src/index'
+import { useCleanup } from './support/cleanup'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN, type ServedEndpoint, serveEndpoint } from './support/dispatch-endpoint'
+import { connectMesaClient } from './support/mesa-client'
+import { type MesaServer, startMesaServer } from './support/mesa-server'
+import { freePort } from './support/ports'
+import { useStack } from './support/stack'
+
+// The client's questions (presence, connectedCount, backlog, clearBacklog) against the real HTTP app served over
+// HTTP, a real Mesa 1.5.8 server and real WebSocket clients: one HTTP request each, typed answers, typed errors.
+const stack = useStack()
+const open = useCleanup()
+let endpoint: ServedEndpoint
+let mesa: MesaServer
+
+beforeAll(async () => {
+  const namespace = stack.freshNamespace()
+  endpoint = await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } }))
+  mesa = await startMesaServer({ redisUrl: stack.redis.url, namespace })
+})
+afterAll(async () => {
+  await endpoint.close()
+  await mesa.close()
+})
+
+const withToken = (): DispatchClient => createDispatchClient({ endpoint: endpoint.url, token: ENDPOINT_TOKEN })
+const note = (n: number) => ({ message: { d: { n }, t: 'NOTE' } })
+
+/** The answers of `calls` in order, and how many HTTP requests they made. */
+async function counted(calls: Array<() => Promise<unknown>>): Promise<{ answers: unknown[]; requests: number }> {
+  const before = endpoint.requests
+  const answers: unknown[] = []
+  for (const call of calls) answers.push(await call())
+  return { answers, requests: endpoint.requests - before }
+}
+
+async function failureOf(call: Promise<unknown>) {
+  const error = await call.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  )
+  if (!(error instanceof DispatchEndpointError)) throw new Error(`expected a DispatchEndpointError, got ${String(error)}`)
+  const { name, message, status, errorName, field, retryAfter } = error
+  return { name, message, status, errorName, field, retryAfter }
+}
+
+describe('the client asks the endpoint', () => {
+  it('who is online and how many are connected, as real Mesa clients log in, with numbers kept numbers', async () => {
+    const client = withToken()
+    const ana = await connectMesaClient(mesa.url, 'ana')
+    open(await connectMesaClient(mesa.url, 9))
+
+    const online = await counted([() => client.presence(['ana', 9, '9', 'ben', 'ana']), () => client.connectedCount()])
+    await ana.close()
+    const after = await counted([() => client.presence(['ana', 9]), () => client.connectedCount()])
+
+    expect([online, after]).toEqual([
+      { answers: [{ online: ['ana', 9, '9', 'ana'], offline: ['ben'] }, 2], requests: 2 },
+      { answers: [{ online: [9], offline: ['ana'] }, 1], requests: 2 },
+    ])
+  })
+
+  it('what waits for a client and clears it, signed with the secret, so that the next login redelivers nothing', async () => {
+    const client = createDispatchClient({ endpoint: endpoint.url, secret: ENDPOINT_SECRET })
+    await client.dispatch({ ...note(1), recipients: ['cal'] })
+    await client.dispatch({ message: { d: 'two', o: { sync: true } }, recipients: ['cal'] })
+
+    const { answers, requests } = await counted([() => client.backlog('cal'), () => client.clearBacklog(['cal', 'nobody']), () => client.backlog('cal')])
+    const cal = open(await connectMesaClient(mesa.url, 'cal'))
+    await cal.expectNoMoreMessages(300)
+
+    const bytes = Buffer.byteLength('[{"op":0,"d":{"n":1},"t":"NOTE"},{"op":0,"d":"two","o":{"sync":true}}]')
+    expect({ answers, requests }).toEqual({
+      answers: [
+        {
+          messages: [
+            { op: 0, d: { n: 1 }, t: 'NOTE' },
+            { op: 0, d: 'two' },
+          ],
+          count: 2,
+          bytes,
+        },
+        {
+          cleared: [
+            { recipient: 'cal', messages: 2, bytes },
+            { recipient: 'nobody', messages: 0, bytes: 0 },
+          ],
+          duplicate: false,
+        },
+        { messages: [], count: 0, bytes: 0 },
+      ],
+      requests: 3,
+    })
+  })
+
+  it('to clear once per idempotencyKey, so that a retried clear removes nothing that arrived since', async () => {
+    const client = withToken()
+    const idempotencyKey = `clear-${crypto.randomUUID()}`
+    await client.dispatch({ ...note(1), recipients: ['dee'] })
+    const first = await client.clearBacklog(['dee'], { idempotencyKey })
+    await client.dispatch({ ...note(2), recipients: ['dee'] })
+    const retried = await client.clearBacklog(['dee'], { idempotencyKey })
+
+    expect([first.duplicate, first.cleared[0]!.messages, retried, (await client.backlog('dee')).count]).toEqual([
+      false,
+      1,
+      { cleared: [{ recipient: 'dee', messages: 0, bytes: 0 }], duplicate: true },
+      1,
+    ])
+  })
+})
+
+describe('the client rejects a question with a DispatchEndpointError', () => {
+  it('naming the field of a 400', async () => {
+    expect(await failureOf(withToken().presence(['a', '*']))).toEqual({
+      name: 'DispatchEndpointError',
+      message: "recipients[1] must name a client: '*' means every client in a dispatch, and names none",
+      status: 400,
+      errorName: 'ValidationError',
+      field: 'recipients[1]',
+      retryAfter: undefined,
+    })
+    expect(await failureOf(withToken().backlog({} as never))).toMatchObject({ status: 400, field: 'recipient' })
+  })
+
+  it('with status 401 for a wrong token', async () => {
+    const client = createDispatchClient({ endpoint: endpoint.url, token: 'not-the-token' })
+    for (const call of [client.presence(['a']), client.connectedCount(), client.backlog('a'), client.clearBacklog(['a'])]) {
+      expect(await failureOf(call)).toMatchObject({ status: 401, errorName: 'AuthenticationError' })
+    }
+  })
+
+  it('with Retry-After when the endpoint cannot reach Redis, and status 0 when nothing listens', async () => {
+    const cut = open(await serveEndpoint(new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 'redis-token', retries: 0 })))
+    const client = createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN })
+    const down = `http://127.0.0.1:${await freePort()}`
+    expect(await failureOf(client.clearBacklog(['a']))).toEqual({
+      name: 'DispatchEndpointError',
+      message: 'the dispatch endpoint cannot reach Redis right now; retry later',
+      status: 503,
+      errorName: 'RedisUnavailableError',
+      field: undefined,
+      retryAfter: 5,
+    })
+    expect(await failureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).backlog('a'))).toMatchObject({ status: 0 })
+  })
+
+  it('when a 200 carries no answer of the kind asked for', async () => {
+    const odd: FetchServer = open(await serveFetch(async () => Response.json({ ok: true, result: { servers: 1 } })))
+    const client = createDispatchClient({ endpoint: odd.url, token: ENDPOINT_TOKEN })
+    expect(await failureOf(client.backlog('a'))).toMatchObject({ message: 'the dispatch endpoint answered 200 with no backlog result', status: 200 })
+    expect(await failureOf(client.connectedCount())).toMatchObject({ message: 'the dispatch endpoint answered 200 with no presence result', status: 200 })
+  })
+})
