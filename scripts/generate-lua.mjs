@@ -78,13 +78,23 @@ export async function compactScripts() {
   return scripts
 }
 
-/** The generated module's text: every script as a LuaScript, deflated, so that the bundles carry a third of it. */
+/**
+ * The generated module's text: the scripts compacted, joined and deflated as one text, and each script as a
+ * LuaScript naming its place in it. Deflated together, the scripts share what they have in common (the clear
+ * script includes the dispatch script's JSON readers): the bundles carry 8.6 KB of base64 instead of 10.9.
+ */
 export async function generateScripts() {
-  const sections = (await compactScripts()).map(({ file, constant, summary, lua, sha1 }) => {
-    const value = { name: file.replace(/\.lua$/, ''), sha1, deflated: deflateSync(lua, { level: 9 }).toString('base64') }
-    return `/** ${summary.replace(/\.$/, '')} (src/script/${file}, compacted). */\nexport const ${constant}: LuaScript = ${JSON.stringify(value, null, 2).replace(/"(\w+)":/g, '$1:')}`
+  const scripts = await compactScripts()
+  const joined = scripts.map(({ lua }) => lua).join('')
+  let start = 0
+  const sections = scripts.map(({ file, constant, summary, lua, sha1 }) => {
+    const value = { name: file.replace(/\.lua$/, ''), sha1, start, end: start + lua.length }
+    start += lua.length
+    const fields = JSON.stringify(value, null, 2).replace(/"(\w+)":/g, '$1:').replace(/\n}$/, ',\n  sources: SOURCES,\n}')
+    return `/** ${summary.replace(/\.$/, '')} (src/script/${file}, compacted). */\nexport const ${constant}: LuaScript = ${fields}`
   })
-  return `// Generated from src/script/*.lua by scripts/generate-lua.mjs (npm run generate). Do not edit.\nimport type { LuaScript } from './lua-script.js'\n\n${sections.join('\n\n')}\n`
+  const sources = `/** Every script below, compacted and joined in this order, zlib-deflated and base64-encoded. */\nconst SOURCES: LuaSources = { deflated: '${deflateSync(joined, { level: 9 }).toString('base64')}' }`
+  return `// Generated from src/script/*.lua by scripts/generate-lua.mjs (npm run generate). Do not edit.\nimport type { LuaScript, LuaSources } from './lua-script.js'\n\n${sources}\n\n${sections.join('\n\n')}\n`
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

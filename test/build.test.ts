@@ -104,9 +104,9 @@ describe('buildBundles', () => {
     })
   })
 
-  it('ships the dispatch script in every bundle deflated, as src/script/scripts.ts holds it, and never as text', () => {
+  it('ships the scripts in every bundle deflated, as src/script/scripts.ts holds them, and never as text', () => {
     const code = built.map((each) => readFileSync(each.file, 'utf8'))
-    expect(code.map((each) => each.includes(DISPATCH_SCRIPT.deflated))).toEqual(built.map(() => true))
+    expect(code.map((each) => each.includes(DISPATCH_SCRIPT.sources.deflated))).toEqual(built.map(() => true))
     expect(code.map((each) => each.includes('redis.call(') || each.includes('Why it is written this way'))).toEqual(built.map(() => false))
   })
 
