@@ -90,7 +90,9 @@ export async function generateScripts() {
   const sections = scripts.map(({ file, constant, summary, lua, sha1 }) => {
     const value = { name: file.replace(/\.lua$/, ''), sha1, start, end: start + lua.length }
     start += lua.length
-    const fields = JSON.stringify(value, null, 2).replace(/"(\w+)":/g, '$1:').replace(/\n}$/, ',\n  sources: SOURCES,\n}')
+    const fields = JSON.stringify(value, null, 2)
+      .replace(/"(\w+)":/g, '$1:')
+      .replace(/\n}$/, ',\n  sources: SOURCES,\n}')
     return `/** ${summary.replace(/\.$/, '')} (src/script/${file}, compacted). */\nexport const ${constant}: LuaScript = ${fields}`
   })
   const sources = `/** Every script below, compacted and joined in this order, zlib-deflated and base64-encoded. */\nconst SOURCES: LuaSources = { deflated: '${deflateSync(joined, { level: 9 }).toString('base64')}' }`
