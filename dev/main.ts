@@ -1,6 +1,6 @@
 // `npm run dev`: the whole stack on this machine, a console page to drive it, and one ready line to start from.
 import { MIN_SECRET_LENGTH } from '../src/limits'
-import { readyLine } from './ready-line'
+import { exportLine, readyLine } from './ready-line'
 import { RedisServerMissingError } from './redis-server'
 import { type DevStack, type DevStackOptions, startDevStack } from './stack'
 
@@ -78,9 +78,26 @@ function stop(signal: NodeJS.Signals): void {
 process.on('SIGINT', stop)
 process.on('SIGTERM', stop)
 
+/**
+ * An error nobody caught. While stopping, it comes from a part being taken down (Mesa's ioredis rejects the
+ * commands still queued on a closing connection with `Connection is closed.`, and Mesa never handles them): it
+ * must not turn a clean stop into exit 1, so it is reported and the stop goes on. At any other time it ends the
+ * process as Node would, and the exit hook of dev/redis-server.ts kills the redis-server this process started.
+ */
+function strayError(error: unknown): void {
+  if (stopping) {
+    console.error(`dev: while stopping, ignored: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`)
+    return
+  }
+  console.error(error)
+  process.exit(1)
+}
+process.on('uncaughtException', strayError)
+process.on('unhandledRejection', strayError)
+
 starting.then(
   (stack) => {
-    if (!stopping) console.log(readyLine(stack))
+    if (!stopping) console.log(`${readyLine(stack)}\n${exportLine(stack)}`)
   },
   (error: unknown) => {
     if (!stopping) fail(explain(error, settings))

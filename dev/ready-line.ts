@@ -49,3 +49,32 @@ export function readyLine(stack: Pick<DevStack, 'consoleUrl' | 'endpointUrl' | '
   ]
   return `ready: ${pairs.join('  ')}`
 }
+
+/**
+ * The bearer token the sample HTTP events in events/ carry, and so the DISPATCH_TOKEN that `serverless invoke
+ * local` must run the http function with; the dev endpoint itself keeps its own token.
+ */
+export const SAMPLE_EVENTS_TOKEN = 'local-dev-dispatch-token'
+
+/** What the export line needs: the stack's REST URL and token (the gateway's), its namespace. */
+export type ExportedStack = Pick<DevStack, 'restUrl' | 'restToken' | 'namespace'>
+
+/**
+ * The env a function needs to run against this stack, as `serverless invoke local` and `mesa-dispatch --rest-url`
+ * read it: the gateway's REST URL and token, Mesa's namespace, sync on, and the sample events' bearer token.
+ */
+export function exportedEnv(stack: ExportedStack): Record<string, string> {
+  return {
+    UPSTASH_REDIS_REST_URL: stack.restUrl,
+    UPSTASH_REDIS_REST_TOKEN: stack.restToken,
+    MESA_NAMESPACE: stack.namespace,
+    MESA_SYNC: 'true',
+    DISPATCH_TOKEN: SAMPLE_EVENTS_TOKEN,
+  }
+}
+
+/** The second line `npm run dev` prints: `export NAME=value …` to paste into a shell, each value quoted for it. */
+export function exportLine(stack: ExportedStack): string {
+  const pairs = Object.entries(exportedEnv(stack)).map(([name, value]) => `${name}=${shellQuote(value)}`)
+  return `export ${pairs.join(' ')}  # paste to run serverless invoke local (events/README.md) or mesa-dispatch --rest-url against this stack`
+}

@@ -22,7 +22,9 @@ const STOP_TIMEOUT_MS = 5_000
 // `exec` makes redis-server keep the shell's PID ($$). The background reader holds a copy of our stdin pipe
 // and kills that PID once the pipe reaches EOF, which happens on stop() and also when this process dies by
 // SIGKILL or an unhandled signal, where no exit hook can run. fd 3 is needed because POSIX points an
-// asynchronous list's stdin at /dev/null.
+// asynchronous list's stdin at /dev/null. The wrapper runs in a process group of its own (`detached`): Ctrl-C
+// in a terminal signals the whole foreground group, and redis-server must not die before the clients that use
+// it have stopped (Mesa's ioredis then throws `Connection is closed.`); its parent alone decides when it stops.
 const WRAPPER = 'exec 3<&0; (read -r _ <&3; kill $$ 2>/dev/null) & exec redis-server "$@" 3<&-'
 
 /** Thrown when there is no redis-server to start; its message says how to install one. */
@@ -64,7 +66,7 @@ async function launch(port: number): Promise<ChildProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-local-'))
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
   args.push('--dir', dir, '--daemonize', 'no', '--loglevel', 'warning')
-  const child = spawn('/bin/sh', ['-c', WRAPPER, 'redis-server', ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn('/bin/sh', ['-c', WRAPPER, 'redis-server', ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
   running.set(child, dir)
 
   let log = ''
@@ -98,7 +100,7 @@ async function launch(port: number): Promise<ChildProcess> {
 function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    const timer = setTimeout(() => killGroup(child), STOP_TIMEOUT_MS)
     child.once('exit', () => {
       clearTimeout(timer)
       resolve()
@@ -111,12 +113,22 @@ function terminate(child: ChildProcess): Promise<void> {
 function installExitHook(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
+  // 'exit' also runs after an uncaught error; the group id is the wrapper's pid, so the watchdog goes too.
   process.once('exit', () => {
     for (const [child, dir] of running) {
-      child.kill('SIGKILL')
+      killGroup(child)
       rmSync(dir, { recursive: true, force: true })
     }
   })
+}
+
+/** SIGKILLs the wrapper's process group: redis-server and its watchdog. */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    // the group is already gone
+  }
 }
 
 function answersPing(port: number): Promise<boolean> {

@@ -35,14 +35,27 @@ export interface DevStack {
   endpointUrl: string
   mesaUrl: string
   redisUrl: string
+  /** The local Upstash gateway's REST URL, http://HOST:PORT, what UPSTASH_REDIS_REST_URL points at. */
+  restUrl: string
+  /** The gateway's token, random per run, for UPSTASH_REDIS_REST_TOKEN. */
+  restToken: string
   /** True when this stack started the redis-server (and so stops it). */
   startedRedis: boolean
   token: string
   namespace: string
   clients: DemoClients
-  /** Stops everything it started, newest first. */
+  /** Stops everything it started: the demo clients, Mesa, the endpoint and console, the gateway, then Redis. */
   close(): Promise<void>
 }
+
+/** The parts of the stack that stop, in the order they stop. */
+type Part = (typeof STOP_ORDER)[number]
+
+/**
+ * Users of a part stop before it: the demo clients before Mesa (so Mesa registers their going), Mesa before
+ * Redis (so its ioredis never sees Redis go first), the endpoint before the gateway it dispatches through.
+ */
+const STOP_ORDER = ['clients', 'feed', 'mesa', 'server', 'gateway', 'redis'] as const
 
 /** A fresh random dev token; hex, so it pastes into a shell unquoted. */
 export function randomDevToken(): string {
@@ -56,10 +69,15 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   // A shorter token would leave the endpoint misconfigured, answering every request with 503.
   if (token.length < MIN_SECRET_LENGTH) throw new Error(`the dev token must be at least ${MIN_SECRET_LENGTH} characters`)
   const report = options.onError ?? ((message: string) => console.error(message))
-  const closers: Array<() => Promise<void>> = []
+  // Each part's stop, filled in as it starts; close() runs them in STOP_ORDER whatever the start order was.
+  const stops = new Map<Part, () => Promise<void>>()
   const close = async () => {
     const failures: unknown[] = []
-    for (const closer of closers.splice(0).reverse()) await closer().catch((error: unknown) => failures.push(error))
+    for (const part of STOP_ORDER) {
+      const stop = stops.get(part)
+      stops.delete(part)
+      if (stop) await stop().catch((error: unknown) => failures.push(error))
+    }
     if (failures.length > 0) throw new AggregateError(failures, 'the dev stack did not stop cleanly')
   }
 
@@ -67,12 +85,12 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     let redisUrl = options.redisUrl
     if (!redisUrl) {
       const redis = await startRedisServer()
-      closers.push(() => redis.stop())
+      stops.set('redis', () => redis.stop())
       redisUrl = redis.url
     }
-    // The gateway's token never leaves this process: only the endpoint talks to it.
+    // A random token per run; the export line hands it to `serverless invoke local` and the CLI.
     const gateway = await startGateway({ redisUrl, token: randomBytes(16).toString('hex') })
-    closers.push(() => gateway.close())
+    stops.set('gateway', () => gateway.close())
     const mesa = await startMesaServer({
       redisUrl,
       namespace,
@@ -80,10 +98,10 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       port: options.mesaPort ?? 4000,
       onError: (error) => report(`mesa: ${error.message}`),
     })
-    closers.push(() => mesa.close())
+    stops.set('mesa', () => mesa.close())
 
     const feed = createLiveFeed()
-    closers.push(async () => feed.close())
+    stops.set('feed', async () => feed.close())
     const clients = await startDemoClients({
       mesaUrl: mesa.url,
       redisUrl,
@@ -92,7 +110,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       onStatus: (status) => feed.publish('status', status),
       onFrame: (id, frame) => feed.publish('frame', { id, ...frame }),
     })
-    closers.push(() => clients.close())
+    stops.set('clients', () => clients.close())
 
     // The edge bundle's own entry, given bindings as a Worker would be; one object, so it builds one app.
     const bindings = {
@@ -105,7 +123,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     // Bound late: the console config needs the server's URL, and the server needs the handler.
     let handler: FetchHandler | undefined
     const server = await serveFetch((request) => handler!(request), { port: options.port ?? 8787 })
-    closers.push(() => server.close())
+    stops.set('server', () => server.close())
     const endpointUrl = `${server.url}/dispatch`
     handler = createConsoleRoutes({
       config: { endpoint: endpointUrl, mesa: mesa.url, namespace, sync: true, token },
@@ -114,7 +132,19 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       endpoint: (request) => edge.fetch(request, bindings),
     })
 
-    return { consoleUrl: `${server.url}/`, endpointUrl, mesaUrl: mesa.url, redisUrl, startedRedis: !options.redisUrl, token, namespace, clients, close }
+    return {
+      consoleUrl: `${server.url}/`,
+      endpointUrl,
+      mesaUrl: mesa.url,
+      redisUrl,
+      restUrl: gateway.url,
+      restToken: gateway.token,
+      startedRedis: !options.redisUrl,
+      token,
+      namespace,
+      clients,
+      close,
+    }
   } catch (error) {
     await close().catch(() => undefined)
     throw error

@@ -95,3 +95,8 @@ export const DEFAULT_METRICS_NAMESPACE = 'MesaDispatch'
 export const EMF_MAX_METRICS_PER_DIRECTIVE = 100
 /** Values one EMF metric may hold as an array, by the EMF specification; more go on further lines. @default 100 */
 export const EMF_MAX_VALUES_PER_METRIC = 100
+
+// The CLI.
+
+/** The longest `--timeout` the CLI takes, in milliseconds: a timer set longer (2^31 - 1 ms, about 24.8 days) fires at once. */
+export const MAX_CLI_TIMEOUT_MS = 2_147_483_647

@@ -11,6 +11,7 @@ import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
 import { type CommandRun, runCommand } from './support/processes'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
+import { listenTcp } from './support/tcp-server'
 
 // `mesa-dispatch presence`, `backlog show` and `backlog clear`, run from the built bin as `npx mesa-dispatch` runs
 // it, over the endpoint and straight to Redis's REST API, against a real Mesa 1.5.8 server and its clients.
@@ -165,8 +166,33 @@ describe('mesa-dispatch questions', () => {
     ])
     expect([refused, unreachable]).toEqual([
       { code: 3, stdout: '', stderr: 'mesa-dispatch: the bearer token is missing or wrong (HTTP 401)\n' },
-      { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${down} could not be reached: ECONNREFUSED\n` },
+      { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${down} refused the connection (ECONNREFUSED): nothing listens on that port\n` },
     ])
+  })
+
+  it('exit 4 when nothing answers within --timeout, over the endpoint and over REST', async () => {
+    const silent = open(await listenTcp(() => undefined))
+    const [viaEndpoint, viaRest] = await Promise.all([
+      run(['presence', 'a', '--endpoint', silent.url, '--token', ENDPOINT_TOKEN, '--timeout', '300']),
+      run(['backlog', 'show', 'a', '--rest-url', silent.url, '--rest-token', GATEWAY_TOKEN, '--timeout', '100']),
+    ])
+    expect([viaEndpoint, viaRest]).toEqual([
+      { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${silent.url} did not answer within 300 ms\n` },
+      { code: 4, stdout: '', stderr: 'mesa-dispatch: Redis REST request failed: timed out\n' },
+    ])
+  })
+
+  it.each([
+    ['presence', ['presence', 'a'], '/presence'],
+    ['backlog show', ['backlog', 'show', 'a'], '/backlog'],
+    ['backlog clear', ['backlog', 'clear', 'a'], '/backlog/clear'],
+  ])('exit 1 on a 404 from %s, saying --endpoint is the base URL and which URL answered', async (_, args, path) => {
+    const hint = `--endpoint is the base URL that serves /dispatch and /health (as serverless deploy prints it), to which the CLI adds ${path}; ${endpoint.url}/api${path} answered 404.`
+    expect(await run([...args, '--endpoint', `${endpoint.url}/api/`, '--token', ENDPOINT_TOKEN])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `mesa-dispatch: no such route (HTTP 404)\n${hint}\n`,
+    })
   })
 
   it('list the question commands in --help', async () => {

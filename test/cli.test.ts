@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,7 +10,9 @@ import { connectMesaClient } from './support/mesa-client'
 import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
 import { type CommandRun, runCommand } from './support/processes'
+import { ROOT } from './support/serverless-cli'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
+import { listenTcp } from './support/tcp-server'
 
 // The built `mesa-dispatch` bin, run as `npx mesa-dispatch` runs it: a fresh node process on the bundle the package
 // ships as lib/cli/index.js (built here into a temp dir).
@@ -162,13 +164,89 @@ describe('mesa-dispatch', () => {
     ])
   })
 
-  it('exits 4 when the endpoint cannot be reached', async () => {
+  it('exits 4 saying the connection was refused when nothing listens at the endpoint', async () => {
     const down = `http://127.0.0.1:${await freePort()}`
     expect(await run(['send', '--endpoint', down, '--token', ENDPOINT_TOKEN, '--data', '1'])).toEqual({
       code: 4,
       stdout: '',
-      stderr: `mesa-dispatch: the dispatch endpoint at ${down} could not be reached: ECONNREFUSED\n`,
+      stderr: `mesa-dispatch: the dispatch endpoint at ${down} refused the connection (ECONNREFUSED): nothing listens on that port\n`,
     })
+  })
+
+  it('exits 4 saying no answer came within --timeout when the endpoint, or the REST URL, accepts and stays silent', async () => {
+    const silent = open(await listenTcp(() => undefined))
+
+    const viaEndpoint = await run(['send', '--endpoint', silent.url, '--token', ENDPOINT_TOKEN, '--data', '1', '--timeout', '300'])
+    const viaRest = await run(['send', '--rest-url', silent.url, '--rest-token', GATEWAY_TOKEN, '--data', '1', '--timeout', '100'])
+
+    expect([viaEndpoint, viaRest]).toEqual([
+      { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${silent.url} did not answer within 300 ms\n` },
+      { code: 4, stdout: '', stderr: 'mesa-dispatch: Redis REST request failed: timed out\n' },
+    ])
+  })
+
+  it('exits 1 on a 404, saying --endpoint is the base URL and which URL answered 404, in text and in JSON', async () => {
+    const args = ['send', '--endpoint', `${endpoint.url}/api/`, '--token', ENDPOINT_TOKEN, '--data', '1']
+    const hint = `--endpoint is the base URL that serves /dispatch and /health (as serverless deploy prints it), to which the CLI adds /dispatch; ${endpoint.url}/api/dispatch answered 404.`
+
+    expect(await run(args)).toEqual({ code: 1, stdout: '', stderr: `mesa-dispatch: no such route (HTTP 404)\n${hint}\n` })
+    expect(await run([...args, '--json'])).toEqual({
+      code: 1,
+      stdout: `${JSON.stringify({ ok: false, error: { name: 'NotFound', message: 'no such route', status: 404, hint } })}\n`,
+      stderr: '',
+    })
+  })
+
+  it('takes the route URL .../dispatch as --endpoint as well, as a ready line prints it', async () => {
+    const zero = open(await connectMesaClient(mesa.url, '0'))
+
+    expect(await run(['send', '--endpoint', `${endpoint.url}/dispatch`, '--token', ENDPOINT_TOKEN, '--data', '"route"', '--to', '0'])).toEqual({
+      code: 0,
+      stdout: 'sent to 1 server(s): online 0\n',
+      stderr: '',
+    })
+    expect(await zero.waitForMessages(1)).toEqual([{ op: 0, d: 'route' }])
+  })
+
+  it.each([
+    [['send', '--tokn', ENDPOINT_TOKEN, '--data', '1'], 'unknown option --tokn; did you mean --token?'],
+    [['send', '--ednpoint', 'http://127.0.0.1:1', '--data', '1'], 'unknown option --ednpoint; did you mean --endpoint?'],
+    [['send', '--Data', '1'], 'unknown option --Data; did you mean --data?'],
+    [['-version'], 'unknown option -version; did you mean --version?'],
+    [['send', '--rest', 'https://x.upstash.io'], 'unknown option --rest; did you mean --rest-url or --rest-token?'],
+    [['send', '--frobnicate', '--data', '1'], 'unknown option --frobnicate'],
+    [['send', '-x'], 'unknown option -x'],
+    [['send', '--data', '1', '--endpoint'], '--endpoint needs a value'],
+    [
+      ['send', '--endpoint', '--token', ENDPOINT_TOKEN],
+      '--endpoint needs a value, and --token looks like an option (write --endpoint=--token if it is the value)',
+    ],
+    [['send', '--json=yes', '--data', '1'], '--json takes no value, got --json=yes'],
+    [
+      ['send', '--endpoint', 'http://127.0.0.1:1', '--token', ENDPOINT_TOKEN, '--data', '1', '--timeout', '5s'],
+      '--timeout must be a whole number of milliseconds from 1 to 2147483647, got "5s"',
+    ],
+  ])('exits 2 on %j, saying in its own words: %s', async (args, message) => {
+    expect(await run(args)).toEqual({ code: 2, stdout: '', stderr: `mesa-dispatch: ${message}\n${usageHint}` })
+  })
+
+  it('reports a bad flag as JSON with --json, and lets --help win over it', async () => {
+    const [json, help, usage] = await Promise.all([run(['send', '--tokn', 'T', '--json']), run(['send', '--tokn', 'T', '--help']), run(['--help'])])
+
+    expect(json).toEqual({
+      code: 2,
+      stdout: `${JSON.stringify({ ok: false, error: { name: 'UsageError', message: 'unknown option --tokn; did you mean --token?' } })}\n`,
+      stderr: '',
+    })
+    expect(help).toEqual(usage)
+  })
+
+  it("prints package.json's version on --version, from the built bin and from the sources through tsx", async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+
+    const [built, source] = await Promise.all([run(['--version']), runCommand('npm', ['run', '--silent', 'cli', '--', '--version'])])
+
+    expect([built, source]).toEqual([0, 1].map(() => ({ code: 0, stdout: `${version}\n`, stderr: '' })))
   })
 
   it('prints the usage with an example for each transport on --help, -h and no arguments, and exits 0', async () => {

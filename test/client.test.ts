@@ -8,6 +8,7 @@ import { connectMesaClient } from './support/mesa-client'
 import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
 import { useStack } from './support/stack'
+import { listenTcp } from './support/tcp-server'
 
 // createDispatchClient against the real HTTP app served over HTTP, a real Mesa server and real WebSocket clients.
 const stack = useStack()
@@ -211,23 +212,50 @@ describe('createDispatchClient', () => {
     })
   })
 
-  it('rejects with status 0 when nothing listens at the endpoint', async () => {
+  it('rejects with status 0 saying the connection was refused when nothing listens at the endpoint', async () => {
     const down = `http://127.0.0.1:${await freePort()}`
     expect(await failureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
       name: 'DispatchEndpointError',
-      message: `the dispatch endpoint at ${down} could not be reached: ECONNREFUSED`,
+      message: `the dispatch endpoint at ${down} refused the connection (ECONNREFUSED): nothing listens on that port`,
       status: 0,
     })
   })
 
-  it('rejects with status 0 when the endpoint does not answer in time', async () => {
+  it('rejects with status 0 saying it did not answer in time when the endpoint stays silent', async () => {
     const silent = open(await serveFetch(() => new Promise<Response>(() => {})))
     const call = createDispatchClient({ endpoint: silent.url, token: ENDPOINT_TOKEN, timeoutMs: 50 }).dispatch(statusUpdate)
     expect(await failureOf(call)).toEqual({
       name: 'DispatchEndpointError',
-      message: `the dispatch endpoint at ${silent.url} could not be reached: timed out after 50 ms`,
+      message: `the dispatch endpoint at ${silent.url} did not answer within 50 ms`,
       status: 0,
     })
+  })
+
+  it('rejects with status 0 saying the connection was closed when the endpoint hangs up without an answer', async () => {
+    const rude = open(await listenTcp((socket) => socket.once('data', () => socket.destroy())))
+    const call = createDispatchClient({ endpoint: rude.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate)
+    expect(await failureOf(call)).toEqual({
+      name: 'DispatchEndpointError',
+      message: `the dispatch endpoint at ${rude.url} closed the connection without an answer (UND_ERR_SOCKET)`,
+      status: 0,
+    })
+  })
+
+  it("rejects with status 0 saying the host was not found, from the failure's cause code alone", async () => {
+    // The lookup is the runtime's; a fetch failing as undici does for an unknown host isolates the wording.
+    const notFound = (code: string) => async () => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ${code} mesa.invalid`), { code }) })
+    }
+    const calls = ['ENOTFOUND', 'EAI_AGAIN'].map((code) =>
+      failureOf(createDispatchClient({ endpoint: 'https://mesa.invalid', token: ENDPOINT_TOKEN, fetch: notFound(code) }).dispatch(statusUpdate)),
+    )
+    expect(await Promise.all(calls)).toEqual(
+      ['ENOTFOUND', 'EAI_AGAIN'].map((code) => ({
+        name: 'DispatchEndpointError',
+        message: `the dispatch endpoint at https://mesa.invalid could not be found: its host name did not resolve (${code})`,
+        status: 0,
+      })),
+    )
   })
 
   it('rejects a 503 with the Retry-After seconds when the endpoint cannot reach Redis', async () => {

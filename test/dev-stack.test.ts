@@ -4,15 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type DevProcess, startDevProcess } from './support/dev-process'
+import { leftovers, type StartedDev, shellExports, startDev as startDevStack } from './support/dev-ready'
 import { freePort } from './support/ports'
 import { connectionRefused, runCommand, until } from './support/processes'
 import { startRedisServer } from './support/redis-server'
 
-// `ready: console URL  endpoint URL  mesa URL  redis URL  token T  try: curl …`, as dev/ready-line.ts prints it.
-const READY = /^ready: console (\S+) {2}endpoint (\S+) {2}mesa (\S+) {2}redis (\S+) {2}token (\S+) {2}try: (curl .+)$/
-
 type Frame = { op: number; d: unknown; t?: string; s?: number }
-type Started = Awaited<ReturnType<typeof startDev>>
 
 let running: DevProcess | undefined
 afterEach(async () => {
@@ -21,7 +18,9 @@ afterEach(async () => {
 })
 
 describe('npm run dev', () => {
-  it('prints a ready line whose curl, like the CLI, reaches a demo client, and stops everything on Ctrl-C', { timeout: 240_000 }, async () => {
+  it('prints a ready line whose curl, like the CLI, reaches a demo client, an export line that points the CLI at its Redis, and stops everything on Ctrl-C', {
+    timeout: 240_000,
+  }, async () => {
     if (spawnSync('sh', ['-c', 'command -v curl']).status !== 0) {
       throw new Error('curl is not on PATH, and this test runs the curl command npm run dev prints: install curl (`apt-get install -y curl`)')
     }
@@ -59,14 +58,35 @@ describe('npm run dev', () => {
     ])
     expect(cli.code, `${cli.stdout}\n${cli.stderr}`).toBe(0)
 
-    // Alice, a real ws client of the demo Mesa server, received both: the console's JSON endpoint lists her frames.
-    const frames = await until('alice to receive the CLI dispatch', async () => {
+    // (c) The export line, run by a real shell, gives the env `serverless invoke local` and the CLI's Redis
+    // transport read: with it alone, the CLI dispatches straight to this stack's Redis, through its gateway.
+    const exported = await shellExports(started.exportLine)
+    expect(exported).toEqual({
+      UPSTASH_REDIS_REST_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      UPSTASH_REDIS_REST_TOKEN: expect.stringMatching(/^[0-9a-f]{32}$/),
+      MESA_NAMESPACE: 'dev',
+      MESA_SYNC: 'true',
+      DISPATCH_TOKEN: 'local-dev-dispatch-token',
+    })
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(UPSTASH_|MESA_|DISPATCH_)/.test(name)))
+    const cliViaExports = await runCommand(
+      'npm',
+      ['run', '--silent', 'cli', '--', 'send', '--to', 'alice', '--type', 'EXPORTED', '--data', '{"via":"export"}'],
+      {
+        env: { ...inherited, ...exported },
+      },
+    )
+    expect(cliViaExports).toEqual({ code: 0, stdout: 'sent to 1 server(s): online alice\n', stderr: '' })
+
+    // Alice, a real ws client of the demo Mesa server, received all three: the console's JSON endpoint lists her frames.
+    const frames = await until('alice to receive the CLI dispatches', async () => {
       const { clients } = (await (await fetch(`${consoleUrl}__dev/clients`)).json()) as { clients: Array<{ id: string; frames: Array<{ frame: Frame }> }> }
       const alice = clients.find((client) => client.id === 'alice')?.frames.map((entry) => entry.frame) ?? []
-      return alice.some((frame) => frame.t === 'CLI') ? alice : undefined
+      return alice.some((frame) => frame.t === 'CLI') && alice.some((frame) => frame.t === 'EXPORTED') ? alice : undefined
     })
     expect(frames).toContainEqual({ op: 0, d: { hello: 'world' }, t: 'HELLO' })
     expect(frames).toContainEqual({ op: 0, d: { via: 'cli' }, t: 'CLI' })
+    expect(frames).toContainEqual({ op: 0, d: { via: 'export' }, t: 'EXPORTED' })
 
     // Ctrl-C in a terminal sends SIGINT to the whole process group.
     expect(await dev.signal('SIGINT', 'group', 60_000)).toEqual({ code: 0, signal: null })
@@ -115,24 +135,14 @@ describe('npm run dev', () => {
 /** Starts `npm run dev` on free ports (with a redis-server of its own unless `env` names one), and reads its ready line. */
 async function startDev(env: Record<string, string> = {}) {
   const [port, mesaPort] = [await freePort(), await freePort()]
-  // Empty values count as unset, so settings in the caller's environment cannot change what is tested.
-  const dev = startDevProcess({ PORT: String(port), MESA_PORT: String(mesaPort), REDIS_URL: '', DISPATCH_TOKEN: '', ...env })
-  running = dev
-  const line = await dev.waitForLine(/^ready: /, 120_000)
-  const match = READY.exec(line)
-  if (!match) throw new Error(`the ready line has an unexpected shape: ${line}`)
-  const [consoleUrl = '', endpoint = '', mesaUrl = '', redisUrl = '', token = '', curl = ''] = match.slice(1)
-  return { dev, port, mesaPort, consoleUrl, endpoint, mesaUrl, redisUrl, token, curl }
+  const started = await startDevStack({ PORT: String(port), MESA_PORT: String(mesaPort), ...env })
+  running = started.dev
+  return { ...started, port, mesaPort }
 }
 
-/** Asserts that the stopped dev process left no process of its group running and none of its ports listening. */
-async function expectNothingLeft({ dev, port, mesaPort, redisUrl }: Started) {
-  expect(dev.output).toContain('dev: stopped')
-  await until('every process npm run dev started to exit', () => (dev.survivors().length === 0 ? true : undefined)).catch((error: Error) => {
-    throw new Error(`${error.message}; still running: ${dev.survivors().join(', ')}`)
-  })
-  const ports = { endpoint: port, mesa: mesaPort, redis: Number(new URL(redisUrl).port) }
-  for (const [what, each] of Object.entries(ports)) {
-    expect(await connectionRefused(each), `the ${what} port ${each} still accepts connections`).toBe(true)
-  }
+/** Asserts that the stopped dev process left no process running (of its group, or its redis-server) and no port listening. */
+async function expectNothingLeft(started: StartedDev) {
+  expect(started.dev.output).toContain('dev: stopped')
+  await until('everything npm run dev started to stop', async () => ((await leftovers(started)).length === 0 ? true : undefined)).catch(() => undefined)
+  expect(await leftovers(started)).toEqual([])
 }

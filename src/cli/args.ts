@@ -1,15 +1,16 @@
-import { parseArgs } from 'node:util'
 import type { DispatchMessageBody, DispatchRequestBody } from '../client/types.js'
 import type { Env } from '../config.js'
 import type { Recipient } from '../core/types.js'
+import { parseFlags } from './flags.js'
 import { OPTIONS, type OptionValues } from './options.js'
 import { parseQuestion, type Question } from './question.js'
 import { chooseTransport, type Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
 
-/** What the command line asks for: the usage text, or one dispatch over one transport. */
+/** What the command line asks for: the usage text, the version, one dispatch or one question over one transport. */
 export type CliCommand =
   | { kind: 'help' }
+  | { kind: 'version' }
   | { kind: 'dispatch'; request: DispatchRequestBody; transport: Transport; json: boolean }
   | { kind: 'question'; question: Question; transport: Transport; json: boolean }
 
@@ -18,14 +19,15 @@ export function parseCli(argv: string[], env: Env): CliCommand {
   if (argv.length === 0 || argv[0] === 'help') return { kind: 'help' }
   let parsed: { values: OptionValues; positionals: string[] }
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+    parsed = parseFlags(argv, OPTIONS)
   } catch (error) {
     // `--help` wins over whatever else is wrong with the line, as users type it precisely when lost.
     if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' }
-    throw new UsageError((error as Error).message, { cause: error })
+    throw error
   }
   const { values, positionals } = parsed
   if (values.help) return { kind: 'help' }
+  if (values.version) return { kind: 'version' }
   const [command, ...rest] = positionals
   if (command === 'presence' || command === 'backlog') {
     const question = parseQuestion(command, values, rest, (id) => toRecipient(id, values))

@@ -18,7 +18,9 @@ export const OPTIONS = {
   namespace: { type: 'string' },
   sync: { type: 'boolean' },
   json: { type: 'boolean' },
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const
 
 /** The parsed option values, as `parseArgs` types them. */

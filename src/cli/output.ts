@@ -1,12 +1,13 @@
 import type { Recipient } from '../core/message.js'
 import type { DispatchResult } from '../core/types.js'
 import { DispatchEndpointError, ValidationError } from '../errors.js'
+import { hintOf } from './hints.js'
 import { UsageError } from './usage-error.js'
 
 /** A failure as `--json` prints it: the same fields whichever transport failed. */
 export interface ErrorOutput {
   ok: false
-  error: { name: string; message: string; status?: number; field?: string; retryAfter?: number }
+  error: { name: string; message: string; status?: number; field?: string; retryAfter?: number; hint?: string }
 }
 
 /** The output for a dispatch that was applied: the result as one JSON line, or a short sentence. */
@@ -14,7 +15,7 @@ export function formatResult(result: DispatchResult, json: boolean): string {
   return `${json ? JSON.stringify(result) : describeResult(result)}\n`
 }
 
-/** The output for a failure: `{ ok: false, error }` as one JSON line, or one line naming the cause. */
+/** The output for a failure: `{ ok: false, error }` as one JSON line, or one line naming the cause and one of advice if any. */
 export function formatError(error: unknown, json: boolean): string {
   const { error: described } = describeError(error)
   if (json) return `${JSON.stringify({ ok: false, error: described })}\n`
@@ -22,7 +23,8 @@ export function formatError(error: unknown, json: boolean): string {
     described.status ? `HTTP ${described.status}` : undefined,
     described.retryAfter !== undefined ? `retry after ${described.retryAfter} s` : undefined,
   ].filter((each) => each !== undefined)
-  const hint = error instanceof UsageError ? '\nRun mesa-dispatch --help for usage.' : ''
+  const advice = error instanceof UsageError ? 'Run mesa-dispatch --help for usage.' : described.hint
+  const hint = advice === undefined ? '' : `\n${advice}`
   return `mesa-dispatch: ${described.message}${details.length > 0 ? ` (${details.join(', ')})` : ''}${hint}\n`
 }
 
@@ -31,6 +33,13 @@ export function formatError(error: unknown, json: boolean): string {
  * ValidationError from a direct Dispatcher both read `ValidationError` with their field.
  */
 export function describeError(error: unknown): ErrorOutput {
+  const described = describeAny(error)
+  const hint = hintOf(error)
+  if (hint !== undefined) described.error.hint = hint
+  return described
+}
+
+function describeAny(error: unknown): ErrorOutput {
   if (error instanceof DispatchEndpointError) {
     const described: ErrorOutput['error'] = { name: error.errorName ?? error.name, message: error.message, status: error.status }
     if (error.field !== undefined) described.field = error.field

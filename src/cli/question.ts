@@ -1,6 +1,7 @@
 import { createDispatchClient } from '../client/client.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import type { BacklogResult, ClearBacklogResult, PresenceResult, Recipient } from '../core/types.js'
+import { hintEndpointFailure } from './hints.js'
 import type { OptionValues } from './options.js'
 import type { Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
@@ -43,22 +44,30 @@ export function parseQuestion(command: 'presence' | 'backlog', values: OptionVal
   throw new UsageError(action === undefined ? 'backlog needs show <id> or clear <ids…>' : `unknown backlog action ${JSON.stringify(action)}; use show or clear`)
 }
 
+/** The route each question is asked at, for the 404 hint. */
+const QUESTION_PATHS = { presence: '/presence', backlog: '/backlog', clear: '/backlog/clear' } as const satisfies Record<Question['kind'], string>
+
 /**
  * Asks over the chosen transport: the endpoint's question routes through `createDispatchClient`, or Redis
  * directly through a Dispatcher's methods, which check the ids the same way the endpoint does.
  */
 export async function askQuestion(transport: Transport, question: Question): Promise<Answer> {
   if (transport.kind === 'endpoint') {
-    const { endpoint, token, secret } = transport
-    const client = createDispatchClient(token === undefined ? { endpoint, secret } : { endpoint, token })
-    if (question.kind === 'presence') {
-      if (question.ids.length === 0) return { kind: 'connected', result: { connected: await client.connectedCount() } }
-      return { kind: 'presence', result: await client.presence(question.ids) }
+    const { endpoint, token, secret, timeoutMs } = transport
+    const client = createDispatchClient(token === undefined ? { endpoint, secret, timeoutMs } : { endpoint, token, timeoutMs })
+    try {
+      if (question.kind === 'presence') {
+        if (question.ids.length === 0) return { kind: 'connected', result: { connected: await client.connectedCount() } }
+        return { kind: 'presence', result: await client.presence(question.ids) }
+      }
+      if (question.kind === 'backlog') return { kind: 'backlog', id: question.id, result: await client.backlog(question.id) }
+      return { kind: 'clear', result: await client.clearBacklog(question.ids, question.key === undefined ? {} : { idempotencyKey: question.key }) }
+    } catch (error) {
+      throw hintEndpointFailure(error, endpoint, QUESTION_PATHS[question.kind])
     }
-    if (question.kind === 'backlog') return { kind: 'backlog', id: question.id, result: await client.backlog(question.id) }
-    return { kind: 'clear', result: await client.clearBacklog(question.ids, question.key === undefined ? {} : { idempotencyKey: question.key }) }
   }
-  const dispatcher = new Dispatcher({ url: transport.url, token: transport.token }, { namespace: transport.namespace })
+  const { url, token, timeoutMs } = transport
+  const dispatcher = new Dispatcher({ url, token, timeoutMs }, { namespace: transport.namespace })
   try {
     if (question.kind === 'presence') {
       if (question.ids.length === 0) return { kind: 'connected', result: { connected: await dispatcher.connectedCount() } }

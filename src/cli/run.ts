@@ -6,6 +6,7 @@ import { askQuestion } from './question.js'
 import { formatAnswer } from './question-output.js'
 import { sendDispatch } from './send.js'
 import { USAGE } from './usage.js'
+import { VERSION } from './version.js'
 
 /** Where the CLI writes: `process` in real use. */
 export interface CliOutput {
@@ -24,6 +25,10 @@ export async function runCli(argv: string[], env: Env, output: CliOutput): Promi
     const command = parseCli(argv, env)
     if (command.kind === 'help') {
       output.stdout.write(USAGE)
+      return EXIT_CODES.ok
+    }
+    if (command.kind === 'version') {
+      output.stdout.write(`${VERSION}\n`)
       return EXIT_CODES.ok
     }
     json = command.json

@@ -5,6 +5,7 @@ import { createRequestParser } from '../core/request.js'
 import type { DispatchResult } from '../core/types.js'
 import { silentLogger } from '../observe/logger.js'
 import { createTrigger } from '../triggers/trigger.js'
+import { hintEndpointFailure } from './hints.js'
 import type { Transport } from './transport-args.js'
 
 /**
@@ -14,10 +15,14 @@ import type { Transport } from './transport-args.js'
  */
 export async function sendDispatch(transport: Transport, body: DispatchRequestBody): Promise<DispatchResult> {
   if (transport.kind === 'endpoint') {
-    const { endpoint, token, secret } = transport
-    return createDispatchClient(token === undefined ? { endpoint, secret } : { endpoint, token }).dispatch(body)
+    const { endpoint, token, secret, timeoutMs } = transport
+    const client = createDispatchClient(token === undefined ? { endpoint, secret, timeoutMs } : { endpoint, token, timeoutMs })
+    return client.dispatch(body).catch((error: unknown) => {
+      throw hintEndpointFailure(error, endpoint, '/dispatch')
+    })
   }
-  const dispatcher = new Dispatcher({ url: transport.url, token: transport.token }, { namespace: transport.namespace, sync: { enabled: transport.sync } })
+  const { url, token, timeoutMs } = transport
+  const dispatcher = new Dispatcher({ url, token, timeoutMs }, { namespace: transport.namespace, sync: { enabled: transport.sync } })
   try {
     // The same parse-then-dispatch path as SQS and EventBridge; the CLI prints its own output, so no log lines.
     return await createTrigger(dispatcher, createRequestParser(), silentLogger).dispatch(body)

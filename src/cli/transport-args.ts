@@ -1,11 +1,13 @@
 import { type Env, readBoolean, readString } from '../config.js'
+import { MAX_CLI_TIMEOUT_MS } from '../limits.js'
 import type { OptionValues } from './options.js'
 import { UsageError } from './usage-error.js'
 
-/** How the CLI reaches Mesa: the deployed endpoint, or Redis's REST API directly. */
-export type Transport =
+/** How the CLI reaches Mesa: the deployed endpoint, or Redis's REST API directly; `timeoutMs` from `--timeout`. */
+export type Transport = (
   | { kind: 'endpoint'; endpoint: string; token?: string; secret?: string }
   | { kind: 'redis'; url: string; token: string; namespace?: string; sync: boolean }
+) & { timeoutMs?: number }
 
 /** The flags that belong to one transport only, so that a flag meant for the other one is not silently ignored. */
 const ONLY_FOR: Record<Transport['kind'], { flags: Array<keyof OptionValues>; choose: string }> = {
@@ -33,7 +35,16 @@ export function chooseTransport(values: OptionValues, env: Env): Transport {
   const { flags, choose } = ONLY_FOR[kind]
   const foreign = flags.find((flag) => values[flag] !== undefined)
   if (foreign !== undefined) throw new UsageError(`--${foreign} applies only with ${choose}`)
-  return kind === 'endpoint' ? endpointTransport(values, env) : redisTransport(values, env)
+  const transport = kind === 'endpoint' ? endpointTransport(values, env) : redisTransport(values, env)
+  return values.timeout === undefined ? transport : { ...transport, timeoutMs: parseTimeout(values.timeout) }
+}
+
+function parseTimeout(timeout: string): number {
+  const ms = Number(timeout)
+  if (!/^\d+$/.test(timeout) || ms < 1 || ms > MAX_CLI_TIMEOUT_MS) {
+    throw new UsageError(`--timeout must be a whole number of milliseconds from 1 to ${MAX_CLI_TIMEOUT_MS}, got ${JSON.stringify(timeout)}`)
+  }
+  return ms
 }
 
 function endpointTransport(values: OptionValues, env: Env): Transport {

@@ -1,3 +1,5 @@
+import { DEFAULT_CLIENT_TIMEOUT_MS, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
+
 /** The text `mesa-dispatch --help` prints: commands, options, env fallbacks, examples and exit codes. */
 export const USAGE = `mesa-dispatch: send Mesa dispatches from a shell, through the dispatch endpoint or straight to Redis.
 
@@ -7,7 +9,7 @@ Usage:
   mesa-dispatch presence [ID ...] <transport>        who is online; with no id, how many are connected
   mesa-dispatch backlog show ID <transport>          what waits for ID, as Mesa would redeliver it
   mesa-dispatch backlog clear ID [ID ...] [--id KEY] <transport>
-  mesa-dispatch --help
+  mesa-dispatch --help | --version
 
 Message:
   --data JSON        the message data, sent as "d" (required for send; quote strings: '"hi"')
@@ -28,6 +30,7 @@ Transport, exactly one of:
     --rest-token T   its token (env UPSTASH_REDIS_REST_TOKEN)
     --namespace NS   the Mesa server's namespace (env MESA_NAMESPACE, default none)
     --sync           the Mesa server has sync on: store for offline clients (env MESA_SYNC, default false)
+  --timeout MS       how long to wait for an answer (default ${DEFAULT_CLIENT_TIMEOUT_MS} for --endpoint, ${DEFAULT_REDIS_TIMEOUT_MS} per attempt for --rest-url)
   Flags win over the env.
 
 Examples:

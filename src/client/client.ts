@@ -37,8 +37,7 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
       response = await fetcher(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) })
       text = await response.text()
     } catch (error) {
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : describeFailure(error)
-      throw new DispatchEndpointError(`the dispatch endpoint at ${origin} could not be reached: ${reason}`, { status: 0 }, { cause: error })
+      throw new DispatchEndpointError(`the dispatch endpoint at ${origin} ${describeFailure(error, timeoutMs)}`, { status: 0 }, { cause: error })
     }
     const json = parseJson(text)
     if (!response.ok) throw refusal(response, json)
@@ -149,11 +148,21 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Names a network failure by its code (`ECONNREFUSED`), never by a URL or header it may quote. */
-function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return 'unknown error'
-  // undici's TypeError says only "fetch failed"; the reason (a code, or e.g. "bad port") is on its cause.
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined
-  if (typeof cause?.code === 'string') return cause.code
-  return typeof cause?.message === 'string' && cause.message !== '' ? cause.message : error.message
+/**
+ * Says why no answer came, by the failure's code (`ECONNREFUSED`), never by a URL or header it may quote:
+ * nothing listening, a host name that does not resolve, a connection dropped unanswered, or no answer in time.
+ * The code is read structurally (undici puts it on the `fetch failed` TypeError's cause; other runtimes may put it
+ * on the error itself), so that the client stays free of Node's own modules.
+ */
+function describeFailure(error: unknown, timeoutMs: number): string {
+  const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } }
+  // AbortSignal.timeout aborts with a TimeoutError; some runtimes report any abort as an AbortError.
+  if (name === 'TimeoutError' || name === 'AbortError') return `did not answer within ${timeoutMs} ms`
+  const code = typeof cause?.code === 'string' ? cause.code : (error as { code?: unknown } | null)?.code
+  if (code === 'ECONNREFUSED') return 'refused the connection (ECONNREFUSED): nothing listens on that port'
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `could not be found: its host name did not resolve (${code})`
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `closed the connection without an answer (${code})`
+  if (typeof code === 'string') return `could not be reached: ${code}`
+  const reason = typeof cause?.message === 'string' && cause.message !== '' ? cause.message : typeof message === 'string' ? message : 'unknown error'
+  return `could not be reached: ${reason}`
 }

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ENDPOINT_TOKEN } from '../support/dispatch-endpoint'
+import { ROOT } from '../support/serverless-cli'
 import { type ConsumerProject, createConsumerProject } from './support/consumer-project'
 import { useConsumerStack } from './support/consumer-stack'
 
@@ -23,6 +26,12 @@ describe('npx mesa-dispatch, installed from the tarball', () => {
       firstLine: 'mesa-dispatch: send Mesa dispatches from a shell, through the dispatch endpoint or straight to Redis.',
       stderr: '',
     })
+  })
+
+  it("prints the installed package's version on --version and exits 0", async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+
+    expect(await project.run('npx', ['mesa-dispatch', '--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })
   })
 
   it('sends through the endpoint, and the Mesa client gets the frame', async () => {

@@ -6,6 +6,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** `npm run dev` running in its own process group, as a terminal would run it. */
 export interface DevProcess {
+  /** npm's pid, also the id of the process group. */
+  readonly pid: number
   /** Everything it printed so far, stdout and stderr interleaved. */
   readonly output: string
   /** Resolves with the first output line matching `pattern`, or rejects with the output so far. */
@@ -49,6 +51,7 @@ export function startDevProcess(env: Record<string, string>): DevProcess {
     ])
 
   return {
+    pid: pgid,
     get output() {
       return output
     },
