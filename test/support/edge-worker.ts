@@ -53,7 +53,7 @@ export interface EdgeWorkerOptions {
  * outbound network allows public and private (which includes local) addresses.
  */
 export async function startEdgeWorker(bindings: Record<string, unknown>, options: EdgeWorkerOptions = {}): Promise<EdgeWorker> {
-  const script = options.script ?? (await (bundle ??= buildEdgeBundle()))
+  const script = options.script ?? (await edgeBundle())
   const before = workerdChildren()
   // The bundle is passed as a string: Miniflare rereads a scriptPath on every start, and the build's directory
   // is already gone (vitest ends its fork workers without an 'exit' event, so nothing could remove it later).
@@ -100,6 +100,12 @@ export async function startEdgeWorker(bindings: Record<string, unknown>, options
         await Promise.all(watchdogs.map(stop))
       })()),
   }
+}
+
+/** The edge bundle's code, built on first use and shared by every Worker of the process. */
+function edgeBundle(): Promise<string> {
+  bundle ??= buildEdgeBundle()
+  return bundle
 }
 
 /** Builds the edge bundle with the deploy build's own settings and returns its code, leaving no files behind. */
