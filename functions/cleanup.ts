@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda'
 import { readDispatcherEnv } from '../src/config.js'
 import { Dispatcher } from '../src/core/dispatcher.js'
 import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
+import { describeError } from '../src/observe/error-fields.js'
 import { createLogger } from '../src/observe/logger.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
 
@@ -20,7 +21,11 @@ export const handler = (_event: unknown, context: Context) =>
   deadline.run(context.getRemainingTimeInMillis(), () =>
     metrics.observe(context.functionName, async () => {
       const started = Date.now()
-      const result = await dispatcher.cleanupBacklogs({ deadline: deadline.get })
+      // Thrown on, so that the invocation fails (and the errors alarm fires), after a line saying why.
+      const result = await dispatcher.cleanupBacklogs({ deadline: deadline.get }).catch((error: unknown) => {
+        logger.error('cleanup', { requestId: context.awsRequestId, outcome: 'failed', ...describeError(error), durationMs: Date.now() - started })
+        throw error
+      })
       logger.info('cleanup', { requestId: context.awsRequestId, ...result, durationMs: Date.now() - started })
       metrics.count('BacklogsRemoved', result.removed)
       metrics.count('BacklogBytesRemoved', result.bytes)

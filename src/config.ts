@@ -1,3 +1,5 @@
+import { isWriteBudgetEnough, WRITE_BUDGET_REASON } from './core/dispatcher-setup.js'
+import { isNamespace, NAMESPACE_RULE } from './core/keys.js'
 import type { DispatcherConfig } from './core/types.js'
 import { ConfigError } from './errors.js'
 import { parseHttpUrl } from './http-url.js'
@@ -17,7 +19,7 @@ import {
   MAX_BATCH_LIMIT,
   MIN_SECRET_LENGTH,
 } from './limits.js'
-import type { RestConnection } from './transport/rest.js'
+import { BEARER_TOKEN_RULE, isBearerToken, type RestConnection } from './transport/rest.js'
 
 /**
  * An env object: `process.env` on Lambda, the bindings object at the edge. Values that are not strings
@@ -40,10 +42,20 @@ export interface DispatcherEnv {
  */
 export function readDispatcherEnv(env: Env): DispatcherEnv {
   const namespace = readString(env, 'MESA_NAMESPACE')
+  // The Dispatcher checks these too, naming its own option; checked here with its rule, the error names the variable.
+  if (namespace !== undefined && !isNamespace(namespace)) throw new ConfigError('MESA_NAMESPACE', NAMESPACE_RULE)
+  const maxBytes = readInteger(env, 'MESA_SYNC_MAX_BYTES', DEFAULT_SYNC_MAX_BYTES, 0)
+  const maxWriteBytes = readInteger(env, 'MAX_WRITE_BYTES', DEFAULT_MAX_WRITE_BYTES, 1)
+  if (!isWriteBudgetEnough(maxWriteBytes, maxBytes)) {
+    // The variable that was set is the one to change: with MAX_WRITE_BYTES at its default, that is MESA_SYNC_MAX_BYTES.
+    throw readString(env, 'MAX_WRITE_BYTES') === undefined
+      ? new ConfigError('MESA_SYNC_MAX_BYTES', `must be at most MAX_WRITE_BYTES (${maxWriteBytes}), ${WRITE_BUDGET_REASON}`)
+      : new ConfigError('MAX_WRITE_BYTES', `must be at least MESA_SYNC_MAX_BYTES (${maxBytes}), ${WRITE_BUDGET_REASON}`)
+  }
   return {
     connection: {
       url: requireHttpUrl(env, 'UPSTASH_REDIS_REST_URL'),
-      token: requireString(env, 'UPSTASH_REDIS_REST_TOKEN'),
+      token: readBearerToken(env, 'UPSTASH_REDIS_REST_TOKEN'),
       timeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', DEFAULT_REDIS_TIMEOUT_MS, 1),
       retries: readInteger(env, 'REDIS_RETRIES', DEFAULT_REDIS_RETRIES, 0),
     },
@@ -52,12 +64,12 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
       sync: {
         enabled: readBoolean(env, 'MESA_SYNC', false),
         maxMessages: readInteger(env, 'MESA_SYNC_MAX_MESSAGES', DEFAULT_SYNC_MAX_MESSAGES, 0),
-        maxBytes: readInteger(env, 'MESA_SYNC_MAX_BYTES', DEFAULT_SYNC_MAX_BYTES, 0),
+        maxBytes,
         maxAgeSeconds: readInteger(env, 'MESA_SYNC_MAX_AGE_SECONDS', DEFAULT_SYNC_MAX_AGE_SECONDS, 0),
       },
       dedupeTtlSeconds: readInteger(env, 'DEDUPE_TTL_SECONDS', DEFAULT_DEDUPE_TTL_SECONDS, 1),
       maxRecipients: readInteger(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS, 1),
-      maxWriteBytes: readInteger(env, 'MAX_WRITE_BYTES', DEFAULT_MAX_WRITE_BYTES, 1),
+      maxWriteBytes,
       maxRequestBytes: readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1),
     },
   }
@@ -131,7 +143,14 @@ function readSecret(env: Env, name: string): string | undefined {
   const value = readString(env, name)
   if (value === undefined) return undefined
   if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters`)
-  if (!/^[\x21-\x7e]+$/.test(value)) throw new ConfigError(name, 'must be printable ASCII without spaces')
+  if (!isBearerToken(value)) throw new ConfigError(name, BEARER_TOKEN_RULE)
+  return value
+}
+
+/** A token sent as `Authorization: Bearer`, which must be present and fit in a header (src/transport/rest.ts). */
+function readBearerToken(env: Env, name: string): string {
+  const value = requireString(env, name)
+  if (!isBearerToken(value)) throw new ConfigError(name, BEARER_TOKEN_RULE)
   return value
 }
 

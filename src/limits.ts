@@ -87,6 +87,15 @@ export const DEADLINE_MARGIN_MS = 1000
 /** How long the backend client waits for the endpoint's answer, in milliseconds. @default 10000 */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000
 
+// Log lines.
+
+/** Causes a failure's log line follows down its chain (`cause.cause…`), so that a looping chain still ends. @default 4 */
+export const MAX_LOGGED_CAUSES = 4
+/** Errors of an AggregateError a log line keeps, e.g. one per address of a host that refused. @default 4 */
+export const MAX_LOGGED_GATHERED_ERRORS = 4
+/** Characters of an error message a log line keeps; the rest is cut and marked with `…`. @default 300 */
+export const MAX_LOGGED_MESSAGE_LENGTH = 300
+
 // Metrics (CloudWatch Embedded Metric Format, written by the Lambda functions).
 
 /** The CloudWatch namespace the Lambda functions' metrics go to (`MESA_METRICS_NAMESPACE`). @default 'MesaDispatch' */

@@ -64,7 +64,8 @@ describe('the app', () => {
 
   it('answers a batch whose every item failed as one dispatch would, with Retry-After and each item in the body', async () => {
     const { lines, logger } = captured()
-    const dispatcher = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 't', retries: 0 })
+    const port = await freePort()
+    const dispatcher = new Dispatcher({ url: `http://127.0.0.1:${port}`, token: 't', retries: 0 })
     const app = createApp({ dispatcher, auth: { token: TOKEN }, logger })
     const unreachable = { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } }
     expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT' }] }))).toEqual({
@@ -72,7 +73,26 @@ describe('the app', () => {
       retryAfter: '5',
       body: { ok: false, results: [unreachable, unreachable] },
     })
-    expect(lines.find((line) => line.message === 'dispatch')).toMatchObject({ outcome: 'failed', failed: 2, errors: 'RedisUnavailableError' })
+    // The answer does not say why; the log line does, down to the refused connection.
+    expect(lines.find((line) => line.message === 'dispatch')).toEqual({
+      level: 'error',
+      time: expect.any(String),
+      message: 'dispatch',
+      requestId: expect.any(String),
+      outcome: 'failed',
+      batch: true,
+      dispatches: 2,
+      failed: 2,
+      errors: 'RedisUnavailableError',
+      error: 'RedisUnavailableError',
+      detail: 'Redis REST request failed: ECONNREFUSED',
+      cause: {
+        name: 'TypeError',
+        message: 'fetch failed',
+        cause: { name: 'Error', code: 'ECONNREFUSED', message: `connect ECONNREFUSED 127.0.0.1:${port}` },
+      },
+      durationMs: expect.any(Number),
+    })
   })
 
   it('answers 502 when Redis refuses the script, for one dispatch or a whole batch, and 207 when only part of a batch fails', async () => {

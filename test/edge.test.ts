@@ -5,7 +5,8 @@ import { useCleanup } from './support/cleanup'
 import { type EdgeWorker, startEdgeWorker } from './support/edge-worker'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
 import { type MesaServer, mesaKey, startMesaServer } from './support/mesa-server'
-import { useStack } from './support/stack'
+import { GATEWAY_TOKEN, useStack } from './support/stack'
+import { readWranglerSample } from './support/wrangler-sample'
 
 // The edge bundle (functions/edge.ts built for platform browser) inside workerd, without nodejs_compat,
 // reaching the Upstash gateway on loopback and a real Mesa 1.5.8 server through Redis.
@@ -133,5 +134,63 @@ describe('the edge entry inside workerd', () => {
     expect(await a.waitForMessages(1)).toEqual([JSON.parse(noteFrame(2))])
     await a.expectNoMoreMessages(100)
     expect(recorder.messages).toHaveLength(1)
+  })
+})
+
+describe('the sample wrangler.toml', () => {
+  it('runs the bundle at its main, with its date, flags, vars and the secrets it names, and delivers a dispatch', async () => {
+    const sample = await readWranglerSample()
+    // A value for each secret the sample tells the user to put; one this test does not know fails it.
+    const known: Record<string, string> = {
+      UPSTASH_REDIS_REST_URL: stack.gateway.url,
+      UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN,
+      DISPATCH_TOKEN: TOKEN,
+      DISPATCH_SIGNING_SECRET: SIGNING_SECRET,
+    }
+    const secrets = Object.fromEntries(sample.secrets.map((name) => [name, known[name] ?? `no test value for the secret ${name}`]))
+    expect({
+      main: sample.main,
+      secrets: sample.secrets,
+      secretsInVars: sample.secrets.filter((name) => name in sample.vars),
+      varsNotStrings: Object.keys(sample.vars).filter((name) => typeof sample.vars[name] !== 'string'),
+    }).toEqual({
+      main: 'dist/edge/index.mjs',
+      secrets: ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'DISPATCH_TOKEN', 'DISPATCH_SIGNING_SECRET'],
+      secretsInVars: [],
+      varsNotStrings: [],
+    })
+    const deployed = open(
+      await startEdgeWorker(
+        { ...sample.vars, ...secrets },
+        { name: sample.name, script: sample.script, compatibilityDate: sample.compatibilityDate, compatibilityFlags: sample.compatibilityFlags },
+      ),
+    )
+    const namespace = String(sample.vars.MESA_NAMESPACE ?? '')
+    const server = await startMesaServer({ redisUrl: stack.redis.url, ...(namespace ? { namespace } : {}), sync: sample.vars.MESA_SYNC === 'true' })
+    open({ close: () => server.close() })
+    const a = await client(server, 'wrangler-sample')
+
+    const response = await post(deployed, note(1, ['wrangler-sample']), AUTHORIZED)
+
+    // With MESA_SYNC on, the Dispatcher checks who is online; off, it does not, and says so with null.
+    const online = sample.vars.MESA_SYNC === 'true' ? ['wrangler-sample'] : null
+    expect({ status: response.status, body: await response.json() }).toEqual({
+      status: 200,
+      body: {
+        ok: true,
+        result: {
+          servers: 1,
+          recipients: ['wrangler-sample'],
+          online,
+          offline: [],
+          unstored: [],
+          stored: 0,
+          dropped: 0,
+          duplicate: false,
+          excludingIgnored: false,
+        },
+      },
+    })
+    expect(await a.waitForMessages(1)).toEqual([JSON.parse(noteFrame(1))])
   })
 })

@@ -27,8 +27,8 @@ function importsOf(file: string): string[] {
 
 const files = walk(SRC).map((file) => relative(ROOT, file))
 const graph = new Map(files.map((file) => [file, importsOf(join(ROOT, file))]))
-/** What every layer may import: the errors, the limits, the types they name, the webhook signature and the URL check. */
-const SHARED = ['src/errors.ts', 'src/limits.ts', 'src/core/types.ts', 'src/signature.ts', 'src/http-url.ts']
+/** What every layer may import: the errors and their chains, the limits, the types they name, the webhook signature and the URL check. */
+const SHARED = ['src/errors.ts', 'src/error-chain.ts', 'src/limits.ts', 'src/core/types.ts', 'src/signature.ts', 'src/http-url.ts']
 const layer = (file: string) => /^src\/([^/]+)\//.exec(file)?.[1] ?? relative('src', file)
 
 /** Each import from `from` into a folder it must not reach, as `importer -> imported`. */

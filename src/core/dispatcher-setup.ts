@@ -46,8 +46,8 @@ export function readSettings(config: DispatcherConfig): DispatcherSettings {
     maxWriteBytes: positiveInteger(config.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES, 'maxWriteBytes'),
     maxRequestBytes: positiveInteger(config.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, 'maxRequestBytes'),
   }
-  if (limits.maxBytes > limits.maxWriteBytes) {
-    throw new ConfigError('maxWriteBytes', `must be at least sync.maxBytes (${limits.maxBytes}), or no backlog at its cap could be written`)
+  if (!isWriteBudgetEnough(limits.maxWriteBytes, limits.maxBytes)) {
+    throw new ConfigError('maxWriteBytes', `must be at least sync.maxBytes (${limits.maxBytes}), ${WRITE_BUDGET_REASON}`)
   }
   return {
     sync: sync.enabled === true,
@@ -55,6 +55,14 @@ export function readSettings(config: DispatcherConfig): DispatcherSettings {
     maxRecipients: positiveInteger(config.maxRecipients ?? DEFAULT_MAX_RECIPIENTS, 'maxRecipients'),
     limits,
   }
+}
+
+/** Why the write budget must hold a whole backlog, as a ConfigError says it. */
+export const WRITE_BUDGET_REASON = 'or no backlog at its cap could be written'
+
+/** Whether one script call's write budget (`maxWriteBytes`) can hold a backlog at its cap (`sync.maxBytes`). */
+export function isWriteBudgetEnough(maxWriteBytes: number, syncMaxBytes: number): boolean {
+  return syncMaxBytes <= maxWriteBytes
 }
 
 /** The runner for a target: TCP for a redis:// URL or an ioredis client (none at the edge), REST otherwise. */

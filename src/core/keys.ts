@@ -6,6 +6,14 @@ import { ConfigError } from '../errors.js'
  */
 export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/
 
+/** What a namespace must be, as a ConfigError says it. */
+export const NAMESPACE_RULE = 'must be 1-64 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit'
+
+/** Whether a value may be used as a namespace (NAMESPACE_PATTERN); an empty one means none and needs no check. */
+export function isNamespace(value: string): boolean {
+  return NAMESPACE_PATTERN.test(value)
+}
+
 /** The Redis names one Mesa namespace uses, exactly as Mesa 1.5.8 spells them. */
 export interface MesaKeys {
   /** The pub/sub channel every Mesa server subscribes to: `ws` or `ws_<ns>`. */
@@ -22,9 +30,7 @@ export interface MesaKeys {
 
 /** Builds Mesa's key and channel names for a namespace; an empty namespace means none, as in Mesa. */
 export function createMesaKeys(namespace?: string): MesaKeys {
-  if (namespace !== undefined && namespace !== '' && !NAMESPACE_PATTERN.test(namespace)) {
-    throw new ConfigError('namespace', `must be 1-64 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit`)
-  }
+  if (namespace !== undefined && namespace !== '' && !isNamespace(namespace)) throw new ConfigError('namespace', NAMESPACE_RULE)
   const suffix = namespace ? `_${namespace}` : ''
   const dedupePrefix = `mesa_dispatch_ids${suffix}:`
   return {

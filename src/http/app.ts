@@ -13,6 +13,7 @@ import {
 } from '../errors.js'
 import { DEFAULT_MAX_BODY_BYTES, RETRY_AFTER_SECONDS } from '../limits.js'
 import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.js'
+import { describeError } from '../observe/error-fields.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 import { createAuthenticator } from './auth.js'
 import { createDispatchRoute, type DispatchOutcome } from './dispatch-route.js'
@@ -158,7 +159,7 @@ export function createAppFromEnv(env: Env, options: AppFromEnvOptions = {}): App
     })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    logger.error('the dispatch endpoint is misconfigured', { error: error.name, variable: error.variable, detail: error.message })
+    logger.error('the dispatch endpoint is misconfigured', { variable: error.variable, ...describeError(error) })
     const metrics = guardMetrics(options.metrics)
     return {
       fetch: async () => {
@@ -221,10 +222,6 @@ function errorBody(error: unknown): { name: string; message: string; field?: str
   if (status >= 500) return { name, message: SERVER_SIDE_MESSAGES[status] ?? SERVER_SIDE_MESSAGES[500]! }
   if (error instanceof ValidationError) return { name, message: error.message, field: error.field }
   return { name, message: (error as Error).message }
-}
-
-function describeError(error: unknown) {
-  return error instanceof Error ? { error: error.name, detail: error.message } : { error: typeof error }
 }
 
 /** A JSON response that no cache keeps; every answer of the app goes through here. */

@@ -4,6 +4,7 @@ import type { DispatchOptions, DispatchResult } from '../core/types.js'
 import { IncompleteDispatchError, RedisError, ValidationError } from '../errors.js'
 import { MAX_IDEMPOTENCY_KEY_LENGTH, SIGNATURE_REPLAY_TTL_SECONDS } from '../limits.js'
 import type { DispatchMetrics } from '../observe/dispatch-metrics.js'
+import { describeError } from '../observe/error-fields.js'
 import type { Logger } from '../observe/logger.js'
 import type { Authenticator, Verified } from './auth.js'
 import { decodeJson, readBody } from './body.js'
@@ -66,13 +67,17 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const verdict = failed === 0 ? 'sent' : failed === outcomes.length ? 'failed' : 'partial'
     // The failures' names only: a batch answers with their statuses, and their details are not for the client either.
     const errors = failed === 0 ? {} : { errors: [...new Set(reasons)].join(',') }
-    logger.info('dispatch', {
+    // A batch answers without throwing, so this line alone says why Redis failed it: the first such failure, with
+    // its causes. A single dispatch's failure is thrown, and app.ts logs it so. Invalid items are named in the answer.
+    const redisFailure = parsed.batch ? outcomes.find((outcome) => outcome.status === 'rejected' && reachedRedis(outcome)) : undefined
+    logger[redisFailure ? 'error' : 'info']('dispatch', {
       requestId,
       outcome: verdict,
       batch: parsed.batch,
       dispatches: outcomes.length,
       failed,
       ...errors,
+      ...(redisFailure?.status === 'rejected' ? describeError(redisFailure.reason) : {}),
       durationMs: Date.now() - started,
     })
     if (parsed.batch) return { batch: true, outcomes }

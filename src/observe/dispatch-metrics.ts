@@ -3,6 +3,7 @@ import type { DispatchResult } from '../core/types.js'
 import { AuthenticationError, ConfigError, MesaDispatchError, PayloadTooLargeError, ValidationError } from '../errors.js'
 import { DEFAULT_METRICS_NAMESPACE } from '../limits.js'
 import { createEmfWriter, type DimensionValues, type MetricSpec } from './emf.js'
+import { describeError } from './error-fields.js'
 import { createLogger, type LogSink } from './logger.js'
 
 /** What the HTTP app and the triggers report about their dispatches. */
@@ -121,7 +122,7 @@ export function createMetricsFromEnv(env: Env, sink?: LogSink): InvocationMetric
     return createEmfMetrics({ ...readMetricsEnv(env), ...(sink ? { sink } : {}) })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    createLogger({}, sink).error('metrics are off: a setting is invalid', { error: error.name, variable: error.variable, detail: error.message })
+    createLogger({}, sink).error('metrics are off: a setting is invalid', { variable: error.variable, ...describeError(error) })
     return createEmfMetrics({ enabled: false })
   }
 }

@@ -1,5 +1,10 @@
-/** Fields of a log line: counts, ids, durations and outcomes, never tokens, signatures or message data. */
-export type LogFields = Record<string, string | number | boolean | null | undefined>
+import type { ErrorSummary } from '../error-chain.js'
+
+/**
+ * Fields of a log line: counts, ids, durations and outcomes, and a failure's chain of causes (`cause`, summarized
+ * by src/error-chain.ts), never tokens, signatures or message data.
+ */
+export type LogFields = Record<string, string | number | boolean | null | undefined | ErrorSummary | ErrorSummary[]>
 
 /** A structured logger that writes one JSON object per line, which CloudWatch and Workers Logs both index. */
 export interface Logger {

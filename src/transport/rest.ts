@@ -1,4 +1,5 @@
 import { Redis, type Requester, type UpstashRequest, type UpstashResponse } from '@upstash/redis'
+import { errorCodesOf, rootCauseOf, summarizeError } from '../error-chain.js'
 import { ConfigError, RedisCommandError, RedisUnavailableError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_REDIS_BACKOFF_MS, DEFAULT_REDIS_RETRIES, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
@@ -19,6 +20,14 @@ export interface RestConnection {
   deadline?: () => number | undefined
 }
 
+/** What a Bearer token must be to travel in a header intact: a space would end it, and a header cannot carry non-ASCII. */
+export const BEARER_TOKEN_RULE = 'must be printable ASCII without spaces'
+
+/** Whether a value can be sent as `Authorization: Bearer <value>` and arrive unchanged. */
+export function isBearerToken(value: string): boolean {
+  return /^[\x21-\x7e]+$/.test(value)
+}
+
 /**
  * A fetch-based transport for `@upstash/redis`, used instead of its own HttpClient because that one cannot do
  * what a Lambda needs: it does not retry 5xx answers, hides the HTTP status, and turns an aborted request
@@ -29,6 +38,8 @@ export interface RestConnection {
 export function createRestRequester(connection: RestConnection): Requester {
   const base = parseUrl(connection.url)
   if (!connection.token) throw new ConfigError('token', 'is required for the Upstash REST endpoint')
+  // fetch would refuse such a header with a TypeError quoting it, token and all, on every request.
+  if (!isBearerToken(connection.token)) throw new ConfigError('token', BEARER_TOKEN_RULE)
   const headers = { authorization: `Bearer ${connection.token}`, 'content-type': 'application/json' }
   const timeoutMs = connection.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS
   const retries = connection.retries ?? DEFAULT_REDIS_RETRIES
@@ -143,12 +154,16 @@ function sleep(ms: number, deadline: RestConnection['deadline']): Promise<void> 
   return new Promise((resolve) => setTimeout(resolve, wait))
 }
 
-/** Names the failure without echoing URLs or headers, which may carry credentials. */
-function describeFetchError(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timed out'
-    const code = (error.cause as { code?: unknown } | undefined)?.code
-    return typeof code === 'string' ? code : error.name
-  }
-  return 'unknown error'
+/**
+ * Names the failure by the codes in its chain (`ECONNREFUSED`, `ENOTFOUND`, `ETIMEDOUT`), which undici nests under
+ * TypeError('fetch failed'), in an AggregateError's `errors` when a host had several addresses; else by its
+ * innermost cause (workerd gives no codes). Never by a URL or header, which may carry credentials.
+ */
+export function describeFetchError(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timed out'
+  const codes = errorCodesOf(error)
+  if (codes.length > 0) return codes.join(', ')
+  const root = summarizeError(rootCauseOf(error))
+  return root.message === '' ? root.name : `${root.name}: ${root.message}`
 }

@@ -4,6 +4,7 @@ import { createRequestParser, parseJson, type RequestParser, toDispatchInput } f
 import type { DispatchResult } from '../core/types.js'
 import { IncompleteDispatchError, RedisError, ValidationError } from '../errors.js'
 import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.js'
+import { describeError } from '../observe/error-fields.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 
 /** Where a triggered dispatch came from, for its log line and its default id. */
@@ -69,15 +70,12 @@ export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, log
         // Only a dispatch that reached Redis has a round trip to report; one refused before sending has none.
         if (sent !== undefined && (error instanceof RedisError || error instanceof IncompleteDispatchError)) observed.redisTime(Date.now() - sent)
         observed.failed(error)
-        const outcome = error instanceof ValidationError ? 'invalid' : 'failed'
-        const field = error instanceof ValidationError ? error.field : undefined
-        logger[outcome === 'invalid' ? 'warn' : 'error']('dispatch', {
-          requestId: source.requestId,
-          outcome,
-          error: (error as Error).name,
-          field,
-          durationMs: Date.now() - started,
-        })
+        // An invalid request is named by its field; its message and causes may quote the payload, so they stay out.
+        if (error instanceof ValidationError) {
+          logger.warn('dispatch', { requestId: source.requestId, outcome: 'invalid', error: error.name, field: error.field, durationMs: Date.now() - started })
+        } else {
+          logger.error('dispatch', { requestId: source.requestId, outcome: 'failed', ...describeError(error), durationMs: Date.now() - started })
+        }
         throw error
       }
     },

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Miniflare } from 'miniflare'
+import { type Json, Miniflare } from 'miniflare'
 
 /** The edge entry running inside workerd, driven like any fetch handler. */
 export interface EdgeWorker {
@@ -36,18 +36,35 @@ const BUILD_CONFIG = new URL('../../esbuild.config.mjs', import.meta.url).href
 
 let bundle: Promise<string> | undefined
 
+/** How the Worker runs, when not as the defaults above say (e.g. as the sample wrangler.toml says). */
+export interface EdgeWorkerOptions {
+  name?: string
+  /** The Worker's code. @default the edge bundle, built once per process */
+  script?: string
+  /** @default COMPATIBILITY_DATE */
+  compatibilityDate?: string
+  /** @default none */
+  compatibilityFlags?: string[]
+}
+
 /**
- * Builds the edge bundle (once per process) and starts it in workerd through Miniflare with the given string
- * bindings as its `env`. The Worker may fetch loopback addresses such as the local Upstash gateway: Miniflare's
- * default outbound network allows public and private (which includes local) addresses.
+ * Builds the edge bundle (once per process) and starts it in workerd through Miniflare with the given bindings
+ * as its `env`. The Worker may fetch loopback addresses such as the local Upstash gateway: Miniflare's default
+ * outbound network allows public and private (which includes local) addresses.
  */
-export async function startEdgeWorker(bindings: Record<string, string>): Promise<EdgeWorker> {
-  bundle ??= buildEdgeBundle()
-  const script = await bundle
+export async function startEdgeWorker(bindings: Record<string, unknown>, options: EdgeWorkerOptions = {}): Promise<EdgeWorker> {
+  const script = options.script ?? (await edgeBundle())
   const before = workerdChildren()
   // The bundle is passed as a string: Miniflare rereads a scriptPath on every start, and the build's directory
   // is already gone (vitest ends its fork workers without an 'exit' event, so nothing could remove it later).
-  const mf = new Miniflare({ modules: true, script, compatibilityDate: COMPATIBILITY_DATE, bindings })
+  const mf = new Miniflare({
+    ...(options.name === undefined ? {} : { name: options.name }),
+    modules: true,
+    script,
+    compatibilityDate: options.compatibilityDate ?? COMPATIBILITY_DATE,
+    compatibilityFlags: options.compatibilityFlags ?? [],
+    bindings: bindings as Record<string, Json>,
+  })
   try {
     await mf.ready
   } catch (error) {
@@ -83,6 +100,12 @@ export async function startEdgeWorker(bindings: Record<string, string>): Promise
         await Promise.all(watchdogs.map(stop))
       })()),
   }
+}
+
+/** The edge bundle's code, built on first use and shared by every Worker of the process. */
+function edgeBundle(): Promise<string> {
+  bundle ??= buildEdgeBundle()
+  return bundle
 }
 
 /** Builds the edge bundle with the deploy build's own settings and returns its code, leaving no files behind. */

@@ -2,6 +2,9 @@
 // starts) to prove it stays off the network: any TCP connection or DNS lookup fails at once and is appended to
 // the file named by OFFLINE_GUARD_LOG, which the test then expects to be empty. OFFLINE_GUARD_ALLOW=loopback
 // lets connections to 127.0.0.0/8, ::1 and localhost through (a local Redis gateway); Unix sockets always pass.
+// A name under `.invalid` fails at once with getaddrinfo's ENOTFOUND, as RFC 6761 §6.4 asks resolvers to answer
+// it, without asking a DNS server: that is no network use, so it is not logged, and a test of an unresolvable
+// host needs no resolver (here, glibc would send the query to the configured nameserver).
 'use strict'
 const dns = require('node:dns')
 const fs = require('node:fs')
@@ -18,6 +21,10 @@ function refuse(what) {
   return error
 }
 
+const isInvalid = (hostname) => /(^|\.)invalid\.?$/i.test(String(hostname))
+// The error getaddrinfo gives for a name that does not exist (libuv's EAI_NONAME, which Node names ENOTFOUND).
+const notFound = (hostname) => Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { errno: -3008, code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname })
+
 // net.connect, tls.connect, http(s) agents and undici all end in Socket.prototype.connect.
 const connect = net.Socket.prototype.connect
 net.Socket.prototype.connect = function (...args) {
@@ -26,7 +33,8 @@ net.Socket.prototype.connect = function (...args) {
   // net itself treats any truthy `path` as a Unix socket (http passes `path: null` for TCP).
   if (!options.path) {
     const host = options.host || 'localhost'
-    if (!allowed(host)) {
+    // A `.invalid` name goes on to the lookup below, which fails it without any network use.
+    if (!allowed(host) && !isInvalid(host)) {
       const error = refuse(`connect ${host}:${options.port}`)
       process.nextTick(() => this.destroy(error))
       return this
@@ -39,13 +47,13 @@ const lookup = dns.lookup
 dns.lookup = function (hostname, ...rest) {
   if (allowed(hostname)) return lookup.call(this, hostname, ...rest)
   const callback = rest[rest.length - 1]
-  const error = refuse(`dns lookup ${hostname}`)
+  const error = isInvalid(hostname) ? notFound(hostname) : refuse(`dns lookup ${hostname}`)
   process.nextTick(() => callback(error))
 }
 const promiseLookup = dns.promises.lookup
 dns.promises.lookup = async function (hostname, ...rest) {
   if (allowed(hostname)) return promiseLookup.call(this, hostname, ...rest)
-  throw refuse(`dns lookup ${hostname}`)
+  throw isInvalid(hostname) ? notFound(hostname) : refuse(`dns lookup ${hostname}`)
 }
 for (const method of ['resolve', 'resolve4', 'resolve6', 'resolveAny', 'resolveTxt', 'resolveSrv']) {
   dns[method] = function (hostname, ...rest) {
