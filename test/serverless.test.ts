@@ -66,9 +66,13 @@ describe('serverless package --stage dev', () => {
     expect(run.networkAttempts).toEqual([])
   })
 
-  it('packages each function as its own zip holding only its bundle', () => {
+  it('packages each function as its own zip holding only its bundle, its source map and the package.json marking it ESM', () => {
     for (const name of ['http', 'sqs', 'eventbridge', 'cleanup']) {
-      expect(zipEntries(join(service.dir, '.serverless', `${name}.zip`)), name).toEqual([`dist/${name}/index.js`, `dist/${name}/package.json`])
+      expect(zipEntries(join(service.dir, '.serverless', `${name}.zip`)), name).toEqual([
+        `dist/${name}/index.js`,
+        `dist/${name}/index.js.map`,
+        `dist/${name}/package.json`,
+      ])
     }
   })
 
@@ -80,6 +84,7 @@ describe('serverless package --stage dev', () => {
 
   it('passes settings and secrets from the environment, for the http function only where only it needs them', () => {
     const shared = {
+      NODE_OPTIONS: '--enable-source-maps',
       UPSTASH_REDIS_REST_URL: ENV.UPSTASH_REDIS_REST_URL,
       UPSTASH_REDIS_REST_TOKEN: ENV.UPSTASH_REDIS_REST_TOKEN,
       MESA_NAMESPACE: 'api',
