@@ -13,6 +13,10 @@ export interface Bundle {
   format: 'esm'
   /** package.json `exports` conditions resolved besides import/default. */
   conditions: string[]
+  /** Keep function and class names, so `error.constructor.name` reads `ConfigError`, not `g`. */
+  keepNames: boolean
+  /** Write `<file>.map` beside the file, linked from its last line, without sourcesContent. */
+  sourcemap: boolean
   /** A first line for the file; a `#!` one also makes the file executable. */
   banner?: string
 }
@@ -23,6 +27,8 @@ export interface BuiltBundle {
   /** Absolute path of the output file. */
   file: string
   bytes: number
+  /** The source map beside the file, for bundles that have one. */
+  map?: { file: string; bytes: number }
   /** Node core modules the bundle still imports (left external), sorted. */
   nodeBuiltins: string[]
   /** The npm packages whose code went into the bundle, sorted. */
@@ -32,5 +38,12 @@ export interface BuiltBundle {
 /** One entry per deployed function: http, sqs, eventbridge (Lambda) and edge (Workers and the like); and cli. */
 export const bundles: readonly Bundle[]
 
-/** Builds the bundles (all, or those named in `only`) into `<outdir>/<name>/<file>`. @default outdir 'dist' */
-export function buildBundles(options?: { only?: string[]; outdir?: string }): Promise<BuiltBundle[]>
+/**
+ * Builds the bundles (all, or those named in `only`) into `<outdir>/<name>/<file>`; `override` changes keepNames or
+ * sourcemap for every one, to measure what they cost. @default outdir 'dist'
+ */
+export function buildBundles(options?: {
+  only?: string[]
+  outdir?: string
+  override?: Partial<Pick<Bundle, 'keepNames' | 'sourcemap'>>
+}): Promise<BuiltBundle[]>

@@ -18,6 +18,8 @@ const root = dirname(fileURLToPath(import.meta.url))
  * @property {string} target
  * @property {'esm'} format
  * @property {string[]} conditions  package.json `exports` conditions to resolve with, besides import/default
+ * @property {boolean} keepNames   keep function and class names (`error.constructor.name` reads `ConfigError`, not `g`)
+ * @property {boolean} sourcemap   write `<file>.map` beside the file, linked from its last line, without sourcesContent
  * @property {string} [banner]      a first line for the file; a `#!` one also makes the file executable
  */
 
@@ -26,6 +28,7 @@ const root = dirname(fileURLToPath(import.meta.url))
  * @property {string} name
  * @property {string} file          absolute path of the output file
  * @property {number} bytes
+ * @property {{ file: string, bytes: number }} [map]  the source map beside the file, for bundles that have one
  * @property {string[]} nodeBuiltins Node core modules the bundle still imports (left external), sorted
  * @property {string[]} packages    the npm packages whose code went into the bundle, sorted
  */
@@ -33,9 +36,20 @@ const root = dirname(fileURLToPath(import.meta.url))
 // Lambda (nodejs22.x). The file is `index.js` beside a `{"type":"module"}` package.json rather than `index.mjs`:
 // Lambda loads both as ESM, but `serverless invoke local` only finds a handler through require(), which resolves
 // `.js` (then retries it with import()) and never `.mjs`. `module` is esbuild's default condition for node,
-// listed here because naming any condition drops the defaults.
+// listed here because naming any condition drops the defaults. Names are kept and a source map ships beside each
+// bundle, which the functions read with NODE_OPTIONS=--enable-source-maps (serverless.yml), so a Lambda error
+// reads `ConfigError` at `src/http-url.ts:9:11` instead of `g` at `index.js:1:1039`. The map leaves the sources out
+// (sourcesContent): Node needs only the mappings to rewrite a stack, and they would more than double the zip.
 /** @type {Omit<Bundle, 'name' | 'entry'>} */
-const lambda = { file: 'index.js', platform: 'node', target: 'node22', format: 'esm', conditions: ['module'] }
+const lambda = {
+  file: 'index.js',
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  conditions: ['module'],
+  keepNames: true,
+  sourcemap: true,
+}
 
 /** @type {readonly Bundle[]} One entry per deployed function, and the `mesa-dispatch` CLI. */
 export const bundles = [
@@ -44,7 +58,10 @@ export const bundles = [
   { name: 'eventbridge', entry: 'functions/eventbridge.ts', ...lambda },
   { name: 'cleanup', entry: 'functions/cleanup.ts', ...lambda },
   // Workers / Vercel Edge / Deno / Bun. These conditions make `uncrypto` (from @upstash/redis) resolve to its Web
-  // Crypto build instead of `node:crypto`; es2022 is what every one of those runtimes runs natively.
+  // Crypto build instead of `node:crypto`; es2022 is what every one of those runtimes runs natively. No keepNames:
+  // it would add 17 KB (15%) to a bundle already over its 100 KiB budget, and every error class sets its own
+  // `name`, which is what the edge handler reports. The map costs the bundle one comment line; a deploy tool that
+  // uploads source maps (wrangler's upload_source_maps, or its bundler chaining input maps) picks it up.
   {
     name: 'edge',
     entry: 'functions/edge.ts',
@@ -53,9 +70,13 @@ export const bundles = [
     target: 'es2022',
     format: 'esm',
     conditions: ['workerd', 'worker', 'browser'],
+    keepNames: false,
+    sourcemap: true,
   },
   // The package's `bin` (`npx mesa-dispatch`), for the oldest Node the package supports (engines: >=20). Not deployed:
   // scripts/build-package.mjs builds it into lib/cli for the npm package; `npm run build` puts a copy in dist/cli.
+  // Names kept, so a crash prints `ConfigError: …` rather than `g [ConfigError]: …`; no map, which the package
+  // would have to ship and `npx` never runs with --enable-source-maps.
   {
     name: 'cli',
     entry: 'src/cli/main.ts',
@@ -64,6 +85,8 @@ export const bundles = [
     target: 'node20',
     format: 'esm',
     conditions: ['module'],
+    keepNames: true,
+    sourcemap: false,
     banner: '#!/usr/bin/env node',
   },
 ]
@@ -82,13 +105,14 @@ const isNodeBuiltin = (/** @type {string} */ path) => path.startsWith('node:') |
  * Builds the bundles (all, or those named in `only`) into `<outdir>/<name>/<file>`, minified, with nothing from
  * node_modules left external. None of @aws-lambda-powertools/batch, hono/aws-lambda or @upstash/redis
  * calls `require` in its ESM build, so no `createRequire` banner is needed, and nothing imports @aws-sdk/*.
- * @param {{ only?: string[], outdir?: string }} [options]
+ * `override` changes keepNames or sourcemap for every bundle built, to measure what they cost (bench case 7).
+ * @param {{ only?: string[], outdir?: string, override?: Partial<Pick<Bundle, 'keepNames' | 'sourcemap'>> }} [options]
  * @returns {Promise<BuiltBundle[]>}
  */
-export async function buildBundles({ only, outdir = 'dist' } = {}) {
+export async function buildBundles({ only, outdir = 'dist', override = {} } = {}) {
   const unknown = (only ?? []).filter((name) => !bundles.some((bundle) => bundle.name === name))
   if (unknown.length > 0) throw new Error(`unknown bundle(s): ${unknown.join(', ')}; known: ${bundles.map((b) => b.name).join(', ')}`)
-  const selected = bundles.filter((bundle) => !only || only.includes(bundle.name))
+  const selected = bundles.filter((bundle) => !only || only.includes(bundle.name)).map((bundle) => ({ ...bundle, ...override }))
   return Promise.all(
     selected.map(async (bundle) => {
       const dir = resolve(root, outdir, bundle.name)
@@ -100,8 +124,10 @@ export async function buildBundles({ only, outdir = 'dist' } = {}) {
         outfile: file,
         bundle: true,
         minify: true,
+        keepNames: bundle.keepNames,
         metafile: true,
-        sourcemap: false,
+        sourcemap: bundle.sourcemap ? 'linked' : false,
+        sourcesContent: false,
         logLevel: 'warning',
         platform: bundle.platform,
         target: bundle.target,
@@ -117,7 +143,8 @@ export async function buildBundles({ only, outdir = 'dist' } = {}) {
       const output = metafile.outputs[relative(root, file).split('\\').join('/')]
       if (!output) throw new Error(`esbuild reported no output for ${bundle.name}`)
       const nodeBuiltins = [...new Set(output.imports.filter((each) => each.external && isNodeBuiltin(each.path)).map((each) => each.path))].sort()
-      return { name: bundle.name, file, bytes: (await stat(file)).size, nodeBuiltins, packages: packagesIn(Object.keys(metafile.inputs)) }
+      const result = { name: bundle.name, file, bytes: (await stat(file)).size, nodeBuiltins, packages: packagesIn(Object.keys(metafile.inputs)) }
+      return bundle.sourcemap ? { ...result, map: { file: `${file}.map`, bytes: (await stat(`${file}.map`)).size } } : result
     }),
   )
 }
@@ -136,12 +163,13 @@ function packagesIn(/** @type {string[]} */ inputs) {
 // Run as a script: build everything, print sizes, and fail if the edge bundle would need Node.
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const built = await buildBundles()
-  const header = ['bundle', 'file', 'bytes', 'KiB', 'node built-ins']
+  const header = ['bundle', 'file', 'bytes', 'KiB', 'map KiB', 'node built-ins']
   const rows = built.map((each) => [
     each.name,
     relative(process.cwd(), each.file),
     String(each.bytes),
     (each.bytes / 1024).toFixed(1),
+    each.map ? (each.map.bytes / 1024).toFixed(1) : '-',
     each.nodeBuiltins.join(' ') || '-',
   ])
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)))

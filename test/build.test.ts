@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -87,6 +87,32 @@ describe('buildBundles', () => {
     expect(built.map((each) => basename(each.file))).toEqual(['index.js', 'index.js', 'index.js', 'index.js', 'index.mjs', 'index.js'])
   })
 
+  it('keeps names in the Lambda bundles and the CLI, and writes a source map beside every bundle but the CLI', () => {
+    expect(Object.fromEntries(bundles.map((each) => [each.name, [each.keepNames, each.sourcemap]]))).toEqual({
+      ...Object.fromEntries(LAMBDAS.map((name) => [name, [true, true]])),
+      // The edge bundle is over its size budget already, and reports errors by `name`; the CLI ships in the package.
+      edge: [false, true],
+      cli: [true, false],
+    })
+    expect(built.map((each) => [each.name, each.map?.file ?? null])).toEqual(built.map((each) => [each.name, each.name === 'cli' ? null : `${each.file}.map`]))
+    expect(existsSync(`${bundle('cli').file}.map`)).toBe(false)
+  })
+
+  it('links each map from the last line of its bundle, leaves the sources out of it, and maps to files that exist', () => {
+    for (const { name, file, map } of built.filter((each) => each.map)) {
+      const json = JSON.parse(readFileSync(map!.file, 'utf8')) as { version: number; sources: string[]; sourcesContent?: unknown }
+      expect(map!.bytes, name).toBe(statSync(map!.file).size)
+      expect(readFileSync(file, 'utf8').trimEnd().split('\n').at(-1), name).toBe(`//# sourceMappingURL=${basename(file)}.map`)
+      expect({ version: json.version, sourcesContent: json.sourcesContent }, name).toEqual({ version: 3, sourcesContent: undefined })
+      const sources = json.sources.map((source) => resolve(dirname(map!.file), source))
+      expect(
+        sources.filter((source) => !existsSync(source)),
+        name,
+      ).toEqual([])
+      expect(sources, name).toContain(join(ROOT, 'src', 'errors.ts'))
+    }
+  })
+
   it('leaves no Node built-in, nor any other import, in the edge bundle', async () => {
     const edge = bundle('edge')
     expect(edge.nodeBuiltins).toEqual([])
@@ -161,7 +187,7 @@ describe('buildBundles', () => {
     expect(nodeBuiltins).toEqual(imports)
   })
 
-  it('builds only the bundles asked for, and refuses unknown names', async () => {
+  it('builds only the bundles asked for, with the overrides asked for, and refuses unknown names', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mesa-build-only-'))
     try {
       const [only, ...rest] = await buildBundles({ only: ['edge'], outdir: dir })
@@ -169,6 +195,13 @@ describe('buildBundles', () => {
       expect(only?.name).toBe('edge')
       expect(existsSync(join(dir, 'sqs'))).toBe(false)
       await expect(buildBundles({ only: ['lambda'], outdir: dir })).rejects.toThrow(/unknown bundle\(s\): lambda/)
+      // The bench's reference build: names minified and no map, as the bundles shipped before.
+      const [plain] = await buildBundles({ only: ['sqs'], outdir: dir, override: { keepNames: false, sourcemap: false } })
+      expect({ map: plain?.map, mapFile: existsSync(`${plain?.file}.map`), smaller: plain!.bytes < bundle('sqs').bytes }).toEqual({
+        map: undefined,
+        mapFile: false,
+        smaller: true,
+      })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -8,7 +8,7 @@ import { until } from './support/processes'
 import { copyService, describeRun, invokeResult, ROOT, runServerless, type ServiceCopy } from './support/serverless-cli'
 
 // The flow events/README.md walks through, as a user follows it: `npm run dev`, its export line pasted into a
-// shell, the bundles built, then `serverless invoke local -f <fn> -p events/<file>.json` for EVERY file in
+// shell, then `serverless invoke local -f <fn> -p events/<file>.json` (which builds the bundle) for EVERY file in
 // events/, each of which must succeed and deliver what it asks for: a frame at each demo client it names (or
 // at all of them for "*"), and a stored message in Redis for each offline recipient.
 

@@ -7,8 +7,8 @@ import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { copyService, describeRun, invokeResult, runServerless, type ServiceCopy } from './support/serverless-cli'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 
-// `serverless invoke local -f <fn> -p events/<x>.json` runs the built bundle (dist/<fn>/index.js, what gets
-// deployed) inside the osls process, against a real redis-server behind the Upstash gateway, and a real Mesa
+// `serverless invoke local -f <fn> -p events/<x>.json` builds the function's bundle (dist/<fn>/index.js, what gets
+// deployed; the copy has no dist/ before) and runs it inside the osls process, against a real redis-server behind the Upstash gateway, and a real Mesa
 // 1.5.8 client with id "0" (a recipient in every sample event) receives the exact frames.
 
 const NAMESPACE = 'local'

@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type BuiltBundle, buildBundles } from '../esbuild.config.mjs'
 import { copyService, describeRun, runServerless, type ServerlessRun, type ServiceCopy } from './support/serverless-cli'
+import { readZip } from './support/zip'
 
-// `serverless package --stage dev` (osls) on a copy of the service: no network, no AWS credentials, and the
-// CloudFormation template it writes holds every trigger the functions rely on.
+// `serverless package --stage dev` (osls) on a copy of the service as a fresh clone has it, with no dist/: no
+// network, no AWS credentials, the bundles built by the project's plugin, and the CloudFormation template it
+// writes holds every trigger the functions rely on.
 
 interface Resource {
   Type: string
@@ -15,9 +19,17 @@ interface Template {
   Resources: Record<string, Resource>
 }
 
+const LAMBDAS = ['http', 'sqs', 'eventbridge', 'cleanup']
+
 let service: ServiceCopy
+let hadDist: boolean
 let run: ServerlessRun
+/** `serverless deploy` on a second fresh copy: it builds and packages, then stops for want of AWS credentials. */
+let deployCopy: ServiceCopy
+let deploy: ServerlessRun
 let template: Template
+/** The same sources built by buildBundles() directly, to compare the packaged bundles with. */
+let reference: { dir: string; built: BuiltBundle[] }
 
 // Picked up through ${env:…} in serverless.yml, to show that settings and secrets come from the environment.
 const ENV = {
@@ -29,13 +41,23 @@ const ENV = {
 }
 
 beforeAll(async () => {
-  service = await copyService()
-  run = await runServerless(service.dir, ['package', '--stage', 'dev'], { env: ENV })
+  ;[service, deployCopy] = await Promise.all([copyService(), copyService()])
+  hadDist = existsSync(join(service.dir, 'dist')) || existsSync(join(deployCopy.dir, 'dist'))
+  const dir = mkdtempSync(join(tmpdir(), 'mesa-sls-reference-'))
+  ;[run, deploy, reference] = await Promise.all([
+    runServerless(service.dir, ['package', '--stage', 'dev'], { env: ENV }),
+    runServerless(deployCopy.dir, ['deploy', '--stage', 'dev'], { env: ENV }),
+    buildBundles({ only: LAMBDAS, outdir: dir }).then((built) => ({ dir, built })),
+  ])
   if (run.code === 0) {
     template = JSON.parse(readFileSync(join(service.dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')) as Template
   }
 }, 120_000)
-afterAll(() => service?.close())
+afterAll(async () => {
+  await service?.close()
+  await deployCopy?.close()
+  if (reference) rmSync(reference.dir, { recursive: true, force: true })
+})
 
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type)
 const only = (type: string): Resource => {
@@ -45,20 +67,8 @@ const only = (type: string): Resource => {
 }
 const fn = (name: string): Resource => template.Resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`]!
 
-/** The file names in a zip, from its central directory. */
-function zipEntries(path: string): string[] {
-  const zip = readFileSync(path)
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
-  const count = zip.readUInt16LE(end + 10)
-  let offset = zip.readUInt32LE(end + 16)
-  const names: string[] = []
-  for (let i = 0; i < count; i++) {
-    const nameLength = zip.readUInt16LE(offset + 28)
-    names.push(zip.toString('utf8', offset + 46, offset + 46 + nameLength))
-    offset += 46 + nameLength + zip.readUInt16LE(offset + 30) + zip.readUInt16LE(offset + 32)
-  }
-  return names.sort()
-}
+const zipOf = (dir: string, name: string) => readZip(join(dir, '.serverless', `${name}.zip`))
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
 
 describe('serverless package --stage dev', () => {
   it('succeeds offline without AWS credentials, never trying the network', () => {
@@ -66,20 +76,38 @@ describe('serverless package --stage dev', () => {
     expect(run.networkAttempts).toEqual([])
   })
 
-  it('packages each function as its own zip holding only its bundle', () => {
-    for (const name of ['http', 'sqs', 'eventbridge', 'cleanup']) {
-      expect(zipEntries(join(service.dir, '.serverless', `${name}.zip`)), name).toEqual([`dist/${name}/index.js`, `dist/${name}/package.json`])
+  it('builds the bundles itself, on a copy that had no dist/, and says so with their sizes', () => {
+    expect(hadDist).toBe(false)
+    const sizes = LAMBDAS.map((name) => {
+      const zip = zipOf(service.dir, name)
+      return `${name} ${kib(zip.get(`dist/${name}/index.js`)!.length)} + map ${kib(zip.get(`dist/${name}/index.js.map`)!.length)}`
+    })
+    expect(run.stderr.split('\n')).toContain(`Built the bundles from the sources (esbuild.config.mjs): ${sizes.join(', ')}`)
+  })
+
+  it('packages each function as its own zip holding only its bundle, its source map and the package.json marking it ESM', () => {
+    expect(LAMBDAS.map((name) => [...zipOf(service.dir, name).keys()].sort())).toEqual(
+      LAMBDAS.map((name) => [`dist/${name}/index.js`, `dist/${name}/index.js.map`, `dist/${name}/package.json`]),
+    )
+  })
+
+  it('zips exactly the code buildBundles() makes of the same sources, linked to its map', () => {
+    for (const { name, file } of reference.built) {
+      const zipped = zipOf(service.dir, name).get(`dist/${name}/index.js`)!
+      expect(zipped.equals(readFileSync(file)), name).toBe(true)
+      expect(zipped.toString('utf8').trimEnd().split('\n').at(-1), name).toBe('//# sourceMappingURL=index.js.map')
     }
   })
 
   it('runs the built bundles on nodejs22.x, arm64', () => {
-    for (const name of ['http', 'sqs', 'eventbridge', 'cleanup']) {
+    for (const name of LAMBDAS) {
       expect(fn(name).Properties, name).toMatchObject({ Handler: `dist/${name}/index.handler`, Runtime: 'nodejs22.x', Architectures: ['arm64'] })
     }
   })
 
   it('passes settings and secrets from the environment, for the http function only where only it needs them', () => {
     const shared = {
+      NODE_OPTIONS: '--enable-source-maps',
       UPSTASH_REDIS_REST_URL: ENV.UPSTASH_REDIS_REST_URL,
       UPSTASH_REDIS_REST_TOKEN: ENV.UPSTASH_REDIS_REST_TOKEN,
       MESA_NAMESPACE: 'api',
@@ -163,6 +191,21 @@ describe('serverless package --stage dev', () => {
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['DispatchEventFailureQueue', 'Arn'] } } },
     })
+  })
+})
+
+describe('serverless deploy --stage dev', () => {
+  it('builds and packages the bundles itself before it needs AWS, then stops offline for want of credentials', () => {
+    expect(deploy.code, describeRun(deploy)).toBe(1)
+    expect(deploy.stdout).toContain('AWS provider credentials not found.')
+    expect(deploy.networkAttempts).toEqual([])
+    expect(
+      LAMBDAS.map((name) =>
+        zipOf(deployCopy.dir, name)
+          .get(`dist/${name}/index.js`)
+          ?.equals(zipOf(service.dir, name).get(`dist/${name}/index.js`)!),
+      ),
+    ).toEqual(LAMBDAS.map(() => true))
   })
 })
 

@@ -4,16 +4,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
-import { buildBundles } from '../../esbuild.config.mjs'
+import { type BuiltBundle, buildBundles } from '../../esbuild.config.mjs'
+import { copyService, describeRun, runServerless } from '../../test/support/serverless-cli'
 import { CaseRecorder, type CaseResult } from '../results'
 import { pick } from '../settings'
 
-const LAMBDAS = ['http', 'sqs', 'eventbridge']
+const LAMBDAS = ['http', 'sqs', 'eventbridge', 'cleanup']
 const LAMBDA_MAX_KIB = 120
 const LAMBDA_MAX_IMPORT_MS = 25
 const EDGE_MAX_KIB = 100
 const ROOT = new URL('../..', import.meta.url).pathname
 const EMPTY = 'an empty module (the floor)'
+// How Lambda runs the bundles (serverless.yml, provider.environment): stacks mapped through the .map beside each.
+const AS_DEPLOYED = '--enable-source-maps'
 
 // What a cold Lambda pays for: the time from `import()` to the module being evaluated, top-level work included.
 const IMPORT_SCRIPT = 'const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t))'
@@ -25,34 +28,56 @@ const IMPORT_ENV = {
   DISPATCH_TOKEN: 'dummy-dispatch-token-0123456789',
 }
 
-/** Case 7: each bundle's minified size and the time to import it in a fresh Node process, with ioredis for reference. */
+/** One file to import, and the NODE_OPTIONS to import it with. */
+interface ImportTarget {
+  name: string
+  file: string
+  nodeOptions: string
+}
+
+/**
+ * Case 7: each bundle's minified size, its source map's and its deployment zip's, and the time to import it in a
+ * fresh Node process: the Lambda bundles as deployed (names kept, NODE_OPTIONS=--enable-source-maps), the same
+ * without the flag, and built as they were before (names minified, no map); ioredis and @upstash/redis for reference.
+ */
 export async function runColdStart(): Promise<CaseResult> {
   const record = new CaseRecorder('7', 'Cold start: bundle size and import time in a fresh Node process')
   const outdir = mkdtempSync(join(tmpdir(), 'mesa-bench-build-'))
   try {
     const built = await buildBundles({ outdir })
-    const files: Array<{ name: string; file: string }> = built
-      .filter((each) => each.name !== 'cli')
-      .map((each) => ({ name: `${each.name} bundle`, file: each.file }))
+    const before = await buildBundles({ only: LAMBDAS, outdir: join(outdir, 'before'), override: { keepNames: false, sourcemap: false } })
     for (const each of built) {
+      const map = each.map ? `; source map ${each.map.bytes} bytes (${round1(each.map.bytes / 1024)} KiB)` : ''
       record.value(
         `${each.name} bundle size`,
         round1(each.bytes / 1024),
         'KiB',
-        `${each.bytes} bytes; Node built-ins: ${each.nodeBuiltins.join(' ') || 'none'}`,
+        `${each.bytes} bytes${map}; Node built-ins: ${each.nodeBuiltins.join(' ') || 'none'}`,
       )
     }
+    for (const each of before) {
+      record.value(`${each.name} bundle size, names minified (before)`, round1(each.bytes / 1024), 'KiB', `${each.bytes} bytes`)
+    }
+    for (const [name, bytes] of await zipSizes()) record.value(`${name} deployment zip`, round1(bytes / 1024), 'KiB', `${bytes} bytes, from serverless package`)
 
+    const files: ImportTarget[] = [
+      ...LAMBDAS.flatMap((name) => [
+        { name: `${name} bundle, ${AS_DEPLOYED} (as deployed)`, file: fileOf(built, name), nodeOptions: AS_DEPLOYED },
+        { name: `${name} bundle, no flag`, file: fileOf(built, name), nodeOptions: '' },
+        { name: `${name} bundle, names minified, no map (before)`, file: fileOf(before, name), nodeOptions: '' },
+      ]),
+      { name: 'edge bundle', file: fileOf(built, 'edge'), nodeOptions: '' },
+    ]
     const ioredis = await bundleAlone(outdir, 'ioredis', "export { Redis } from 'ioredis'")
     record.value('ioredis alone, bundled (reference)', round1(ioredis.bytes / 1024), 'KiB', `${ioredis.bytes} bytes`)
-    files.push({ name: 'ioredis alone (reference)', file: ioredis.file })
+    files.push({ name: 'ioredis alone (reference)', file: ioredis.file, nodeOptions: '' })
     // What our bundles carry of @upstash/redis, alone: the share of their size and import time it accounts for.
     const upstash = await bundleAlone(outdir, 'upstash', "export { Redis } from '@upstash/redis'")
     record.value('@upstash/redis alone, bundled (reference)', round1(upstash.bytes / 1024), 'KiB', `${upstash.bytes} bytes`)
-    files.push({ name: '@upstash/redis alone (reference)', file: upstash.file })
+    files.push({ name: '@upstash/redis alone (reference)', file: upstash.file, nodeOptions: '' })
     const empty = join(outdir, 'empty.mjs')
     writeFileSync(empty, 'export {}\n')
-    files.push({ name: EMPTY, file: empty })
+    files.push({ name: EMPTY, file: empty, nodeOptions: '' })
     record.note(`@cryb/mesa cannot be bundled by esbuild at all: ${await mesaBuildError()}`)
 
     // Rounds rotate through every file, so a noisy moment slows all of them alike; spawns never overlap.
@@ -61,7 +86,7 @@ export async function runColdStart(): Promise<CaseResult> {
     for (let round = 0; round < rounds + 1; round++) {
       for (let k = 0; k < files.length; k++) {
         const each = files[(round + k) % files.length]!
-        const ms = await importTime(each.file)
+        const ms = await importTime(each)
         if (round > 0) times[each.name]!.push(ms)
       }
     }
@@ -74,14 +99,19 @@ export async function runColdStart(): Promise<CaseResult> {
         times[each.name]!.map((ms, i) => ms - floor[i]!),
       )
     }
-
     for (const name of LAMBDAS) {
+      const of = (variant: string) => times[`${name} bundle, ${variant}`]!
+      record.compare(`${name}: source maps read, against none`, AS_DEPLOYED, of(`${AS_DEPLOYED} (as deployed)`), 'no flag', of('no flag'))
+      record.compare(`${name}: as deployed, against before`, 'as deployed', of(`${AS_DEPLOYED} (as deployed)`), 'before', of('names minified, no map (before)'))
+    }
+
+    for (const name of LAMBDAS.filter((each) => each !== 'cleanup')) {
       const bundle = built.find((each) => each.name === name)!
       const kib = bundle.bytes / 1024
-      const measure = record.result.measures.find((each) => each.name === `import: ${name} bundle`)!.summary!
+      const measure = record.result.measures.find((each) => each.name === `import: ${name} bundle, ${AS_DEPLOYED} (as deployed)`)!.summary!
       record.target(`${name} bundle size`, `<= ${LAMBDA_MAX_KIB} KiB`, `${round1(kib)} KiB`, kib <= LAMBDA_MAX_KIB)
       record.target(
-        `${name} bundle import (median)`,
+        `${name} bundle import, as deployed (median)`,
         `<= ${LAMBDA_MAX_IMPORT_MS} ms`,
         `${measure.median.toFixed(1)} ms (p99 ${measure.p99.toFixed(1)} ms)`,
         measure.median <= LAMBDA_MAX_IMPORT_MS,
@@ -91,12 +121,29 @@ export async function runColdStart(): Promise<CaseResult> {
     record.target('edge bundle size', `<= ${EDGE_MAX_KIB} KiB`, `${round1(edge.bytes / 1024)} KiB`, edge.bytes / 1024 <= EDGE_MAX_KIB)
     record.target('edge bundle Node built-ins', 'none', edge.nodeBuiltins.join(' ') || 'none', edge.nodeBuiltins.length === 0)
     record.note(
-      `Import time: \`node --input-type=module -e "${IMPORT_SCRIPT}" <file>\`, one fresh process per sample, ${rounds} rounds rotating through the files ` +
-        '(plus one discarded round). Sizes are of the minified files from buildBundles(), in KiB (1,024 bytes).',
+      `Import time: \`node --input-type=module -e "${IMPORT_SCRIPT}" <file>\`, with NODE_OPTIONS=${AS_DEPLOYED} where named, one fresh process per sample, ` +
+        `${rounds} rounds rotating through the files (plus one discarded round). Sizes are of the minified files from buildBundles(), in KiB (1,024 bytes); ` +
+        '"before" is the same build with keepNames and sourcemap off, as the bundles shipped until they kept names and maps; ' +
+        'the zips are what `serverless package --stage dev` writes (osls, offline).',
     )
     return record.result
   } finally {
     rmSync(outdir, { recursive: true, force: true })
+  }
+}
+
+const fileOf = (built: BuiltBundle[], name: string): string => built.find((each) => each.name === name)!.file
+
+/** Each function's deployment zip size, from a real `serverless package` on a fresh copy of the service. */
+async function zipSizes(): Promise<Array<[string, number]>> {
+  const service = await copyService()
+  try {
+    // Settings are empty here: nothing is deployed, only the zips are read.
+    const run = await runServerless(service.dir, ['package', '--stage', 'dev'], { env: { MESA_ALLOW_EMPTY_SETTINGS: 'true' }, timeoutMs: 180_000 })
+    if (run.code !== 0) throw new Error(`serverless package failed:\n${describeRun(run)}`)
+    return LAMBDAS.map((name) => [name, statSync(join(service.dir, '.serverless', `${name}.zip`)).size])
+  } finally {
+    await service.close()
   }
 }
 
@@ -138,10 +185,10 @@ async function mesaBuildError(): Promise<string> {
   }
 }
 
-function importTime(file: string): Promise<number> {
+function importTime({ file, nodeOptions }: ImportTarget): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(file).href], {
-      env: IMPORT_ENV,
+      env: { ...IMPORT_ENV, NODE_OPTIONS: nodeOptions },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''

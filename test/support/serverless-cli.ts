@@ -1,8 +1,7 @@
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type BuiltBundle, buildBundles } from '../../esbuild.config.mjs'
 import { runCommand } from './processes'
 
 /** The project root. */
@@ -14,17 +13,22 @@ const GUARD = join(ROOT, 'test', 'support', 'offline-guard.cjs')
 const CONFIG_VARIABLE =
   /^(AWS_|UPSTASH_|MESA_|DISPATCH_|MAX_BODY_BYTES$|MAX_BATCH$|MAX_RECIPIENTS$|DEDUPE_TTL_SECONDS$|REDIS_TIMEOUT_MS$|REDIS_RETRIES$|NODE_OPTIONS$)/
 
-/** A throwaway copy of the service: serverless.yml, events/ and freshly built bundles in its dist/. */
+/** A throwaway copy of the service as a fresh clone has it after `npm ci`: sources, no dist/. */
 export interface ServiceCopy {
   dir: string
-  built: BuiltBundle[]
   close(): Promise<void>
 }
 
 /**
- * Copies serverless.yml and events/ to a temp dir and builds the bundles into its dist/, so that `serverless`
- * runs on exactly what `npm run package` would ship, without touching the work tree's dist/ or .serverless/
- * (other test files build and package at the same time).
+ * What a fresh clone holds that `serverless` reads: serverless.yml, its plugins (which build dist/ with
+ * esbuild.config.mjs from the sources, package.json's `imports` and tsconfig.json), and the sample events.
+ */
+const SERVICE_FILES = ['serverless.yml', 'scripts/serverless', 'esbuild.config.mjs', 'package.json', 'tsconfig.json', 'src', 'functions', 'events']
+
+/**
+ * Copies the service to a temp dir, with node_modules linked rather than copied (esbuild and osls resolve
+ * through the link), and WITHOUT dist/: every `serverless` command that needs a bundle builds it there itself.
+ * The work tree's dist/ and .serverless/ are never touched (other test files build and package at the same time).
  */
 export async function copyService(): Promise<ServiceCopy> {
   if (!existsSync(OSLS)) {
@@ -32,11 +36,9 @@ export async function copyService(): Promise<ServiceCopy> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'mesa-sls-'))
   try {
-    copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'))
-    cpSync(join(ROOT, 'events'), join(dir, 'events'), { recursive: true })
-    mkdirSync(join(dir, 'home'))
-    const built = await buildBundles({ outdir: join(dir, 'dist') })
-    return { dir, built, close: async () => rmSync(dir, { recursive: true, force: true }) }
+    for (const path of SERVICE_FILES) cpSync(join(ROOT, path), join(dir, path), { recursive: true })
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+    return { dir, close: async () => rmSync(dir, { recursive: true, force: true }) }
   } catch (error) {
     rmSync(dir, { recursive: true, force: true })
     throw error
@@ -61,16 +63,18 @@ export interface ServerlessOptions {
 
 /**
  * Runs the osls `serverless` CLI in `dir` with no AWS credentials, no AWS config files, IMDS disabled, and the
- * offline guard preloaded, so that any attempt to reach the network fails and is reported.
+ * offline guard preloaded, so that any attempt to reach the network fails and is reported. Each run has a HOME of
+ * its own (osls caches files under ~/.serverless), so that runs in one copy may go in parallel.
  */
 export async function runServerless(dir: string, args: string[], options: ServerlessOptions = {}): Promise<ServerlessRun> {
-  const guardLog = join(dir, `network-attempts-${process.pid}-${Date.now()}.log`)
+  const home = mkdtempSync(join(dir, 'home-'))
+  const guardLog = join(home, 'network-attempts.log')
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CONFIG_VARIABLE.test(name)))
   const env: Record<string, string | undefined> = {
     ...inherited,
-    HOME: join(dir, 'home'),
-    AWS_CONFIG_FILE: join(dir, 'home', 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'home', 'no-aws-credentials'),
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-aws-credentials'),
     // Without credentials the AWS SDK's default chain would next ask the EC2 metadata service; never let it.
     AWS_EC2_METADATA_DISABLED: 'true',
     NODE_OPTIONS: `--require ${JSON.stringify(GUARD)}`,

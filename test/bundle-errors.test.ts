@@ -1,0 +1,89 @@
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCommand } from './support/processes'
+import { copyService, describeRun, invokeResult, runServerless, type ServerlessRun, type ServiceCopy } from './support/serverless-cli'
+
+// What an error thrown by a deployed bundle looks like: its class name kept (esbuild keepNames) and its stack
+// mapped to the TypeScript sources through the .map beside the bundle, which the functions read because
+// serverless.yml gives them NODE_OPTIONS=--enable-source-maps. Before, invoke local said `"errorType": "g"` and
+// every frame pointed into `index.js:1:…`.
+
+// Well-formed, and never contacted: the errors below come before any call to Redis.
+const REDIS = { UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9', UPSTASH_REDIS_REST_TOKEN: 'dummy-upstash-token' }
+const BAD_URL = { ...REDIS, UPSTASH_REDIS_REST_URL: 'not-a-url' }
+
+let service: ServiceCopy
+/** eventbridge invoked with a schedule input whose message is invalid: the handler throws a ValidationError. */
+let invalid: ServerlessRun
+/** sqs invoked with a malformed Redis URL: loading the bundle throws a ConfigError. */
+let misconfigured: ServerlessRun
+
+beforeAll(async () => {
+  service = await copyService()
+  // Two functions, so that each invoke builds its own bundle and the two never write the same folder.
+  ;[invalid, misconfigured] = await Promise.all([
+    runServerless(service.dir, ['invoke', 'local', '-f', 'eventbridge', '--stage', 'dev', '--data', '{"message":{"op":-1,"d":1}}'], {
+      env: REDIS,
+      timeoutMs: 120_000,
+    }),
+    runServerless(service.dir, ['invoke', 'local', '-f', 'sqs', '--stage', 'dev', '-p', 'events/sqs.json'], { env: BAD_URL, timeoutMs: 120_000 }),
+  ])
+}, 180_000)
+afterAll(() => service?.close())
+
+/** Each stack frame in the service copy, as the source file it points to or the whole line when it is not a .ts file. */
+const framesIn = (lines: string[]) =>
+  lines.filter((line) => line.includes(service.dir)).map((line) => /\((\/.+\.ts):\d+:\d+\)$/.exec(line)?.[1]?.slice(service.dir.length) ?? line.trim())
+
+describe('an error thrown by a built bundle under serverless invoke local', () => {
+  it('reports its class as errorType, and a stack in the TypeScript sources', () => {
+    expect(invalid.code, describeRun(invalid)).toBe(1)
+    expect(invalid.networkAttempts).toEqual([])
+    const { errorType, errorMessage, stackTrace } = invokeResult(invalid.stdout) as { errorType: string; errorMessage: string; stackTrace: string[] }
+    expect({ errorType, errorMessage, first: stackTrace[0] }).toEqual({
+      errorType: 'ValidationError',
+      errorMessage: 'message.op must be a non-negative integer, got the number -1',
+      first: 'ValidationError: message.op must be a non-negative integer, got the number -1',
+    })
+    const frames = framesIn(stackTrace)
+    expect(frames[0]).toBe('/src/errors.ts')
+    expect(frames.at(-1)).toBe('/functions/eventbridge.ts')
+    expect(frames.filter((frame) => !/^\/(src|functions)\/[\w/.-]+\.ts$/.test(frame))).toEqual([])
+  })
+
+  it('names a ConfigError thrown while loading by its class, with a stack in the TypeScript sources', () => {
+    expect(misconfigured.code, describeRun(misconfigured)).toBe(1)
+    expect(misconfigured.stdout).toBe(`Error:\nException encountered when loading ${join(service.dir, 'dist', 'sqs', 'index')}\n`)
+    const lines = misconfigured.stderr.split('\n')
+    const start = lines.findIndex((line) => line.includes('UPSTASH_REDIS_REST_URL'))
+    expect(lines[start]).toMatch(/^× ConfigError: UPSTASH_REDIS_REST_URL /)
+    expect(framesIn(lines.slice(start + 1, start + 3))).toEqual([
+      expect.stringMatching(/^\/src\/[\w/.-]+\.ts$/),
+      expect.stringMatching(/^\/src\/[\w/.-]+\.ts$/),
+    ])
+  })
+})
+
+describe('an error thrown by a built bundle in plain node, as Lambda loads it', () => {
+  /** Imports the sqs bundle the invoke above built, with a malformed Redis URL, and reports the error it throws. */
+  async function loadMisconfigured(nodeOptions: string) {
+    const script =
+      'try { await import(process.argv[1]) } catch (error) { console.log(JSON.stringify({ name: error.name, constructor: error.constructor.name, frame: error.stack.split("\\n")[1].trim() })) }'
+    const file = pathToFileURL(join(service.dir, 'dist', 'sqs', 'index.js')).href
+    const run = await runCommand(process.execPath, ['--input-type=module', '-e', script, file], {
+      env: { PATH: process.env.PATH, ...BAD_URL, NODE_OPTIONS: nodeOptions },
+    })
+    expect(run.code, run.stderr).toBe(0)
+    return JSON.parse(run.stdout) as { name: string; constructor: string; frame: string }
+  }
+
+  it('keeps the class name, and maps the stack to src/ with NODE_OPTIONS=--enable-source-maps alone', async () => {
+    const [mapped, unmapped] = await Promise.all([loadMisconfigured('--enable-source-maps'), loadMisconfigured('')])
+
+    expect(mapped).toEqual({ name: 'ConfigError', constructor: 'ConfigError', frame: expect.stringMatching(/\(\/.+\/src\/[\w/.-]+\.ts:\d+:\d+\)$/) })
+    expect(mapped.frame.startsWith('at ') && mapped.frame.includes(join(service.dir, 'src'))).toBe(true)
+    // The control: the same bundle without the flag points into the minified file, on its first line.
+    expect(unmapped).toEqual({ name: 'ConfigError', constructor: 'ConfigError', frame: expect.stringMatching(/\/dist\/sqs\/index\.js:1:\d+\)$/) })
+  })
+})
