@@ -14,7 +14,7 @@ export interface Bundle {
   /** package.json `exports` conditions resolved besides import/default. */
   conditions: string[]
   /** Keep function and class names, so `error.constructor.name` reads `ConfigError`, not `g`. */
-  keepNames: boolean
+  keepNames: boolean | 'own'
   /** Write `<file>.map` beside the file, linked from its last line, without sourcesContent. */
   sourcemap: boolean
   /** A first line for the file; a `#!` one also makes the file executable. */

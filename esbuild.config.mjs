@@ -1,11 +1,12 @@
 // @ts-check
 // Builds one self-contained ESM file per deployed entry point, and the CLI: `node esbuild.config.mjs` (npm run build).
 
-import { chmod, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
-import { dirname, join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
+import { keepOwnNames } from './scripts/esbuild/keep-own-names.mjs'
 
 const root = dirname(fileURLToPath(import.meta.url))
 
@@ -18,7 +19,8 @@ const root = dirname(fileURLToPath(import.meta.url))
  * @property {string} target
  * @property {'esm'} format
  * @property {string[]} conditions  package.json `exports` conditions to resolve with, besides import/default
- * @property {boolean} keepNames   keep function and class names (`error.constructor.name` reads `ConfigError`, not `g`)
+ * @property {boolean | 'own'} keepNames  keep function and class names (`error.constructor.name` reads `ConfigError`,
+ *   not `g`): of every module, or of this project's own (src/, functions/) alone
  * @property {boolean} sourcemap   write `<file>.map` beside the file, linked from its last line, without sourcesContent
  * @property {string} [banner]      a first line for the file; a `#!` one also makes the file executable
  */
@@ -36,9 +38,9 @@ const root = dirname(fileURLToPath(import.meta.url))
 // Lambda (nodejs22.x). The file is `index.js` beside a `{"type":"module"}` package.json rather than `index.mjs`:
 // Lambda loads both as ESM, but `serverless invoke local` only finds a handler through require(), which resolves
 // `.js` (then retries it with import()) and never `.mjs`. `module` is esbuild's default condition for node,
-// listed here because naming any condition drops the defaults. Names are kept and a source map ships beside each
-// bundle, which the functions read with NODE_OPTIONS=--enable-source-maps (serverless.yml), so a Lambda error
-// reads `ConfigError` at `src/http-url.ts:9:11` instead of `g` at `index.js:1:1039`. The map leaves the sources out
+// listed here because naming any condition drops the defaults. Our own names are kept (not those of
+// node_modules: scripts/esbuild/keep-own-names.mjs says why) and a source map ships beside each bundle, which the
+// functions read with NODE_OPTIONS=--enable-source-maps (serverless.yml), so a Lambda error reads `ConfigError` at `src/http-url.ts:9:11` instead of `g` at `index.js:1:1039`. The map leaves the sources out
 // (sourcesContent): Node needs only the mappings to rewrite a stack, and they would more than double the zip.
 /** @type {Omit<Bundle, 'name' | 'entry'>} */
 const lambda = {
@@ -47,7 +49,7 @@ const lambda = {
   target: 'node22',
   format: 'esm',
   conditions: ['module'],
-  keepNames: true,
+  keepNames: 'own',
   sourcemap: true,
 }
 
@@ -58,9 +60,9 @@ export const bundles = [
   { name: 'eventbridge', entry: 'functions/eventbridge.ts', ...lambda },
   { name: 'cleanup', entry: 'functions/cleanup.ts', ...lambda },
   // Workers / Vercel Edge / Deno / Bun. These conditions make `uncrypto` (from @upstash/redis) resolve to its Web
-  // Crypto build instead of `node:crypto`; es2022 is what every one of those runtimes runs natively. No keepNames:
-  // it would add 17 KB (15%) to a bundle already over its 100 KiB budget, and every error class sets its own
-  // `name`, which is what the edge handler reports. The map costs the bundle one comment line; a deploy tool that
+  // Crypto build instead of `node:crypto`; es2022 is what every one of those runtimes runs natively. No kept names:
+  // even our own would add about 4 KB to a bundle already over its 100 KiB budget, and every error class sets its
+  // own `name`, which is what the edge handler reports. The map costs the bundle one comment line; a deploy tool that
   // uploads source maps (wrangler's upload_source_maps, or its bundler chaining input maps) picks it up.
   {
     name: 'edge',
@@ -85,7 +87,7 @@ export const bundles = [
     target: 'node20',
     format: 'esm',
     conditions: ['module'],
-    keepNames: true,
+    keepNames: 'own',
     sourcemap: false,
     banner: '#!/usr/bin/env node',
   },
@@ -100,6 +102,13 @@ const UPSTASH_ENTRY = { '@upstash/redis': '@upstash/redis/fastly' }
 // `npm run build`) instead of surfacing as esbuild's "could not resolve" error.
 const NODE_BUILTINS = ['node:*', ...builtinModules]
 const isNodeBuiltin = (/** @type {string} */ path) => path.startsWith('node:') || builtinModules.includes(path.split('/')[0] ?? path)
+
+// Our own sources, whose names `keepNames: 'own'` keeps; node_modules (and @upstash/redis's hundreds of command
+// classes, 15 KB of names in a Lambda bundle) stay minified.
+const OWN_DIRS = ['src', 'functions'].map((dir) => join(root, dir) + sep)
+const isOwn = (/** @type {string} */ path) => OWN_DIRS.some((dir) => path.startsWith(dir))
+// esbuild parses tsconfig.json's comments itself when given its text.
+const TSCONFIG = await readFile(join(root, 'tsconfig.json'), 'utf8')
 
 /**
  * Builds the bundles (all, or those named in `only`) into `<outdir>/<name>/<file>`, minified, with nothing from
@@ -124,7 +133,8 @@ export async function buildBundles({ only, outdir = 'dist', override = {} } = {}
         outfile: file,
         bundle: true,
         minify: true,
-        keepNames: bundle.keepNames,
+        keepNames: bundle.keepNames === true,
+        plugins: bundle.keepNames === 'own' ? [keepOwnNames({ isOwn, tsconfigRaw: TSCONFIG })] : [],
         metafile: true,
         sourcemap: bundle.sourcemap ? 'linked' : false,
         sourcesContent: false,

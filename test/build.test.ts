@@ -87,12 +87,12 @@ describe('buildBundles', () => {
     expect(built.map((each) => basename(each.file))).toEqual(['index.js', 'index.js', 'index.js', 'index.js', 'index.mjs', 'index.js'])
   })
 
-  it('keeps names in the Lambda bundles and the CLI, and writes a source map beside every bundle but the CLI', () => {
+  it('keeps our own names in the Lambda bundles and the CLI, and writes a source map beside every bundle but the CLI', () => {
     expect(Object.fromEntries(bundles.map((each) => [each.name, [each.keepNames, each.sourcemap]]))).toEqual({
-      ...Object.fromEntries(LAMBDAS.map((name) => [name, [true, true]])),
+      ...Object.fromEntries(LAMBDAS.map((name) => [name, ['own', true]])),
       // The edge bundle is over its size budget already, and reports errors by `name`; the CLI ships in the package.
       edge: [false, true],
-      cli: [true, false],
+      cli: ['own', false],
     })
     expect(built.map((each) => [each.name, each.map?.file ?? null])).toEqual(built.map((each) => [each.name, each.name === 'cli' ? null : `${each.file}.map`]))
     expect(existsSync(`${bundle('cli').file}.map`)).toBe(false)
@@ -185,6 +185,18 @@ describe('buildBundles', () => {
       `cli imports ${imports.join(', ')}`,
     ).toBe(true)
     expect(nodeBuiltins).toEqual(imports)
+  })
+
+  it("keeps our own names alone: within 6 KB of no names kept, where keeping @upstash/redis's costs 10 KB more", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesa-build-names-'))
+    try {
+      const [none] = await buildBundles({ only: ['sqs'], outdir: join(dir, 'none'), override: { keepNames: false } })
+      const [all] = await buildBundles({ only: ['sqs'], outdir: join(dir, 'all'), override: { keepNames: true } })
+      const own = bundle('sqs').bytes
+      expect({ ownOverNone: own - none!.bytes < 6_000, allOverOwn: all!.bytes - own > 10_000 }).toEqual({ ownOverNone: true, allOverOwn: true })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('builds only the bundles asked for, with the overrides asked for, and refuses unknown names', async () => {

@@ -23,7 +23,17 @@ export interface ServiceCopy {
  * What a fresh clone holds that `serverless` reads: serverless.yml, its plugins (which build dist/ with
  * esbuild.config.mjs from the sources, package.json's `imports` and tsconfig.json), and the sample events.
  */
-const SERVICE_FILES = ['serverless.yml', 'scripts/serverless', 'esbuild.config.mjs', 'package.json', 'tsconfig.json', 'src', 'functions', 'events']
+const SERVICE_FILES = [
+  'serverless.yml',
+  'scripts/serverless',
+  'scripts/esbuild',
+  'esbuild.config.mjs',
+  'package.json',
+  'tsconfig.json',
+  'src',
+  'functions',
+  'events',
+]
 
 /**
  * Copies the service to a temp dir, with node_modules linked rather than copied (esbuild and osls resolve
