@@ -41,7 +41,8 @@ const root = dirname(fileURLToPath(import.meta.url))
 // listed here because naming any condition drops the defaults. Our own names are kept (not those of
 // node_modules: scripts/esbuild/keep-own-names.mjs says why) and a source map ships beside each bundle, which the
 // functions read with NODE_OPTIONS=--enable-source-maps (serverless.yml), so a Lambda error reads `ConfigError`
-// at `src/http-url.ts:9:11` instead of `g` at `index.js:1:1039`. The map leaves the sources out (sourcesContent): Node needs only the mappings to rewrite a stack, and they would more than double the zip.
+// at `src/http-url.ts:9:11` instead of `g` at `index.js:1:1039`. The map leaves the sources out (sourcesContent):
+// Node needs only the mappings to rewrite a stack, and they would more than double the zip.
 /** @type {Omit<Bundle, 'name' | 'entry'>} */
 const lambda = {
   file: 'index.js',
