@@ -1,15 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildBundles } from '../esbuild.config.mjs'
+import { describe, expect, it } from 'vitest'
 import { Message } from '../src/index'
+import { useBuiltCli } from './support/built-cli'
 import { useCleanup } from './support/cleanup'
-import { ENDPOINT_SECRET, ENDPOINT_TOKEN, type ServedEndpoint, serveEndpoint } from './support/dispatch-endpoint'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN } from './support/dispatch-endpoint'
 import { connectMesaClient } from './support/mesa-client'
-import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
-import { type CommandRun, runCommand } from './support/processes'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 import { listenTcp } from './support/tcp-server'
 
@@ -17,35 +12,13 @@ import { listenTcp } from './support/tcp-server'
 // it, over the endpoint and straight to Redis's REST API, against a real Mesa 1.5.8 server and its clients.
 const stack = useStack()
 const open = useCleanup()
-let outdir: string
-let cli: string
-let namespace: string
-let endpoint: ServedEndpoint
-let mesa: MesaServer
+const cli = useBuiltCli(stack)
+const { run } = cli
 
-beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'mesa-cli-questions-'))
-  const [built] = await buildBundles({ only: ['cli'], outdir })
-  cli = built!.file
-  namespace = stack.freshNamespace()
-  endpoint = await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } }))
-  mesa = await startMesaServer({ redisUrl: stack.redis.url, namespace })
-}, 60_000)
-afterAll(async () => {
-  await endpoint.close()
-  await mesa.close()
-  rmSync(outdir, { recursive: true, force: true })
-})
-
-/** Runs the CLI with only PATH and `env` set, so the developer's own MESA_* or DISPATCH_* variables cannot leak in. */
-function run(args: string[], env: Record<string, string> = {}): Promise<CommandRun> {
-  return runCommand(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env } })
-}
-
-const viaToken = () => ['--endpoint', endpoint.url, '--token', ENDPOINT_TOKEN]
-const viaRest = () => ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', namespace]
+const viaToken = () => ['--endpoint', cli.endpoint.url, '--token', ENDPOINT_TOKEN]
+const viaRest = () => ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', cli.namespace]
 const storeFor = async (id: string, ...ns: number[]) => {
-  const dispatcher = stack.dispatcher({ namespace, sync: { enabled: true } })
+  const dispatcher = stack.dispatcher({ namespace: cli.namespace, sync: { enabled: true } })
   for (const n of ns) await dispatcher.dispatch(new Message(0, { n }, 'NOTE'), [id])
 }
 const usageHint = 'Run mesa-dispatch --help for usage.\n'
@@ -55,8 +28,8 @@ describe.each([
   ['Redis REST', viaRest],
 ])('mesa-dispatch questions through %s', (_, via) => {
   it('presence says who of the ids is online, keeping --numeric-ids numbers, and with no id how many are connected', async () => {
-    open(await connectMesaClient(mesa.url, 'amy'))
-    open(await connectMesaClient(mesa.url, 5))
+    open(await connectMesaClient(cli.mesa.url, 'amy'))
+    open(await connectMesaClient(cli.mesa.url, 5))
 
     const [people, numbers, json, count] = await Promise.all([
       run(['presence', 'amy', 'bo', ...via()]),
@@ -82,7 +55,7 @@ describe.each([
     const shownJson = await run(['backlog', 'show', id, '--json', ...via()])
     const cleared = await run(['backlog', 'clear', id, 'nobody', ...via()])
     const again = await run(['backlog', 'show', id, ...via()])
-    const client = open(await connectMesaClient(mesa.url, id))
+    const client = open(await connectMesaClient(cli.mesa.url, id))
     await client.expectNoMoreMessages(300)
 
     expect([shown, shownJson, cleared, again]).toEqual([
@@ -117,7 +90,7 @@ describe.each([
       },
       { code: 0, stdout: 'duplicate: this id was already applied, so nothing was removed\n', stderr: '' },
     ])
-    expect(await stack.admin.hget(`undelivered_messages_${namespace}`, id)).toBe('[{"op":0,"d":{"n":2},"t":"NOTE"}]')
+    expect(await stack.admin.hget(`undelivered_messages_${cli.namespace}`, id)).toBe('[{"op":0,"d":{"n":2},"t":"NOTE"}]')
   })
 
   it("exits 2 for '*', naming the field, as JSON with --json", async () => {
@@ -139,7 +112,7 @@ describe.each([
 
 describe('mesa-dispatch questions', () => {
   it('sign with --secret, and read the endpoint from the env', async () => {
-    expect(await run(['presence', 'nobody'], { MESA_DISPATCH_ENDPOINT: endpoint.url, DISPATCH_SIGNING_SECRET: ENDPOINT_SECRET })).toEqual({
+    expect(await run(['presence', 'nobody'], { MESA_DISPATCH_ENDPOINT: cli.endpoint.url, DISPATCH_SIGNING_SECRET: ENDPOINT_SECRET })).toEqual({
       code: 0,
       stdout: 'online: none\noffline: nobody\n',
       stderr: '',
@@ -161,7 +134,7 @@ describe('mesa-dispatch questions', () => {
   it('exit 3 when the token is refused, and 4 when the endpoint cannot be reached', async () => {
     const down = `http://127.0.0.1:${await freePort()}`
     const [refused, unreachable] = await Promise.all([
-      run(['backlog', 'show', 'a', '--endpoint', endpoint.url, '--token', 'not-the-token']),
+      run(['backlog', 'show', 'a', '--endpoint', cli.endpoint.url, '--token', 'not-the-token']),
       run(['presence', '--endpoint', down, '--token', ENDPOINT_TOKEN]),
     ])
     expect([refused, unreachable]).toEqual([
@@ -187,8 +160,8 @@ describe('mesa-dispatch questions', () => {
     ['backlog show', ['backlog', 'show', 'a'], '/backlog'],
     ['backlog clear', ['backlog', 'clear', 'a'], '/backlog/clear'],
   ])('exit 1 on a 404 from %s, saying --endpoint is the base URL and which URL answered', async (_, args, path) => {
-    const hint = `--endpoint is the base URL that serves /dispatch and /health (as serverless deploy prints it), to which the CLI adds ${path}; ${endpoint.url}/api${path} answered 404.`
-    expect(await run([...args, '--endpoint', `${endpoint.url}/api/`, '--token', ENDPOINT_TOKEN])).toEqual({
+    const hint = `--endpoint is the base URL that serves /dispatch and /health (as serverless deploy prints it), to which the CLI adds ${path}; ${cli.endpoint.url}/api${path} answered 404.`
+    expect(await run([...args, '--endpoint', `${cli.endpoint.url}/api/`, '--token', ENDPOINT_TOKEN])).toEqual({
       code: 1,
       stdout: '',
       stderr: `mesa-dispatch: no such route (HTTP 404)\n${hint}\n`,

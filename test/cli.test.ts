@@ -1,15 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { FetchServer } from '../dev/serve-fetch'
-import { buildBundles } from '../esbuild.config.mjs'
+import { describe, expect, it } from 'vitest'
+import { useBuiltCli } from './support/built-cli'
 import { useCleanup } from './support/cleanup'
-import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN } from './support/dispatch-endpoint'
 import { connectMesaClient } from './support/mesa-client'
-import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
-import { type CommandRun, runCommand } from './support/processes'
+import { runCommand } from './support/processes'
 import { ROOT } from './support/serverless-cli'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 import { listenTcp } from './support/tcp-server'
@@ -18,38 +15,16 @@ import { listenTcp } from './support/tcp-server'
 // ships as lib/cli/index.js (built here into a temp dir).
 const stack = useStack()
 const open = useCleanup()
-let outdir: string
-let cli: string
-let namespace: string
-let endpoint: FetchServer
-let mesa: MesaServer
+const cli = useBuiltCli(stack)
+const { run } = cli
 
-beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'mesa-cli-'))
-  const [built] = await buildBundles({ only: ['cli'], outdir })
-  cli = built!.file
-  namespace = stack.freshNamespace()
-  endpoint = await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } }))
-  mesa = await startMesaServer({ redisUrl: stack.redis.url, namespace })
-}, 60_000)
-afterAll(async () => {
-  await endpoint.close()
-  await mesa.close()
-  rmSync(outdir, { recursive: true, force: true })
-})
-
-/** Runs the CLI with only PATH and `env` set, so the developer's own MESA_* or DISPATCH_* variables cannot leak in. */
-function run(args: string[], env: Record<string, string> = {}): Promise<CommandRun> {
-  return runCommand(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env } })
-}
-
-const viaToken = () => ['--endpoint', endpoint.url, '--token', ENDPOINT_TOKEN]
+const viaToken = () => ['--endpoint', cli.endpoint.url, '--token', ENDPOINT_TOKEN]
 const statusUpdate = ['--type', 'STATUS_UPDATE', '--data', '{"status":"online"}']
 const usageHint = 'Run mesa-dispatch --help for usage.\n'
 
 describe('mesa-dispatch', () => {
   it('sends through the endpoint with a token, and the Mesa client gets the exact frame', async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const zero = open(await connectMesaClient(cli.mesa.url, '0'))
 
     expect(await run(['send', ...viaToken(), ...statusUpdate, '--to', '0,offline-token'])).toEqual({
       code: 0,
@@ -61,11 +36,11 @@ describe('mesa-dispatch', () => {
   })
 
   it('signs with --secret, and takes the endpoint and credentials from the env as well', async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const zero = open(await connectMesaClient(cli.mesa.url, '0'))
     const note = ['--type', 'NOTE', '--to', '0,1', '--exclude', '1']
 
-    const flags = await run(['send', '--endpoint', endpoint.url, '--secret', ENDPOINT_SECRET, ...note, '--data', '1'])
-    const env = await run(['send', ...note, '--data', '2'], { MESA_DISPATCH_ENDPOINT: endpoint.url, DISPATCH_SIGNING_SECRET: ENDPOINT_SECRET })
+    const flags = await run(['send', '--endpoint', cli.endpoint.url, '--secret', ENDPOINT_SECRET, ...note, '--data', '1'])
+    const env = await run(['send', ...note, '--data', '2'], { MESA_DISPATCH_ENDPOINT: cli.endpoint.url, DISPATCH_SIGNING_SECRET: ENDPOINT_SECRET })
 
     expect([flags, env]).toEqual([0, 1].map(() => ({ code: 0, stdout: 'sent to 1 server(s): online 0\n', stderr: '' })))
     expect(await zero.waitForMessages(2)).toEqual([
@@ -75,8 +50,8 @@ describe('mesa-dispatch', () => {
   })
 
   it('sends straight to Redis with --rest-url, in the namespace and with sync, storing for the offline', async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
-    const rest = ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', namespace, '--sync']
+    const zero = open(await connectMesaClient(cli.mesa.url, '0'))
+    const rest = ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', cli.namespace, '--sync']
 
     expect(await run(['send', ...rest, '--type', 'NOTE', '--data', '{"n":3}', '--to', '0,offline-rest'])).toEqual({
       code: 0,
@@ -84,11 +59,11 @@ describe('mesa-dispatch', () => {
       stderr: '',
     })
     expect(await zero.waitForMessages(1)).toEqual([{ op: 0, d: { n: 3 }, t: 'NOTE' }])
-    expect(await stack.admin.hget(`undelivered_messages_${namespace}`, 'offline-rest')).toBe('[{"op":0,"d":{"n":3},"t":"NOTE"}]')
+    expect(await stack.admin.hget(`undelivered_messages_${cli.namespace}`, 'offline-rest')).toBe('[{"op":0,"d":{"n":3},"t":"NOTE"}]')
   })
 
   it('sends all-digit ids as numbers with --numeric-ids, for clients that logged in with a number', async () => {
-    const seven = open(await connectMesaClient(mesa.url, 7))
+    const seven = open(await connectMesaClient(cli.mesa.url, 7))
 
     expect(await run(['send', ...viaToken(), '--data', '"hi"', '--to', '7', '--numeric-ids'])).toEqual({
       code: 0,
@@ -99,14 +74,14 @@ describe('mesa-dispatch', () => {
   })
 
   it("closes a client's socket with disconnect", async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const zero = open(await connectMesaClient(cli.mesa.url, '0'))
 
     expect(await run(['disconnect', '0', ...viaToken()])).toEqual({ code: 0, stdout: 'sent to 1 server(s): recipients 0\n', stderr: '' })
     expect(await zero.closed).toEqual({ code: 1000 })
   })
 
   it('prints the whole result as JSON with --json', async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const zero = open(await connectMesaClient(cli.mesa.url, '0'))
 
     const { code, stdout, stderr } = await run(['send', ...viaToken(), ...statusUpdate, '--to', '0,offline-json', '--json'])
 
@@ -155,7 +130,7 @@ describe('mesa-dispatch', () => {
   })
 
   it('exits 3 when the endpoint refuses the token, and when Redis refuses the REST token', async () => {
-    const endpointRefusal = await run(['send', '--endpoint', endpoint.url, '--token', 'not-the-token', '--data', '1'])
+    const endpointRefusal = await run(['send', '--endpoint', cli.endpoint.url, '--token', 'not-the-token', '--data', '1'])
     const redisRefusal = await run(['send', '--rest-url', stack.gateway.url, '--rest-token', 'not-the-rest-token', '--data', '1'])
 
     expect([endpointRefusal, redisRefusal]).toEqual([
@@ -186,8 +161,8 @@ describe('mesa-dispatch', () => {
   })
 
   it('exits 1 on a 404, saying --endpoint is the base URL and which URL answered 404, in text and in JSON', async () => {
-    const args = ['send', '--endpoint', `${endpoint.url}/api/`, '--token', ENDPOINT_TOKEN, '--data', '1']
-    const hint = `--endpoint is the base URL that serves /dispatch and /health (as serverless deploy prints it), to which the CLI adds /dispatch; ${endpoint.url}/api/dispatch answered 404.`
+    const args = ['send', '--endpoint', `${cli.endpoint.url}/api/`, '--token', ENDPOINT_TOKEN, '--data', '1']
+    const hint = `--endpoint is the base URL that serves /dispatch and /health (as serverless deploy prints it), to which the CLI adds /dispatch; ${cli.endpoint.url}/api/dispatch answered 404.`
 
     expect(await run(args)).toEqual({ code: 1, stdout: '', stderr: `mesa-dispatch: no such route (HTTP 404)\n${hint}\n` })
     expect(await run([...args, '--json'])).toEqual({
@@ -198,9 +173,9 @@ describe('mesa-dispatch', () => {
   })
 
   it('takes the route URL .../dispatch as --endpoint as well, as a ready line prints it', async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const zero = open(await connectMesaClient(cli.mesa.url, '0'))
 
-    expect(await run(['send', '--endpoint', `${endpoint.url}/dispatch`, '--token', ENDPOINT_TOKEN, '--data', '"route"', '--to', '0'])).toEqual({
+    expect(await run(['send', '--endpoint', `${cli.endpoint.url}/dispatch`, '--token', ENDPOINT_TOKEN, '--data', '"route"', '--to', '0'])).toEqual({
       code: 0,
       stdout: 'sent to 1 server(s): online 0\n',
       stderr: '',
