@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type FetchServer, serveFetch } from '../dev/serve-fetch'
 import { createDispatchClient, type DispatchClient, DispatchEndpointError } from '../src/client/index'
 import { Dispatcher } from '../src/index'
 import { useCleanup } from './support/cleanup'
-import { ENDPOINT_SECRET, ENDPOINT_TOKEN, type ServedEndpoint, serveEndpoint } from './support/dispatch-endpoint'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
+import { useMesaBehindEndpoint } from './support/mesa-behind-endpoint'
 import { connectMesaClient } from './support/mesa-client'
-import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
 import { useStack } from './support/stack'
 
@@ -13,28 +13,17 @@ import { useStack } from './support/stack'
 // HTTP, a real Mesa 1.5.8 server and real WebSocket clients: one HTTP request each, typed answers, typed errors.
 const stack = useStack()
 const open = useCleanup()
-let endpoint: ServedEndpoint
-let mesa: MesaServer
+const served = useMesaBehindEndpoint(stack)
 
-beforeAll(async () => {
-  const namespace = stack.freshNamespace()
-  endpoint = await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } }))
-  mesa = await startMesaServer({ redisUrl: stack.redis.url, namespace })
-})
-afterAll(async () => {
-  await endpoint.close()
-  await mesa.close()
-})
-
-const withToken = (): DispatchClient => createDispatchClient({ endpoint: endpoint.url, token: ENDPOINT_TOKEN })
+const withToken = (): DispatchClient => createDispatchClient({ endpoint: served.endpoint.url, token: ENDPOINT_TOKEN })
 const note = (n: number) => ({ message: { d: { n }, t: 'NOTE' } })
 
 /** The answers of `calls` in order, and how many HTTP requests they made. */
 async function counted(calls: Array<() => Promise<unknown>>): Promise<{ answers: unknown[]; requests: number }> {
-  const before = endpoint.requests
+  const before = served.endpoint.requests
   const answers: unknown[] = []
   for (const call of calls) answers.push(await call())
-  return { answers, requests: endpoint.requests - before }
+  return { answers, requests: served.endpoint.requests - before }
 }
 
 async function failureOf(call: Promise<unknown>) {
@@ -50,8 +39,8 @@ async function failureOf(call: Promise<unknown>) {
 describe('the client asks the endpoint', () => {
   it('who is online and how many are connected, as real Mesa clients log in, with numbers kept numbers', async () => {
     const client = withToken()
-    const ana = await connectMesaClient(mesa.url, 'ana')
-    open(await connectMesaClient(mesa.url, 9))
+    const ana = await connectMesaClient(served.mesa.url, 'ana')
+    open(await connectMesaClient(served.mesa.url, 9))
 
     const online = await counted([() => client.presence(['ana', 9, '9', 'ben', 'ana']), () => client.connectedCount()])
     await ana.close()
@@ -64,12 +53,12 @@ describe('the client asks the endpoint', () => {
   })
 
   it('what waits for a client and clears it, signed with the secret, so that the next login redelivers nothing', async () => {
-    const client = createDispatchClient({ endpoint: endpoint.url, secret: ENDPOINT_SECRET })
+    const client = createDispatchClient({ endpoint: served.endpoint.url, secret: ENDPOINT_SECRET })
     await client.dispatch({ ...note(1), recipients: ['cal'] })
     await client.dispatch({ message: { d: 'two', o: { sync: true } }, recipients: ['cal'] })
 
     const { answers, requests } = await counted([() => client.backlog('cal'), () => client.clearBacklog(['cal', 'nobody']), () => client.backlog('cal')])
-    const cal = open(await connectMesaClient(mesa.url, 'cal'))
+    const cal = open(await connectMesaClient(served.mesa.url, 'cal'))
     await cal.expectNoMoreMessages(300)
 
     const bytes = Buffer.byteLength('[{"op":0,"d":{"n":1},"t":"NOTE"},{"op":0,"d":"two","o":{"sync":true}}]')
@@ -127,7 +116,7 @@ describe('the client rejects a question with a DispatchEndpointError', () => {
   })
 
   it('with status 401 for a wrong token', async () => {
-    const client = createDispatchClient({ endpoint: endpoint.url, token: 'not-the-token' })
+    const client = createDispatchClient({ endpoint: served.endpoint.url, token: 'not-the-token' })
     for (const call of [client.presence(['a']), client.connectedCount(), client.backlog('a'), client.clearBacklog(['a'])]) {
       expect(await failureOf(call)).toMatchObject({ status: 401, errorName: 'AuthenticationError' })
     }

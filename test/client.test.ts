@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FetchServer, serveFetch } from '../dev/serve-fetch'
+import { describe, expect, it } from 'vitest'
+import { serveFetch } from '../dev/serve-fetch'
 import { createDispatchClient, type DispatchClient, DispatchEndpointError } from '../src/client/index'
 import { ConfigError, Dispatcher } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
+import { useMesaBehindEndpoint } from './support/mesa-behind-endpoint'
 import { connectMesaClient } from './support/mesa-client'
-import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { freePort } from './support/ports'
 import { useStack } from './support/stack'
 import { listenTcp } from './support/tcp-server'
@@ -13,20 +13,9 @@ import { listenTcp } from './support/tcp-server'
 // createDispatchClient against the real HTTP app served over HTTP, a real Mesa server and real WebSocket clients.
 const stack = useStack()
 const open = useCleanup()
-let endpoint: FetchServer
-let mesa: MesaServer
+const served = useMesaBehindEndpoint(stack)
 
-beforeAll(async () => {
-  const namespace = stack.freshNamespace()
-  endpoint = await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } }))
-  mesa = await startMesaServer({ redisUrl: stack.redis.url, namespace })
-})
-afterAll(async () => {
-  await endpoint.close()
-  await mesa.close()
-})
-
-const withToken = (): DispatchClient => createDispatchClient({ endpoint: endpoint.url, token: ENDPOINT_TOKEN })
+const withToken = (): DispatchClient => createDispatchClient({ endpoint: served.endpoint.url, token: ENDPOINT_TOKEN })
 const statusUpdate = { message: { d: { status: 'online' }, t: 'STATUS_UPDATE' }, recipients: ['0', 'offline-a'] }
 // Sent while client 0 is not connected, so it names only an id that never connects: nothing is stored for 0.
 const offlineNote = { message: { d: { n: 0 }, t: 'NOTE' }, recipients: ['offline-a'] }
@@ -44,9 +33,9 @@ async function failureOf(call: Promise<unknown>) {
 
 describe('createDispatchClient', () => {
   it('delivers a dispatch sent with a token as the exact frame, and resolves with the whole result', async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const zero = open(await connectMesaClient(served.mesa.url, '0'))
     // A trailing slash on the endpoint, as API Gateway's console shows it, still reaches /dispatch.
-    const client = createDispatchClient({ endpoint: `${endpoint.url}/`, token: ENDPOINT_TOKEN })
+    const client = createDispatchClient({ endpoint: `${served.endpoint.url}/`, token: ENDPOINT_TOKEN })
 
     const result = await client.dispatch(statusUpdate)
 
@@ -66,16 +55,16 @@ describe('createDispatchClient', () => {
   })
 
   it('accepts the route URL /dispatch as the endpoint too, as a ready line or deploy output prints it', async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
-    const client = createDispatchClient({ endpoint: `${endpoint.url}/dispatch`, token: ENDPOINT_TOKEN })
+    const zero = open(await connectMesaClient(served.mesa.url, '0'))
+    const client = createDispatchClient({ endpoint: `${served.endpoint.url}/dispatch`, token: ENDPOINT_TOKEN })
     expect((await client.dispatch(statusUpdate)).recipients).toEqual(['0'])
     expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch' })
     await zero.waitForMessages(1)
   })
 
   it('delivers a dispatch signed with the secret', async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
-    const client = createDispatchClient({ endpoint: endpoint.url, secret: ENDPOINT_SECRET })
+    const zero = open(await connectMesaClient(served.mesa.url, '0'))
+    const client = createDispatchClient({ endpoint: served.endpoint.url, secret: ENDPOINT_SECRET })
 
     const result = await client.dispatch({ message: { op: 0, d: { n: 2 }, t: 'NOTE', o: { sync: false } }, recipients: ['0', '1'], excluding: ['1'] })
 
@@ -95,7 +84,7 @@ describe('createDispatchClient', () => {
   })
 
   it('closes a client with disconnect, and applies a repeated idempotency key once', async () => {
-    const zero = open(await connectMesaClient(mesa.url, '0'))
+    const zero = open(await connectMesaClient(served.mesa.url, '0'))
     const client = withToken()
 
     const first = await client.disconnect(['0'], { idempotencyKey: `disconnect-${Date.now()}` })
@@ -187,7 +176,7 @@ describe('createDispatchClient', () => {
   })
 
   it('reads the health of the endpoint without credentials', async () => {
-    const client = createDispatchClient({ endpoint: endpoint.url, token: 'not-the-token' })
+    const client = createDispatchClient({ endpoint: served.endpoint.url, token: 'not-the-token' })
     expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch' })
   })
 
@@ -203,7 +192,7 @@ describe('createDispatchClient', () => {
   })
 
   it('rejects a wrong token with status 401', async () => {
-    const call = createDispatchClient({ endpoint: endpoint.url, token: 'not-the-token' }).dispatch(statusUpdate)
+    const call = createDispatchClient({ endpoint: served.endpoint.url, token: 'not-the-token' }).dispatch(statusUpdate)
     expect(await failureOf(call)).toEqual({
       name: 'DispatchEndpointError',
       message: 'the bearer token is missing or wrong',
@@ -282,8 +271,8 @@ describe('createDispatchClient', () => {
   })
 
   it('refuses to be built with both a token and a secret, or neither', () => {
-    const both = () => createDispatchClient({ endpoint: endpoint.url, token: ENDPOINT_TOKEN, secret: ENDPOINT_SECRET })
-    const neither = () => createDispatchClient({ endpoint: endpoint.url })
+    const both = () => createDispatchClient({ endpoint: served.endpoint.url, token: ENDPOINT_TOKEN, secret: ENDPOINT_SECRET })
+    const neither = () => createDispatchClient({ endpoint: served.endpoint.url })
     expect([both, neither].map((build) => captureConfigError(build))).toEqual([
       { variable: 'token', message: 'token or secret must be given, but not both' },
       { variable: 'token', message: 'token or secret must be given, but not both' },
