@@ -247,6 +247,20 @@ describe('createDispatchClient', () => {
     )
   })
 
+  it('rejects with status 0 saying the connection was refused when only the errors an AggregateError gathered carry a code', async () => {
+    // As older Node versions and other runtimes build it for a host tried at several addresses: no code of its own.
+    const refusedEverywhere = async () => {
+      const gathered = ['::1', '127.0.0.1'].map((address) => Object.assign(new Error(`connect ECONNREFUSED ${address}:80`), { code: 'ECONNREFUSED' }))
+      throw new TypeError('fetch failed', { cause: new AggregateError(gathered) })
+    }
+    const call = createDispatchClient({ endpoint: 'http://localhost', token: ENDPOINT_TOKEN, fetch: refusedEverywhere }).dispatch(statusUpdate)
+    expect(await failureOf(call)).toEqual({
+      name: 'DispatchEndpointError',
+      message: 'the dispatch endpoint at http://localhost refused the connection (ECONNREFUSED): nothing listens on that port',
+      status: 0,
+    })
+  })
+
   it('rejects a 503 with the Retry-After seconds when the endpoint cannot reach Redis', async () => {
     const unreachable = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 'redis-token', retries: 0 })
     const cut = open(await serveEndpoint(unreachable))

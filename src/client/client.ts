@@ -1,4 +1,5 @@
 import type { BacklogResult, ClearBacklogResult, DispatchResult, PresenceResult } from '../core/types.js'
+import { errorCodesOf } from '../error-chain.js'
 import { ConfigError, DispatchEndpointError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../limits.js'
@@ -158,7 +159,9 @@ function describeFailure(error: unknown, timeoutMs: number): string {
   const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } }
   // AbortSignal.timeout aborts with a TimeoutError; some runtimes report any abort as an AbortError.
   if (name === 'TimeoutError' || name === 'AbortError') return `did not answer within ${timeoutMs} ms`
-  const code = typeof cause?.code === 'string' ? cause.code : (error as { code?: unknown } | null)?.code
+  // The first code of the chain: undici's TypeError carries none, its cause (an AggregateError for a host tried at
+  // several addresses, whose gathered errors may hold the only codes) does.
+  const [code] = errorCodesOf(error)
   if (code === 'ECONNREFUSED') return 'refused the connection (ECONNREFUSED): nothing listens on that port'
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `could not be found: its host name did not resolve (${code})`
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `closed the connection without an answer (${code})`
