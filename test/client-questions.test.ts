@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { type FetchServer, serveFetch } from '../dev/serve-fetch'
-import { createDispatchClient, type DispatchClient, DispatchEndpointError } from '../src/client/index'
+import { createDispatchClient, type DispatchClient } from '../src/client/index'
 import { Dispatcher } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
+import { endpointFailureOf } from './support/endpoint-failure'
 import { useMesaBehindEndpoint } from './support/mesa-behind-endpoint'
 import { connectMesaClient } from './support/mesa-client'
 import { freePort } from './support/ports'
@@ -24,16 +25,6 @@ async function counted(calls: Array<() => Promise<unknown>>): Promise<{ answers:
   const answers: unknown[] = []
   for (const call of calls) answers.push(await call())
   return { answers, requests: served.endpoint.requests - before }
-}
-
-async function failureOf(call: Promise<unknown>) {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  if (!(error instanceof DispatchEndpointError)) throw new Error(`expected a DispatchEndpointError, got ${String(error)}`)
-  const { name, message, status, errorName, field, retryAfter } = error
-  return { name, message, status, errorName, field, retryAfter }
 }
 
 describe('the client asks the endpoint', () => {
@@ -104,7 +95,7 @@ describe('the client asks the endpoint', () => {
 
 describe('the client rejects a question with a DispatchEndpointError', () => {
   it('naming the field of a 400', async () => {
-    expect(await failureOf(withToken().presence(['a', '*']))).toEqual({
+    expect(await endpointFailureOf(withToken().presence(['a', '*']))).toEqual({
       name: 'DispatchEndpointError',
       message: "recipients[1] must name a client: '*' means every client in a dispatch, and names none",
       status: 400,
@@ -112,13 +103,13 @@ describe('the client rejects a question with a DispatchEndpointError', () => {
       field: 'recipients[1]',
       retryAfter: undefined,
     })
-    expect(await failureOf(withToken().backlog({} as never))).toMatchObject({ status: 400, field: 'recipient' })
+    expect(await endpointFailureOf(withToken().backlog({} as never))).toMatchObject({ status: 400, field: 'recipient' })
   })
 
   it('with status 401 for a wrong token', async () => {
     const client = createDispatchClient({ endpoint: served.endpoint.url, token: 'not-the-token' })
     for (const call of [client.presence(['a']), client.connectedCount(), client.backlog('a'), client.clearBacklog(['a'])]) {
-      expect(await failureOf(call)).toMatchObject({ status: 401, errorName: 'AuthenticationError' })
+      expect(await endpointFailureOf(call)).toMatchObject({ status: 401, errorName: 'AuthenticationError' })
     }
   })
 
@@ -126,7 +117,7 @@ describe('the client rejects a question with a DispatchEndpointError', () => {
     const cut = open(await serveEndpoint(new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 'redis-token', retries: 0 })))
     const client = createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN })
     const down = `http://127.0.0.1:${await freePort()}`
-    expect(await failureOf(client.clearBacklog(['a']))).toEqual({
+    expect(await endpointFailureOf(client.clearBacklog(['a']))).toEqual({
       name: 'DispatchEndpointError',
       message: 'the dispatch endpoint cannot reach Redis right now; retry later',
       status: 503,
@@ -134,13 +125,16 @@ describe('the client rejects a question with a DispatchEndpointError', () => {
       field: undefined,
       retryAfter: 5,
     })
-    expect(await failureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).backlog('a'))).toMatchObject({ status: 0 })
+    expect(await endpointFailureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).backlog('a'))).toMatchObject({ status: 0 })
   })
 
   it('when a 200 carries no answer of the kind asked for', async () => {
     const odd: FetchServer = open(await serveFetch(async () => Response.json({ ok: true, result: { servers: 1 } })))
     const client = createDispatchClient({ endpoint: odd.url, token: ENDPOINT_TOKEN })
-    expect(await failureOf(client.backlog('a'))).toMatchObject({ message: 'the dispatch endpoint answered 200 with no backlog result', status: 200 })
-    expect(await failureOf(client.connectedCount())).toMatchObject({ message: 'the dispatch endpoint answered 200 with no presence result', status: 200 })
+    expect(await endpointFailureOf(client.backlog('a'))).toMatchObject({ message: 'the dispatch endpoint answered 200 with no backlog result', status: 200 })
+    expect(await endpointFailureOf(client.connectedCount())).toMatchObject({
+      message: 'the dispatch endpoint answered 200 with no presence result',
+      status: 200,
+    })
   })
 })

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { serveFetch } from '../dev/serve-fetch'
-import { createDispatchClient, type DispatchClient, DispatchEndpointError } from '../src/client/index'
+import { createDispatchClient, type DispatchClient } from '../src/client/index'
 import { ConfigError, Dispatcher } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
+import { endpointFailureOf } from './support/endpoint-failure'
 import { useMesaBehindEndpoint } from './support/mesa-behind-endpoint'
 import { connectMesaClient } from './support/mesa-client'
 import { freePort } from './support/ports'
@@ -19,17 +20,6 @@ const withToken = (): DispatchClient => createDispatchClient({ endpoint: served.
 const statusUpdate = { message: { d: { status: 'online' }, t: 'STATUS_UPDATE' }, recipients: ['0', 'offline-a'] }
 // Sent while client 0 is not connected, so it names only an id that never connects: nothing is stored for 0.
 const offlineNote = { message: { d: { n: 0 }, t: 'NOTE' }, recipients: ['offline-a'] }
-
-/** The error a call rejected with, as a plain object of everything a caller can branch on. */
-async function failureOf(call: Promise<unknown>) {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  if (!(error instanceof DispatchEndpointError)) throw new Error(`expected a DispatchEndpointError, got ${String(error)}`)
-  const { name, message, status, errorName, field, retryAfter } = error
-  return { name, message, status, errorName, field, retryAfter }
-}
 
 describe('createDispatchClient', () => {
   it('delivers a dispatch sent with a token as the exact frame, and resolves with the whole result', async () => {
@@ -167,7 +157,7 @@ describe('createDispatchClient', () => {
     await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
     const broken = open(await serveEndpoint(stack.dispatcher({ namespace, sync: { enabled: true } })))
     const call = createDispatchClient({ endpoint: broken.url, token: ENDPOINT_TOKEN }).dispatchBatch([offlineNote, offlineNote])
-    expect(await failureOf(call)).toEqual({
+    expect(await endpointFailureOf(call)).toEqual({
       name: 'DispatchEndpointError',
       message: 'Redis refused the request; nothing was applied',
       status: 502,
@@ -182,7 +172,7 @@ describe('createDispatchClient', () => {
 
   it('rejects a 400 with the endpoint error name, message and field', async () => {
     const call = withToken().dispatch({ message: { d: 1 }, recipients: ['0', null as unknown as string] })
-    expect(await failureOf(call)).toEqual({
+    expect(await endpointFailureOf(call)).toEqual({
       name: 'DispatchEndpointError',
       message: 'recipients[1] must be a string or a finite number, got null',
       status: 400,
@@ -193,7 +183,7 @@ describe('createDispatchClient', () => {
 
   it('rejects a wrong token with status 401', async () => {
     const call = createDispatchClient({ endpoint: served.endpoint.url, token: 'not-the-token' }).dispatch(statusUpdate)
-    expect(await failureOf(call)).toEqual({
+    expect(await endpointFailureOf(call)).toEqual({
       name: 'DispatchEndpointError',
       message: 'the bearer token is missing or wrong',
       status: 401,
@@ -203,7 +193,7 @@ describe('createDispatchClient', () => {
 
   it('rejects with status 0 saying the connection was refused when nothing listens at the endpoint', async () => {
     const down = `http://127.0.0.1:${await freePort()}`
-    expect(await failureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
+    expect(await endpointFailureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
       name: 'DispatchEndpointError',
       message: `the dispatch endpoint at ${down} refused the connection (ECONNREFUSED): nothing listens on that port`,
       status: 0,
@@ -213,7 +203,7 @@ describe('createDispatchClient', () => {
   it('rejects with status 0 saying it did not answer in time when the endpoint stays silent', async () => {
     const silent = open(await serveFetch(() => new Promise<Response>(() => {})))
     const call = createDispatchClient({ endpoint: silent.url, token: ENDPOINT_TOKEN, timeoutMs: 50 }).dispatch(statusUpdate)
-    expect(await failureOf(call)).toEqual({
+    expect(await endpointFailureOf(call)).toEqual({
       name: 'DispatchEndpointError',
       message: `the dispatch endpoint at ${silent.url} did not answer within 50 ms`,
       status: 0,
@@ -223,7 +213,7 @@ describe('createDispatchClient', () => {
   it('rejects with status 0 saying the connection was closed when the endpoint hangs up without an answer', async () => {
     const rude = open(await listenTcp((socket) => socket.once('data', () => socket.destroy())))
     const call = createDispatchClient({ endpoint: rude.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate)
-    expect(await failureOf(call)).toEqual({
+    expect(await endpointFailureOf(call)).toEqual({
       name: 'DispatchEndpointError',
       message: `the dispatch endpoint at ${rude.url} closed the connection without an answer (UND_ERR_SOCKET)`,
       status: 0,
@@ -236,7 +226,7 @@ describe('createDispatchClient', () => {
       throw new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ${code} mesa.invalid`), { code }) })
     }
     const calls = ['ENOTFOUND', 'EAI_AGAIN'].map((code) =>
-      failureOf(createDispatchClient({ endpoint: 'https://mesa.invalid', token: ENDPOINT_TOKEN, fetch: notFound(code) }).dispatch(statusUpdate)),
+      endpointFailureOf(createDispatchClient({ endpoint: 'https://mesa.invalid', token: ENDPOINT_TOKEN, fetch: notFound(code) }).dispatch(statusUpdate)),
     )
     expect(await Promise.all(calls)).toEqual(
       ['ENOTFOUND', 'EAI_AGAIN'].map((code) => ({
@@ -254,7 +244,7 @@ describe('createDispatchClient', () => {
       throw new TypeError('fetch failed', { cause: new AggregateError(gathered) })
     }
     const call = createDispatchClient({ endpoint: 'http://localhost', token: ENDPOINT_TOKEN, fetch: refusedEverywhere }).dispatch(statusUpdate)
-    expect(await failureOf(call)).toEqual({
+    expect(await endpointFailureOf(call)).toEqual({
       name: 'DispatchEndpointError',
       message: 'the dispatch endpoint at http://localhost refused the connection (ECONNREFUSED): nothing listens on that port',
       status: 0,
@@ -264,7 +254,7 @@ describe('createDispatchClient', () => {
   it('rejects a 503 with the Retry-After seconds when the endpoint cannot reach Redis', async () => {
     const unreachable = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 'redis-token', retries: 0 })
     const cut = open(await serveEndpoint(unreachable))
-    expect(await failureOf(createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
+    expect(await endpointFailureOf(createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
       name: 'DispatchEndpointError',
       message: 'the dispatch endpoint cannot reach Redis right now; retry later',
       status: 503,
@@ -277,7 +267,7 @@ describe('createDispatchClient', () => {
     const proxy = open(
       await serveFetch(async () => new Response('<html><body>502 Bad Gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } })),
     )
-    expect(await failureOf(createDispatchClient({ endpoint: proxy.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
+    expect(await endpointFailureOf(createDispatchClient({ endpoint: proxy.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
       name: 'DispatchEndpointError',
       message: 'the dispatch endpoint answered 502 with a body that is not JSON',
       status: 502,
