@@ -1,9 +1,8 @@
-import { createDispatchClient } from '../client/client.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import type { BacklogResult, ClearBacklogResult, PresenceResult, Recipient } from '../core/types.js'
 import { hintEndpointFailure } from './hints.js'
 import type { OptionValues } from './options.js'
-import type { Transport } from './transport-args.js'
+import { createEndpointClient, type Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
 
 /** A question the CLI asks instead of dispatching: `presence [ids…]`, `backlog show <id>`, `backlog clear <ids…>`. */
@@ -53,8 +52,8 @@ const QUESTION_PATHS = { presence: '/presence', backlog: '/backlog', clear: '/ba
  */
 export async function askQuestion(transport: Transport, question: Question): Promise<Answer> {
   if (transport.kind === 'endpoint') {
-    const { endpoint, token, secret, timeoutMs } = transport
-    const client = createDispatchClient(token === undefined ? { endpoint, secret, timeoutMs } : { endpoint, token, timeoutMs })
+    const { endpoint } = transport
+    const client = createEndpointClient(transport)
     try {
       if (question.kind === 'presence') {
         if (question.ids.length === 0) return { kind: 'connected', result: { connected: await client.connectedCount() } }

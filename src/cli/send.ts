@@ -1,4 +1,3 @@
-import { createDispatchClient } from '../client/client.js'
 import type { DispatchRequestBody } from '../client/types.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import { createRequestParser } from '../core/request.js'
@@ -6,7 +5,7 @@ import type { DispatchResult } from '../core/types.js'
 import { silentLogger } from '../observe/logger.js'
 import { createTrigger } from '../triggers/trigger.js'
 import { hintEndpointFailure } from './hints.js'
-import type { Transport } from './transport-args.js'
+import { createEndpointClient, type Transport } from './transport-args.js'
 
 /**
  * Sends one dispatch over the chosen transport: through the endpoint with `createDispatchClient`, or straight to
@@ -15,8 +14,8 @@ import type { Transport } from './transport-args.js'
  */
 export async function sendDispatch(transport: Transport, body: DispatchRequestBody): Promise<DispatchResult> {
   if (transport.kind === 'endpoint') {
-    const { endpoint, token, secret, timeoutMs } = transport
-    const client = createDispatchClient(token === undefined ? { endpoint, secret, timeoutMs } : { endpoint, token, timeoutMs })
+    const { endpoint } = transport
+    const client = createEndpointClient(transport)
     return client.dispatch(body).catch((error: unknown) => {
       throw hintEndpointFailure(error, endpoint, '/dispatch')
     })

@@ -1,3 +1,5 @@
+import { createDispatchClient } from '../client/client.js'
+import type { DispatchClient } from '../client/types.js'
 import { type Env, readBoolean, readString } from '../config.js'
 import { MAX_CLI_TIMEOUT_MS } from '../limits.js'
 import type { OptionValues } from './options.js'
@@ -13,6 +15,12 @@ export type Transport = (
 const ONLY_FOR: Record<Transport['kind'], { flags: Array<keyof OptionValues>; choose: string }> = {
   endpoint: { flags: ['rest-token', 'namespace', 'sync'], choose: '--rest-url' },
   redis: { flags: ['token', 'secret'], choose: '--endpoint' },
+}
+
+/** The backend client for the endpoint transport: its token, or signatures with its secret, and its `--timeout`. */
+export function createEndpointClient(transport: Extract<Transport, { kind: 'endpoint' }>): DispatchClient {
+  const { endpoint, token, secret, timeoutMs } = transport
+  return createDispatchClient(token === undefined ? { endpoint, secret, timeoutMs } : { endpoint, token, timeoutMs })
 }
 
 const CHOOSE = 'choose a transport: --endpoint URL with --token T or --secret S, or --rest-url URL with --rest-token T'
