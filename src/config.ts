@@ -2,6 +2,7 @@ import { isWriteBudgetEnough, WRITE_BUDGET_REASON } from './core/dispatcher-setu
 import { isNamespace, NAMESPACE_RULE } from './core/keys.js'
 import type { DispatcherConfig } from './core/types.js'
 import { ConfigError } from './errors.js'
+import { type ApiKey, DEFAULT_KEY_NAME, parseApiKeys, SCOPES } from './http/api-keys.js'
 import { parseHttpUrl } from './http-url.js'
 import {
   DEFAULT_DEDUPE_TTL_SECONDS,
@@ -75,19 +76,20 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
   }
 }
 
-/** The secrets a dispatch request may prove it knows; with neither, every request is refused. */
+/** The single credential of a deployment without named keys: a key named `default` with every scope. */
 export interface AuthSecrets {
   /** Accepted as `Authorization: Bearer <token>`. */
   token?: string
   /** Accepted as well while clients move to a new token (`DISPATCH_TOKEN_PREVIOUS`); only beside `token`. */
   previousToken?: string
-  /** Keys the HMAC-SHA256 of signed webhooks. */
+  /** Keys the HMAC-SHA256 of signed requests, made with `keyid=default`. */
   signingSecret?: string
 }
 
 /** What the env says about the HTTP endpoint in front of the Dispatcher. */
 export interface AppEnv extends DispatcherEnv {
-  auth: AuthSecrets
+  /** The named keys of `DISPATCH_KEYS`, and `default` when `DISPATCH_TOKEN` or `DISPATCH_SIGNING_SECRET` is set. */
+  keys: ApiKey[]
   /** @default DEFAULT_MAX_BODY_BYTES (1 MiB) */
   maxBodyBytes: number
   /** At most MAX_BATCH_LIMIT. @default DEFAULT_MAX_BATCH (100) */
@@ -95,23 +97,64 @@ export interface AppEnv extends DispatcherEnv {
 }
 
 /**
- * Reads the HTTP endpoint's settings on top of the Dispatcher's: `DISPATCH_TOKEN` and
- * `DISPATCH_SIGNING_SECRET` (at least one, each at least MIN_SECRET_LENGTH printable ASCII characters without
- * spaces, or every request is refused), `DISPATCH_TOKEN_PREVIOUS` (also accepted while rotating the token),
- * `MAX_BODY_BYTES` and `MAX_BATCH` (at most MAX_BATCH_LIMIT).
+ * Reads the HTTP endpoint's settings on top of the Dispatcher's: the keys (`readApiKeys`), `MAX_BODY_BYTES` and
+ * `MAX_BATCH` (at most MAX_BATCH_LIMIT).
  */
 export function readAppEnv(env: Env): AppEnv {
+  return {
+    ...readDispatcherEnv(env),
+    keys: readApiKeys(env),
+    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1),
+    maxBatch: readInteger(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, MAX_BATCH_LIMIT),
+  }
+}
+
+/**
+ * The keys requests may authenticate with: `DISPATCH_KEYS`, a JSON array of named keys with scopes and rate limits
+ * (see `parseApiKeys`), and the single-credential settings `DISPATCH_TOKEN`, `DISPATCH_TOKEN_PREVIOUS` and
+ * `DISPATCH_SIGNING_SECRET` (each at least MIN_SECRET_LENGTH printable ASCII characters without spaces), which
+ * make a key named `default` with every scope, so a deployment from before named keys works unchanged. None at
+ * all means every request is refused. Errors name the variable and the key, never a secret.
+ */
+export function readApiKeys(env: Env): ApiKey[] {
   const token = readSecret(env, 'DISPATCH_TOKEN')
   const previousToken = readSecret(env, 'DISPATCH_TOKEN_PREVIOUS')
   const signingSecret = readSecret(env, 'DISPATCH_SIGNING_SECRET')
   // A previous token alone would leave the endpoint on a token that is being retired, with nothing to move to.
   if (previousToken && !token) throw new ConfigError('DISPATCH_TOKEN_PREVIOUS', 'is accepted only beside DISPATCH_TOKEN, the token it is being replaced by')
-  return {
-    ...readDispatcherEnv(env),
-    auth: { ...(token ? { token } : {}), ...(previousToken ? { previousToken } : {}), ...(signingSecret ? { signingSecret } : {}) },
-    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1),
-    maxBatch: readInteger(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, MAX_BATCH_LIMIT),
+  const legacy = keyOfSecrets({ token, previousToken, signingSecret })
+  const listed = readString(env, 'DISPATCH_KEYS')
+  if (listed === undefined) return legacy
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(listed)
+  } catch {
+    // JSON.parse's message quotes the text around the fault, which holds secrets: say only where it is.
+    throw new ConfigError('DISPATCH_KEYS', 'is not valid JSON')
   }
+  const keys = parseApiKeys(parsed, 'DISPATCH_KEYS')
+  if (legacy.length > 0 && keys.some((key) => key.name === DEFAULT_KEY_NAME)) {
+    throw new ConfigError(
+      'DISPATCH_KEYS',
+      `names a key "${DEFAULT_KEY_NAME}", which DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET already makes: rename it, or move those secrets into it`,
+    )
+  }
+  return parseApiKeys([...legacy, ...keys], 'DISPATCH_KEYS')
+}
+
+/** The key `default`, with every scope, that single-credential settings make; none when neither secret is set. */
+export function keyOfSecrets(secrets: AuthSecrets): ApiKey[] {
+  const { token, previousToken, signingSecret } = secrets
+  if (!token && !signingSecret) return []
+  return [
+    {
+      name: DEFAULT_KEY_NAME,
+      ...(token ? { token } : {}),
+      ...(previousToken ? { previousToken } : {}),
+      ...(signingSecret ? { signingSecret } : {}),
+      scopes: [...SCOPES],
+    },
+  ]
 }
 
 /** What the env says about the metrics the Lambda functions write (CloudWatch Embedded Metric Format). */

@@ -79,6 +79,39 @@ export class AuthenticationError extends MesaDispatchError {
   override name = 'AuthenticationError'
 }
 
+/** Valid credentials of a key that may not call this route: `key "<name>" lacks the scope <scope>`. */
+export class ForbiddenError extends MesaDispatchError {
+  override name = 'ForbiddenError'
+
+  constructor(
+    /** The key that authenticated. */
+    readonly keyName: string,
+    /** The scope the route needs, e.g. `backlog:clear`. */
+    readonly scope: string,
+  ) {
+    super(`key ${JSON.stringify(keyName)} lacks the scope ${scope}`)
+  }
+}
+
+/**
+ * A request over its key's rate limit, refused by Redis in the call that would have done the work: nothing was
+ * applied. `retryAfterSeconds` says when the key's window lets it in, or is undefined when no window ever will (a
+ * batch larger than the whole limit).
+ */
+export class RateLimitedError extends MesaDispatchError {
+  override name = 'RateLimitedError'
+
+  constructor(
+    /** The key whose budget ran out. */
+    readonly keyName: string,
+    /** Seconds until the next window starts; undefined when the request is larger than a whole window's budget. */
+    readonly retryAfterSeconds: number | undefined,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
 /** A request over a size limit, refused before anything was sent: a body over MAX_BODY_BYTES, or a dispatch over MAX_REQUEST_BYTES. */
 export class PayloadTooLargeError extends MesaDispatchError {
   override name = 'PayloadTooLargeError'

@@ -18,6 +18,8 @@ export type {
   DispatchOptions,
   DispatchResult,
   PresenceResult,
+  RateLimit,
+  RateLimitOptions,
   Recipient,
   SyncConfig,
 } from './core/types.js'
@@ -26,6 +28,7 @@ export {
   IncompleteDispatchError,
   MesaDispatchError,
   PayloadTooLargeError,
+  RateLimitedError,
   RedisCommandError,
   RedisError,
   RedisUnavailableError,

@@ -68,6 +68,13 @@ export const MIN_SECRET_LENGTH = 16
 /** Seconds a client should wait before retrying when Redis is unreachable (`Retry-After`). @default 5 */
 export const RETRY_AFTER_SECONDS = 5
 
+// Named keys (DISPATCH_KEYS).
+
+/** The largest `rateLimit.requests` a key may have. @default 1000000000 */
+export const MAX_RATE_LIMIT_REQUESTS = 1_000_000_000
+/** The longest `rateLimit.windowSeconds` a key may have: one day. @default 86400 */
+export const MAX_RATE_LIMIT_WINDOW_SECONDS = 86_400
+
 // Signed webhooks.
 
 /** How far a signature's timestamp may be from now, either way. @default 300 */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { signBody } from '../src/client/index'
+import { signRequest } from '../src/client/index'
 import { type AppOptions, createApp, createAppFromEnv } from '../src/http/app'
 import { Dispatcher, type DispatchResult } from '../src/index'
 import { createLogger } from '../src/observe/logger'
@@ -36,11 +36,17 @@ describe('the app', () => {
         retryAfter: null,
         body: {
           ok: false,
-          error: { name: 'ConfigError', message: 'no credentials are configured: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' },
+          error: {
+            name: 'ConfigError',
+            message: 'no credentials are configured: set DISPATCH_KEYS, DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)',
+          },
         },
       },
     ])
-    expect(lines[0]).toMatchObject({ level: 'error', message: 'refusing every dispatch: set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)' })
+    expect(lines[0]).toMatchObject({
+      level: 'error',
+      message: 'refusing every dispatch: set DISPATCH_KEYS, DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)',
+    })
   })
 
   it('answers 503 to everything when misconfigured, and logs the variable but not the secrets', async () => {
@@ -79,6 +85,7 @@ describe('the app', () => {
       time: expect.any(String),
       message: 'dispatch',
       requestId: expect.any(String),
+      key: 'default',
       outcome: 'failed',
       batch: true,
       dispatches: 2,
@@ -186,9 +193,9 @@ describe('the app', () => {
     const namespace = stack.freshNamespace()
     const app = createApp({ dispatcher: stack.dispatcher({ namespace }), auth: { signingSecret: SIGNING_SECRET }, logger: captured().logger })
     const body = JSON.stringify({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT', recipients: ['x'] }] })
-    const [timestamp, hex] = (await signBody(SIGNING_SECRET, body)).split(',v1=') as [string, string]
+    const [head, hex] = (await signRequest(SIGNING_SECRET, { keyId: 'default', method: 'POST', path: '/dispatch', body })).split(',v2=') as [string, string]
     // Sent upper-case, as a sender may: the id is the same whatever the case of its hex digits.
-    const send = () => answer(app, dispatchCall(undefined, { 'x-mesa-signature': `${timestamp},v1=${hex.toUpperCase()}` }, body))
+    const send = () => answer(app, dispatchCall(undefined, { 'x-mesa-signature': `${head},v2=${hex.toUpperCase()}` }, body))
     const [first, second] = [await send(), await send()]
     const keys = (await stack.admin.keys(`mesa_dispatch_ids_${namespace}:sig:*`)).sort()
     const ttls = await Promise.all(keys.map((key) => stack.admin.ttl(key)))
@@ -210,7 +217,17 @@ describe('the app', () => {
     await app.fetch(dispatchCall(secretNote))
     await app.fetch(dispatchCall(secretNote, { authorization: 'Bearer wrong-token-value' }))
     expect(lines.map(({ time: _time, requestId, durationMs, ...rest }) => ({ ...rest, requestId: typeof requestId, durationMs: typeof durationMs }))).toEqual([
-      { level: 'info', message: 'dispatch', outcome: 'sent', batch: false, dispatches: 1, failed: 0, requestId: 'string', durationMs: 'number' },
+      {
+        level: 'info',
+        message: 'dispatch',
+        key: 'default',
+        outcome: 'sent',
+        batch: false,
+        dispatches: 1,
+        failed: 0,
+        requestId: 'string',
+        durationMs: 'number',
+      },
       { level: 'info', message: 'request refused', status: 401, error: 'AuthenticationError', requestId: 'string', durationMs: 'undefined' },
     ])
     expect(JSON.stringify(lines)).not.toMatch(new RegExp(`${SECRET_DATA}|${TOKEN}|wrong-token-value|${GATEWAY_TOKEN}`))

@@ -28,11 +28,11 @@ const newCallKey = (): ScriptPart => ({ keys: [`call-${++calls}`], args: ['head'
 const LIMITS: CallLimits = { dispatches: 1000, checks: 10_000, requestBytes: 1_000_000 }
 
 describe('the call batcher', () => {
-  it('sends the parts of one tick as one call: the call key and TTL first, then each part in order', async () => {
+  it('sends the parts of one tick as one call: the call key and head first, the number of charges, then each part in order', async () => {
     const { calls: sent, runner } = recordingRunner(answerEach)
     const batcher = createCallBatcher(runner, newCallKey, LIMITS)
     const outcomes = await Promise.all([batcher.send(part('a')), batcher.send(part('b', 'id-b'))])
-    expect(sent).toEqual([{ keys: [expect.stringMatching(/^call-/), 'id-b'], args: ['head', 'p', 'a', 'p', 'b'] }])
+    expect(sent).toEqual([{ keys: [expect.stringMatching(/^call-/), 'id-b'], args: ['head', '0', 'p', 'a', 'p', 'b'] }])
     expect(outcomes).toEqual([applied, applied])
   })
 
@@ -42,7 +42,7 @@ describe('the call batcher', () => {
     const first = batcher.send(part('a'))
     await new Promise((resolve) => setTimeout(resolve, 0))
     await Promise.all([first, batcher.send(part('b'))])
-    expect(sent.map((call) => call.args.slice(1))).toEqual([
+    expect(sent.map((call) => call.args.slice(2))).toEqual([
       ['p', 'a'],
       ['p', 'b'],
     ])
@@ -87,24 +87,86 @@ describe('the call batcher', () => {
     const { calls: sent, runner } = recordingRunner(answerEach)
     const batcher = createCallBatcher(runner, newCallKey, { dispatches: 2, checks: 10, requestBytes: 5 })
     await Promise.all([batcher.send(part('a')), batcher.send(part('b')), batcher.send(part('cdefgh')), batcher.send(part('i'))])
-    expect(sent.map((call) => call.args.filter((_, i) => i % 2 === 0 && i > 0))).toEqual([['a', 'b'], ['cdefgh'], ['i']])
+    expect(sent.map((call) => call.args.filter((_, i) => i % 2 === 1 && i > 1))).toEqual([['a', 'b'], ['cdefgh'], ['i']])
   })
 
   it('puts a part sent again ahead of the parts waiting in the open call', async () => {
     const { calls: sent, runner } = recordingRunner(answerEach)
     const batcher = createCallBatcher(runner, newCallKey, LIMITS)
     await Promise.all([batcher.send(part('new')), batcher.send(part('again'), { first: true }), batcher.send(part('newer'))])
-    expect(sent.map((call) => call.args.slice(1))).toEqual([['p', 'again', 'p', 'new', 'p', 'newer']])
+    expect(sent.map((call) => call.args.slice(2))).toEqual([['p', 'again', 'p', 'new', 'p', 'newer']])
   })
 
-  it('decodes each kind of line: applied, duplicate of a whole or a partial dispatch, and deferred', async () => {
-    const { runner } = recordingRunner(async () => ['n2:1:3:10x', 'd', 'd7', 'r'].join('\n'))
+  it('decodes each kind of line: applied, duplicate of a whole or a partial dispatch, deferred and limited', async () => {
+    const { runner } = recordingRunner(async () => ['n2:1:3:10x', 'd', 'd7', 'r', 'l'].join('\n'))
     const batcher = createCallBatcher(runner, newCallKey, LIMITS)
-    expect(await Promise.all(['a', 'b', 'c', 'd'].map((name) => batcher.send(part(name))))).toEqual([
+    expect(await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => batcher.send(part(name))))).toEqual([
       { kind: 'applied', servers: 2, stored: 1, dropped: 3, states: '10x' },
       { kind: 'duplicate' },
       { kind: 'duplicate', processed: 7 },
       { kind: 'deferred' },
+      { kind: 'limited' },
     ])
+  })
+})
+
+describe('the call batcher with charges', () => {
+  const charge = (name: string) => ({ key: `rate:${name}`, spec: '5:2:99' })
+  const charged = (name: string, by: ReturnType<typeof charge>): ScriptPart => ({ ...part(name), charge: by })
+  /** Answers each part `l` when its head names a charge the test refuses, else as applied. */
+  const refusing =
+    (refused: string[]) =>
+    async ({ args }: { args: string[] }) =>
+      args
+        .filter((arg) => /^p/.test(arg))
+        .map((head) => (refused.includes(head.split('@')[1] ?? '') ? 'l' : 'n1:0:0:'))
+        .join('\n')
+
+  it('carries each charge once, after the head, and marks every part it admits with its number', async () => {
+    const { calls: sent, runner } = recordingRunner(refusing([]))
+    const batcher = createCallBatcher(runner, newCallKey, LIMITS)
+    const [one, two] = [charge('one'), charge('two')]
+    await Promise.all([batcher.send(charged('a', one)), batcher.send(part('b')), batcher.send(charged('c', two)), batcher.send(charged('d', one))])
+    expect(sent).toEqual([
+      {
+        keys: [expect.stringMatching(/^call-/), 'rate:one', 'rate:two'],
+        args: ['head', '2', '5:2:99', '5:2:99', 'p@1', 'a', 'p', 'b', 'p@2', 'c', 'p@1', 'd'],
+      },
+    ])
+  })
+
+  it("holds a charge's parts that did not fit its call until that call answers, then sends them uncharged", async () => {
+    const { calls: sent, runner } = recordingRunner(refusing([]))
+    const batcher = createCallBatcher(runner, newCallKey, { ...LIMITS, dispatches: 2 })
+    const one = charge('one')
+    const outcomes = await Promise.all(['a', 'b', 'c'].map((name) => batcher.send(charged(name, one))))
+    expect({ sent: sent.map((call) => call.args.slice(1)), outcomes }).toEqual({
+      sent: [
+        ['1', '5:2:99', 'p@1', 'a', 'p@1', 'b'],
+        ['0', 'p', 'c'],
+      ],
+      outcomes: [applied, applied, applied],
+    })
+  })
+
+  it("refuses a charge's held parts without sending them when its call finds the window full", async () => {
+    const { calls: sent, runner } = recordingRunner(refusing(['1']))
+    const batcher = createCallBatcher(runner, newCallKey, { ...LIMITS, dispatches: 2 })
+    const one = charge('one')
+    const outcomes = await Promise.all(['a', 'b', 'c'].map((name) => batcher.send(charged(name, one))))
+    expect({ calls: sent.length, outcomes }).toEqual({ calls: 1, outcomes: [{ kind: 'limited' }, { kind: 'limited' }, { kind: 'limited' }] })
+  })
+
+  it("fails a charge's held parts with the failure of its call, and drains only once they settled", async () => {
+    const failure = new RedisUnavailableError('down')
+    const { calls: sent, runner } = recordingRunner(async () => Promise.reject(failure))
+    const batcher = createCallBatcher(runner, newCallKey, { ...LIMITS, dispatches: 1 })
+    const one = charge('one')
+    const settled = Promise.allSettled(['a', 'b'].map((name) => batcher.send(charged(name, one))))
+    await batcher.drain()
+    expect({ calls: sent.length, settled: (await settled).map((each) => each.status === 'rejected' && each.reason) }).toEqual({
+      calls: 1,
+      settled: [failure, failure],
+    })
   })
 })

@@ -74,7 +74,7 @@ describe('the client entry bundled for the browser', () => {
 
   it('is every export of the entry, with no import left', () => {
     expect({ exports: [...output.exports].sort(), imports: output.imports }).toEqual({
-      exports: ['ConfigError', 'DispatchEndpointError', 'ValidationError', 'createDispatchClient', 'signBody'],
+      exports: ['ConfigError', 'DispatchEndpointError', 'ValidationError', 'createDispatchClient', 'signRequest'],
       imports: [],
     })
   })

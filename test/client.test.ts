@@ -48,7 +48,7 @@ describe('createDispatchClient', () => {
     const zero = open(await connectMesaClient(served.mesa.url, '0'))
     const client = createDispatchClient({ endpoint: `${served.endpoint.url}/dispatch`, token: ENDPOINT_TOKEN })
     expect((await client.dispatch(statusUpdate)).recipients).toEqual(['0'])
-    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch' })
+    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch', keys: 1 })
     await zero.waitForMessages(1)
   })
 
@@ -167,7 +167,7 @@ describe('createDispatchClient', () => {
 
   it('reads the health of the endpoint without credentials', async () => {
     const client = createDispatchClient({ endpoint: served.endpoint.url, token: 'not-the-token' })
-    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch' })
+    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch', keys: 1 })
   })
 
   it('rejects a 400 with the endpoint error name, message and field', async () => {

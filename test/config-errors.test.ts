@@ -59,6 +59,7 @@ const BAD: Record<string, [value: string, beside: Record<string, string>, messag
   DISPATCH_TOKEN: ['short', {}, 'must be at least 16 characters'],
   DISPATCH_TOKEN_PREVIOUS: ['previous-token-0123456789', {}, 'is accepted only beside DISPATCH_TOKEN, the token it is being replaced by'],
   DISPATCH_SIGNING_SECRET: ['signing secret 0123456789', {}, 'must be printable ASCII without spaces'],
+  DISPATCH_KEYS: ['[]', {}, 'must hold at least one key'],
   MAX_BODY_BYTES: ['1e6', {}, 'must be an integer of at least 1'],
   MAX_BATCH: ['1001', {}, 'must be an integer from 1 to 1000'],
   MESA_METRICS: ['sometimes', {}, 'must be true or false'],

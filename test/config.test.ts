@@ -121,11 +121,15 @@ describe('readDispatcherEnv', () => {
 })
 
 describe('readAppEnv', () => {
-  it('reads DISPATCH_TOKEN_PREVIOUS beside DISPATCH_TOKEN, for a rotation without downtime', () => {
-    expect(readAppEnv({ ...required, DISPATCH_TOKEN: 'the-new-dispatch-token', DISPATCH_TOKEN_PREVIOUS: 'the-old-dispatch-token' }).auth).toEqual({
-      token: 'the-new-dispatch-token',
-      previousToken: 'the-old-dispatch-token',
-    })
+  it('reads DISPATCH_TOKEN_PREVIOUS beside DISPATCH_TOKEN, for a rotation without downtime, as the key default with every scope', () => {
+    expect(readAppEnv({ ...required, DISPATCH_TOKEN: 'the-new-dispatch-token', DISPATCH_TOKEN_PREVIOUS: 'the-old-dispatch-token' }).keys).toEqual([
+      {
+        name: 'default',
+        token: 'the-new-dispatch-token',
+        previousToken: 'the-old-dispatch-token',
+        scopes: ['dispatch', 'presence', 'backlog:read', 'backlog:clear'],
+      },
+    ])
   })
 
   it.each([
@@ -136,10 +140,14 @@ describe('readAppEnv', () => {
   })
 
   it('accepts secrets of printable ASCII, trimmed as every setting is', () => {
-    expect(readAppEnv({ ...required, DISPATCH_TOKEN: '  token-with-!punctuation~  ', DISPATCH_SIGNING_SECRET: 'signing-secret-0123' }).auth).toEqual({
-      token: 'token-with-!punctuation~',
-      signingSecret: 'signing-secret-0123',
-    })
+    expect(readAppEnv({ ...required, DISPATCH_TOKEN: '  token-with-!punctuation~  ', DISPATCH_SIGNING_SECRET: 'signing-secret-0123' }).keys).toEqual([
+      {
+        name: 'default',
+        token: 'token-with-!punctuation~',
+        signingSecret: 'signing-secret-0123',
+        scopes: ['dispatch', 'presence', 'backlog:read', 'backlog:clear'],
+      },
+    ])
   })
 
   it('accepts a MAX_BATCH of 1000, and refuses more, so that a batch item id suffix :<index> stays within 4 characters', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signBody } from '../src/client/index'
+import { signRequest } from '../src/client/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import { type EdgeWorker, startEdgeWorker } from './support/edge-worker'
@@ -57,7 +57,7 @@ describe('the edge entry inside workerd', () => {
 
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8')
-    expect(await response.json()).toEqual({ ok: true, service: 'mesa-dispatch' })
+    expect(await response.json()).toEqual({ ok: true, service: 'mesa-dispatch', keys: 1 })
   })
 
   it('delivers a bearer-authenticated dispatch to a real Mesa client as the exact frame', async () => {
@@ -92,7 +92,10 @@ describe('the edge entry inside workerd', () => {
     const server = await mesa()
     const a = await client(server, 'edge-signed')
     const body = note(1, ['edge-signed'])
-    const headers = { 'content-type': 'application/json', 'x-mesa-signature': await signBody(SIGNING_SECRET, body) }
+    const headers = {
+      'content-type': 'application/json',
+      'x-mesa-signature': await signRequest(SIGNING_SECRET, { keyId: 'default', method: 'POST', path: '/dispatch', body }),
+    }
 
     const unsigned = await post(worker, body, headers)
     const signed = await post(signing, body, headers)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signBody } from '../src/client/index'
+import { signRequest } from '../src/client/index'
 import { type ChannelRecorder, recordChannel } from './support/channel-recorder'
 import { startEdgeWorker } from './support/edge-worker'
 import type { HttpCall } from './support/events'
@@ -47,7 +47,10 @@ const refused = (status: number, name: string, message: string, field?: string) 
 })
 /** The note with a nonce in its data, so that signing it gives a signature no other call sends. */
 const freshNote = () => JSON.stringify({ message: { op: 0, d: { n: 1, nonce: crypto.randomUUID() }, t: 'NOTE' }, recipients: ['online-user', 'offline-user'] })
-const signed = async (body: string) => post(body, { 'x-mesa-signature': await signBody(SECRET, body) })
+/** The `x-mesa-signature` of a POST /dispatch of `body` by the key default, made `age` seconds ago. */
+const signatureOf = (body: string, age = 0) =>
+  signRequest(SECRET, { keyId: 'default', method: 'POST', path: '/dispatch', body, timestamp: Math.floor(Date.now() / 1000) - age })
+const signed = async (body: string) => post(body, { 'x-mesa-signature': await signatureOf(body) })
 /** An Idempotency-Key of exactly `length` characters that no other call uses. */
 const uniqueKey = (length: number) => crypto.randomUUID().padEnd(length, 'k')
 const delivered = {
@@ -75,7 +78,7 @@ const cases: Record<string, Case> = {
   'answers GET /health without auth': {
     call: () => ({ method: 'GET', path: '/health' }),
     status: 200,
-    body: { ok: true, service: 'mesa-dispatch' },
+    body: { ok: true, service: 'mesa-dispatch', keys: 1 },
     publishes: 0,
   },
   'answers HEAD /health without a body': { call: () => ({ method: 'HEAD', path: '/health' }), status: 200, body: '', publishes: 0 },
@@ -103,12 +106,12 @@ const cases: Record<string, Case> = {
     publishes: 1,
   },
   'refuses a signature older than 5 minutes': {
-    call: async () => post(note, { 'x-mesa-signature': await signBody(SECRET, note, Math.floor(Date.now() / 1000) - 301) }),
+    call: async () => post(note, { 'x-mesa-signature': await signatureOf(note, 301) }),
     ...refused(401, 'AuthenticationError', 'the signature timestamp is more than 300 seconds from now'),
   },
   'refuses a tampered body': {
-    call: async () => post(note.replace('"n":1', '"n":2'), { 'x-mesa-signature': await signBody(SECRET, note) }),
-    ...refused(401, 'AuthenticationError', 'the signature does not match the body'),
+    call: async () => post(note.replace('"n":1', '"n":2'), { 'x-mesa-signature': await signatureOf(note) }),
+    ...refused(401, 'AuthenticationError', 'the signature does not match the request'),
   },
   'refuses an empty body': { call: () => post(''), ...refused(400, 'ValidationError', 'body must be a JSON object, got an empty body', 'body') },
   'refuses a body that is not JSON': { call: () => post('{"message":'), ...refused(400, 'ValidationError', 'body is not valid JSON', 'body') },
@@ -246,7 +249,7 @@ describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)',
     const storedFor = async () => JSON.parse((await stack.admin.hget(`undelivered_messages_${NAMESPACE}`, 'offline-user')) ?? '[]').length as number
     const storedBefore = await storedFor()
     expect({ ...(await sentTwice(call, 1)), stored: (await storedFor()) - storedBefore }).toEqual({ ...once, stored: 1 })
-    const ttl = await stack.admin.ttl(`mesa_dispatch_ids_${NAMESPACE}:sig:${call.headers!['x-mesa-signature']!.split('v1=')[1]}`)
+    const ttl = await stack.admin.ttl(`mesa_dispatch_ids_${NAMESPACE}:sig:${call.headers!['x-mesa-signature']!.split('v2=')[1]}`)
     expect(ttl).toBeGreaterThan(590)
     expect(ttl).toBeLessThanOrEqual(600)
   })

@@ -67,12 +67,20 @@ const summary = (doc: EmfDocument) => ({
 })
 const sorted = (docs: EmfDocument[]) => docs.map(summary).sort((a, b) => JSON.stringify(a.dimensions).localeCompare(JSON.stringify(b.dimensions)))
 const anyMs = expect.any(Number)
-/** The dimension sets of an outcome's line, and, when `rider`, the function's own set that carries invocation metrics. */
-const sets = (fn: string, outcome: string, options: { errorName?: string; rider?: boolean } = {}) => [
-  { Function: `mesa-dispatch-test-${fn}`, Outcome: outcome },
-  ...(options.errorName ? [{ Function: `mesa-dispatch-test-${fn}`, Outcome: outcome, ErrorName: options.errorName }] : []),
-  ...(options.rider ? [{ Function: `mesa-dispatch-test-${fn}` }] : []),
-]
+/**
+ * The dimension sets of an outcome's line: by outcome, by error name, by the API key that sent it (http only), and,
+ * when `rider`, the function's own set that carries invocation metrics.
+ */
+const sets = (fn: string, outcome: string, options: { errorName?: string; key?: string; rider?: boolean } = {}) => {
+  const base = { Function: `mesa-dispatch-test-${fn}`, Outcome: outcome }
+  const named = options.errorName ? { ...base, ErrorName: options.errorName } : base
+  return [
+    base,
+    ...(options.errorName ? [named] : []),
+    ...(options.key ? [{ ...named, Key: options.key }] : []),
+    ...(options.rider ? [{ Function: `mesa-dispatch-test-${fn}` }] : []),
+  ]
+}
 const sent = (counts: { recipients: number; online: number; offline: number; stored: number; dispatches?: number }) => ({
   Dispatches: counts.dispatches ?? 1,
   Recipients: counts.recipients,
@@ -100,7 +108,7 @@ describe('the http function', () => {
     expect(docs.map(summary)).toEqual([
       {
         namespaces: [METRICS_NAMESPACE],
-        dimensions: sets('http', 'sent', { rider: true }),
+        dimensions: sets('http', 'sent', { key: 'default', rider: true }),
         metrics: { ...sent({ recipients: 3, online: 1, offline: 2, stored: 2 }), RedisRoundTripTime: anyMs },
       },
     ])
@@ -119,10 +127,10 @@ describe('the http function', () => {
     const docs = await emfOf(() => http(httpApiEvent(post({ dispatches: [note(4, ['bob']), note(3, ['alice'], 'metrics-batch-repeat')] })), context('http')))
 
     expect(sorted(docs)).toEqual([
-      { namespaces: [METRICS_NAMESPACE], dimensions: sets('http', 'duplicate'), metrics: { Dispatches: 1 } },
+      { namespaces: [METRICS_NAMESPACE], dimensions: sets('http', 'duplicate', { key: 'default' }), metrics: { Dispatches: 1 } },
       {
         namespaces: [METRICS_NAMESPACE],
-        dimensions: sets('http', 'sent', { rider: true }),
+        dimensions: sets('http', 'sent', { key: 'default', rider: true }),
         metrics: { ...sent({ recipients: 1, online: 0, offline: 1, stored: 1 }), RedisRoundTripTime: anyMs },
       },
     ])
@@ -208,6 +216,7 @@ describe('the metrics of every function', () => {
   it('never name a recipient, a dispatch id or a request id: no dimension value is an id', async () => {
     const docs = await emfOf(() => http(httpApiEvent(post(note(9, ['alice-secret-id'], 'an-id-of-ours'))), context('http')))
     const values = docs.flatMap((doc) => dimensionValues(doc).flatMap((set) => Object.values(set)))
-    expect([...new Set(values)].sort()).toEqual(['mesa-dispatch-test-http', 'sent'])
+    // The key's name is a dimension value, but only a configured key's: a caller cannot make up new ones.
+    expect([...new Set(values)].sort()).toEqual(['default', 'mesa-dispatch-test-http', 'sent'])
   })
 })

@@ -22,11 +22,11 @@ describe('the Lua scripts', () => {
   it('keep the SHA-1 that Redis caches them under, of the text they inflate to: a change to a script must change this test too', async () => {
     for (const script of Object.values(scripts)) expect(sha1(await scriptText(script))).toBe(script.sha1)
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
-      BACKLOG_SCRIPT: '3db1222ea317fe3dc7f1db97e1147e836367af7e',
+      BACKLOG_SCRIPT: '8eb2113c4e5116eb5448f17521f9157e4dd514bc',
       CLEANUP_SCRIPT: 'd04a88960a9c89ee4868d7b59136211c8ff964f5',
-      CLEAR_SCRIPT: '650c555f9584eb65a579cefe47e468fdee6ac1af',
-      DISPATCH_SCRIPT: '70aff8aa7f9fe564e02ebddf84a9eb017eae1e8d',
-      PRESENCE_SCRIPT: 'ea60f546a9b7cb6e07faeb71f8c99ba0c5a323b6',
+      CLEAR_SCRIPT: 'f1fd8369eb59378f9a7776731b1d6d386900b164',
+      DISPATCH_SCRIPT: '463749edb3a298cce594235514cc0cba9188f4ed',
+      PRESENCE_SCRIPT: '2959ddbb9b8bd8ef17da2c319e2499515a2280ba',
     })
   })
 
@@ -38,6 +38,11 @@ describe('the Lua scripts', () => {
     )
     expect(inlined).toEqual(parts.map((part) => ({ part, times: 1 })))
     expect(expanded).not.toMatch(/^[ \t]*-- @include /m)
+  })
+
+  it.each(['dispatch.lua', 'presence.lua', 'backlog.lua', 'clear.lua'])('give %s the rate-limit charge of shared/charge.lua, inlined once', async (file) => {
+    const expanded = await expandLua(file)
+    expect(expanded.split(readFileSync(join(SCRIPT_DIR, 'shared/charge.lua'), 'utf8').trimEnd()).length - 1).toBe(1)
   })
 
   it('give clear.lua the JSON readers of dispatch.lua, the same text inlined once each', async () => {

@@ -40,8 +40,8 @@ afterAll(() => service?.close())
 const errorOf = (run: ServerlessRun) => run.stdout.slice(run.stdout.indexOf('Error:\n') + 'Error:\n'.length).trimEnd()
 
 const REDIS_BOTH = '- UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are empty: every function reaches Redis with the URL and the token.'
-const AUTH_BOTH =
-  '- DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET are both empty: the http function authenticates requests with either or both, and refuses every request without them.'
+const AUTH_WHY = 'the http function authenticates requests with the keys they make, and refuses every request without them.'
+const AUTH_ALL = `- DISPATCH_KEYS, DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET are all empty: ${AUTH_WHY}`
 
 describe('serverless package and deploy with empty settings', () => {
   it('refuse a stage whose Redis URL and token are empty, naming both and how to set them', () => {
@@ -58,13 +58,14 @@ describe('serverless package and deploy with empty settings', () => {
     )
   })
 
-  it('refuse a stage whose DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET are both empty', () => {
+  it('refuse a stage whose DISPATCH_KEYS, DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET are all empty', () => {
     expect(runs.authEmpty.code, describeRun(runs.authEmpty)).toBe(1)
     expect(errorOf(runs.authEmpty)).toBe(
       [
         'Refusing to run `serverless package` for stage "dev": settings its functions need are empty.',
-        AUTH_BOTH,
+        AUTH_ALL,
         'Set them where serverless.yml reads them for stage "dev", then run it again:',
+        '  DISPATCH_KEYS: export DISPATCH_KEYS=…',
         '  DISPATCH_TOKEN: export DISPATCH_TOKEN=…',
         '  DISPATCH_SIGNING_SECRET: export DISPATCH_SIGNING_SECRET=…',
         'To run it with them empty anyway (CI packaging offline, say), set MESA_ALLOW_EMPTY_SETTINGS=true.',
@@ -79,10 +80,11 @@ describe('serverless package and deploy with empty settings', () => {
       [
         'Refusing to run `serverless deploy` for stage "dev": settings its functions need are empty.',
         REDIS_BOTH,
-        AUTH_BOTH,
+        AUTH_ALL,
         'Set them where serverless.yml reads them for stage "dev", then run it again:',
         '  UPSTASH_REDIS_REST_URL: export UPSTASH_REDIS_REST_URL=…',
         '  UPSTASH_REDIS_REST_TOKEN: export UPSTASH_REDIS_REST_TOKEN=…',
+        '  DISPATCH_KEYS: export DISPATCH_KEYS=…',
         '  DISPATCH_TOKEN: export DISPATCH_TOKEN=…',
         '  DISPATCH_SIGNING_SECRET: export DISPATCH_SIGNING_SECRET=…',
         'To run it with them empty anyway (CI packaging offline, say), set MESA_ALLOW_EMPTY_SETTINGS=true.',
@@ -115,12 +117,13 @@ describe('serverless package and deploy with empty settings', () => {
     expect(allowed.code, describeRun(allowed)).toBe(0)
     expect(allowed.networkAttempts).toEqual([])
     expect(allowed.stderr.split('\n')).toContain(
-      'Warning: MESA_ALLOW_EMPTY_SETTINGS=true: `serverless package` goes ahead for stage "dev" with UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET empty; its functions cannot work until they are set.',
+      'Warning: MESA_ALLOW_EMPTY_SETTINGS=true: `serverless package` goes ahead for stage "dev" with UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, DISPATCH_KEYS, DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET empty; its functions cannot work until they are set.',
     )
     const template = JSON.parse(readFileSync(join(service.dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'))
     expect(template.Resources.HttpLambdaFunction.Properties.Environment.Variables).toMatchObject({
       UPSTASH_REDIS_REST_URL: '',
       UPSTASH_REDIS_REST_TOKEN: '',
+      DISPATCH_KEYS: '',
       DISPATCH_TOKEN: '',
       DISPATCH_SIGNING_SECRET: '',
     })
@@ -156,15 +159,18 @@ describe('the refusal for a stage that reads SSM', () => {
   // the message is built from serverless.yml as written, so it is checked here on the real file.
   it('names the SSM parameters of the stage’s params block, with the command that sets each', async () => {
     const raw = await readRawConfiguration(join(ROOT, 'serverless.yml'))
-    const empty = findEmptySettings([{ UPSTASH_REDIS_REST_URL: '', UPSTASH_REDIS_REST_TOKEN: 'x', DISPATCH_TOKEN: '', DISPATCH_SIGNING_SECRET: '' }])
+    const empty = findEmptySettings([
+      { UPSTASH_REDIS_REST_URL: '', UPSTASH_REDIS_REST_TOKEN: 'x', DISPATCH_KEYS: '', DISPATCH_TOKEN: '', DISPATCH_SIGNING_SECRET: '' },
+    ])
 
     expect(describeRefusal({ command: 'deploy', stage: 'prod', empty, raw })).toBe(
       [
         'Refusing to run `serverless deploy` for stage "prod": settings its functions need are empty.',
         '- UPSTASH_REDIS_REST_URL is empty: every function reaches Redis with the URL and the token.',
-        AUTH_BOTH,
+        AUTH_ALL,
         'Set them where serverless.yml reads them for stage "prod", then run it again:',
         '  UPSTASH_REDIS_REST_URL: aws ssm put-parameter --type SecureString --name /mesa-dispatch/prod/upstash-url --value …',
+        '  DISPATCH_KEYS: aws ssm put-parameter --type SecureString --name /mesa-dispatch/prod/dispatch-keys --value …',
         '  DISPATCH_TOKEN: aws ssm put-parameter --type SecureString --name /mesa-dispatch/prod/dispatch-token --value …',
         '  DISPATCH_SIGNING_SECRET: aws ssm put-parameter --type SecureString --name /mesa-dispatch/prod/dispatch-signing-secret --value …',
         'To run it with them empty anyway (CI packaging offline, say), set MESA_ALLOW_EMPTY_SETTINGS=true.',

@@ -33,9 +33,9 @@ export const SETTING_GROUPS = [
     why: 'every function reaches Redis with the URL and the token',
   },
   {
-    variables: ['DISPATCH_TOKEN', 'DISPATCH_SIGNING_SECRET'],
+    variables: ['DISPATCH_KEYS', 'DISPATCH_TOKEN', 'DISPATCH_SIGNING_SECRET'],
     needs: 'any',
-    why: 'the http function authenticates requests with either or both, and refuses every request without them',
+    why: 'the http function authenticates requests with the keys they make, and refuses every request without them',
   },
 ]
 

@@ -13,6 +13,7 @@ export const OPTIONS = {
   endpoint: { type: 'string' },
   token: { type: 'string' },
   secret: { type: 'string' },
+  'key-id': { type: 'string' },
   'rest-url': { type: 'string' },
   'rest-token': { type: 'string' },
   namespace: { type: 'string' },

@@ -7,20 +7,20 @@ import { UsageError } from './usage-error.js'
 
 /** How the CLI reaches Mesa: the deployed endpoint, or Redis's REST API directly; `timeoutMs` from `--timeout`. */
 export type Transport = (
-  | { kind: 'endpoint'; endpoint: string; token?: string; secret?: string }
+  | { kind: 'endpoint'; endpoint: string; token?: string; secret?: string; keyId?: string }
   | { kind: 'redis'; url: string; token: string; namespace?: string; sync: boolean }
 ) & { timeoutMs?: number }
 
 /** The flags that belong to one transport only, so that a flag meant for the other one is not silently ignored. */
 const ONLY_FOR: Record<Transport['kind'], { flags: Array<keyof OptionValues>; choose: string }> = {
   endpoint: { flags: ['rest-token', 'namespace', 'sync'], choose: '--rest-url' },
-  redis: { flags: ['token', 'secret'], choose: '--endpoint' },
+  redis: { flags: ['token', 'secret', 'key-id'], choose: '--endpoint' },
 }
 
 /** The backend client for the endpoint transport: its token, or signatures with its secret, and its `--timeout`. */
 export function createEndpointClient(transport: Extract<Transport, { kind: 'endpoint' }>): DispatchClient {
-  const { endpoint, token, secret, timeoutMs } = transport
-  return createDispatchClient(token === undefined ? { endpoint, secret, timeoutMs } : { endpoint, token, timeoutMs })
+  const { endpoint, token, secret, keyId, timeoutMs } = transport
+  return createDispatchClient(token === undefined ? { endpoint, secret, ...(keyId === undefined ? {} : { keyId }), timeoutMs } : { endpoint, token, timeoutMs })
 }
 
 const CHOOSE = 'choose a transport: --endpoint URL with --token T or --secret S, or --rest-url URL with --rest-token T'
@@ -58,15 +58,23 @@ function parseTimeout(timeout: string): number {
 function endpointTransport(values: OptionValues, env: Env): Transport {
   const endpoint = values.endpoint ?? readString(env, 'MESA_DISPATCH_ENDPOINT')!
   if (values.token !== undefined && values.secret !== undefined) throw new UsageError('pass --token or --secret, not both')
-  if (values.token !== undefined) return { kind: 'endpoint', endpoint, token: values.token }
-  if (values.secret !== undefined) return { kind: 'endpoint', endpoint, secret: values.secret }
+  const credential = endpointCredential(values, env)
+  if (credential.token !== undefined && values['key-id'] !== undefined)
+    throw new UsageError('--key-id names the key a --secret signs as; a --token names its key itself')
+  const keyId = credential.secret === undefined ? undefined : (values['key-id'] ?? readString(env, 'DISPATCH_KEY_ID'))
+  return { kind: 'endpoint', endpoint, ...credential, ...(keyId === undefined ? {} : { keyId }) }
+}
+
+function endpointCredential(values: OptionValues, env: Env): { token: string; secret?: never } | { secret: string; token?: never } {
+  if (values.token !== undefined) return { token: values.token }
+  if (values.secret !== undefined) return { secret: values.secret }
   const token = readString(env, 'DISPATCH_TOKEN')
   const secret = readString(env, 'DISPATCH_SIGNING_SECRET')
   if (token !== undefined && secret !== undefined) {
     throw new UsageError('both DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET are set; pass --token or --secret to choose')
   }
-  if (token !== undefined) return { kind: 'endpoint', endpoint, token }
-  if (secret !== undefined) return { kind: 'endpoint', endpoint, secret }
+  if (token !== undefined) return { token }
+  if (secret !== undefined) return { secret }
   throw new UsageError('--endpoint needs --token T or --secret S (or DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET)')
 }
 

@@ -25,7 +25,8 @@ Message:
 Transport, exactly one of:
   --endpoint URL     the deployed endpoint (env MESA_DISPATCH_ENDPOINT), with one of
     --token T        its DISPATCH_TOKEN (env DISPATCH_TOKEN)
-    --secret S       its DISPATCH_SIGNING_SECRET, to sign the request (env DISPATCH_SIGNING_SECRET)
+    --secret S       a key's signing secret, to sign the request (env DISPATCH_SIGNING_SECRET)
+    --key-id NAME    the key the secret belongs to (env DISPATCH_KEY_ID, default: default, DISPATCH_SIGNING_SECRET's)
   --rest-url URL     an Upstash REST URL (env UPSTASH_REDIS_REST_URL), with
     --rest-token T   its token (env UPSTASH_REDIS_REST_TOKEN)
     --namespace NS   the Mesa server's namespace (env MESA_NAMESPACE, default none)

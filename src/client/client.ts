@@ -3,7 +3,7 @@ import { errorCodesOf } from '../error-chain.js'
 import { ConfigError, DispatchEndpointError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../limits.js'
-import { SIGNATURE_HEADER, signBody } from '../signature.js'
+import { SIGNATURE_HEADER, signRequest } from '../signature.js'
 import { jsonBody } from './json-body.js'
 import type { DispatchBatchItem, DispatchCallOptions, DispatchClient, DispatchClientOptions, DispatchRequestBody, HealthStatus } from './types.js'
 
@@ -27,6 +27,7 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   const base = baseUrl(options.endpoint)
   const origin = new URL(base).origin
   const { token, secret } = credentials(options)
+  const keyId = options.keyId ?? DEFAULT_KEY_ID
   const timeoutMs = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS
   // A wrapper rather than the bare global: Workers throw "Illegal invocation" when fetch is called off its global.
   const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init))
@@ -50,9 +51,11 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   async function post(path: string, payload: unknown, depth: number, callOptions: DispatchCallOptions = {}): Promise<Answer> {
     const body = jsonBody(payload, depth)
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
+    const { idempotencyKey } = callOptions
+    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey
     if (token !== undefined) headers.authorization = `Bearer ${token}`
-    if (secret !== undefined) headers[SIGNATURE_HEADER] = await signBody(secret, body)
-    if (callOptions.idempotencyKey !== undefined) headers['idempotency-key'] = callOptions.idempotencyKey
+    // The signature covers the route and the Idempotency-Key as well as the body, so a replay can change none of them.
+    if (secret !== undefined) headers[SIGNATURE_HEADER] = await signRequest(secret, { keyId, method: 'POST', path, idempotencyKey, body })
     return send('POST', path, headers, body)
   }
 
@@ -80,7 +83,7 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
     async health() {
       const { status, body } = await send('GET', '/health', { accept: 'application/json' })
       if (!isObject(body) || typeof body.ok !== 'boolean' || typeof body.service !== 'string') throw unexpected(status, 'no health status')
-      return { ok: body.ok, service: body.service } satisfies HealthStatus
+      return { ok: body.ok, service: body.service, ...(typeof body.keys === 'number' ? { keys: body.keys } : {}) } satisfies HealthStatus
     },
   }
 }
@@ -93,11 +96,15 @@ function baseUrl(endpoint: string): string {
   return endpoint.replace(/\/+$/, '').replace(/\/dispatch$/, '')
 }
 
+/** The key name a signing client signs as when not told: the one `DISPATCH_SIGNING_SECRET` makes. */
+const DEFAULT_KEY_ID = 'default'
+
 function credentials(options: DispatchClientOptions): { token?: string; secret?: string } {
-  const { token, secret } = options
+  const { token, secret, keyId } = options
   if ((token === undefined) === (secret === undefined)) throw new ConfigError('token', 'or secret must be given, but not both')
   if (token === '') throw new ConfigError('token', 'must not be empty')
   if (secret === '') throw new ConfigError('secret', 'must not be empty')
+  if (keyId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(keyId)) throw new ConfigError('keyId', 'must be 1-64 characters of A-Z a-z 0-9 _ . -')
   return { token, secret }
 }
 

@@ -13,7 +13,8 @@ export type {
 } from '../core/types.js'
 export type { EndpointFailure } from '../errors.js'
 export { ConfigError, DispatchEndpointError, ValidationError } from '../errors.js'
-export { signBody } from '../signature.js'
+export type { SignedRequest } from '../signature.js'
+export { signRequest } from '../signature.js'
 export { createDispatchClient } from './client.js'
 export type {
   DispatchBatchItem,

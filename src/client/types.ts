@@ -42,6 +42,8 @@ export type DispatchBatchItem = { ok: true; result: DispatchResult } | { ok: fal
 export interface HealthStatus {
   ok: boolean
   service: string
+  /** How many keys the endpoint accepts (never their names). */
+  keys?: number
 }
 
 /** Where the endpoint is and how to prove the right to dispatch: exactly one of `token` or `secret`. */
@@ -50,8 +52,13 @@ export interface DispatchClientOptions {
   endpoint: string
   /** The endpoint's `DISPATCH_TOKEN`, sent as `Authorization: Bearer`. */
   token?: string
-  /** The endpoint's `DISPATCH_SIGNING_SECRET`, which signs each body into an `X-Mesa-Signature` header. */
+  /**
+   * A key's signing secret (`DISPATCH_SIGNING_SECRET`, or a `signingSecret` of `DISPATCH_KEYS`), which signs each
+   * request (method, route, Idempotency-Key and body) into an `X-Mesa-Signature` header.
+   */
   secret?: string
+  /** The name of the key `secret` belongs to, sent as the signature's `keyid` (unused with `token`, which names its key itself). @default 'default' (DISPATCH_SIGNING_SECRET's key) */
+  keyId?: string
   /** The fetch to call, e.g. a Worker's service binding. @default globalThis.fetch */
   fetch?: typeof fetch
   /** How long one request may take before it fails with status 0. @default 10000 */

@@ -1,18 +1,20 @@
 import { CALL_KEY_TTL_SECONDS, CLEAR_COUNT_BYTES } from '../limits.js'
 import { BACKLOG_SCRIPT, CLEAR_SCRIPT } from '../script/scripts.js'
 import { unexpectedReply } from './presence.js'
-import { ask, claimOf, memberOf, type QuestionContext } from './question.js'
+import { ask, chargeArgs, claimOf, memberOf, type QuestionContext } from './question.js'
 import { assertClientId, assertClientIds } from './recipients.js'
-import type { BacklogMessage, BacklogResult, ClearBacklogResult, ClearedBacklog, DispatchOptions, Recipient } from './types.js'
+import type { BacklogMessage, BacklogResult, ClearBacklogResult, ClearedBacklog, DispatchOptions, RateLimitOptions, Recipient } from './types.js'
 
 /**
  * What waits for one client in Mesa's offline store, read with one HGET (atomic, so a dispatch landing meanwhile
  * is in it wholly or not at all): the messages exactly as Mesa would redeliver them at the client's next login,
  * without the `s` it adds. A number id reads the field of its decimal string, as Mesa's login does.
  */
-export async function readBacklog(context: QuestionContext, id: Recipient): Promise<BacklogResult> {
+export async function readBacklog(context: QuestionContext, id: Recipient, options: RateLimitOptions = {}): Promise<BacklogResult> {
   const named = assertClientId(id, 'recipient')
-  const reply = await ask(context, BACKLOG_SCRIPT, [context.keys.undeliveredMessages], [memberOf(named)])
+  const { keys, args, refused } = chargeArgs(context, options)
+  const reply = await ask(context, BACKLOG_SCRIPT, [context.keys.undeliveredMessages, ...keys], [memberOf(named), ...args])
+  refused(reply)
   if (!Array.isArray(reply)) throw unexpectedReply('backlog')
   if (reply.length === 0) return { messages: [], count: 0, bytes: 0 }
   const [bytes, value] = reply as unknown[]
@@ -53,7 +55,8 @@ export function redeliveredMessages(value: string): BacklogMessage[] {
  * lands meanwhile finds each backlog whole or gone, never half, and a login after it redelivers nothing (a login
  * that already read the backlog, in the two commands Mesa's takes, redelivers what it read). Resolves with how
  * many messages and bytes each held. An `id` in `options` is remembered as a dispatch's is:
- * the same id again inside its window removes nothing and answers `duplicate: true`.
+ * the same id again inside its window removes nothing and answers `duplicate: true`. A `rateLimit` counts the clear,
+ * in the same call.
  */
 export async function clearBacklog(context: QuestionContext, ids: Recipient[], options: DispatchOptions = {}): Promise<ClearBacklogResult> {
   const named = assertClientIds(ids, 'recipients', context.maxRecipients)
@@ -61,12 +64,14 @@ export async function clearBacklog(context: QuestionContext, ids: Recipient[], o
   if (named.length === 0) return { cleared: [], duplicate: false }
   const { keys } = context
   const callKey = keys.dedupe(`call:${crypto.randomUUID()}`)
+  const charged = chargeArgs(context, options)
   const reply = await ask(
     context,
     CLEAR_SCRIPT,
-    claim ? [callKey, keys.undeliveredMessages, keys.backlogs, claim.key] : [callKey, keys.undeliveredMessages, keys.backlogs],
-    [String(CALL_KEY_TTL_SECONDS), claim?.ttl ?? '', String(CLEAR_COUNT_BYTES), ...named.map(memberOf)],
+    [callKey, keys.undeliveredMessages, keys.backlogs, ...charged.keys, ...(claim ? [claim.key] : [])],
+    [String(CALL_KEY_TTL_SECONDS), claim?.ttl ?? '', String(CLEAR_COUNT_BYTES), ...charged.args, ...named.map(memberOf)],
   )
+  charged.refused(reply)
   if (reply === 'd') return { cleared: named.map((recipient) => ({ recipient, messages: 0, bytes: 0 })), duplicate: true }
   const lines = typeof reply === 'string' ? reply.split(',') : []
   if (lines.length !== named.length) throw unexpectedReply('clear')

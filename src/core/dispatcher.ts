@@ -2,7 +2,7 @@ import { type Env, readDispatcherEnv } from '../config.js'
 import { IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from '../errors.js'
 import { CALL_KEY_TTL_SECONDS, MAX_CHECKS_PER_CALL, MAX_DISPATCHES_PER_CALL } from '../limits.js'
 import { type CallBatcher, createCallBatcher } from '../script/call-batcher.js'
-import { callHead, packDispatch, type ScriptOutcome, type ScriptPart } from '../script/protocol.js'
+import { callHead, chargedPart, packDispatch, type ScriptOutcome, type ScriptPart } from '../script/protocol.js'
 import { DISPATCH_SCRIPT } from '../script/scripts.js'
 import type { ScriptRunner } from '../transport/runner.js'
 import { clearBacklog, readBacklog } from './backlog.js'
@@ -13,8 +13,18 @@ import { createMesaKeys, type MesaKeys } from './keys.js'
 import { type Dispatchable, DispatchEvent } from './message.js'
 import { checkPresence, countConnected } from './presence.js'
 import type { QuestionContext } from './question.js'
+import { chargeFor, limitedBy, type RateCharge } from './rate-limit.js'
 import { addPart, emptyResult, finishResult } from './result.js'
-import type { BacklogResult, ClearBacklogResult, DispatcherConfig, DispatchOptions, DispatchResult, PresenceResult, Recipient } from './types.js'
+import type {
+  BacklogResult,
+  ClearBacklogResult,
+  DispatcherConfig,
+  DispatchOptions,
+  DispatchResult,
+  PresenceResult,
+  RateLimitOptions,
+  Recipient,
+} from './types.js'
 
 /** One dispatch validated and packed for the script, with what is needed to read its reply. */
 interface PreparedDispatch {
@@ -24,6 +34,8 @@ interface PreparedDispatch {
   readonly checked: boolean
   readonly excludingIgnored: boolean
   readonly dedupe?: { readonly key: string; readonly ttlSeconds: number }
+  /** The charge that must admit the dispatch, when a rate limit counts it. */
+  readonly charge?: RateCharge
 }
 
 export type { RedisTarget }
@@ -89,13 +101,15 @@ export class Dispatcher {
   /**
    * Sends several dispatches in one round trip (one script call, as many as fit). Every one is validated before
    * anything is sent: a bad one throws a ValidationError naming it, e.g. `dispatches[2].recipients[0]`. Then it
-   * resolves with one settled outcome per dispatch, in order, since each succeeds or fails alone.
+   * resolves with one settled outcome per dispatch, in order, since each succeeds or fails alone. A `rateLimit` in
+   * `options` counts the batch as its number of dispatches, admitted or refused (RateLimitedError) as a whole.
    */
-  async dispatchMany(dispatches: DispatchInput[]): Promise<PromiseSettledResult<DispatchResult>[]> {
+  async dispatchMany(dispatches: DispatchInput[], options: RateLimitOptions = {}): Promise<PromiseSettledResult<DispatchResult>[]> {
     if (!Array.isArray(dispatches)) throw new ValidationError('dispatches', 'must be an array of dispatches')
+    const shared = chargeFor(this.keys, options.rateLimit, dispatches.length)
     const prepared = dispatches.map((input, index) => {
       try {
-        return this.prepare(input)
+        return this.prepare(input, shared)
       } catch (error) {
         throw error instanceof ValidationError ? error.relocated(`dispatches[${index}].${error.field}`) : error
       }
@@ -106,7 +120,9 @@ export class Dispatcher {
   /** Runs a prepared dispatch; those executed in the same tick share one script call, each succeeding or failing alone. */
   private async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
     const result = emptyResult(prepared.checked, prepared.excludingIgnored)
-    let { part, recipients } = prepared
+    let { recipients } = prepared
+    // Only the first part carries the charge: a part sent again, or a later part, is admitted already.
+    let part = chargedPart(prepared.part, prepared.charge)
     let parts = 1
     let resend = false
     for (;;) {
@@ -119,6 +135,7 @@ export class Dispatcher {
       }
       resend = true
       if (outcome.kind === 'deferred') continue
+      if (outcome.kind === 'limited') throw limitedBy(prepared.charge!)
       let processed: number | undefined
       if (outcome.kind === 'applied') {
         addPart(result, recipients, outcome, prepared.checked)
@@ -151,18 +168,18 @@ export class Dispatcher {
   }
 
   /** Which of `recipients` are in Mesa's online set, in one round trip, each answered as given and in order (see presence.ts). */
-  presence(recipients: Recipient[], options?: DispatchOptions): Promise<PresenceResult> {
+  presence(recipients: Recipient[], options?: RateLimitOptions): Promise<PresenceResult> {
     return checkPresence(this.questions, recipients, options)
   }
 
   /** How many client ids Mesa's online set holds (logged in on any server), in one round trip. */
-  connectedCount(): Promise<number> {
-    return countConnected(this.questions)
+  connectedCount(options?: RateLimitOptions): Promise<number> {
+    return countConnected(this.questions, options)
   }
 
   /** What waits for `recipient` in the offline store, in one round trip: the messages as Mesa would redeliver them, without `s`. */
-  backlog(recipient: Recipient): Promise<BacklogResult> {
-    return readBacklog(this.questions, recipient)
+  backlog(recipient: Recipient, options?: RateLimitOptions): Promise<BacklogResult> {
+    return readBacklog(this.questions, recipient, options)
   }
 
   /** Removes the stored messages of `recipients` in one atomic round trip, and says how many each held (see backlog.ts). */
@@ -181,9 +198,13 @@ export class Dispatcher {
     await this.runner.close()
   }
 
-  /** Checks and packs one dispatch without sending it; throws a ValidationError naming the bad field. */
-  private prepare(input: DispatchInput): PreparedDispatch {
+  /**
+   * Checks and packs one dispatch without sending it, charged to its own rate limit (cost 1) or to its batch's;
+   * throws a ValidationError naming the bad field.
+   */
+  private prepare(input: DispatchInput, shared?: RateCharge): PreparedDispatch {
     const { event, targets, excludingIgnored, id, ttlSeconds } = checkDispatch(input, this.maxRecipients)
+    const charge = chargeFor(this.keys, input.options?.rateLimit, 1) ?? shared
     const checked = this.sync && !(event instanceof DispatchEvent)
     // Without an id, the call's own key is what makes the transport's retries safe.
     const dedupe = id === undefined ? undefined : { key: this.keys.dedupe(id), ttlSeconds: ttlSeconds ?? this.dedupeTtlSeconds }
@@ -195,6 +216,6 @@ export class Dispatcher {
         `the dispatch needs a Redis request of ${bytes} bytes, over MAX_REQUEST_BYTES (${this.limits.maxRequestBytes}): send a smaller message or fewer recipients`,
       )
     }
-    return { event, part, recipients: targets, checked, excludingIgnored, ...(dedupe ? { dedupe } : {}) }
+    return { event, part, recipients: targets, checked, excludingIgnored, ...(dedupe ? { dedupe } : {}), ...(charge ? { charge } : {}) }
   }
 }

@@ -26,6 +26,8 @@ export interface MesaKeys {
   readonly backlogs: string
   /** Our own dedupe key for a dispatch id; Mesa never reads it. */
   dedupe(id: string): string
+  /** Our counter of a rate limit's window: `mesa_dispatch_rate[_<ns>]:<window seconds>:<window>:<name>`; Mesa never reads it. */
+  rateCounter(name: string, windowSeconds: number, window: number): string
 }
 
 /** Builds Mesa's key and channel names for a namespace; an empty namespace means none, as in Mesa. */
@@ -39,5 +41,7 @@ export function createMesaKeys(namespace?: string): MesaKeys {
     undeliveredMessages: `undelivered_messages${suffix}`,
     backlogs: `mesa_dispatch_backlogs${suffix}`,
     dedupe: (id) => dedupePrefix + id,
+    // The name goes last: a namespace may hold ':', a name and two numbers cannot, so no two counters share a key.
+    rateCounter: (name, windowSeconds, window) => `mesa_dispatch_rate${suffix}:${windowSeconds}:${window}:${name}`,
   }
 }

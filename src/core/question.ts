@@ -4,7 +4,8 @@ import { jsonStringBytes } from '../script/protocol.js'
 import type { ScriptRunner } from '../transport/runner.js'
 import { checkOptions } from './dispatch-input.js'
 import type { MesaKeys } from './keys.js'
-import type { DispatchOptions, Recipient } from './types.js'
+import { chargeFor, limitedBy } from './rate-limit.js'
+import type { DispatchOptions, RateLimitOptions, Recipient } from './types.js'
 
 // What the Dispatcher's questions (presence, backlogs) share: one script call each, bounded like a dispatch's.
 
@@ -27,6 +28,21 @@ export const memberOf = (id: Recipient): string => String(id)
 export function claimOf(context: QuestionContext, options: DispatchOptions): { key: string; ttl: string } | undefined {
   const { id, ttlSeconds } = checkOptions(options)
   return id === undefined ? undefined : { key: context.keys.dedupe(id), ttl: String(ttlSeconds ?? context.dedupeTtlSeconds) }
+}
+
+/**
+ * What a question's script is given for its rate limit: the counter as an extra key, the charge as an argument
+ * ('' for none), and a check of the reply that throws a RateLimitedError when the script refused the charge ('l').
+ */
+export function chargeArgs(context: QuestionContext, options: RateLimitOptions): { keys: string[]; args: [string]; refused(reply: unknown): void } {
+  const charge = chargeFor(context.keys, options.rateLimit, 1)
+  return {
+    keys: charge ? [charge.key] : [],
+    args: [charge?.spec ?? ''],
+    refused(reply) {
+      if (charge && reply === 'l') throw limitedBy(charge)
+    },
+  }
 }
 
 /**

@@ -60,8 +60,27 @@ export interface DispatcherConfig {
   maxRequestBytes?: number
 }
 
+/**
+ * A budget of requests per window that a call is counted against, in Redis, by the same script call that does its
+ * work: at most `requests` per window of `windowSeconds`, windows aligned to the Unix epoch, across every instance.
+ */
+export interface RateLimit {
+  /** Whose budget it is, e.g. an API key's name: one counter per name and namespace. */
+  name: string
+  /** Requests per window, at least 1. */
+  requests: number
+  /** The window, in seconds, at least 1. */
+  windowSeconds: number
+}
+
+/** What a call may be counted against. */
+export interface RateLimitOptions {
+  /** Count the call against this budget, and refuse it with a RateLimitedError, applying nothing, when it is spent. @default none */
+  rateLimit?: RateLimit
+}
+
 /** Per-dispatch options. */
-export interface DispatchOptions {
+export interface DispatchOptions extends RateLimitOptions {
   /** An idempotency key: a second dispatch with the same id inside the dedupe window does nothing. */
   id?: string
   /** How long this dispatch's id is remembered, when it needs no full dedupe window. @default dedupeTtlSeconds */

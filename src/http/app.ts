@@ -1,12 +1,14 @@
-import { type AuthSecrets, type Env, readAppEnv } from '../config.js'
+import { type AuthSecrets, type Env, keyOfSecrets, readAppEnv } from '../config.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import { createRequestParser } from '../core/request.js'
 import {
   AuthenticationError,
   ConfigError,
+  ForbiddenError,
   IncompleteDispatchError,
   MesaDispatchError,
   PayloadTooLargeError,
+  RateLimitedError,
   RedisCommandError,
   RedisUnavailableError,
   ValidationError,
@@ -15,14 +17,19 @@ import { DEFAULT_MAX_BODY_BYTES, RETRY_AFTER_SECONDS } from '../limits.js'
 import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.js'
 import { describeError } from '../observe/error-fields.js'
 import { createLogger, type Logger } from '../observe/logger.js'
+import { type ApiKey, parseApiKeys } from './api-keys.js'
 import { createAuthenticator } from './auth.js'
 import { createDispatchRoute, type DispatchOutcome } from './dispatch-route.js'
+import type { RequestScope } from './intake.js'
 import { createQuestionRoutes } from './question-routes.js'
 
 /** Everything the HTTP app needs; `createAppFromEnv` builds it from env variables. */
 export interface AppOptions {
   dispatcher: Dispatcher
-  auth: AuthSecrets
+  /** The named keys requests authenticate with, each with its scopes and rate limit. @default none */
+  keys?: ApiKey[]
+  /** A single credential, taken as a key named `default` with every scope, beside `keys`. @default none */
+  auth?: AuthSecrets
   /** Bodies over this many bytes get 413 before parsing. @default DEFAULT_MAX_BODY_BYTES (1 MiB) */
   maxBodyBytes?: number
   /** The most dispatches in one batch request, at most MAX_BATCH_LIMIT (1000). @default DEFAULT_MAX_BATCH (100) */
@@ -49,7 +56,9 @@ export interface App {
 const STATUSES: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> = [
   [ValidationError, 400],
   [AuthenticationError, 401],
+  [ForbiddenError, 403],
   [PayloadTooLargeError, 413],
+  [RateLimitedError, 429],
   [RedisCommandError, 502],
   [RedisUnavailableError, 503],
   [ConfigError, 503],
@@ -63,9 +72,9 @@ const SERVER_SIDE_MESSAGES: Record<number, string> = {
 }
 
 /** What to set when no secret is: said in the log at start and by `/health`. */
-const NO_CREDENTIALS = 'set DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)'
+const NO_CREDENTIALS = 'set DISPATCH_KEYS, DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)'
 
-type Route = (request: Request, requestId: string) => Promise<Response>
+type Route = (request: Request, scope: RequestScope) => Promise<Response>
 
 /**
  * Builds the app: `POST /dispatch` (one dispatch or `{ dispatches: [...] }`), the questions `POST /presence`,
@@ -73,43 +82,35 @@ type Route = (request: Request, requestId: string) => Promise<Response>
  */
 export function createApp(options: AppOptions): App {
   const logger = options.logger ?? createLogger()
-  const authenticator = createAuthenticator(options.auth, options.now)
-  if (!authenticator.configured) logger.error(`refusing every dispatch: ${NO_CREDENTIALS}`)
-  const dispatch = createDispatchRoute({
-    dispatcher: options.dispatcher,
-    authenticator,
-    parser: createRequestParser({ maxBatch: options.maxBatch }),
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    logger,
-    metrics: guardMetrics(options.metrics),
-  })
-  const questions = createQuestionRoutes({
-    dispatcher: options.dispatcher,
-    authenticator,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    logger,
-  })
+  const keys = [...keyOfSecrets(options.auth ?? {}), ...(options.keys ?? [])]
+  const authenticator = createAuthenticator(keys.length > 0 ? parseApiKeys(keys, 'keys') : [], options.now)
+  const configured = authenticator.keyCount > 0
+  if (!configured) logger.error(`refusing every dispatch: ${NO_CREDENTIALS}`)
+  const intake = { authenticator, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }
+  const metrics = guardMetrics(options.metrics)
+  const dispatch = createDispatchRoute({ dispatcher: options.dispatcher, intake, parser: createRequestParser({ maxBatch: options.maxBatch }), logger, metrics })
+  const questions = createQuestionRoutes({ dispatcher: options.dispatcher, intake, logger })
   const answer =
-    <T>(handler: (request: Request, requestId: string) => Promise<T>): Route =>
-    async (request, requestId) =>
-      json(200, { ok: true, result: await handler(request, requestId) })
+    <T>(handler: (request: Request, scope: RequestScope) => Promise<T>): Route =>
+    async (request, scope) =>
+      json(200, { ok: true, result: await handler(request, scope) })
   const routes: Record<string, Partial<Record<string, Route>>> = {
-    '/dispatch': { POST: async (request, requestId) => toResponse(await dispatch(request, requestId)) },
+    '/dispatch': { POST: async (request, scope) => toResponse(await dispatch(request, scope)) },
     '/presence': { POST: answer(questions.presence) },
     '/backlog': { POST: answer(questions.backlog) },
     '/backlog/clear': { POST: answer(questions.clear) },
-    // An endpoint that refuses every dispatch is not healthy, whatever Redis says.
+    // An endpoint that refuses every dispatch is not healthy, whatever Redis says. Keys are counted, never named.
     '/health': {
       GET: async () =>
-        authenticator.configured
-          ? json(200, { ok: true, service: 'mesa-dispatch' })
+        configured
+          ? json(200, { ok: true, service: 'mesa-dispatch', keys: authenticator.keyCount })
           : json(503, { ok: false, error: { name: 'ConfigError', message: `no credentials are configured: ${NO_CREDENTIALS}` } }),
     },
   }
 
   return {
     async fetch(request, context = {}) {
-      const requestId = context.requestId ?? crypto.randomUUID()
+      const scope: RequestScope = { requestId: context.requestId ?? crypto.randomUUID() }
       const route = routes[new URL(request.url).pathname]
       if (!route) return json(404, { ok: false, error: { name: 'NotFound', message: 'no such route' } })
       // HEAD is GET without a body, for load balancers and uptime checks.
@@ -119,12 +120,13 @@ export function createApp(options: AppOptions): App {
         return json(405, { ok: false, error: { name: 'MethodNotAllowed', message: `use ${allowed}` } }, { allow: allowed })
       }
       try {
-        return await handler(request, requestId)
+        return await handler(request, scope)
       } catch (error) {
         const status = statusOf(error)
-        if (status >= 500) logger.error('request failed', { requestId, status, ...describeError(error) })
-        else logger.info('request refused', { requestId, status, error: (error as Error).name })
-        return json(status, { ok: false, error: errorBody(error) }, retryHeaders(status))
+        const { requestId, keyName: key } = scope
+        if (status >= 500) logger.error('request failed', { requestId, key, status, ...describeError(error) })
+        else logger.info('request refused', { requestId, key, status, error: (error as Error).name })
+        return json(status, { ok: false, error: errorBody(error) }, retryHeaders(status, error))
       }
     },
   }
@@ -151,7 +153,7 @@ export function createAppFromEnv(env: Env, options: AppFromEnvOptions = {}): App
     const connection = options.deadline ? { ...settings.connection, deadline: options.deadline } : settings.connection
     return createApp({
       dispatcher: new Dispatcher(connection, settings.config),
-      auth: settings.auth,
+      keys: settings.keys,
       maxBodyBytes: settings.maxBodyBytes,
       maxBatch: settings.maxBatch,
       logger,
@@ -173,8 +175,8 @@ export function createAppFromEnv(env: Env, options: AppFromEnvOptions = {}): App
 function withoutBody(route: Route | undefined): Route | undefined {
   return (
     route &&
-    (async (request, requestId) => {
-      const response = await route(request, requestId)
+    (async (request, scope) => {
+      const response = await route(request, scope)
       return new Response(null, { status: response.status, headers: response.headers })
     })
   )
@@ -194,11 +196,15 @@ function toResponse(outcome: DispatchOutcome): Response {
   if (failures.length === 0) return json(200, { ok: true, results })
   if (failures.length < results.length) return json(207, { ok: false, results })
   const status = Math.max(...failures)
-  return json(status, { ok: false, results }, retryHeaders(status))
+  const reason = outcome.outcomes.find((each) => each.status === 'rejected' && statusOf(each.reason) === status)
+  return json(status, { ok: false, results }, retryHeaders(status, reason?.status === 'rejected' ? reason.reason : undefined))
 }
 
-function retryHeaders(status: number): Record<string, string> {
-  return status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}
+/** When to retry: a 503 after RETRY_AFTER_SECONDS, a 429 when its key's next window starts (never, for a request too large for any). */
+function retryHeaders(status: number, error: unknown): Record<string, string> {
+  if (status === 503) return { 'retry-after': String(RETRY_AFTER_SECONDS) }
+  if (error instanceof RateLimitedError && error.retryAfterSeconds !== undefined) return { 'retry-after': String(error.retryAfterSeconds) }
+  return {}
 }
 
 /** The HTTP status for an error thrown while handling a request. */

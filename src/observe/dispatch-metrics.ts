@@ -1,6 +1,6 @@
 import { type Env, readMetricsEnv } from '../config.js'
 import type { DispatchResult } from '../core/types.js'
-import { AuthenticationError, ConfigError, MesaDispatchError, PayloadTooLargeError, ValidationError } from '../errors.js'
+import { AuthenticationError, ConfigError, ForbiddenError, MesaDispatchError, PayloadTooLargeError, RateLimitedError, ValidationError } from '../errors.js'
 import { DEFAULT_METRICS_NAMESPACE } from '../limits.js'
 import { createEmfWriter, type DimensionValues, type MetricSpec } from './emf.js'
 import { describeError } from './error-fields.js'
@@ -8,10 +8,10 @@ import { createLogger, type LogSink } from './logger.js'
 
 /** What the HTTP app and the triggers report about their dispatches. */
 export interface DispatchMetrics {
-  /** One dispatch that Redis applied, or answered as a duplicate. */
-  dispatched(result: DispatchResult): void
-  /** One dispatch, or one request refused as a whole, that failed with this error. */
-  failed(error: unknown): void
+  /** One dispatch that Redis applied, or answered as a duplicate; `key` names the API key that sent it, if any. */
+  dispatched(result: DispatchResult, key?: string): void
+  /** One dispatch, or one request refused as a whole, that failed with this error; `key` as for `dispatched`. */
+  failed(error: unknown, key?: string): void
   /** How long one call to Redis took as the function saw it, in milliseconds. */
   redisTime(ms: number): void
 }
@@ -59,7 +59,7 @@ export interface EmfMetricsOptions {
   sink?: LogSink
 }
 
-const CLIENT_ERRORS = [ValidationError, AuthenticationError, PayloadTooLargeError]
+const CLIENT_ERRORS = [ValidationError, AuthenticationError, ForbiddenError, PayloadTooLargeError, RateLimitedError]
 
 /** The outcome of a failed dispatch: refused when the sender can fix it, failed otherwise. */
 export function outcomeOf(error: unknown): Outcome {
@@ -81,9 +81,9 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): InvocationMet
   const writer = createEmfWriter(namespace, sink)
   const add = (metric: MetricSpec, value: number, dimensions?: DimensionValues) => quietly(() => enabled && writer.add(metric, value, dimensions))
   return {
-    dispatched: (result) =>
+    dispatched: (result, key) =>
       quietly(() => {
-        const dimensions: DimensionValues = [['Outcome', result.duplicate ? 'duplicate' : 'sent']]
+        const dimensions: DimensionValues = withKey([['Outcome', result.duplicate ? 'duplicate' : 'sent']], key)
         add(METRICS.Dispatches, 1, dimensions)
         if (result.duplicate) return
         // The recipients the dispatch addressed: those published to ('*' among them) and the offline ones left out.
@@ -96,11 +96,18 @@ export function createEmfMetrics(options: EmfMetricsOptions = {}): InvocationMet
         // Published, yet no Mesa server was subscribed to hear it: the online recipients missed it.
         add(METRICS.UnheardPublishes, result.recipients.length > 0 && result.servers === 0 ? 1 : 0, dimensions)
       }),
-    failed: (error) =>
-      add(METRICS.Dispatches, 1, [
-        ['Outcome', outcomeOf(error)],
-        ['ErrorName', errorNameOf(error)],
-      ]),
+    failed: (error, key) =>
+      add(
+        METRICS.Dispatches,
+        1,
+        withKey(
+          [
+            ['Outcome', outcomeOf(error)],
+            ['ErrorName', errorNameOf(error)],
+          ],
+          key,
+        ),
+      ),
     redisTime: (ms) => add(METRICS.RedisRoundTripTime, ms),
     count: (name, value) => add(METRICS[name], value),
     async observe(functionName, work) {
@@ -127,6 +134,15 @@ export function createMetricsFromEnv(env: Env, sink?: LogSink): InvocationMetric
   }
 }
 
+/**
+ * Adds the `Key` dimension last, so that every existing roll-up (by Outcome, by ErrorName) stays as it was and one more
+ * is made per key. Its values are the names of configured keys alone, which authenticated a request: a caller cannot
+ * grow the number of metrics.
+ */
+function withKey(dimensions: DimensionValues, key: string | undefined): DimensionValues {
+  return key === undefined ? dimensions : [...dimensions, ['Key', key]]
+}
+
 /** Metrics that do nothing, for callers given none. */
 export const noMetrics: DispatchMetrics = { dispatched() {}, failed() {}, redisTime() {} }
 
@@ -134,8 +150,8 @@ export const noMetrics: DispatchMetrics = { dispatched() {}, failed() {}, redisT
 export function guardMetrics(metrics: DispatchMetrics | undefined): DispatchMetrics {
   if (!metrics) return noMetrics
   return {
-    dispatched: (result) => quietly(() => metrics.dispatched(result)),
-    failed: (error) => quietly(() => metrics.failed(error)),
+    dispatched: (result, key) => quietly(() => metrics.dispatched(result, key)),
+    failed: (error, key) => quietly(() => metrics.failed(error, key)),
     redisTime: (ms) => quietly(() => metrics.redisTime(ms)),
   }
 }

@@ -6,14 +6,18 @@ KEYS[1]  the call's own key: holds the call's reply for ARGV[1] seconds, so a re
 KEYS[2]  undelivered_messages[_ns]: Mesa's hash of stored messages (field: client id, value: a JSON array)
 KEYS[3]  mesa_dispatch_backlogs[_ns]: our index of it (field: client id, value: "<bytes>:<count>:<time>:<lengths>";
          the field '' keeps the index a hash table and is never removed)
-KEYS[4]  optional: the clear's own dedupe key, claimed for ARGV[2] seconds; a clear that finds it held does nothing
+KEYS[4]  optional: the rate counter the clear is charged to, when ARGV[4] is not ''
+KEYS[..] optional, last: the clear's own dedupe key, claimed for ARGV[2] seconds; a clear that finds it held does
+         nothing
 
 ARGV[1]  the call key's TTL, in seconds
-ARGV[2]  the dedupe key's TTL, in seconds ('' without KEYS[4])
+ARGV[2]  the dedupe key's TTL, in seconds ('' without a dedupe key)
 ARGV[3]  the most bytes of backlogs this call may read to count their messages, where the index cannot say
-ARGV[4..] the client ids, as the hash's fields (a number as its decimal string, as ioredis sends it to Mesa)
+ARGV[4]  the charge, '<limit>:<cost>:<expire at>' (shared/charge.lua), or '' for a clear no key's limit counts
+ARGV[5..] the client ids, as the hash's fields (a number as its decimal string, as ioredis sends it to Mesa)
 
-Reply: 'd' when the dedupe key was held already; else one '<messages>:<bytes>' per id, in order, joined by ','.
+Reply: 'l' when the charge found the key's window full, having removed nothing; 'd' when the dedupe key was held
+already; else one '<messages>:<bytes>' per id, in order, joined by ','.
 <messages> is how many messages Mesa would have redelivered (0 for a value it could not redeliver), or empty when
 counting them would have read more than ARGV[3] bytes; an id named again reports '0:0', as its backlog is gone.
 
@@ -28,7 +32,9 @@ Why it is written this way:
 ]]
 local find, byte, match, concat, unpack = string.find, string.byte, string.match, table.concat, unpack
 local CHUNK = 1000
-local callKey, undelivered, backlogs, dedupe = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local callKey, undelivered, backlogs = KEYS[1], KEYS[2], KEYS[3]
+local charged = ARGV[4] ~= ''
+local dedupe = KEYS[charged and 5 or 4]
 local held = redis.call('GET', callKey)
 if held then return held end
 redis.call('SET', callKey, '', 'EX', ARGV[1])
@@ -36,6 +42,8 @@ local function finish(reply)
   redis.call('SET', callKey, reply, 'EX', ARGV[1])
   return reply
 end
+-- @include shared/charge.lua
+if charged and not charge(KEYS[4], ARGV[4]) then return finish('l') end
 if dedupe and not redis.call('SET', dedupe, '', 'NX', 'EX', ARGV[2]) then return finish('d') end
 
 local budget, scanned = tonumber(ARGV[3]), 0
@@ -44,7 +52,7 @@ local skipSpace, skipString, skipScalar, skipKey, skipValue, skipTrusted, readAr
 -- @include dispatch/json.lua
 
 local ids, entries = {}, {}
-for j = 4, #ARGV do ids[#ids + 1] = ARGV[j] end
+for j = 5, #ARGV do ids[#ids + 1] = ARGV[j] end
 for from = 1, #ids, CHUNK do
   local read = redis.call('HMGET', backlogs, unpack(ids, from, math.min(from + CHUNK - 1, #ids)))
   for j = 1, #read do entries[from + j - 1] = read[j] end

@@ -8,7 +8,8 @@ KEYS[3]   undelivered_messages[_ns]: Mesa's hash of stored messages (field: clie
 KEYS[4]   mesa_dispatch_backlogs[_ns]: our index of that hash (field: client id, value:
           "<bytes>:<count>:<time>:<length>,<length>,...", the length and message count of the value this script
           last wrote there, when, and the length of each message in it; the field '' holds KEEP_TABLE)
-KEYS[5..] the own dedupe key of each dispatch that has one, in dispatch order
+KEYS[5..] the rate counter of each charge (ARGV[8..]), in order; then the own dedupe key of each dispatch that has
+          one, in dispatch order
 
 ARGV[1]   the call key's TTL, in seconds
 ARGV[2]   now, in unix seconds: the time recorded for the messages this call stores
@@ -16,7 +17,10 @@ ARGV[3]   the most bytes this call may write into the two hashes
 ARGV[4]   the most messages kept per recipient (0: no limit)
 ARGV[5]   the most bytes kept per recipient, brackets included (0: no limit)
 ARGV[6]   the channel: ws[_ns]
-ARGV[7..] the dispatches, each starting with a head: its mode, then its dedupe TTL when it has an own key
+ARGV[7]   how many charges follow: requests counted against a key's rate limit (src/core/rate-limit.ts)
+ARGV[8..] each charge as '<limit>:<cost>:<expire at>' (shared/charge.lua)
+ARGV[..]  the dispatches, each starting with a head: its mode, then its dedupe TTL when it has an own key, then
+          '@<n>' when the dispatch is admitted by the n-th charge of the call
   'p' <payload>   publish the payload as given
   'c' <message> <flags> <member> x n <json of each escaped member>
                   check who is online, publish to them and store for the offline ones. One flag per recipient: 'w' the wildcard, 's'/'S' a string
@@ -29,6 +33,7 @@ Reply: one line per dispatch, in order, joined by "\n":
                   the call's budget ran out, and the caller sends the rest as a dispatch of its own.
   'd<processed>'  the dispatch's id was applied already: <processed> is empty, or how many recipients it reached
   'r'             nothing done, because the call's budget ran out: send it again
+  'l'             nothing done, because its charge found the key's window full
   'e<error>'      failed, having done nothing
 
 Why it is written this way:
@@ -47,6 +52,8 @@ Why it is written this way:
   JSON.parse would check it; one Mesa could not redeliver (not JSON, not an array, a null message, which stop
   Mesa's redelivery for good) is replaced, as Mesa's own Dispatcher does, and one with spaces between its
   messages is rewritten without them.
+- The charges come right after the call key is claimed, before any dispatch reads anything: a refused charge
+  leaves its dispatches undone, the others of the call go on.
 - The script is written in parts of one concept each (dispatch/*.lua), which scripts/generate-lua.mjs inlines
   where a line says `-- @include <part>`.
 ]]
@@ -61,6 +68,14 @@ local held = redis.call('GET', callKey)
 if held then return held end
 redis.call('SET', callKey, '', 'EX', ARGV[1])
 local now, budget, maxMessages, maxBytes, channel = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+
+-- Phase 0: the charges, each admitting or refusing its dispatches.
+-- @include shared/charge.lua
+local charges = tonumber(ARGV[7])
+local refused = {}
+for j = 1, charges do
+  if not charge(KEYS[4 + j], ARGV[7 + j]) then refused[tostring(j)] = true end
+end
 
 -- The working state of the call: what it spends, and the stored values it appends to.
 -- The call's spending: bytes of stored values it will write, and bytes of stored values it checked in Lua.
@@ -147,10 +162,10 @@ local function claim(d, a, mode, ttl)
 end
 
 -- Phase 1: every dispatch in order reads, decides and claims its own key; nothing else is written yet.
-local k, a = 5, 7
+local k, a = 5 + charges, 8 + charges
 while a <= #ARGV do
   local head = ARGV[a]
-  local mode, ttl = sub(head, 1, 1), sub(head, 2)
+  local mode, ttl, by = match(head, '^(.)(%d*)@?(%d*)$')
   local d = { stored = 0, dropped = 0, undo = {}, states = '', value = '' }
   local span = 2
   if mode ~= 'p' then
@@ -164,7 +179,9 @@ while a <= #ARGV do
   end
   dispatches[#dispatches + 1] = d
   d.touchedFrom = #touchedOrder
-  if not budgetLeft then
+  if by ~= '' and refused[by] then
+    d.line = 'l'
+  elseif not budgetLeft then
     d.line = 'r'
   elseif d.key and claims[d.key] then
     d.twin = claims[d.key]

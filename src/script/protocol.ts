@@ -46,10 +46,21 @@ export interface StoreLimits {
   readonly maxWriteBytes: number
 }
 
+/**
+ * A request's charge against a rate limit (src/core/rate-limit.ts), shared by every part it admits: the counter's
+ * key, and `<limit>:<cost>:<expire at>` for shared/charge.lua.
+ */
+export interface ScriptCharge {
+  readonly key: string
+  readonly spec: string
+}
+
 /** One dispatch's share of a script call: its KEYS and ARGV, in the order the script walks them. */
 export interface ScriptPart {
   readonly keys: string[]
   readonly args: string[]
+  /** The charge that must admit this part, when a rate limit counts it; the call carries each charge once. */
+  readonly charge?: ScriptCharge
   /** Recipients the script checks one by one (0 when it publishes as given), to bound one call's Lua time. */
   readonly checks: number
   /** Bytes this part adds to the JSON body of the request, to keep a call under the request-size limit. */
@@ -67,12 +78,29 @@ export interface ScriptInput {
   readonly dedupe?: { readonly key: string; readonly ttlSeconds: number }
 }
 
-/** The KEYS and ARGV every call starts with, before its dispatches. */
+/**
+ * The KEYS and ARGV every call starts with, before its charges and its dispatches. ARGV[7], the number of charges,
+ * follows them, added by the call that sends them (src/script/call-batcher.ts); its bytes are counted here, at its widest.
+ */
 export function callHead(keys: ScriptKeys, callKey: string, callKeyTtlSeconds: number, limits: StoreLimits, now: number): ScriptPart {
   const partKeys = [callKey, keys.connectedClients, keys.undeliveredMessages, keys.backlogs]
   const args = [callKeyTtlSeconds, Math.floor(now / 1000), limits.maxWriteBytes, limits.maxMessages, limits.maxBytes].map(String)
   args.push(keys.channel)
-  return { keys: partKeys, args, checks: 0, bytes: [...partKeys, ...args].reduce((sum, each) => sum + jsonStringBytes(each) + 1, 0) }
+  const bytes = [...partKeys, ...args, String(MAX_CHARGES_PER_CALL)].reduce((sum, each) => sum + jsonStringBytes(each) + 1, 0)
+  return { keys: partKeys, args, checks: 0, bytes }
+}
+
+/** The most charges one call can carry: one per dispatch at most. */
+const MAX_CHARGES_PER_CALL = 1000
+
+/**
+ * A part that must be admitted by `charge`, its size counting the charge's key and spec and the `@<n>` its head
+ * gains: each part counts them, though a call carries each charge once, so a call's size is never under-counted.
+ */
+export function chargedPart(part: ScriptPart, charge: ScriptCharge | undefined): ScriptPart {
+  if (charge === undefined) return part
+  const bytes = part.bytes + jsonStringBytes(charge.key) + 1 + jsonStringBytes(charge.spec) + 1 + 1 + String(MAX_CHARGES_PER_CALL).length
+  return { ...part, charge, bytes }
 }
 
 /** Packs one dispatch into its KEYS and ARGV for the dispatch script. */
@@ -177,6 +205,8 @@ export type ScriptOutcome =
   | { readonly kind: 'duplicate'; readonly processed?: number }
   /** Nothing was done: the call's write budget ran out before this dispatch. */
   | { readonly kind: 'deferred' }
+  /** Nothing was done: the dispatch's charge found its rate limit's window full. */
+  | { readonly kind: 'limited' }
 
 /** One line of the script's reply: a dispatch's outcome, or the error Redis gave it. */
 export type ScriptLine = ScriptOutcome | RedisCommandError
@@ -191,6 +221,7 @@ export function decodeScriptReply(reply: unknown, count: number): ScriptLine[] {
   return lines.map((line): ScriptLine => {
     if (line.startsWith('e')) return new RedisCommandError(`Redis answered an error: ${line.slice(1)}`)
     if (line === 'r') return { kind: 'deferred' }
+    if (line === 'l') return { kind: 'limited' }
     const duplicate = DUPLICATE.exec(line)
     if (duplicate) return duplicate[1] ? { kind: 'duplicate', processed: Number(duplicate[1]) } : { kind: 'duplicate' }
     const applied = APPLIED.exec(line)

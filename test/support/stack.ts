@@ -2,6 +2,8 @@ import { Redis as IORedis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
 import { type GatewayIntercept, startGateway, type UpstashGateway } from '../../dev/upstash-gateway'
 import { Dispatcher, type DispatcherConfig, type RestConnection } from '../../src/index'
+import { scriptText } from '../../src/script/lua-script'
+import * as scripts from '../../src/script/scripts'
 import { release } from './mesa-server'
 import { type RedisServer, startRedisServer } from './redis-server'
 
@@ -19,6 +21,8 @@ export interface Stack {
   freshNamespace(): string
   /** Counts the HTTP requests that reach the gateway while `work` runs. */
   requestsDuring(work: () => Promise<unknown>): Promise<number>
+  /** Loads every script of src/script into Redis's cache, as a warm Redis has them: a count then holds no NOSCRIPT retry. */
+  loadScripts(): Promise<void>
   /** The Redis part of a deployed function's env: the gateway's REST URL and token, a namespace, and sync. */
   functionEnv(namespace: string, sync?: boolean): Record<string, string>
   /** A fresh namespace, a REST Dispatcher for it (sync on unless told), and the name of its offline-store hash. */
@@ -48,6 +52,9 @@ export function useStack(options: { intercept?: GatewayIntercept } = {}): Stack 
     freshDispatcher(sync = true) {
       const namespace = stack.freshNamespace()
       return { namespace, dispatcher: stack.dispatcher({ namespace, sync: { enabled: sync } }), hash: `undelivered_messages_${namespace}` }
+    },
+    async loadScripts() {
+      for (const script of Object.values(scripts)) await stack.admin.script('LOAD', await scriptText(script))
     },
     async requestsDuring(work: () => Promise<unknown>) {
       const before = stack.gateway.requests

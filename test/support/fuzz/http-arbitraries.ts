@@ -91,8 +91,15 @@ const signature: fc.Arbitrary<SignaturePlan> = fc.oneof(
     arbitrary: fc
       .oneof(
         headerText({ minLength: 1, maxLength: 60 }),
+        fc.stringMatching(/^[0-9a-f]{64}$/).map((hex) => `keyid=default,t=${Math.floor(Date.now() / 1000)},v2=${hex}`),
         fc.stringMatching(/^[0-9a-f]{64}$/).map((hex) => `t=${Math.floor(Date.now() / 1000)},v1=${hex}`),
-        fc.constantFrom('t=1,v1=00', `v1=${'0'.repeat(64)}`, `t=${Math.floor(Date.now() / 1000)}`, `t=9999999999999,v1=${'a'.repeat(64)}`, ','),
+        fc.constantFrom(
+          'keyid=default,t=1,v2=00',
+          `v2=${'0'.repeat(64)}`,
+          `keyid=default,t=${Math.floor(Date.now() / 1000)}`,
+          `keyid=default,t=9999999999999,v2=${'a'.repeat(64)}`,
+          ',',
+        ),
       )
       .map((value) => ({ kind: 'literal' as const, value })),
   },

@@ -75,7 +75,10 @@ export function httpVerdict(plan: HttpPlan, door: Door, body: Bytes | undefined,
   if (plan.method !== 'POST' || pathname !== '/dispatch') return 'another route'
   // A bearer header that reaches the app decides alone; else a signature header does; neither is a refusal.
   const reaches = (value: string | undefined) => value !== undefined && door.seen(value) !== undefined
-  const authenticated = reaches(plan.authorization?.value) ? plan.authorization!.valid : reaches(signed?.value) ? signed!.valid : false
+  // A signature covers the Idempotency-Key, an absent one signed as empty: one the door changes on the way no longer
+  // matches, one it drops matches only if it was empty.
+  const keyIntact = plan.idempotencyKey === undefined || (door.seen(plan.idempotencyKey) ?? '') === plan.idempotencyKey
+  const authenticated = reaches(plan.authorization?.value) ? plan.authorization!.valid : reaches(signed?.value) ? signed!.valid && keyIntact : false
   const parsed = parseHttpBody(body ?? new Uint8Array())
   if (!authenticated || !parsed) return 'refused'
   // The header is checked whether or not body ids override it, with one limit for single and batch requests.
