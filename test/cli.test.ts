@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { useBuiltCli } from './support/built-cli'
 import { useCleanup } from './support/cleanup'
-import { ENDPOINT_SECRET, ENDPOINT_TOKEN } from './support/dispatch-endpoint'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN, HOOKS_KEY } from './support/dispatch-endpoint'
 import { connectMesaClient } from './support/mesa-client'
 import { freePort } from './support/ports'
 import { runCommand } from './support/processes'
@@ -46,6 +46,23 @@ describe('mesa-dispatch', () => {
     expect(await zero.waitForMessages(2)).toEqual([
       { op: 0, d: 1, t: 'NOTE' },
       { op: 0, d: 2, t: 'NOTE' },
+    ])
+  })
+
+  it("signs as the key --key-id (or DISPATCH_KEY_ID) names, held to that key's scopes", async () => {
+    const zero = open(await connectMesaClient(cli.mesa.url, '0'))
+    const hooks = ['--endpoint', cli.endpoint.url, '--secret', HOOKS_KEY.signingSecret!]
+    const flag = await run(['send', ...hooks, '--key-id', 'hooks', '--type', 'NOTE', '--to', '0', '--data', '3'])
+    const env = await run(['send', ...hooks, '--type', 'NOTE', '--to', '0', '--data', '4'], { DISPATCH_KEY_ID: 'hooks' })
+    const forbidden = await run(['presence', '0', ...hooks, '--key-id', 'hooks'])
+    expect([flag, env, forbidden]).toEqual([
+      { code: 0, stdout: 'sent to 1 server(s): online 0\n', stderr: '' },
+      { code: 0, stdout: 'sent to 1 server(s): online 0\n', stderr: '' },
+      { code: 3, stdout: '', stderr: 'mesa-dispatch: key "hooks" lacks the scope presence (HTTP 403)\n' },
+    ])
+    expect(await zero.waitForMessages(2)).toEqual([
+      { op: 0, d: 3, t: 'NOTE' },
+      { op: 0, d: 4, t: 'NOTE' },
     ])
   })
 
@@ -197,6 +214,11 @@ describe('mesa-dispatch', () => {
       '--endpoint needs a value, and --token looks like an option (write --endpoint=--token if it is the value)',
     ],
     [['send', '--json=yes', '--data', '1'], '--json takes no value, got --json=yes'],
+    [
+      ['send', '--endpoint', 'http://127.0.0.1:1', '--token', ENDPOINT_TOKEN, '--key-id', 'hooks', '--data', '1'],
+      '--key-id names the key a --secret signs as; a --token names its key itself',
+    ],
+    [['send', '--rest-url', 'https://x.upstash.io', '--rest-token', 'T', '--key-id', 'hooks', '--data', '1'], '--key-id applies only with --endpoint'],
     [
       ['send', '--endpoint', 'http://127.0.0.1:1', '--token', ENDPOINT_TOKEN, '--data', '1', '--timeout', '5s'],
       '--timeout must be a whole number of milliseconds from 1 to 2147483647, got "5s"',

@@ -3,7 +3,7 @@ import { serveFetch } from '../dev/serve-fetch'
 import { createDispatchClient, type DispatchClient } from '../src/client/index'
 import { ConfigError, Dispatcher } from '../src/index'
 import { useCleanup } from './support/cleanup'
-import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
+import { ENDPOINT_SECRET, ENDPOINT_TOKEN, HOOKS_KEY, serveEndpoint } from './support/dispatch-endpoint'
 import { endpointFailureOf } from './support/endpoint-failure'
 import { useMesaBehindEndpoint } from './support/mesa-behind-endpoint'
 import { connectMesaClient } from './support/mesa-client'
@@ -48,7 +48,7 @@ describe('createDispatchClient', () => {
     const zero = open(await connectMesaClient(served.mesa.url, '0'))
     const client = createDispatchClient({ endpoint: `${served.endpoint.url}/dispatch`, token: ENDPOINT_TOKEN })
     expect((await client.dispatch(statusUpdate)).recipients).toEqual(['0'])
-    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch', keys: 1 })
+    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch', keys: 2 })
     await zero.waitForMessages(1)
   })
 
@@ -167,7 +167,7 @@ describe('createDispatchClient', () => {
 
   it('reads the health of the endpoint without credentials', async () => {
     const client = createDispatchClient({ endpoint: served.endpoint.url, token: 'not-the-token' })
-    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch', keys: 1 })
+    expect(await client.health()).toEqual({ ok: true, service: 'mesa-dispatch', keys: 2 })
   })
 
   it('rejects a 400 with the endpoint error name, message and field', async () => {
@@ -271,6 +271,27 @@ describe('createDispatchClient', () => {
       name: 'DispatchEndpointError',
       message: 'the dispatch endpoint answered 502 with a body that is not JSON',
       status: 502,
+    })
+  })
+
+  it('signs as the key keyId names, and is held to that key: hooks may dispatch, not ask presence', async () => {
+    const hooks = createDispatchClient({ endpoint: served.endpoint.url, secret: HOOKS_KEY.signingSecret!, keyId: HOOKS_KEY.name })
+    const unnamed = createDispatchClient({ endpoint: served.endpoint.url, secret: HOOKS_KEY.signingSecret! })
+    expect([
+      (await hooks.dispatch(statusUpdate)).servers,
+      await endpointFailureOf(hooks.presence(['0'])),
+      await endpointFailureOf(unnamed.dispatch(statusUpdate)),
+    ]).toEqual([
+      1,
+      { name: 'DispatchEndpointError', message: 'key "hooks" lacks the scope presence', status: 403, errorName: 'ForbiddenError' },
+      { name: 'DispatchEndpointError', message: 'the signature does not match the request', status: 401, errorName: 'AuthenticationError' },
+    ])
+  })
+
+  it('refuses a keyId that no key could be named, before any request', () => {
+    expect(captureConfigError(() => createDispatchClient({ endpoint: served.endpoint.url, secret: ENDPOINT_SECRET, keyId: 'has space' }))).toEqual({
+      variable: 'keyId',
+      message: 'keyId must be 1-64 characters of A-Z a-z 0-9 _ . -',
     })
   })
 

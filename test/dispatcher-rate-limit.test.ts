@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Message, RateLimitedError, ValidationError } from '../src/index'
 import { MAX_CHECKS_PER_CALL } from '../src/limits'
+import { awayFromWindowEnd, secondsToWindowEnd } from './support/rate-window'
 import { useStack } from './support/stack'
 
 // The Dispatcher's rateLimit option, which the HTTP app gives each key's requests: counted by Redis in the call that
@@ -22,17 +23,19 @@ async function settle<T>(promise: Promise<T>) {
 
 describe('a rate limit on the Dispatcher', () => {
   it('admits `requests` calls per window and refuses the next with the seconds until the window ends, applying nothing', async () => {
+    await awayFromWindowEnd(DAY)
     const { dispatcher, hash } = stack.freshDispatcher()
     const rateLimit = { name: 'lib', requests: 2, windowSeconds: DAY }
     const outcomes = []
     for (let i = 0; i < 3; i++) outcomes.push(await settle(dispatcher.dispatch(note, ['someone'], undefined, { rateLimit })))
-    const left = Math.ceil(DAY - ((Date.now() / 1000) % DAY))
+    const left = secondsToWindowEnd(DAY)
     expect(outcomes.slice(0, 2).every((outcome) => 'value' in outcome)).toBe(true)
     expect(outcomes[2]).toEqual({ error: 'RateLimitedError', key: 'lib', retryAfter: expect.closeTo(left, 0) })
     expect(JSON.parse((await stack.admin.hget(hash, 'someone'))!)).toHaveLength(2)
   })
 
   it('admits a batch that needs two script calls whole, and refuses the next whole, sending none of its second call', async () => {
+    await awayFromWindowEnd(DAY)
     const { dispatcher, hash } = stack.freshDispatcher()
     await stack.loadScripts()
     const rateLimit = { name: 'wide', requests: 3, windowSeconds: DAY }
@@ -63,6 +66,7 @@ describe('a rate limit on the Dispatcher', () => {
   })
 
   it('does not count a refused request: a smaller one still fits what the window has left', async () => {
+    await awayFromWindowEnd(DAY)
     const { dispatcher } = stack.freshDispatcher()
     const rateLimit = { name: 'left', requests: 3, windowSeconds: DAY }
     const two = () => dispatcher.dispatchMany([{ event: note }, { event: note }], { rateLimit })

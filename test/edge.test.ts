@@ -5,6 +5,7 @@ import { useCleanup } from './support/cleanup'
 import { type EdgeWorker, startEdgeWorker } from './support/edge-worker'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
 import { type MesaServer, mesaKey, startMesaServer } from './support/mesa-server'
+import { awayFromWindowEnd, secondsToWindowEnd } from './support/rate-window'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 import { readWranglerSample } from './support/wrangler-sample'
 
@@ -118,6 +119,36 @@ describe('the edge entry inside workerd', () => {
     })
     await a.waitForMessages(1)
     expect(a.raw).toEqual([noteFrame(1)])
+  })
+
+  it('takes DISPATCH_KEYS bound as a secret: a key without the scope gets 403, and one over its rate limit 429 with Retry-After', async () => {
+    const keys = [
+      { name: 'notifier', token: 'edge-notifier-token-0123', scopes: ['dispatch'] },
+      { name: 'limited', token: 'edge-limited-token-01234', scopes: ['dispatch', 'presence'], rateLimit: { requests: 2, windowSeconds: 86_400 } },
+    ]
+    await awayFromWindowEnd(86_400)
+    const keyed = open(await startEdgeWorker({ ...stack.functionEnv(namespace), DISPATCH_KEYS: JSON.stringify(keys) }))
+    const ask = async (token: string, path: string, body: unknown) => {
+      const response = await keyed.fetch(
+        new Request(`https://edge.example${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) }),
+      )
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { error?: unknown } }
+    }
+    const forbidden = await ask('edge-notifier-token-0123', '/presence', { recipients: ['x'] })
+    const limited = []
+    for (let i = 0; i < 3; i++) limited.push(await ask('edge-limited-token-01234', '/presence', { recipients: ['x'] }))
+    const left = secondsToWindowEnd(86_400)
+    expect(forbidden).toEqual({
+      status: 403,
+      retryAfter: null,
+      body: { ok: false, error: { name: 'ForbiddenError', message: 'key "notifier" lacks the scope presence' } },
+    })
+    expect(limited.map(({ status }) => status)).toEqual([200, 200, 429])
+    expect(Math.abs(Number(limited[2]!.retryAfter) - left)).toBeLessThanOrEqual(1)
+    expect(limited[2]!.body.error).toEqual({
+      name: 'RateLimitedError',
+      message: `key "limited" has made its 2 requests of this 86400-second window; nothing was applied: retry in ${limited[2]!.retryAfter} s`,
+    })
   })
 
   it('refuses a wrong token with 401 and publishes nothing', async () => {

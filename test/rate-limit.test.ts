@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { ApiKey } from '../src/http/api-keys'
 import { type BuiltHttpInstance, useBuiltHttp } from './support/built-http'
 import { type HttpCall, lambdaContext, sqsEvent, sqsRecord } from './support/events'
+import { awayFromWindowEnd, secondsToWindowEnd } from './support/rate-window'
 import { useStack } from './support/stack'
 
 // Per-key rate limits through the built http function, against a real redis-server behind the Upstash gateway:
@@ -28,13 +29,6 @@ async function endpoint(keys: ApiKey[]): Promise<{ http: BuiltHttpInstance; name
   return { namespace, http: await built.start({ ...stack.functionEnv(namespace), DISPATCH_KEYS: JSON.stringify(keys) }) }
 }
 
-/** Waits out the last seconds of a window, so that a test's requests all fall in one. */
-async function awayFromWindowEnd(windowSeconds: number): Promise<void> {
-  const left = windowSeconds - ((Date.now() / 1000) % windowSeconds)
-  if (left < 5) await new Promise((resolve) => setTimeout(resolve, left * 1000 + 100))
-}
-
-const secondsToWindowEnd = (windowSeconds: number) => Math.ceil(windowSeconds - ((Date.now() / 1000) % windowSeconds))
 const post = (path: string, body: unknown, key: ApiKey): HttpCall => ({
   method: 'POST',
   path,
