@@ -5,6 +5,7 @@ import { runConcurrent } from './cases/concurrent'
 import { runEndToEnd } from './cases/end-to-end'
 import { runFanout } from './cases/fanout'
 import { runHttpLoad } from './cases/http-load'
+import { runKeys } from './cases/keys'
 import { runOfflineStore } from './cases/offline-store'
 import { runSingle } from './cases/single'
 import { describeMachine } from './machine'
@@ -22,6 +23,7 @@ const STACK_CASES: Array<[string, (stack: BenchStack) => Promise<CaseResult>]> =
   ['5 end to end', runEndToEnd],
   ['6 HTTP load', runHttpLoad],
   ['8 offline store', runOfflineStore],
+  ['9 keys', runKeys],
 ]
 
 async function main(): Promise<void> {

@@ -34,3 +34,27 @@ export async function measureRedisTime(admin: Redis, work: () => Promise<unknown
   for (const name of Object.keys(stats)) if (name.startsWith('config') || name === 'info') delete stats[name]
   return stats
 }
+
+/**
+ * Redis's own time per EVALSHA of each variant, measured in short blocks that alternate A, B, B, A, …: the per-block
+ * figures of the variants pair up, so a machine that slows down or speeds up during the run weighs on both alike.
+ * (SLOWLOG would tell calls apart one by one, but it logs a script's inner commands too, which inflates its time.)
+ */
+export async function alternateRedisTime(
+  admin: Redis,
+  variants: Record<string, () => Promise<unknown>>,
+  options: { blocks: number; callsPerBlock: number },
+): Promise<Record<string, number[]>> {
+  const names = Object.keys(variants)
+  const perBlock: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]))
+  for (let block = 0; block < options.blocks; block++) {
+    const order = block % 2 === 0 ? names : [...names].reverse()
+    for (const name of order) {
+      const stats = await measureRedisTime(admin, async () => {
+        for (let i = 0; i < options.callsPerBlock; i++) await variants[name]!()
+      })
+      perBlock[name]!.push(stats.evalsha?.usecPerCall ?? Number.NaN)
+    }
+  }
+  return perBlock
+}

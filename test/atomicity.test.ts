@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { startGateway } from '../dev/upstash-gateway'
-import { DispatchEvent, Dispatcher, type DispatchResult, Message, RedisCommandError } from '../src/index'
+import { DispatchEvent, Dispatcher, type DispatchResult, Message, type RateLimit, RedisCommandError } from '../src/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
@@ -37,11 +37,12 @@ async function arrange() {
   })
   const before = await snapshot()
   const recorder = open(await recordChannel(stack.redis.url, `ws_${namespace}`))
-  const sendAll = (dispatcher: Dispatcher) =>
+  // Each dispatch may be counted against a rate limit, whose charge is then the call's first write.
+  const sendAll = (dispatcher: Dispatcher, rateLimit?: RateLimit) =>
     Promise.allSettled([
-      dispatcher.dispatch(note(1), ['on', 'kept', 'fresh'], undefined, { id: 'order-1' }),
-      dispatcher.dispatch(note(2), ['on']),
-      dispatcher.dispatch(new DispatchEvent('DISCONNECT_CLIENT'), ['nobody']),
+      dispatcher.dispatch(note(1), ['on', 'kept', 'fresh'], undefined, { id: 'order-1', rateLimit }),
+      dispatcher.dispatch(note(2), ['on'], undefined, { rateLimit }),
+      dispatcher.dispatch(new DispatchEvent('DISCONNECT_CLIENT'), ['nobody'], undefined, { rateLimit }),
     ])
   return { namespace, before, snapshot, recorder, sendAll }
 }
@@ -115,7 +116,25 @@ describe('a refused write', () => {
     await idIsFree(namespace)
   })
 
-  it('Redis out of memory: the call is refused at its first write, and nothing at all is written', async () => {
+  it("a charge refused: the call is refused at its first write, a charged call's INCRBY, and nothing is written", async () => {
+    const { namespace, before, snapshot, recorder, sendAll } = await arrange()
+    const dispatcher = await restricted('no-incrby', ['~*', '-incrby'], namespace)
+    const keysBefore = await stack.admin.dbsize()
+
+    expect(verdicts(await sendAll(dispatcher, { name: 'acl', requests: 10, windowSeconds: 60 }))).toEqual(['command', 'command', 'command'])
+
+    expect({ after: await snapshot(), keys: await stack.admin.dbsize(), published: recorder.messages }).toEqual({
+      after: before,
+      keys: keysBefore,
+      published: [],
+    })
+    await idIsFree(namespace)
+  })
+
+  it.each([
+    ['an uncharged call', undefined],
+    ['a charged call', { name: 'oom', requests: 10, windowSeconds: 60 }],
+  ])('Redis out of memory, %s: refused at its first write, and nothing at all is written or counted', async (_, rateLimit) => {
     // Loads the script first, so that the call under test is refused for memory, not for a missing script.
     await stack.dispatcher().dispatch(note(0), ['loads-the-script'])
     const { namespace, before, snapshot, recorder, sendAll } = await arrange()
@@ -125,7 +144,7 @@ describe('a refused write', () => {
     await stack.admin.config('SET', 'maxmemory', '1')
     let settled: PromiseSettledResult<DispatchResult>[]
     try {
-      settled = await sendAll(dispatcher)
+      settled = await sendAll(dispatcher, rateLimit)
     } finally {
       await stack.admin.config('SET', 'maxmemory', '0')
     }

@@ -37,9 +37,10 @@ Reply: one line per dispatch, in order, joined by "\n":
   'e<error>'      failed, having done nothing
 
 Why it is written this way:
-- Claiming the call key is the call's first write, and Redis refuses a script under OOM only before its first
-  write, so an OOM refusal leaves nothing done. Every later write is bounded: ARGV[3] bytes of stored values,
-  SCAN_BYTES of values checked in Lua, CHUNK values per variadic command (`unpack` has a C stack limit).
+- Claiming the call key, or a charge when the call has one, is the call's first write, and Redis refuses a script
+  under OOM only before its first write, so an OOM refusal leaves nothing done. Every later write is bounded:
+  ARGV[3] bytes of stored values, SCAN_BYTES of values checked in Lua, CHUNK values per variadic command (`unpack`
+  has a C stack limit).
 - A dispatch reads everything before it writes. Its own key is its only write before the stores; the stores of
   the whole call are written next, and each PUBLISH last, since a publish cannot be taken back. A failed store
   write restores what the call overwrote and fails the dispatches that stored; a failed PUBLISH undoes the call.
@@ -66,12 +67,14 @@ local KEEP_TABLE = 'mesa-dispatch keeps this index a hash table, where a listpac
 local callKey, connected, undelivered, backlogs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local held = redis.call('GET', callKey)
 if held then return held end
-redis.call('SET', callKey, '', 'EX', ARGV[1])
+local charges = tonumber(ARGV[7])
+-- The call's first write: Redis refuses a script under OOM only before it, so a refusal leaves nothing done. A call
+-- without charges claims its key; a charged call's first charge is that write, and the key is held at the end.
+if charges == 0 then redis.call('SET', callKey, '', 'EX', ARGV[1]) end
 local now, budget, maxMessages, maxBytes, channel = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 
 -- Phase 0: the charges, each admitting or refusing its dispatches.
 -- @include shared/charge.lua
-local charges = tonumber(ARGV[7])
 local refused = {}
 for j = 1, charges do
   if not charge(KEYS[4 + j], ARGV[7 + j]) then refused[tostring(j)] = true end
@@ -208,7 +211,11 @@ for _, d in ipairs(dispatches) do
   if not d.line and not d.twin then
     local ok, servers = pcall(redis.call, 'PUBLISH', channel, d.payload)
     if not ok then
-      if published then return redis.error_reply('ERR a PUBLISH failed after others of the same call succeeded') end
+      if published then
+        -- Held, so that the transport's retry of this call applies nothing again.
+        pcall(redis.call, 'SET', callKey, '', 'EX', ARGV[1])
+        return redis.error_reply('ERR a PUBLISH failed after others of the same call succeeded')
+      end
       undoStores(#touchedOrder)
       for j = #undo, 1, -1 do pcall(redis.call, unpack(undo[j])) end
       local line = 'e' .. string.gsub(type(servers) == 'table' and tostring(servers.err) or tostring(servers), '%s+', ' ')
