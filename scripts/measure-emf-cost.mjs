@@ -1,6 +1,6 @@
 // @ts-check
-// What writing EMF metrics costs a Lambda bundle, measured for the two ways weighed in the README ("Libraries, and
-// why"): our writer (src/observe) and Powertools Metrics. Each is bundled as the functions are (esbuild, minified,
+// What writing EMF metrics costs a Lambda bundle, measured for the two ways weighed in CONTRIBUTING.md ("Libraries,
+// and why"): our writer (src/observe) and Powertools Metrics. Each is bundled as the functions are (esbuild, minified,
 // node22 ESM) and imported in fresh Node processes, the variants interleaved in random order, each round's
 // empty-module import subtracted. Powertools is installed into a temp folder (it is not a dependency):
 //

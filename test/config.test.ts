@@ -49,9 +49,10 @@ describe('readDispatcherEnv', () => {
     expect(readAppEnv({ ...required, ...empty, MAX_BODY_BYTES: '', MAX_BATCH: '' })).toEqual(readAppEnv(required))
   })
 
-  it("states in the README's configuration table the defaults it applies", () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    const stated = Object.fromEntries([...readme.matchAll(/^\| `([A-Z_]+)` \| `(\d+)`/gm)].map(([, name, value]) => [name, Number(value)]))
+  it("states in docs/configuration.md's table of the functions' settings the defaults it applies", () => {
+    const page = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8')
+    const table = page.slice(page.indexOf('## Settings the functions read'), page.indexOf('\n## ', page.indexOf('## Settings the functions read')))
+    const stated = Object.fromEntries([...table.matchAll(/^\| `([A-Z_]+)` \| `(\d+)`/gm)].map(([, name, value]) => [name, Number(value)]))
     const { connection, config, maxBodyBytes, maxBatch } = readAppEnv(required)
     expect(stated).toEqual({
       DEDUPE_TTL_SECONDS: config.dedupeTtlSeconds,

@@ -201,8 +201,8 @@ describe('the built bundles', () => {
 
 describe("the runbook's metrics table", () => {
   it('names exactly the metrics the functions write, each with its unit', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    const section = readme.slice(readme.indexOf('### Metrics'), readme.indexOf('### Alarms'))
+    const page = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8')
+    const section = page.slice(page.indexOf('## Metrics'), page.indexOf('\n## ', page.indexOf('## Metrics')))
     const rows = [...section.matchAll(/^\| ((?:`\w+`(?:, )?)+) \| ([\w, ]+) \|/gm)].flatMap(([, names, units]) =>
       [...names!.matchAll(/`(\w+)`/g)].map(([, name]) => [name, units!.split(', ')] as const),
     )

@@ -9,6 +9,7 @@ import type { HttpCall } from './support/events'
 import { fetchTransport, type HttpTransport, lambdaTransports } from './support/http-transports'
 import { connectMesaClient } from './support/mesa-client'
 import { type MesaServer, startMesaServer } from './support/mesa-server'
+import { answerProblems, loadOpenApi, type OpenApiDocument } from './support/openapi'
 import { freePort } from './support/ports'
 import { useStack } from './support/stack'
 
@@ -22,10 +23,13 @@ const NAMESPACE = 'httpquestions'
 const NAMES = ['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)', 'Lambda Function URL', 'edge worker (workerd)']
 
 const transports: HttpTransport[] = []
+/** docs/openapi.yaml, which every answer below must match as well. */
+let openapi: OpenApiDocument
 let closeEdge: () => Promise<void> = async () => {}
 let mesa: MesaServer
 
 beforeAll(async () => {
+  openapi = (await loadOpenApi()).document
   const env = { ...stack.functionEnv(NAMESPACE), DISPATCH_TOKEN: TOKEN, DISPATCH_SIGNING_SECRET: SECRET, MAX_BODY_BYTES: '4096', MAX_RECIPIENTS: '3' }
   Object.assign(process.env, env)
   const { handler } = await import('../functions/http')
@@ -141,8 +145,10 @@ describe.each(NAMES)('%s', (name) => {
   const tag = NAMES.indexOf(name)
 
   it.each(Object.entries(cases))('%s', async (_, testCase) => {
-    const reply = await send(testCase.call())
+    const call = testCase.call()
+    const reply = await send(call)
     expect({ status: reply.status, body: reply.body }).toEqual({ status: testCase.status, body: testCase.body })
+    expect(answerProblems(openapi, call.method, call.path, reply)).toEqual([])
     for (const [header, value] of Object.entries(testCase.headers ?? {})) expect(reply.headers[header]).toBe(value)
   })
 

@@ -4,6 +4,7 @@ import { type ChannelRecorder, recordChannel } from './support/channel-recorder'
 import { startEdgeWorker } from './support/edge-worker'
 import type { HttpCall } from './support/events'
 import { fetchTransport, type HttpTransport, lambdaTransports } from './support/http-transports'
+import { answerProblems, loadOpenApi, type OpenApiDocument } from './support/openapi'
 import { useStack } from './support/stack'
 
 // The same HTTP cases through every way in: the Lambda adapter with each event shape, and the edge bundle in workerd.
@@ -13,10 +14,13 @@ const SECRET = 'http-test-signing-secret'
 const NAMESPACE = 'httpcases'
 
 const transports: HttpTransport[] = []
+/** docs/openapi.yaml, which every answer below must match as well. */
+let openapi: OpenApiDocument
 let recorder: ChannelRecorder
 let closeEdge: () => Promise<void> = async () => {}
 
 beforeAll(async () => {
+  openapi = (await loadOpenApi()).document
   const env = {
     ...stack.functionEnv(NAMESPACE),
     DISPATCH_TOKEN: TOKEN,
@@ -213,8 +217,10 @@ describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)',
   it.each(Object.entries(cases))('%s', async (_, testCase) => {
     const transport = transports.find((each) => each.name === name)!
     const before = recorder.messages.length
-    const reply = await transport.send(await testCase.call())
+    const call = await testCase.call()
+    const reply = await transport.send(call)
     expect({ status: reply.status, body: reply.body }).toEqual({ status: testCase.status, body: testCase.body })
+    expect(answerProblems(openapi, call.method, call.path, reply)).toEqual([])
     for (const [header, value] of Object.entries(testCase.headers ?? {})) expect(reply.headers[header]).toBe(value)
     if (testCase.publishes > 0) await recorder.waitFor(before + testCase.publishes)
     expect(recorder.messages.length - before).toBe(testCase.publishes)

@@ -4,7 +4,8 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from './support/serverless-cli'
 
-// The README's Install section names every public export of each entry point; this keeps that list true.
+// docs/library.md names every public export of each entry point, as the README's Install section says; this keeps
+// that list true.
 const ENTRIES: Record<string, string> = {
   'mesa-dispatch-serverless': 'src/index.ts',
   'mesa-dispatch-serverless/client': 'src/client/index.ts',
@@ -17,7 +18,7 @@ interface PublicNames {
   types: string[]
 }
 
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
+const LIBRARY = readFileSync(join(ROOT, 'docs', 'library.md'), 'utf8')
 const program = ts.createProgram(
   Object.values(ENTRIES).map((file) => join(ROOT, file)),
   { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, noEmit: true, types: [] },
@@ -33,19 +34,19 @@ function exportsOf(file: string): PublicNames {
   return { count: symbols.length, values: names(symbols.filter(isValue)), types: names(symbols.filter((symbol) => !isValue(symbol))) }
 }
 
-/** What the README's bullet for an entry point lists: `- **`entry`** (N names): … Values `a`, …; types `b`, ….` */
-function readmeNames(entry: string): PublicNames {
-  const bullet = README.split('\n- ').find((block) => block.startsWith(`**\`${entry}\`**`))
-  if (!bullet) throw new Error(`README.md has no "- **\`${entry}\`**" bullet`)
+/** What the library page's bullet for an entry point lists: `- **`entry`** (N names): … Values `a`, …; types `b`, ….` */
+function listedNames(entry: string): PublicNames {
+  const bullet = LIBRARY.split('\n- ').find((block) => block.startsWith(`**\`${entry}\`**`))
+  if (!bullet) throw new Error(`docs/library.md has no "- **\`${entry}\`**" bullet`)
   const count = /\((\d+) names\)/.exec(bullet)?.[1]
   const lists = /Values ([\s\S]*?);\s+types ([\s\S]*?)\.\s*$/.exec(bullet)
-  if (count === undefined || !lists) throw new Error(`README.md's bullet for ${entry} lacks "(N names)" or "Values …; types ….": ${bullet}`)
+  if (count === undefined || !lists) throw new Error(`docs/library.md's bullet for ${entry} lacks "(N names)" or "Values …; types ….": ${bullet}`)
   const names = (list: string) => [...list.matchAll(/`([^`]+)`/g)].map((match) => match[1]!).sort()
   return { count: Number(count), values: names(lists[1]!), types: names(lists[2]!) }
 }
 
-describe("the README's list of public names", () => {
+describe("docs/library.md's list of public names", () => {
   it.each(Object.entries(ENTRIES))('names exactly what %s exports', (entry, file) => {
-    expect(readmeNames(entry)).toEqual(exportsOf(file))
+    expect(listedNames(entry)).toEqual(exportsOf(file))
   })
 })

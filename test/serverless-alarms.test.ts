@@ -78,7 +78,7 @@ const alarms = (template: Template) =>
 /** An alarm on one metric, as the template must state it. */
 const alarmOn = (name: string, namespace: string, metric: string, statistic: string, dimension: Record<string, unknown>) => ({
   AlarmName: `mesa-dispatch-dev-${name}`,
-  AlarmDescription: expect.stringContaining('Runbook in the README'),
+  AlarmDescription: expect.stringContaining('Runbook in docs/operations.md.'),
   Namespace: namespace,
   MetricName: metric,
   Dimensions: [dimension],
@@ -107,7 +107,7 @@ const EXPECTED = {
   }),
   HttpServerErrorRateAlarm: {
     AlarmName: 'mesa-dispatch-dev-http-5xx-rate',
-    AlarmDescription: expect.stringContaining('Runbook in the README'),
+    AlarmDescription: expect.stringContaining('Runbook in docs/operations.md.'),
     ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     Threshold: 5,
     EvaluationPeriods: 1,
@@ -154,9 +154,9 @@ describe('the alarms in serverless package', () => {
     }
   })
 
-  it("are each explained in the README's runbook, under the name the stack gives it", () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    const runbook = readme.slice(readme.indexOf('### Alarms'), readme.indexOf('### Redrive'))
+  it('are each explained in the runbook, docs/operations.md, under the name the stack gives it', () => {
+    const page = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8')
+    const runbook = page.slice(page.indexOf('## Alarms'), page.indexOf('\n## ', page.indexOf('## Alarms')))
     const names = Object.values(alarms(templates.plain!)).map((alarm) =>
       String(alarm.AlarmName)
         .replace('mesa-dispatch-dev-', 'mesa-dispatch-<stage>-')
