@@ -100,7 +100,7 @@ describe.each(Object.entries(UNREACHABLE))('a Redis at %s', (_, unreachable) => 
       retryAfter: '5',
       body: { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } },
     })
-    expect(logLine(run, 'request failed')).toEqual({ message: 'request failed', status: 503, ...failureFields(unreachable) })
+    expect(logLine(run, 'request failed')).toEqual({ message: 'request failed', key: 'default', status: 503, ...failureFields(unreachable) })
   })
 
   it('makes the sqs bundle report the record as failed and log the error with its causes', async () => {

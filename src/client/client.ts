@@ -100,11 +100,10 @@ function baseUrl(endpoint: string): string {
 const DEFAULT_KEY_ID = 'default'
 
 function credentials(options: DispatchClientOptions): { token?: string; secret?: string } {
-  const { token, secret, keyId } = options
+  const { token, secret } = options
   if ((token === undefined) === (secret === undefined)) throw new ConfigError('token', 'or secret must be given, but not both')
   if (token === '') throw new ConfigError('token', 'must not be empty')
   if (secret === '') throw new ConfigError('secret', 'must not be empty')
-  if (keyId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(keyId)) throw new ConfigError('keyId', 'must be 1-64 characters of A-Z a-z 0-9 _ . -')
   return { token, secret }
 }
 
