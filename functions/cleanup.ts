@@ -5,11 +5,12 @@ import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { describeError } from '../src/observe/error-fields.js'
 import { createLogger } from '../src/observe/logger.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
+import { readAtStart } from '../src/triggers/read-at-start.js'
 
 const deadline = createInvocationDeadline()
 const logger = createLogger()
 const metrics = createMetricsFromEnv(process.env)
-const { connection, config } = readDispatcherEnv(process.env)
+const { connection, config } = readAtStart(() => readDispatcherEnv(process.env))
 const dispatcher = new Dispatcher({ ...connection, deadline: deadline.get }, config)
 
 /**

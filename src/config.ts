@@ -33,46 +33,91 @@ export interface DispatcherEnv {
   config: DispatcherConfig
 }
 
+/** Reads one setting, or a few that depend on each other, from an env object; a wrong one throws a ConfigError. */
+export type SettingReader<T> = (env: Env) => T
+
+/** What a record of readers reads: each key's value. */
+export type SettingValues<R extends Record<string, SettingReader<unknown>>> = { [K in keyof R]: ReturnType<R[K]> }
+
+/**
+ * Runs every reader of a record, each whatever the others found, and returns their values by key. When any
+ * throws a ConfigError, it throws one ConfigError naming every problem, not the first (`ConfigError.combine`): a
+ * deploy check and a function at start then say everything there is to fix at once. A setting more is a line more.
+ */
+export function readSettings<R extends Record<string, SettingReader<unknown>>>(env: Env, readers: R): SettingValues<R> {
+  const values: Record<string, unknown> = {}
+  const problems: ConfigError[] = []
+  for (const [key, read] of Object.entries(readers)) {
+    try {
+      values[key] = read(env)
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      problems.push(error)
+    }
+  }
+  if (problems.length > 0) throw ConfigError.combine(problems)
+  return values as SettingValues<R>
+}
+
+/** The Dispatcher's settings, each read on its own (src/limits.ts defines the defaults). */
+const DISPATCHER_SETTINGS = {
+  url: (env: Env) => requireHttpUrl(env, 'UPSTASH_REDIS_REST_URL'),
+  token: (env: Env) => readBearerToken(env, 'UPSTASH_REDIS_REST_TOKEN'),
+  timeoutMs: (env: Env) => readInteger(env, 'REDIS_TIMEOUT_MS', DEFAULT_REDIS_TIMEOUT_MS, 1),
+  retries: (env: Env) => readInteger(env, 'REDIS_RETRIES', DEFAULT_REDIS_RETRIES, 0),
+  namespace: readNamespace,
+  sync: (env: Env) => readBoolean(env, 'MESA_SYNC', false),
+  maxMessages: (env: Env) => readInteger(env, 'MESA_SYNC_MAX_MESSAGES', DEFAULT_SYNC_MAX_MESSAGES, 0),
+  writeBudget: readWriteBudget,
+  maxAgeSeconds: (env: Env) => readInteger(env, 'MESA_SYNC_MAX_AGE_SECONDS', DEFAULT_SYNC_MAX_AGE_SECONDS, 0),
+  dedupeTtlSeconds: (env: Env) => readInteger(env, 'DEDUPE_TTL_SECONDS', DEFAULT_DEDUPE_TTL_SECONDS, 1),
+  maxRecipients: (env: Env) => readInteger(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS, 1),
+  maxRequestBytes: (env: Env) => readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1),
+}
+
 /**
  * Reads the Dispatcher's settings from an env object: `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`
  * (required), `MESA_NAMESPACE` (default none), `MESA_SYNC` (default false), and the tuning variables
  * `MESA_SYNC_MAX_MESSAGES`, `MESA_SYNC_MAX_BYTES`, `MESA_SYNC_MAX_AGE_SECONDS`, `DEDUPE_TTL_SECONDS`,
  * `MAX_RECIPIENTS`, `MAX_WRITE_BYTES`, `MAX_REQUEST_BYTES`, `REDIS_TIMEOUT_MS` and `REDIS_RETRIES`, whose
- * defaults are in src/limits.ts.
+ * defaults are in src/limits.ts. Every wrong one is named in the one ConfigError it throws.
  */
 export function readDispatcherEnv(env: Env): DispatcherEnv {
+  const settings = readSettings(env, DISPATCHER_SETTINGS)
+  const { maxBytes, maxWriteBytes } = settings.writeBudget
+  return {
+    connection: { url: settings.url, token: settings.token, timeoutMs: settings.timeoutMs, retries: settings.retries },
+    config: {
+      ...(settings.namespace ? { namespace: settings.namespace } : {}),
+      sync: { enabled: settings.sync, maxMessages: settings.maxMessages, maxBytes, maxAgeSeconds: settings.maxAgeSeconds },
+      dedupeTtlSeconds: settings.dedupeTtlSeconds,
+      maxRecipients: settings.maxRecipients,
+      maxWriteBytes,
+      maxRequestBytes: settings.maxRequestBytes,
+    },
+  }
+}
+
+/** `MESA_NAMESPACE`, checked here with the Dispatcher's own rule, so that the error names the variable. */
+function readNamespace(env: Env): string | undefined {
   const namespace = readString(env, 'MESA_NAMESPACE')
-  // The Dispatcher checks these too, naming its own option; checked here with its rule, the error names the variable.
   if (namespace !== undefined && !isNamespace(namespace)) throw new ConfigError('MESA_NAMESPACE', NAMESPACE_RULE)
-  const maxBytes = readInteger(env, 'MESA_SYNC_MAX_BYTES', DEFAULT_SYNC_MAX_BYTES, 0)
-  const maxWriteBytes = readInteger(env, 'MAX_WRITE_BYTES', DEFAULT_MAX_WRITE_BYTES, 1)
+  return namespace
+}
+
+/** `MESA_SYNC_MAX_BYTES` and `MAX_WRITE_BYTES`, which must fit together: one call must be able to write a full backlog. */
+function readWriteBudget(env: Env): { maxBytes: number; maxWriteBytes: number } {
+  const { maxBytes, maxWriteBytes } = readSettings(env, {
+    maxBytes: (env: Env) => readInteger(env, 'MESA_SYNC_MAX_BYTES', DEFAULT_SYNC_MAX_BYTES, 0),
+    maxWriteBytes: (env: Env) => readInteger(env, 'MAX_WRITE_BYTES', DEFAULT_MAX_WRITE_BYTES, 1),
+  })
   if (!isWriteBudgetEnough(maxWriteBytes, maxBytes)) {
     // The variable that was set is the one to change: with MAX_WRITE_BYTES at its default, that is MESA_SYNC_MAX_BYTES.
     throw readString(env, 'MAX_WRITE_BYTES') === undefined
       ? new ConfigError('MESA_SYNC_MAX_BYTES', `must be at most MAX_WRITE_BYTES (${maxWriteBytes}), ${WRITE_BUDGET_REASON}`)
       : new ConfigError('MAX_WRITE_BYTES', `must be at least MESA_SYNC_MAX_BYTES (${maxBytes}), ${WRITE_BUDGET_REASON}`)
   }
-  return {
-    connection: {
-      url: requireHttpUrl(env, 'UPSTASH_REDIS_REST_URL'),
-      token: readBearerToken(env, 'UPSTASH_REDIS_REST_TOKEN'),
-      timeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', DEFAULT_REDIS_TIMEOUT_MS, 1),
-      retries: readInteger(env, 'REDIS_RETRIES', DEFAULT_REDIS_RETRIES, 0),
-    },
-    config: {
-      ...(namespace ? { namespace } : {}),
-      sync: {
-        enabled: readBoolean(env, 'MESA_SYNC', false),
-        maxMessages: readInteger(env, 'MESA_SYNC_MAX_MESSAGES', DEFAULT_SYNC_MAX_MESSAGES, 0),
-        maxBytes,
-        maxAgeSeconds: readInteger(env, 'MESA_SYNC_MAX_AGE_SECONDS', DEFAULT_SYNC_MAX_AGE_SECONDS, 0),
-      },
-      dedupeTtlSeconds: readInteger(env, 'DEDUPE_TTL_SECONDS', DEFAULT_DEDUPE_TTL_SECONDS, 1),
-      maxRecipients: readInteger(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS, 1),
-      maxWriteBytes,
-      maxRequestBytes: readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1),
-    },
-  }
+  return { maxBytes, maxWriteBytes }
 }
 
 /** The secrets a dispatch request may prove it knows; with neither, every request is refused. */
@@ -94,24 +139,35 @@ export interface AppEnv extends DispatcherEnv {
   maxBatch: number
 }
 
+/** The HTTP endpoint's settings on top of the Dispatcher's, each read on its own. */
+const APP_SETTINGS = {
+  dispatcher: readDispatcherEnv,
+  auth: readAuthSecrets,
+  maxBodyBytes: (env: Env) => readInteger(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1),
+  maxBatch: (env: Env) => readInteger(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, MAX_BATCH_LIMIT),
+}
+
 /**
  * Reads the HTTP endpoint's settings on top of the Dispatcher's: `DISPATCH_TOKEN` and
  * `DISPATCH_SIGNING_SECRET` (at least one, each at least MIN_SECRET_LENGTH printable ASCII characters without
  * spaces, or every request is refused), `DISPATCH_TOKEN_PREVIOUS` (also accepted while rotating the token),
- * `MAX_BODY_BYTES` and `MAX_BATCH` (at most MAX_BATCH_LIMIT).
+ * `MAX_BODY_BYTES` and `MAX_BATCH` (at most MAX_BATCH_LIMIT). Every wrong one is named in the one ConfigError it throws.
  */
 export function readAppEnv(env: Env): AppEnv {
-  const token = readSecret(env, 'DISPATCH_TOKEN')
-  const previousToken = readSecret(env, 'DISPATCH_TOKEN_PREVIOUS')
-  const signingSecret = readSecret(env, 'DISPATCH_SIGNING_SECRET')
+  const { dispatcher, auth, maxBodyBytes, maxBatch } = readSettings(env, APP_SETTINGS)
+  return { ...dispatcher, auth, maxBodyBytes, maxBatch }
+}
+
+/** The secrets a request may authenticate with; none at all is allowed here (the app then refuses every request). */
+export function readAuthSecrets(env: Env): AuthSecrets {
+  const { token, previousToken, signingSecret } = readSettings(env, {
+    token: (env: Env) => readSecret(env, 'DISPATCH_TOKEN'),
+    previousToken: (env: Env) => readSecret(env, 'DISPATCH_TOKEN_PREVIOUS'),
+    signingSecret: (env: Env) => readSecret(env, 'DISPATCH_SIGNING_SECRET'),
+  })
   // A previous token alone would leave the endpoint on a token that is being retired, with nothing to move to.
   if (previousToken && !token) throw new ConfigError('DISPATCH_TOKEN_PREVIOUS', 'is accepted only beside DISPATCH_TOKEN, the token it is being replaced by')
-  return {
-    ...readDispatcherEnv(env),
-    auth: { ...(token ? { token } : {}), ...(previousToken ? { previousToken } : {}), ...(signingSecret ? { signingSecret } : {}) },
-    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1),
-    maxBatch: readInteger(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, MAX_BATCH_LIMIT),
-  }
+  return { ...(token ? { token } : {}), ...(previousToken ? { previousToken } : {}), ...(signingSecret ? { signingSecret } : {}) }
 }
 
 /** What the env says about the metrics the Lambda functions write (CloudWatch Embedded Metric Format). */

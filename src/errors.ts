@@ -35,19 +35,47 @@ export class ValidationError extends MesaDispatchError {
   }
 }
 
-/** A missing or malformed setting, named in `variable` (an env variable or a config key). */
+/** One wrong setting: the variable (or config key) and what is wrong with it, never its value. */
+export interface ConfigProblem {
+  variable: string
+  problem: string
+}
+
+/**
+ * A missing or malformed setting, named in `variable` (an env variable or a config key), or several found
+ * together (`ConfigError.combine`), each in `problems` and all named in `variable`, comma-separated.
+ */
 export class ConfigError extends MesaDispatchError {
   override name = 'ConfigError'
+  /** Every problem this error stands for, in the order they were found: one, unless combined. */
+  readonly problems: readonly ConfigProblem[]
 
   constructor(
     /** The env variable or config key at fault, e.g. `UPSTASH_REDIS_REST_URL`. */
     readonly variable: string,
     problem: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; problems?: readonly ConfigProblem[] },
   ) {
     super(`${variable} ${problem}`, options)
+    this.problems = options?.problems ?? [{ variable, problem }]
+  }
+
+  /**
+   * One error for several, so that whoever fixes the settings sees all of them at once: the one itself when it is
+   * alone, else an error naming every variable, whose message lists each problem (repeats dropped).
+   */
+  static combine(errors: readonly ConfigError[]): ConfigError {
+    const problems = errors.flatMap((error) => error.problems).filter((each, index, all) => all.findIndex((other) => isSameProblem(other, each)) === index)
+    if (errors.length === 1 || problems.length === 1) return errors[0]!
+    const variables = [...new Set(problems.map((each) => each.variable))].join(', ')
+    const detail = problems.map((each) => `${each.variable} ${each.problem}`).join('; ')
+    const combined = new ConfigError(variables, '', { problems })
+    combined.message = `${problems.length} settings are wrong: ${detail}`
+    return combined
   }
 }
+
+const isSameProblem = (a: ConfigProblem, b: ConfigProblem) => a.variable === b.variable && a.problem === b.problem
 
 /** A failure talking to Redis, with the HTTP status of the last answer when it came over HTTP. */
 export abstract class RedisError extends MesaDispatchError {

@@ -170,3 +170,30 @@ describe('a bad setting in the env', () => {
     expect(run.outcome).toEqual({ initError: { name: 'ConfigError', message: `MESA_NAMESPACE ${NAMESPACE_RULE}` } })
   })
 })
+
+describe('several bad settings in the env', () => {
+  const env = () => ({ UPSTASH_REDIS_REST_URL: 'example.upstash.io', DISPATCH_TOKEN: 'short', MESA_SYNC: 'maybe' })
+  const PROBLEMS = 'UPSTASH_REDIS_REST_URL must be an http(s) URL; UPSTASH_REDIS_REST_TOKEN must be set; MESA_SYNC must be true or false'
+
+  it('make the http bundle log one line naming every variable, not the first alone', async () => {
+    const run = await invokeBundle(fileOf('http'), httpApiEvent({ method: 'GET', path: '/health' }), env())
+
+    expect(logLine(run, 'the dispatch endpoint is misconfigured')).toEqual({
+      level: 'error',
+      time: expect.any(String),
+      message: 'the dispatch endpoint is misconfigured',
+      variable: 'UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, MESA_SYNC, DISPATCH_TOKEN',
+      error: 'ConfigError',
+      detail: `4 settings are wrong: ${PROBLEMS}; DISPATCH_TOKEN must be at least 16 characters`,
+    })
+    expect(run.stdout).not.toContain('example.upstash.io')
+  })
+
+  it('make each other bundle fail to start with one ConfigError naming them all', async () => {
+    const runs = await Promise.all(
+      (['sqs', 'eventbridge', 'cleanup'] as const).map((name) => invokeBundle(fileOf(name), sqsEvent([sqsRecord(JSON.stringify(NOTE))]), env())),
+    )
+
+    for (const run of runs) expect(run.outcome).toEqual({ initError: { name: 'ConfigError', message: `3 settings are wrong: ${PROBLEMS}` } })
+  })
+})

@@ -6,6 +6,7 @@ import { IncompleteDispatchError, RedisError, ValidationError } from '../errors.
 import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.js'
 import { describeError } from '../observe/error-fields.js'
 import { createLogger, type Logger } from '../observe/logger.js'
+import { readAtStart } from './read-at-start.js'
 
 /** Where a triggered dispatch came from, for its log line and its default id. */
 export interface TriggerSource {
@@ -34,9 +35,9 @@ export interface TriggerFromEnvOptions {
   metrics?: DispatchMetrics
 }
 
-/** Builds the Trigger from an env object; a bad setting throws a ConfigError naming the variable. */
+/** Builds the Trigger from an env object; wrong settings throw one ConfigError naming every variable, with no stack. */
 export function createTriggerFromEnv(env: Env, options: TriggerFromEnvOptions = {}): Trigger {
-  const { connection, config } = readDispatcherEnv(env)
+  const { connection, config } = readAtStart(() => readDispatcherEnv(env))
   const dispatcher = new Dispatcher(options.deadline ? { ...connection, deadline: options.deadline } : connection, config)
   return createTrigger(dispatcher, createRequestParser(), options.logger, options.metrics)
 }
