@@ -141,6 +141,14 @@ export class IncompleteDispatchError extends MesaDispatchError {
   }
 }
 
+/**
+ * A Lambda function was handed an event of a shape it does not take (an EventBridge event to the sqs function, an
+ * SQS record without its `eventSourceARN`), e.g. by `serverless invoke local -p` with another function's sample.
+ */
+export class UnexpectedEventError extends MesaDispatchError {
+  override name = 'UnexpectedEventError'
+}
+
 /** What a `DispatchEndpointError` knows besides its message. */
 export interface EndpointFailure {
   /** The HTTP status, or 0 when no answer came (network error or timeout). */

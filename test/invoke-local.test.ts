@@ -151,4 +151,18 @@ describe('serverless invoke local on the built bundles', () => {
     await mesaClient.waitForMessages(1)
     expect(mesaClient.raw).toEqual(['{"op":0,"d":{"ts":"scheduled"},"t":"HEARTBEAT"}'])
   }, 60_000)
+
+  it('sqs: given the EventBridge sample, says it got no Records[] and which function takes it, not a TypeError', async () => {
+    const run = await runServerless(service.dir, ['invoke', 'local', '-f', 'sqs', '-p', 'events/eventbridge.json', '--stage', 'dev'], {
+      env: env(),
+      allowLoopback: true,
+    })
+
+    expect(run.code, describeRun(run)).toBe(1)
+    expect(invokeResult(run.stdout)).toMatchObject({
+      errorType: 'UnexpectedEventError',
+      errorMessage:
+        'the sqs function got no Records[]: is this an SQS event? It is an EventBridge event (detail-type "mesa.dispatch"), which the eventbridge function takes',
+    })
+  }, 60_000)
 })
