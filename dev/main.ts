@@ -15,7 +15,7 @@ function readSettings(env: NodeJS.ProcessEnv): DevStackOptions | string {
   if (typeof mesaPort === 'string') return mesaPort
   const token = env.DISPATCH_TOKEN?.trim() || undefined
   if (token !== undefined && token.length < MIN_SECRET_LENGTH) {
-    return `DISPATCH_TOKEN must be at least ${MIN_SECRET_LENGTH} characters, as the endpoint demands (unset it for a random one)`
+    return `DISPATCH_TOKEN must be at least ${MIN_SECRET_LENGTH} characters, as the endpoint demands (unset it for local-dev-dispatch-token)`
   }
   return { port, mesaPort, token, redisUrl: env.REDIS_URL?.trim() || undefined }
 }

@@ -49,6 +49,19 @@ describe('mesa-dispatch', () => {
     ])
   })
 
+  it('says why a dispatch reached 0 servers: no Mesa server is subscribed to ws_<namespace>, the namespace named', async () => {
+    const rest = ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', 'nobody-listens']
+
+    expect(await run(['send', ...rest, '--to', '0', '--data', '{}'])).toEqual({
+      code: 0,
+      stdout: 'sent to 0 server(s): recipients 0\n',
+      stderr:
+        'no Mesa server is subscribed to ws_nobody-listens on that Redis: check that the Mesa servers use the namespace "nobody-listens" (--namespace or MESA_NAMESPACE) and this Redis\n',
+    })
+    // --json keeps stdout one document, and its result already says servers: 0.
+    expect(JSON.parse((await run(['send', ...rest, '--to', '0', '--data', '{}', '--json'])).stdout)).toMatchObject({ servers: 0 })
+  })
+
   it('sends straight to Redis with --rest-url, in the namespace and with sync, storing for the offline', async () => {
     const zero = open(await connectMesaClient(cli.mesa.url, '0'))
     const rest = ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', cli.namespace, '--sync']
