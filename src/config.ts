@@ -1,7 +1,7 @@
 import { isWriteBudgetEnough, WRITE_BUDGET_REASON } from './core/dispatcher-setup.js'
 import { isNamespace, NAMESPACE_RULE } from './core/keys.js'
 import type { DispatcherConfig } from './core/types.js'
-import { ConfigError } from './errors.js'
+import { ConfigError, type ConfigProblem } from './errors.js'
 import { parseHttpUrl } from './http-url.js'
 import {
   DEFAULT_DEDUPE_TTL_SECONDS,
@@ -41,7 +41,7 @@ export type SettingValues<R extends Record<string, SettingReader<unknown>>> = { 
 
 /**
  * Runs every reader of a record, each whatever the others found, and returns their values by key. When any
- * throws a ConfigError, it throws one ConfigError naming every problem, not the first (`ConfigError.combine`): a
+ * throws a ConfigError, it throws one ConfigError naming every problem, not the first (combineConfigErrors): a
  * deploy check and a function at start then say everything there is to fix at once. A setting more is a line more.
  */
 export function readSettings<R extends Record<string, SettingReader<unknown>>>(env: Env, readers: R): SettingValues<R> {
@@ -55,9 +55,23 @@ export function readSettings<R extends Record<string, SettingReader<unknown>>>(e
       problems.push(error)
     }
   }
-  if (problems.length > 0) throw ConfigError.combine(problems)
+  if (problems.length > 0) throw combineConfigErrors(problems)
   return values as SettingValues<R>
 }
+
+/**
+ * One error for several, so that whoever fixes the settings sees all of them at once: the one itself when it is
+ * alone, else a ConfigError naming every variable, whose message lists each problem (repeats dropped).
+ */
+export function combineConfigErrors(errors: readonly ConfigError[]): ConfigError {
+  const problems = errors.flatMap((error) => error.problems).filter((each, index, all) => all.findIndex((other) => isSameProblem(other, each)) === index)
+  if (errors.length === 1 || problems.length === 1) return errors[0]!
+  const variables = [...new Set(problems.map((each) => each.variable))].join(', ')
+  const message = `${problems.length} settings are wrong: ${problems.map((each) => `${each.variable} ${each.problem}`).join('; ')}`
+  return new ConfigError(variables, '', { problems, message })
+}
+
+const isSameProblem = (a: ConfigProblem, b: ConfigProblem) => a.variable === b.variable && a.problem === b.problem
 
 /** The Dispatcher's settings, each read on its own (src/limits.ts defines the defaults). */
 const DISPATCHER_SETTINGS = {

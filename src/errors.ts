@@ -43,7 +43,7 @@ export interface ConfigProblem {
 
 /**
  * A missing or malformed setting, named in `variable` (an env variable or a config key), or several found
- * together (`ConfigError.combine`), each in `problems` and all named in `variable`, comma-separated.
+ * together (`combineConfigErrors` in src/config.ts), each in `problems` and all named in `variable`, comma-separated.
  */
 export class ConfigError extends MesaDispatchError {
   override name = 'ConfigError'
@@ -54,28 +54,12 @@ export class ConfigError extends MesaDispatchError {
     /** The env variable or config key at fault, e.g. `UPSTASH_REDIS_REST_URL`. */
     readonly variable: string,
     problem: string,
-    options?: { cause?: unknown; problems?: readonly ConfigProblem[] },
+    options?: { cause?: unknown; problems?: readonly ConfigProblem[]; message?: string },
   ) {
-    super(`${variable} ${problem}`, options)
+    super(options?.message ?? `${variable} ${problem}`, options)
     this.problems = options?.problems ?? [{ variable, problem }]
   }
-
-  /**
-   * One error for several, so that whoever fixes the settings sees all of them at once: the one itself when it is
-   * alone, else an error naming every variable, whose message lists each problem (repeats dropped).
-   */
-  static combine(errors: readonly ConfigError[]): ConfigError {
-    const problems = errors.flatMap((error) => error.problems).filter((each, index, all) => all.findIndex((other) => isSameProblem(other, each)) === index)
-    if (errors.length === 1 || problems.length === 1) return errors[0]!
-    const variables = [...new Set(problems.map((each) => each.variable))].join(', ')
-    const detail = problems.map((each) => `${each.variable} ${each.problem}`).join('; ')
-    const combined = new ConfigError(variables, '', { problems })
-    combined.message = `${problems.length} settings are wrong: ${detail}`
-    return combined
-  }
 }
-
-const isSameProblem = (a: ConfigProblem, b: ConfigProblem) => a.variable === b.variable && a.problem === b.problem
 
 /** A failure talking to Redis, with the HTTP status of the last answer when it came over HTTP. */
 export abstract class RedisError extends MesaDispatchError {
@@ -100,6 +84,11 @@ export class RedisUnavailableError extends RedisError {
 /** Redis answered with an error (a script error, WRONGTYPE, a rejected token): retrying will not help. */
 export class RedisCommandError extends RedisError {
   override name = 'RedisCommandError'
+}
+
+/** The Redis REST endpoint refused the token (HTTP 401 or 403): a setting to fix, not a command that failed. */
+export class RedisTokenRefusedError extends RedisCommandError {
+  override name = 'RedisTokenRefusedError'
 }
 
 /** Missing, malformed, expired or wrong credentials on a dispatch request. */

@@ -42,13 +42,17 @@ const refused = (address: string) => ({ name: 'Error', code: 'ECONNREFUSED', mes
 const UNREACHABLE: Record<string, Unreachable> = {
   'a port where nothing listens': {
     url: () => `http://127.0.0.1:${port}`,
-    detail: 'Redis REST request failed: ECONNREFUSED',
+    get detail() {
+      return `Redis REST request to http://127.0.0.1:${port} failed: ECONNREFUSED`
+    },
     cause: () => ({ name: 'TypeError', message: 'fetch failed', cause: refused('127.0.0.1') }),
   },
   'localhost on both ::1 and 127.0.0.1, where nothing listens': {
     url: () => `http://localhost:${port}`,
     dualStackLocalhost: true,
-    detail: 'Redis REST request failed: ECONNREFUSED',
+    get detail() {
+      return `Redis REST request to http://localhost:${port} failed: ECONNREFUSED`
+    },
     cause: () => ({
       name: 'TypeError',
       message: 'fetch failed',
@@ -57,7 +61,7 @@ const UNREACHABLE: Record<string, Unreachable> = {
   },
   'a host name that does not resolve': {
     url: () => 'https://mesa-redis.invalid',
-    detail: 'Redis REST request failed: ENOTFOUND',
+    detail: 'Redis REST request to https://mesa-redis.invalid failed: ENOTFOUND',
     cause: () => ({
       name: 'TypeError',
       message: 'fetch failed',
@@ -130,7 +134,8 @@ describe('a REST URL with user:password@ in it', () => {
   it('is reported by what fetch said, with the URL cut to its origin and the password nowhere', async () => {
     const unreachable: Unreachable = {
       url: () => 'https://default:redis-password-never-logged@mesa-redis.invalid',
-      detail: 'Redis REST request failed: TypeError: Request cannot be constructed from a URL that includes credentials: https://mesa-redis.invalid/…',
+      detail:
+        'Redis REST request to https://mesa-redis.invalid failed: TypeError: Request cannot be constructed from a URL that includes credentials: https://mesa-redis.invalid/…',
       cause: () => ({ name: 'TypeError', message: 'Request cannot be constructed from a URL that includes credentials: https://mesa-redis.invalid/…' }),
     }
     const run = await invoke('eventbridge', eventBridgeEvent(NOTE), unreachable)
