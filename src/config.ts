@@ -193,7 +193,7 @@ export interface MetricsEnv {
 }
 
 /**
- * Reads `MESA_METRICS` (default true) and `MESA_METRICS_NAMESPACE` (default `MesaDispatch`), which CloudWatch allows
+ * Reads `MESA_METRICS` (default true, false under `serverless invoke local`) and `MESA_METRICS_NAMESPACE` (default `MesaDispatch`), which CloudWatch allows
  * 1 to 255 of `A-Z a-z 0-9 . - _ / # :` and spaces, not beginning with `AWS/`.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html
  */
@@ -202,7 +202,9 @@ export function readMetricsEnv(env: Env): MetricsEnv {
   if (!/^[A-Za-z0-9 ._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
     throw new ConfigError('MESA_METRICS_NAMESPACE', 'must be 1 to 255 of A-Z a-z 0-9 . - _ / # : and spaces, not beginning with AWS/')
   }
-  return { enabled: readBoolean(env, 'MESA_METRICS', true), namespace }
+  // `serverless invoke local` (which sets IS_LOCAL) prints the function's result and log lines for a person to read;
+  // an EMF line there feeds no CloudWatch, so it is written only when MESA_METRICS asks for it.
+  return { enabled: readBoolean(env, 'MESA_METRICS', readString(env, 'IS_LOCAL') !== 'true'), namespace }
 }
 
 /**

@@ -165,4 +165,19 @@ describe('serverless invoke local on the built bundles', () => {
         'the sqs function got no Records[]: is this an SQS event? It is an EventBridge event (detail-type "mesa.dispatch"), which the eventbridge function takes',
     })
   }, 60_000)
+
+  it('prints the result and the log lines, and the EMF metric line only when MESA_METRICS=true asks for it', async () => {
+    const runs = await Promise.all(
+      ([{}, { MESA_METRICS: 'true' }] as Array<Record<string, string>>).map((overrides) =>
+        runServerless(service.dir, ['invoke', 'local', '-f', 'eventbridge', '-p', 'events/schedule.json', '--stage', 'dev'], {
+          env: { ...env(), ...overrides },
+          allowLoopback: true,
+        }),
+      ),
+    )
+
+    const emfLines = runs.map((run) => run.stdout.split('\n').filter((line) => line.startsWith('{"_aws"')).length)
+    const logLines = runs.map((run) => run.stdout.split('\n').filter((line) => line.startsWith('{"level":"info","time"')).length)
+    expect({ codes: runs.map((run) => run.code), emfLines, logLines }).toEqual({ codes: [0, 0], emfLines: [0, 1], logLines: [1, 1] })
+  }, 60_000)
 })
