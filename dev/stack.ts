@@ -26,6 +26,11 @@ export interface DevStackOptions {
   clientIds?: string[]
   /** Where Mesa's errors are reported. @default console.error */
   onError?: (message: string) => void
+  /**
+   * Told when the redis-server this stack started exits on its own, with its exit code or signal: nothing of the
+   * stack works without it. @default reported through onError
+   */
+  onRedisExit?: (how: string) => void
 }
 
 /** A running dev stack: Redis, the Upstash gateway, Mesa with demo clients, and the endpoint with its console. */
@@ -80,7 +85,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   try {
     let redisUrl = options.redisUrl
     if (!redisUrl) {
-      const redis = await startRedisServer()
+      const onRedisExit = options.onRedisExit ?? ((how: string) => report(`redis-server exited (${how})`))
+      const redis = await startRedisServer({ onExit: onRedisExit })
       stops.set('redis', () => redis.stop())
       redisUrl = redis.url
     }
