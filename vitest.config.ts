@@ -6,7 +6,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // The app's structured JSON log lines are for CloudWatch, not for the test report.
+    // What the code under test prints (its JSON log lines and EMF metric lines are for CloudWatch) is shown for a
+    // failed test alone, where it may explain the failure; a test that asserts them captures them itself.
+    silent: 'passed-only',
     onConsoleLog: (log) => !log.startsWith('{"level":'),
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/consumers/**'] } },

@@ -15,7 +15,7 @@ function readSettings(env: NodeJS.ProcessEnv): DevStackOptions | string {
   if (typeof mesaPort === 'string') return mesaPort
   const token = env.DISPATCH_TOKEN?.trim() || undefined
   if (token !== undefined && token.length < MIN_SECRET_LENGTH) {
-    return `DISPATCH_TOKEN must be at least ${MIN_SECRET_LENGTH} characters, as the endpoint demands (unset it for a random one)`
+    return `DISPATCH_TOKEN must be at least ${MIN_SECRET_LENGTH} characters, as the endpoint demands (unset it for local-dev-dispatch-token)`
   }
   return { port, mesaPort, token, redisUrl: env.REDIS_URL?.trim() || undefined }
 }
@@ -49,13 +49,22 @@ const read = readSettings(process.env)
 const settings: DevStackOptions = typeof read === 'string' ? fail(read) : read
 
 let stopping = false
-const starting: Promise<DevStack> = startDevStack(settings)
+const starting: Promise<DevStack> = startDevStack({
+  ...settings,
+  // Without its Redis nothing works, and Mesa's ioredis would only print ECONNREFUSED twice a second: say so and stop.
+  onRedisExit: (how) => shutdown(`redis-server exited (${how}) while the stack ran; stopping everything, as nothing works without it`, 1),
+})
 
 function stop(signal: NodeJS.Signals): void {
+  shutdown(`${signal}, stopping`, 0)
+}
+
+/** Stops the whole stack once, however many reasons arrive, and exits with `code`. */
+function shutdown(reason: string, code: number): void {
   // Ctrl-C under `npm run dev` reaches us twice (from the terminal and relayed by npm): stop once.
   if (stopping) return
   stopping = true
-  console.log(`dev: ${signal}, stopping`)
+  ;(code === 0 ? console.log : console.error)(`dev: ${reason}`)
   setTimeout(() => {
     console.error(`dev: not stopped after ${STOP_TIMEOUT_MS} ms; exiting anyway`)
     process.exit(1)
@@ -68,7 +77,7 @@ function stop(signal: NodeJS.Signals): void {
     .then(
       () => {
         console.log('dev: stopped')
-        process.exit(0)
+        process.exit(code)
       },
       (error: unknown) => {
         fail(explain(error, settings))

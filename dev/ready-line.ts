@@ -51,17 +51,22 @@ export function readyLine(stack: Pick<DevStack, 'consoleUrl' | 'endpointUrl' | '
 }
 
 /**
- * The bearer token the sample HTTP events in events/ carry, and so the DISPATCH_TOKEN that `serverless invoke
- * local` must run the http function with; the dev endpoint itself keeps its own token.
+ * The dev stack's bearer token unless DISPATCH_TOKEN says otherwise: the one the sample HTTP events in events/ carry,
+ * the export line exports, and so the README's client and CLI examples send with `$DISPATCH_TOKEN`. One token for
+ * all of them, fixed so that the static sample events can carry it; the dev server answers on loopback alone.
  */
-export const SAMPLE_EVENTS_TOKEN = 'local-dev-dispatch-token'
+/** The Mesa namespace of the dev stack: the README examples' own, so that they reach its demo Mesa server. */
+export const DEV_NAMESPACE = 'api'
 
-/** What the export line needs: the stack's REST URL and token (the gateway's), its namespace. */
-export type ExportedStack = Pick<DevStack, 'restUrl' | 'restToken' | 'namespace'>
+export const DEV_TOKEN = 'local-dev-dispatch-token'
+
+/** What the export line needs: the stack's REST URL and token (the gateway's), its namespace, endpoint and token. */
+export type ExportedStack = Pick<DevStack, 'restUrl' | 'restToken' | 'namespace' | 'endpointUrl' | 'token'>
 
 /**
- * The env a function needs to run against this stack, as `serverless invoke local` and `mesa-dispatch --rest-url`
- * read it: the gateway's REST URL and token, Mesa's namespace, sync on, and the sample events' bearer token.
+ * The env a function, the CLI and the README's examples need to run against this stack: the gateway's REST URL and
+ * token, Mesa's namespace, sync on, the endpoint's base URL (what `createDispatchClient` and `--endpoint` take) and
+ * its bearer token, which the sample HTTP events carry too.
  */
 export function exportedEnv(stack: ExportedStack): Record<string, string> {
   return {
@@ -69,12 +74,13 @@ export function exportedEnv(stack: ExportedStack): Record<string, string> {
     UPSTASH_REDIS_REST_TOKEN: stack.restToken,
     MESA_NAMESPACE: stack.namespace,
     MESA_SYNC: 'true',
-    DISPATCH_TOKEN: SAMPLE_EVENTS_TOKEN,
+    MESA_DISPATCH_ENDPOINT: new URL(stack.endpointUrl).origin,
+    DISPATCH_TOKEN: stack.token,
   }
 }
 
 /** The second line `npm run dev` prints: `export NAME=value …` to paste into a shell, each value quoted for it. */
 export function exportLine(stack: ExportedStack): string {
   const pairs = Object.entries(exportedEnv(stack)).map(([name, value]) => `${name}=${shellQuote(value)}`)
-  return `export ${pairs.join(' ')}  # paste to run serverless invoke local (events/README.md) or mesa-dispatch --rest-url against this stack`
+  return `export ${pairs.join(' ')}  # paste to run the README's examples, serverless invoke local (events/README.md) or mesa-dispatch against this stack`
 }

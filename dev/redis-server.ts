@@ -38,8 +38,16 @@ export class RedisServerMissingError extends Error {
 const running = new Map<ChildProcess, string>()
 let exitHookInstalled = false
 
+/** How to start a redis-server. */
+export interface RedisServerOptions {
+  /** @default a free port */
+  port?: number
+  /** Told when redis-server exits without being stopped (a crash, a kill, OOM), with its exit code or signal. */
+  onExit?: (how: string) => void
+}
+
 /** Starts a throwaway redis-server (no persistence) on a free or given loopback port and resolves once it answers PING. */
-export async function startRedisServer(options: { port?: number } = {}): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   if (!onPath('redis-server')) throw new RedisServerMissingError()
   installExitHook()
   const port = options.port ?? (await freePort())
@@ -50,7 +58,14 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
     url: `redis://127.0.0.1:${port}`,
     async start() {
       if (child) return
-      child = await launch(port)
+      const started = await launch(port)
+      child = started
+      // stop() forgets the child before it ends it, so only an exit nobody asked for is reported.
+      started.once('exit', (code, signal) => {
+        if (child !== started) return
+        child = undefined
+        options.onExit?.(signal ?? `exit code ${code}`)
+      })
     },
     async stop() {
       const current = child

@@ -5,6 +5,7 @@ import { createConsoleRoutes } from './console-routes'
 import { type DemoClients, startDemoClients } from './demo-clients'
 import { createLiveFeed } from './live-feed'
 import { startMesaServer } from './mesa-server'
+import { DEV_NAMESPACE, DEV_TOKEN } from './ready-line'
 import { startRedisServer } from './redis-server'
 import { type FetchHandler, serveFetch } from './serve-fetch'
 import { startGateway } from './upstash-gateway'
@@ -17,14 +18,19 @@ export interface DevStackOptions {
   mesaPort?: number
   /** An existing Redis; without one a redis-server is started on a free port. */
   redisUrl?: string
-  /** The bearer token the endpoint demands, at least 16 characters. @default a random one */
+  /** The bearer token the endpoint demands, at least 16 characters. @default DEV_TOKEN, the sample events' */
   token?: string
-  /** @default 'dev' */
+  /** The Mesa namespace, the README examples' own, so that they reach the demo Mesa server. @default 'api' */
   namespace?: string
   /** @default ['alice', 'bob', 'carol'] */
   clientIds?: string[]
   /** Where Mesa's errors are reported. @default console.error */
   onError?: (message: string) => void
+  /**
+   * Told when the redis-server this stack started exits on its own, with its exit code or signal: nothing of the
+   * stack works without it. @default reported through onError
+   */
+  onRedisExit?: (how: string) => void
 }
 
 /** A running dev stack: Redis, the Upstash gateway, Mesa with demo clients, and the endpoint with its console. */
@@ -57,15 +63,10 @@ type Part = (typeof STOP_ORDER)[number]
  */
 const STOP_ORDER = ['clients', 'feed', 'mesa', 'server', 'gateway', 'redis'] as const
 
-/** A fresh random dev token; hex, so it pastes into a shell unquoted. */
-export function randomDevToken(): string {
-  return `dev-${randomBytes(16).toString('hex')}`
-}
-
 /** Starts the whole local stack and resolves once every demo client is online. */
 export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
-  const namespace = options.namespace ?? 'dev'
-  const token = options.token ?? randomDevToken()
+  const namespace = options.namespace ?? DEV_NAMESPACE
+  const token = options.token ?? DEV_TOKEN
   // A shorter token would leave the endpoint misconfigured, answering every request with 503.
   if (token.length < MIN_SECRET_LENGTH) throw new Error(`the dev token must be at least ${MIN_SECRET_LENGTH} characters`)
   const report = options.onError ?? ((message: string) => console.error(message))
@@ -84,7 +85,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
   try {
     let redisUrl = options.redisUrl
     if (!redisUrl) {
-      const redis = await startRedisServer()
+      const onRedisExit = options.onRedisExit ?? ((how: string) => report(`redis-server exited (${how})`))
+      const redis = await startRedisServer({ onExit: onRedisExit })
       stops.set('redis', () => redis.stop())
       redisUrl = redis.url
     }

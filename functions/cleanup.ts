@@ -5,11 +5,13 @@ import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { describeError } from '../src/observe/error-fields.js'
 import { createLogger } from '../src/observe/logger.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
+import { assertEventShape } from '../src/triggers/event-shape.js'
+import { readAtStart } from '../src/triggers/read-at-start.js'
 
 const deadline = createInvocationDeadline()
 const logger = createLogger()
 const metrics = createMetricsFromEnv(process.env)
-const { connection, config } = readDispatcherEnv(process.env)
+const { connection, config } = readAtStart(() => readDispatcherEnv(process.env))
 const dispatcher = new Dispatcher({ ...connection, deadline: deadline.get }, config)
 
 /**
@@ -17,9 +19,10 @@ const dispatcher = new Dispatcher({ ...connection, deadline: deadline.get }, con
  * in short script calls, stopping before the invocation's deadline (the next run starts over), and writes what it
  * removed as one EMF line.
  */
-export const handler = (_event: unknown, context: Context) =>
+export const handler = (event: unknown, context: Context) =>
   deadline.run(context.getRemainingTimeInMillis(), () =>
     metrics.observe(context.functionName, async () => {
+      assertEventShape('cleanup', event)
       const started = Date.now()
       // Thrown on, so that the invocation fails (and the errors alarm fires), after a line saying why.
       const result = await dispatcher.cleanupBacklogs({ deadline: deadline.get }).catch((error: unknown) => {

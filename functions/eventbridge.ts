@@ -1,6 +1,7 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda'
 import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
+import { assertEventShape } from '../src/triggers/event-shape.js'
 import { createTriggerFromEnv } from '../src/triggers/trigger.js'
 
 const deadline = createInvocationDeadline()
@@ -21,9 +22,10 @@ const isEnvelope = (event: EventBridgeInput): event is EventBridgeEvent<string, 
  */
 export const handler = (event: EventBridgeInput, context: Context) =>
   deadline.run(context.getRemainingTimeInMillis(), () =>
-    metrics.observe(context.functionName, () =>
-      isEnvelope(event)
+    metrics.observe(context.functionName, async () => {
+      assertEventShape('eventbridge', event)
+      return isEnvelope(event)
         ? trigger.dispatch(event.detail, { defaultId: event.id, requestId: context.awsRequestId })
-        : trigger.dispatch(event, { requestId: context.awsRequestId }),
-    ),
+        : trigger.dispatch(event, { requestId: context.awsRequestId })
+    }),
   )

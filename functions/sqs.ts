@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProces
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
+import { assertEventShape } from '../src/triggers/event-shape.js'
 import { createTriggerFromEnv } from '../src/triggers/trigger.js'
 
 const deadline = createInvocationDeadline()
@@ -25,6 +26,7 @@ const processors = { standard: () => new BatchProcessor(EventType.SQS), fifo: ()
 export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
   deadline.run(context.getRemainingTimeInMillis(), () =>
     metrics.observe(context.functionName, async () => {
+      assertEventShape('sqs', event)
       const response = await processPartialResponse(event, dispatchRecord, processors[isFifo(event) ? 'fifo' : 'standard'](), {
         context,
         // A batch where every record failed is still a partial response, not a thrown error.

@@ -1,13 +1,10 @@
 import { isWriteBudgetEnough, WRITE_BUDGET_REASON } from './core/dispatcher-setup.js'
 import { isNamespace, NAMESPACE_RULE } from './core/keys.js'
 import type { DispatcherConfig } from './core/types.js'
-import { ConfigError } from './errors.js'
-import { type ApiKey, DEFAULT_KEY_NAME, parseApiKeys, SCOPES } from './http/api-keys.js'
+import { ConfigError, type ConfigProblem } from './errors.js'
 import { parseHttpUrl } from './http-url.js'
 import {
   DEFAULT_DEDUPE_TTL_SECONDS,
-  DEFAULT_MAX_BATCH,
-  DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_RECIPIENTS,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
@@ -17,7 +14,6 @@ import {
   DEFAULT_SYNC_MAX_AGE_SECONDS,
   DEFAULT_SYNC_MAX_BYTES,
   DEFAULT_SYNC_MAX_MESSAGES,
-  MAX_BATCH_LIMIT,
   MIN_SECRET_LENGTH,
 } from './limits.js'
 import { BEARER_TOKEN_RULE, isBearerToken, type RestConnection } from './transport/rest.js'
@@ -34,127 +30,105 @@ export interface DispatcherEnv {
   config: DispatcherConfig
 }
 
+/** Reads one setting, or a few that depend on each other, from an env object; a wrong one throws a ConfigError. */
+export type SettingReader<T> = (env: Env) => T
+
+/** What a record of readers reads: each key's value. */
+export type SettingValues<R extends Record<string, SettingReader<unknown>>> = { [K in keyof R]: ReturnType<R[K]> }
+
+/**
+ * Runs every reader of a record, each whatever the others found, and returns their values by key. When any
+ * throws a ConfigError, it throws one ConfigError naming every problem, not the first (combineConfigErrors): a
+ * deploy check and a function at start then say everything there is to fix at once. A setting more is a line more.
+ */
+export function readSettings<R extends Record<string, SettingReader<unknown>>>(env: Env, readers: R): SettingValues<R> {
+  const values: Record<string, unknown> = {}
+  const problems: ConfigError[] = []
+  for (const [key, read] of Object.entries(readers)) {
+    try {
+      values[key] = read(env)
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      problems.push(error)
+    }
+  }
+  if (problems.length > 0) throw combineConfigErrors(problems)
+  return values as SettingValues<R>
+}
+
+/**
+ * One error for several, so that whoever fixes the settings sees all of them at once: the one itself when it is
+ * alone, else a ConfigError naming every variable, whose message lists each problem (repeats dropped).
+ */
+export function combineConfigErrors(errors: readonly ConfigError[]): ConfigError {
+  const problems = errors.flatMap((error) => error.problems).filter((each, index, all) => all.findIndex((other) => isSameProblem(other, each)) === index)
+  if (errors.length === 1 || problems.length === 1) return errors[0]!
+  const variables = [...new Set(problems.map((each) => each.variable))].join(', ')
+  const message = `${problems.length} settings are wrong: ${problems.map((each) => `${each.variable} ${each.problem}`).join('; ')}`
+  return new ConfigError(variables, '', { problems, message })
+}
+
+const isSameProblem = (a: ConfigProblem, b: ConfigProblem) => a.variable === b.variable && a.problem === b.problem
+
+/** The Dispatcher's settings, each read on its own (src/limits.ts defines the defaults). */
+const DISPATCHER_SETTINGS = {
+  url: (env: Env) => requireHttpUrl(env, 'UPSTASH_REDIS_REST_URL'),
+  token: (env: Env) => readBearerToken(env, 'UPSTASH_REDIS_REST_TOKEN'),
+  timeoutMs: (env: Env) => readInteger(env, 'REDIS_TIMEOUT_MS', DEFAULT_REDIS_TIMEOUT_MS, 1),
+  retries: (env: Env) => readInteger(env, 'REDIS_RETRIES', DEFAULT_REDIS_RETRIES, 0),
+  namespace: readNamespace,
+  sync: (env: Env) => readBoolean(env, 'MESA_SYNC', false),
+  maxMessages: (env: Env) => readInteger(env, 'MESA_SYNC_MAX_MESSAGES', DEFAULT_SYNC_MAX_MESSAGES, 0),
+  writeBudget: readWriteBudget,
+  maxAgeSeconds: (env: Env) => readInteger(env, 'MESA_SYNC_MAX_AGE_SECONDS', DEFAULT_SYNC_MAX_AGE_SECONDS, 0),
+  dedupeTtlSeconds: (env: Env) => readInteger(env, 'DEDUPE_TTL_SECONDS', DEFAULT_DEDUPE_TTL_SECONDS, 1),
+  maxRecipients: (env: Env) => readInteger(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS, 1),
+  maxRequestBytes: (env: Env) => readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1),
+}
+
 /**
  * Reads the Dispatcher's settings from an env object: `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`
  * (required), `MESA_NAMESPACE` (default none), `MESA_SYNC` (default false), and the tuning variables
  * `MESA_SYNC_MAX_MESSAGES`, `MESA_SYNC_MAX_BYTES`, `MESA_SYNC_MAX_AGE_SECONDS`, `DEDUPE_TTL_SECONDS`,
  * `MAX_RECIPIENTS`, `MAX_WRITE_BYTES`, `MAX_REQUEST_BYTES`, `REDIS_TIMEOUT_MS` and `REDIS_RETRIES`, whose
- * defaults are in src/limits.ts.
+ * defaults are in src/limits.ts. Every wrong one is named in the one ConfigError it throws.
  */
 export function readDispatcherEnv(env: Env): DispatcherEnv {
+  const settings = readSettings(env, DISPATCHER_SETTINGS)
+  const { maxBytes, maxWriteBytes } = settings.writeBudget
+  return {
+    connection: { url: settings.url, token: settings.token, timeoutMs: settings.timeoutMs, retries: settings.retries },
+    config: {
+      ...(settings.namespace ? { namespace: settings.namespace } : {}),
+      sync: { enabled: settings.sync, maxMessages: settings.maxMessages, maxBytes, maxAgeSeconds: settings.maxAgeSeconds },
+      dedupeTtlSeconds: settings.dedupeTtlSeconds,
+      maxRecipients: settings.maxRecipients,
+      maxWriteBytes,
+      maxRequestBytes: settings.maxRequestBytes,
+    },
+  }
+}
+
+/** `MESA_NAMESPACE`, checked here with the Dispatcher's own rule, so that the error names the variable. */
+function readNamespace(env: Env): string | undefined {
   const namespace = readString(env, 'MESA_NAMESPACE')
-  // The Dispatcher checks these too, naming its own option; checked here with its rule, the error names the variable.
   if (namespace !== undefined && !isNamespace(namespace)) throw new ConfigError('MESA_NAMESPACE', NAMESPACE_RULE)
-  const maxBytes = readInteger(env, 'MESA_SYNC_MAX_BYTES', DEFAULT_SYNC_MAX_BYTES, 0)
-  const maxWriteBytes = readInteger(env, 'MAX_WRITE_BYTES', DEFAULT_MAX_WRITE_BYTES, 1)
+  return namespace
+}
+
+/** `MESA_SYNC_MAX_BYTES` and `MAX_WRITE_BYTES`, which must fit together: one call must be able to write a full backlog. */
+function readWriteBudget(env: Env): { maxBytes: number; maxWriteBytes: number } {
+  const { maxBytes, maxWriteBytes } = readSettings(env, {
+    maxBytes: (env: Env) => readInteger(env, 'MESA_SYNC_MAX_BYTES', DEFAULT_SYNC_MAX_BYTES, 0),
+    maxWriteBytes: (env: Env) => readInteger(env, 'MAX_WRITE_BYTES', DEFAULT_MAX_WRITE_BYTES, 1),
+  })
   if (!isWriteBudgetEnough(maxWriteBytes, maxBytes)) {
     // The variable that was set is the one to change: with MAX_WRITE_BYTES at its default, that is MESA_SYNC_MAX_BYTES.
     throw readString(env, 'MAX_WRITE_BYTES') === undefined
       ? new ConfigError('MESA_SYNC_MAX_BYTES', `must be at most MAX_WRITE_BYTES (${maxWriteBytes}), ${WRITE_BUDGET_REASON}`)
       : new ConfigError('MAX_WRITE_BYTES', `must be at least MESA_SYNC_MAX_BYTES (${maxBytes}), ${WRITE_BUDGET_REASON}`)
   }
-  return {
-    connection: {
-      url: requireHttpUrl(env, 'UPSTASH_REDIS_REST_URL'),
-      token: readBearerToken(env, 'UPSTASH_REDIS_REST_TOKEN'),
-      timeoutMs: readInteger(env, 'REDIS_TIMEOUT_MS', DEFAULT_REDIS_TIMEOUT_MS, 1),
-      retries: readInteger(env, 'REDIS_RETRIES', DEFAULT_REDIS_RETRIES, 0),
-    },
-    config: {
-      ...(namespace ? { namespace } : {}),
-      sync: {
-        enabled: readBoolean(env, 'MESA_SYNC', false),
-        maxMessages: readInteger(env, 'MESA_SYNC_MAX_MESSAGES', DEFAULT_SYNC_MAX_MESSAGES, 0),
-        maxBytes,
-        maxAgeSeconds: readInteger(env, 'MESA_SYNC_MAX_AGE_SECONDS', DEFAULT_SYNC_MAX_AGE_SECONDS, 0),
-      },
-      dedupeTtlSeconds: readInteger(env, 'DEDUPE_TTL_SECONDS', DEFAULT_DEDUPE_TTL_SECONDS, 1),
-      maxRecipients: readInteger(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS, 1),
-      maxWriteBytes,
-      maxRequestBytes: readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1),
-    },
-  }
-}
-
-/** The single credential of a deployment without named keys: a key named `default` with every scope. */
-export interface AuthSecrets {
-  /** Accepted as `Authorization: Bearer <token>`. */
-  token?: string
-  /** Accepted as well while clients move to a new token (`DISPATCH_TOKEN_PREVIOUS`); only beside `token`. */
-  previousToken?: string
-  /** Keys the HMAC-SHA256 of signed requests, made with `keyid=default`. */
-  signingSecret?: string
-}
-
-/** What the env says about the HTTP endpoint in front of the Dispatcher. */
-export interface AppEnv extends DispatcherEnv {
-  /** The named keys of `DISPATCH_KEYS`, and `default` when `DISPATCH_TOKEN` or `DISPATCH_SIGNING_SECRET` is set. */
-  keys: ApiKey[]
-  /** @default DEFAULT_MAX_BODY_BYTES (1 MiB) */
-  maxBodyBytes: number
-  /** At most MAX_BATCH_LIMIT. @default DEFAULT_MAX_BATCH (100) */
-  maxBatch: number
-}
-
-/**
- * Reads the HTTP endpoint's settings on top of the Dispatcher's: the keys (`readApiKeys`), `MAX_BODY_BYTES` and
- * `MAX_BATCH` (at most MAX_BATCH_LIMIT).
- */
-export function readAppEnv(env: Env): AppEnv {
-  return {
-    ...readDispatcherEnv(env),
-    keys: readApiKeys(env),
-    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1),
-    maxBatch: readInteger(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, MAX_BATCH_LIMIT),
-  }
-}
-
-/**
- * The keys requests may authenticate with: `DISPATCH_KEYS`, a JSON array of named keys with scopes and rate limits
- * (see `parseApiKeys`), and the single-credential settings `DISPATCH_TOKEN`, `DISPATCH_TOKEN_PREVIOUS` and
- * `DISPATCH_SIGNING_SECRET` (each at least MIN_SECRET_LENGTH printable ASCII characters without spaces), which
- * make a key named `default` with every scope, so a deployment from before named keys works unchanged. None at
- * all means every request is refused. Errors name the variable and the key, never a secret.
- */
-export function readApiKeys(env: Env): ApiKey[] {
-  const token = readSecret(env, 'DISPATCH_TOKEN')
-  const previousToken = readSecret(env, 'DISPATCH_TOKEN_PREVIOUS')
-  const signingSecret = readSecret(env, 'DISPATCH_SIGNING_SECRET')
-  // A previous token alone would leave the endpoint on a token that is being retired, with nothing to move to.
-  if (previousToken && !token) throw new ConfigError('DISPATCH_TOKEN_PREVIOUS', 'is accepted only beside DISPATCH_TOKEN, the token it is being replaced by')
-  const legacy = keyOfSecrets({ token, previousToken, signingSecret })
-  const listed = readString(env, 'DISPATCH_KEYS')
-  if (listed === undefined) return legacy
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(listed)
-  } catch {
-    // JSON.parse's message quotes the text around the fault, which holds secrets: say only where it is.
-    throw new ConfigError('DISPATCH_KEYS', 'is not valid JSON')
-  }
-  const keys = parseApiKeys(parsed, 'DISPATCH_KEYS')
-  if (legacy.length > 0 && keys.some((key) => key.name === DEFAULT_KEY_NAME)) {
-    throw new ConfigError(
-      'DISPATCH_KEYS',
-      `names a key "${DEFAULT_KEY_NAME}", which DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET already makes: rename it, or move those secrets into it`,
-    )
-  }
-  return parseApiKeys([...legacy, ...keys], 'DISPATCH_KEYS')
-}
-
-/** The key `default`, with every scope, that single-credential settings make; none when neither secret is set. */
-export function keyOfSecrets(secrets: AuthSecrets): ApiKey[] {
-  const { token, previousToken, signingSecret } = secrets
-  if (!token && !signingSecret) return []
-  return [
-    {
-      name: DEFAULT_KEY_NAME,
-      ...(token ? { token } : {}),
-      ...(previousToken ? { previousToken } : {}),
-      ...(signingSecret ? { signingSecret } : {}),
-      scopes: [...SCOPES],
-    },
-  ]
+  return { maxBytes, maxWriteBytes }
 }
 
 /** What the env says about the metrics the Lambda functions write (CloudWatch Embedded Metric Format). */
@@ -166,7 +140,7 @@ export interface MetricsEnv {
 }
 
 /**
- * Reads `MESA_METRICS` (default true) and `MESA_METRICS_NAMESPACE` (default `MesaDispatch`), which CloudWatch allows
+ * Reads `MESA_METRICS` (default true, false under `serverless invoke local`) and `MESA_METRICS_NAMESPACE` (default `MesaDispatch`), which CloudWatch allows
  * 1 to 255 of `A-Z a-z 0-9 . - _ / # :` and spaces, not beginning with `AWS/`.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html
  */
@@ -175,14 +149,16 @@ export function readMetricsEnv(env: Env): MetricsEnv {
   if (!/^[A-Za-z0-9 ._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
     throw new ConfigError('MESA_METRICS_NAMESPACE', 'must be 1 to 255 of A-Z a-z 0-9 . - _ / # : and spaces, not beginning with AWS/')
   }
-  return { enabled: readBoolean(env, 'MESA_METRICS', true), namespace }
+  // `serverless invoke local` (which sets IS_LOCAL) prints the function's result and log lines for a person to read;
+  // an EMF line there feeds no CloudWatch, so it is written only when MESA_METRICS asks for it.
+  return { enabled: readBoolean(env, 'MESA_METRICS', readString(env, 'IS_LOCAL') !== 'true'), namespace }
 }
 
 /**
  * A secret as a header carries it: a bearer token ends at the first space, and a header cannot carry non-ASCII
  * intact, so such a value could never authenticate and is refused at start instead of failing every request.
  */
-function readSecret(env: Env, name: string): string | undefined {
+export function readSecret(env: Env, name: string): string | undefined {
   const value = readString(env, name)
   if (value === undefined) return undefined
   if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters`)

@@ -35,17 +35,29 @@ export class ValidationError extends MesaDispatchError {
   }
 }
 
-/** A missing or malformed setting, named in `variable` (an env variable or a config key). */
+/** One wrong setting: the variable (or config key) and what is wrong with it, never its value. */
+export interface ConfigProblem {
+  variable: string
+  problem: string
+}
+
+/**
+ * A missing or malformed setting, named in `variable` (an env variable or a config key), or several found
+ * together (`combineConfigErrors` in src/config.ts), each in `problems` and all named in `variable`, comma-separated.
+ */
 export class ConfigError extends MesaDispatchError {
   override name = 'ConfigError'
+  /** Every problem this error stands for, in the order they were found: one, unless combined. */
+  readonly problems: readonly ConfigProblem[]
 
   constructor(
     /** The env variable or config key at fault, e.g. `UPSTASH_REDIS_REST_URL`. */
     readonly variable: string,
     problem: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; problems?: readonly ConfigProblem[]; message?: string },
   ) {
-    super(`${variable} ${problem}`, options)
+    super(options?.message ?? `${variable} ${problem}`, options)
+    this.problems = options?.problems ?? [{ variable, problem }]
   }
 }
 
@@ -72,6 +84,11 @@ export class RedisUnavailableError extends RedisError {
 /** Redis answered with an error (a script error, WRONGTYPE, a rejected token): retrying will not help. */
 export class RedisCommandError extends RedisError {
   override name = 'RedisCommandError'
+}
+
+/** The Redis REST endpoint refused the token (HTTP 401 or 403): a setting to fix, not a command that failed. */
+export class RedisTokenRefusedError extends RedisCommandError {
+  override name = 'RedisTokenRefusedError'
 }
 
 /** Missing, malformed, expired or wrong credentials on a dispatch request. */
@@ -144,6 +161,14 @@ export class IncompleteDispatchError extends MesaDispatchError {
       options,
     )
   }
+}
+
+/**
+ * A Lambda function was handed an event of a shape it does not take (an EventBridge event to the sqs function, an
+ * SQS record without its `eventSourceARN`), e.g. by `serverless invoke local -p` with another function's sample.
+ */
+export class UnexpectedEventError extends MesaDispatchError {
+  override name = 'UnexpectedEventError'
 }
 
 /** What a `DispatchEndpointError` knows besides its message. */

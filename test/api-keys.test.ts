@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readApiKeys } from '../src/config'
+import { readApiKeys } from '../src/http/app-env'
 import { ConfigError } from '../src/index'
 
 // DISPATCH_KEYS, read as the functions read it at start: every bad value is refused naming the variable and the key,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { signRequest } from '../src/client/index'
 import { type AppOptions, createApp, createAppFromEnv } from '../src/http/app'
 import { Dispatcher, type DispatchResult } from '../src/index'
+import { outcomeOf } from '../src/observe/dispatch-metrics'
 import { createLogger } from '../src/observe/logger'
 import { freePort } from './support/ports'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
@@ -92,7 +93,7 @@ describe('the app', () => {
       failed: 2,
       errors: 'RedisUnavailableError',
       error: 'RedisUnavailableError',
-      detail: 'Redis REST request failed: ECONNREFUSED',
+      detail: `Redis REST request to http://127.0.0.1:${port} failed: ECONNREFUSED`,
       cause: {
         name: 'TypeError',
         message: 'fetch failed',
@@ -209,6 +210,22 @@ describe('the app', () => {
       keys: [0, 1].map((index) => `mesa_dispatch_ids_${namespace}:sig:${hex}:${index}`),
     })
     expect(ttls.map((ttl) => ttl > 590 && ttl <= 600)).toEqual([true, true])
+  })
+
+  it('logs a dispatch the Dispatcher refused as refused, the outcome its metric counts, not failed', async () => {
+    const { lines, logger } = captured()
+    const outcomes: string[] = []
+    const metrics = { dispatched() {}, redisTime() {}, failed: (error: unknown) => void outcomes.push(outcomeOf(error)) }
+    // The parser allows 10,000 recipients; this Dispatcher allows 1, so the 400 comes from the Dispatcher itself.
+    const app = createApp({ dispatcher: stack.dispatcher({ maxRecipients: 1 }), auth: { token: TOKEN }, logger, metrics })
+
+    const response = await app.fetch(dispatchCall({ message: { d: 1 }, recipients: ['a', 'b'] }))
+
+    expect({ status: response.status, outcomes, logged: lines.find((line) => line.message === 'dispatch')?.outcome }).toEqual({
+      status: 400,
+      outcomes: ['refused'],
+      logged: 'refused',
+    })
   })
 
   it('logs one structured line per dispatch with counts and no token, signature or message data', async () => {

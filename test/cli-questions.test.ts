@@ -151,7 +151,7 @@ describe('mesa-dispatch questions', () => {
     ])
     expect([viaEndpoint, viaRest]).toEqual([
       { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${silent.url} did not answer within 300 ms\n` },
-      { code: 4, stdout: '', stderr: 'mesa-dispatch: Redis REST request failed: timed out\n' },
+      { code: 4, stdout: '', stderr: `mesa-dispatch: Redis REST request to ${silent.url} failed: timed out\n` },
     ])
   })
 
@@ -160,11 +160,11 @@ describe('mesa-dispatch questions', () => {
     ['backlog show', ['backlog', 'show', 'a'], '/backlog'],
     ['backlog clear', ['backlog', 'clear', 'a'], '/backlog/clear'],
   ])('exit 1 on a 404 from %s, saying --endpoint is the base URL and which URL answered', async (_, args, path) => {
-    const hint = `--endpoint is the base URL that serves /dispatch and /health (as serverless deploy prints it), to which the CLI adds ${path}; ${cli.endpoint.url}/api${path} answered 404.`
+    const hint = '--endpoint is that base URL, as serverless deploy prints it (the CLI adds the route).'
     expect(await run([...args, '--endpoint', `${cli.endpoint.url}/api/`, '--token', ENDPOINT_TOKEN])).toEqual({
       code: 1,
       stdout: '',
-      stderr: `mesa-dispatch: no such route (HTTP 404)\n${hint}\n`,
+      stderr: `mesa-dispatch: no such route: ${cli.endpoint.url}/api${path} answered 404; endpoint is the base URL of /dispatch and /health (HTTP 404)\n${hint}\n`,
     })
   })
 

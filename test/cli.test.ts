@@ -66,6 +66,19 @@ describe('mesa-dispatch', () => {
     ])
   })
 
+  it('says why a dispatch reached 0 servers: no Mesa server is subscribed to ws_<namespace>, the namespace named', async () => {
+    const rest = ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', 'nobody-listens']
+
+    expect(await run(['send', ...rest, '--to', '0', '--data', '{}'])).toEqual({
+      code: 0,
+      stdout: 'sent to 0 server(s): recipients 0\n',
+      stderr:
+        'no Mesa server is subscribed to ws_nobody-listens on that Redis: check that the Mesa servers use the namespace "nobody-listens" (--namespace or MESA_NAMESPACE) and this Redis\n',
+    })
+    // --json keeps stdout one document, and its result already says servers: 0.
+    expect(JSON.parse((await run(['send', ...rest, '--to', '0', '--data', '{}', '--json'])).stdout)).toMatchObject({ servers: 0 })
+  })
+
   it('sends straight to Redis with --rest-url, in the namespace and with sync, storing for the offline', async () => {
     const zero = open(await connectMesaClient(cli.mesa.url, '0'))
     const rest = ['--rest-url', stack.gateway.url, '--rest-token', GATEWAY_TOKEN, '--namespace', cli.namespace, '--sync']
@@ -152,7 +165,34 @@ describe('mesa-dispatch', () => {
 
     expect([endpointRefusal, redisRefusal]).toEqual([
       { code: 3, stdout: '', stderr: 'mesa-dispatch: the bearer token is missing or wrong (HTTP 401)\n' },
-      { code: 3, stdout: '', stderr: 'mesa-dispatch: Redis REST endpoint answered 401: the REST token was refused\n' },
+      { code: 3, stdout: '', stderr: `mesa-dispatch: Redis REST endpoint ${stack.gateway.url} refused the REST token (HTTP 401)\n` },
+    ])
+  })
+
+  it('names the class of a refused REST token in --json: the token was refused, not a command', async () => {
+    const { stdout } = await run(['send', '--rest-url', stack.gateway.url, '--rest-token', 'not-the-rest-token', '--data', '1', '--json'])
+    expect(JSON.parse(stdout)).toEqual({
+      ok: false,
+      error: { name: 'RedisTokenRefusedError', message: `Redis REST endpoint ${stack.gateway.url} refused the REST token (HTTP 401)` },
+    })
+  })
+
+  it('suggests --endpoint when --rest-url points at the dispatch endpoint, and names --rest-url when it is not http(s)', async () => {
+    const rest = ['--rest-token', GATEWAY_TOKEN, '--data', '1']
+    const atEndpoint = await run(['send', '--rest-url', cli.endpoint.url, ...rest])
+    const redisUrl = await run(['send', '--rest-url', 'redis://default:hunter2@127.0.0.1:6379', ...rest])
+    const fromEnv = await run(['send', ...rest], { UPSTASH_REDIS_REST_URL: 'rediss://example:6380' })
+
+    expect([atEndpoint, redisUrl, fromEnv]).toEqual([
+      {
+        code: 1,
+        stdout: '',
+        stderr:
+          `mesa-dispatch: Redis REST endpoint ${cli.endpoint.url} answered 404: an error\n` +
+          '--rest-url is the Upstash REST URL of the Redis the Mesa servers use (UPSTASH_REDIS_REST_URL); for the dispatch endpoint, pass its base URL as --endpoint, with --token or --secret.\n',
+      },
+      { code: 2, stdout: '', stderr: `mesa-dispatch: --rest-url must be an http(s) URL, the Upstash REST URL (not redis://)\n${usageHint}` },
+      { code: 2, stdout: '', stderr: `mesa-dispatch: UPSTASH_REDIS_REST_URL must be an http(s) URL, the Upstash REST URL (not redis://)\n${usageHint}` },
     ])
   })
 
@@ -173,18 +213,19 @@ describe('mesa-dispatch', () => {
 
     expect([viaEndpoint, viaRest]).toEqual([
       { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${silent.url} did not answer within 300 ms\n` },
-      { code: 4, stdout: '', stderr: 'mesa-dispatch: Redis REST request failed: timed out\n' },
+      { code: 4, stdout: '', stderr: `mesa-dispatch: Redis REST request to ${silent.url} failed: timed out\n` },
     ])
   })
 
   it('exits 1 on a 404, saying --endpoint is the base URL and which URL answered 404, in text and in JSON', async () => {
     const args = ['send', '--endpoint', `${cli.endpoint.url}/api/`, '--token', ENDPOINT_TOKEN, '--data', '1']
-    const hint = `--endpoint is the base URL that serves /dispatch and /health (as serverless deploy prints it), to which the CLI adds /dispatch; ${cli.endpoint.url}/api/dispatch answered 404.`
+    const hint = '--endpoint is that base URL, as serverless deploy prints it (the CLI adds the route).'
+    const message = `no such route: ${cli.endpoint.url}/api/dispatch answered 404; endpoint is the base URL of /dispatch and /health`
 
-    expect(await run(args)).toEqual({ code: 1, stdout: '', stderr: `mesa-dispatch: no such route (HTTP 404)\n${hint}\n` })
+    expect(await run(args)).toEqual({ code: 1, stdout: '', stderr: `mesa-dispatch: ${message} (HTTP 404)\n${hint}\n` })
     expect(await run([...args, '--json'])).toEqual({
       code: 1,
-      stdout: `${JSON.stringify({ ok: false, error: { name: 'NotFound', message: 'no such route', status: 404, hint } })}\n`,
+      stdout: `${JSON.stringify({ ok: false, error: { name: 'NotFound', message, status: 404, hint } })}\n`,
       stderr: '',
     })
   })

@@ -22,6 +22,19 @@ const statusUpdate = { message: { d: { status: 'online' }, t: 'STATUS_UPDATE' },
 const offlineNote = { message: { d: { n: 0 }, t: 'NOTE' }, recipients: ['offline-a'] }
 
 describe('createDispatchClient', () => {
+  it('says, on a 404, which URL answered and that the endpoint is the base URL, as the CLI does', async () => {
+    const client = createDispatchClient({ endpoint: `${served.endpoint.url}/api`, token: ENDPOINT_TOKEN })
+
+    expect(await endpointFailureOf(client.dispatch(offlineNote))).toEqual({
+      name: 'DispatchEndpointError',
+      message: `no such route: ${served.endpoint.url}/api/dispatch answered 404; endpoint is the base URL of /dispatch and /health`,
+      status: 404,
+      errorName: 'NotFound',
+      field: undefined,
+      retryAfter: undefined,
+    })
+  })
+
   it('delivers a dispatch sent with a token as the exact frame, and resolves with the whole result', async () => {
     const zero = open(await connectMesaClient(served.mesa.url, '0'))
     // A trailing slash on the endpoint, as API Gateway's console shows it, still reaches /dispatch.

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type Env, readAppEnv, readMetricsEnv } from '../src/config'
+import { type Env, readMetricsEnv } from '../src/config'
 import { createRequestParser } from '../src/core/request'
+import { readAppEnv } from '../src/http/app-env'
 import { ConfigError, Dispatcher } from '../src/index'
 
 // Every ConfigError a deployed function can meet names the env variable that holds the bad value, whichever part
@@ -68,7 +69,8 @@ const BAD: Record<string, [value: string, beside: Record<string, string>, messag
 
 describe('a bad setting in the env', () => {
   it('is listed below for every variable the env readers read', () => {
-    expect(Object.keys(BAD).sort()).toEqual(variablesRead())
+    // IS_LOCAL is osls's flag for `serverless invoke local`, not a setting: no value of it is wrong.
+    expect(Object.keys(BAD).sort()).toEqual(variablesRead().filter((name) => name !== 'IS_LOCAL'))
   })
 
   it.each(Object.entries(BAD))('in %s is a ConfigError naming that variable', (variable, [value, beside, message]) => {
@@ -86,16 +88,49 @@ describe('a bad setting in the env', () => {
       fc.string({ maxLength: 70 }),
     )
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom(...variables), value), (settings) => {
+      fc.property(fc.dictionary(fc.constantFrom(...variables.filter((name) => name !== 'IS_LOCAL')), value), (settings) => {
         try {
           buildFromEnv({ ...required, ...settings })
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error
-          expect(variables).toContain(error.variable)
+          for (const { variable } of error.problems) expect(variables).toContain(variable)
         }
       }),
       { numRuns: 500 },
     )
+  })
+})
+
+describe('several bad settings in the env', () => {
+  it('are one ConfigError naming every variable and problem, in the order they are read, never a value', () => {
+    const error = configErrorOf(() =>
+      readAppEnv({
+        UPSTASH_REDIS_REST_URL: 'example.upstash.io',
+        MESA_SYNC: 'maybe',
+        MESA_SYNC_MAX_BYTES: 'lots',
+        MAX_WRITE_BYTES: '0',
+        DISPATCH_TOKEN: 'short',
+      }),
+    )
+    expect(error).toEqual({
+      name: 'ConfigError',
+      variable: 'UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, MESA_SYNC, MESA_SYNC_MAX_BYTES, MAX_WRITE_BYTES, DISPATCH_TOKEN',
+      message:
+        '6 settings are wrong: UPSTASH_REDIS_REST_URL must be an http(s) URL; UPSTASH_REDIS_REST_TOKEN must be set; MESA_SYNC must be true or false; ' +
+        'MESA_SYNC_MAX_BYTES must be an integer of at least 0; MAX_WRITE_BYTES must be an integer of at least 1; DISPATCH_TOKEN must be at least 16 characters',
+    })
+  })
+
+  it('keep each problem apart, for whoever lists them', () => {
+    try {
+      readAppEnv({ ...required, MESA_SYNC: 'maybe', MAX_BATCH: '0' })
+      expect.unreachable('readAppEnv accepted two bad settings')
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        { variable: 'MESA_SYNC', problem: 'must be true or false' },
+        { variable: 'MAX_BATCH', problem: 'must be an integer from 1 to 1000' },
+      ])
+    }
   })
 })
 

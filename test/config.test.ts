@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readAppEnv, readDispatcherEnv } from '../src/config'
+import { readDispatcherEnv } from '../src/config'
 import { createMesaKeys } from '../src/core/keys'
+import { readAppEnv } from '../src/http/app-env'
 import { ConfigError, Dispatcher } from '../src/index'
 import { ROOT } from './support/serverless-cli'
 

@@ -92,6 +92,23 @@ describe('the dev console in Chromium', () => {
     expect(await client('bob').locator('.frame[data-t=FROM_FORM]').count()).toBe(0)
   })
 
+  it('says why when a dispatch reached 0 servers: no Mesa server subscribed to ws_<namespace>, the namespace named', { timeout: 60_000 }, async () => {
+    // The demo Mesa server always listens, so the endpoint's answer is stood in for: the page's rendering is the unit.
+    const unheard = {
+      ok: true,
+      result: { servers: 0, recipients: ['alice'], online: [], offline: [], unstored: [], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false },
+    }
+    await page.route('**/dispatch', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(unheard) }))
+    try {
+      expect(await send({ recipients: 'alice', type: 'UNHEARD', data: '{}' })).toEqual(unheard)
+      expect(await page.locator('#result-status').innerText()).toBe(
+        `POST /dispatch → 200: reached 0 servers: no Mesa server is subscribed to ws_${stack.namespace} (namespace "${stack.namespace}") on this stack's Redis`,
+      )
+    } finally {
+      await page.unroute('**/dispatch')
+    }
+  })
+
   it('takes a client offline, stores what is sent to it, and shows the redelivery with its s numbers when it is back', { timeout: 90_000 }, async () => {
     await client('bob').locator('.toggle').click()
     await client('bob').locator('.status[data-status=offline]').waitFor(WAIT)

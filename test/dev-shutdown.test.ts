@@ -137,6 +137,20 @@ describe('stopping npm run dev', () => {
     await until('nothing left', async () => ((await leftovers(started)).length === 0 ? true : undefined), 10_000)
   })
 
+  it('notices its redis-server dying, says so, stops everything else and exits 1, instead of retrying it forever', { timeout: 60_000 }, async () => {
+    const started = await start()
+    const redis = processesNamingPort(started.ports.redis).find((each) => each.split(' ')[1] === 'redis-server')
+    if (!redis) throw new Error(`no redis-server on port ${started.ports.redis}`)
+
+    process.kill(Number(redis.split(' ')[0]), 'SIGKILL')
+
+    expect(await started.dev.exited(30_000)).toEqual({ code: 1, signal: null })
+    expect(started.dev.output).toContain('dev: redis-server exited (SIGKILL) while the stack ran; stopping everything, as nothing works without it\n')
+    expect(started.dev.output).toContain('dev: stopped\n')
+    expect(started.dev.output.match(/ECONNREFUSED/g)?.length ?? 0).toBeLessThan(5)
+    await until('nothing left', async () => ((await leftovers(started)).length === 0 ? true : undefined), 10_000)
+  })
+
   it('leaves no redis-server behind when it is killed with SIGKILL, where no exit hook runs', { timeout: 60_000 }, async () => {
     const started = await start()
 

@@ -29,7 +29,8 @@ describe('npm run dev', () => {
     expect(consoleUrl).toBe(`http://127.0.0.1:${port}/`)
     expect(endpoint).toBe(`http://127.0.0.1:${port}/dispatch`)
     expect(started.mesaUrl).toBe(`ws://127.0.0.1:${mesaPort}`)
-    expect(token.length).toBeGreaterThanOrEqual(16)
+    // One token for the endpoint, the export line, the sample events and the README's examples.
+    expect(token).toBe('local-dev-dispatch-token')
     expect(await (await fetch(consoleUrl)).text()).toContain('dev console')
 
     // (a) The printed curl, run verbatim, dispatches HELLO to alice through the real endpoint and its auth.
@@ -58,20 +59,36 @@ describe('npm run dev', () => {
     ])
     expect(cli.code, `${cli.stdout}\n${cli.stderr}`).toBe(0)
 
-    // (c) The export line, run by a real shell, gives the env `serverless invoke local` and the CLI's Redis
-    // transport read: with it alone, the CLI dispatches straight to this stack's Redis, through its gateway.
+    // (c) The export line, run by a real shell, gives the env `serverless invoke local` and the CLI read: with it,
+    // the CLI dispatches straight to this stack's Redis, through its gateway.
     const exported = await shellExports(started.exportLine)
     expect(exported).toEqual({
       UPSTASH_REDIS_REST_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       UPSTASH_REDIS_REST_TOKEN: expect.stringMatching(/^[0-9a-f]{32}$/),
-      MESA_NAMESPACE: 'dev',
+      MESA_NAMESPACE: 'api',
       MESA_SYNC: 'true',
-      DISPATCH_TOKEN: 'local-dev-dispatch-token',
+      MESA_DISPATCH_ENDPOINT: base,
+      DISPATCH_TOKEN: token,
     })
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(UPSTASH_|MESA_|DISPATCH_)/.test(name)))
     const cliViaExports = await runCommand(
       'npm',
-      ['run', '--silent', 'cli', '--', 'send', '--to', 'alice', '--type', 'EXPORTED', '--data', '{"via":"export"}'],
+      // It exports the endpoint too, so the CLI is told which of the two to use; the rest comes from the env.
+      [
+        'run',
+        '--silent',
+        'cli',
+        '--',
+        'send',
+        '--rest-url',
+        exported.UPSTASH_REDIS_REST_URL!,
+        '--to',
+        'alice',
+        '--type',
+        'EXPORTED',
+        '--data',
+        '{"via":"export"}',
+      ],
       {
         env: { ...inherited, ...exported },
       },

@@ -212,7 +212,9 @@ describe.each(TRANSPORTS)('Dispatcher over %s against a real Mesa 1.5.8 server',
     await unreachable.close()
     expect(failure).toBeInstanceOf(RedisUnavailableError)
     expect((failure as Error).message).toMatch(
-      under === 'rest' ? /^Redis REST request failed: ECONNREFUSED$/ : /^Redis could not be reached: .*ECONNREFUSED|max retries/i,
+      under === 'rest'
+        ? new RegExp(`^Redis REST request to http://127\\.0\\.0\\.1:${port} failed: ECONNREFUSED$`)
+        : /^Redis could not be reached: .*ECONNREFUSED|max retries/i,
     )
   })
 })

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readApiKeys } from '../src/config'
 import { SCOPES } from '../src/http/api-keys'
+import { readApiKeys } from '../src/http/app-env'
 import { ROOT } from './support/serverless-cli'
 
 // docs/http-api.md's Authentication section held to the code: the DISPATCH_KEYS it shows is one the functions accept

@@ -151,4 +151,33 @@ describe('serverless invoke local on the built bundles', () => {
     await mesaClient.waitForMessages(1)
     expect(mesaClient.raw).toEqual(['{"op":0,"d":{"ts":"scheduled"},"t":"HEARTBEAT"}'])
   }, 60_000)
+
+  it('sqs: given the EventBridge sample, says it got no Records[] and which function takes it, not a TypeError', async () => {
+    const run = await runServerless(service.dir, ['invoke', 'local', '-f', 'sqs', '-p', 'events/eventbridge.json', '--stage', 'dev'], {
+      env: env(),
+      allowLoopback: true,
+    })
+
+    expect(run.code, describeRun(run)).toBe(1)
+    expect(invokeResult(run.stdout)).toMatchObject({
+      errorType: 'UnexpectedEventError',
+      errorMessage:
+        'the sqs function got no Records[]: is this an SQS event? It is an EventBridge event (detail-type "mesa.dispatch"), which the eventbridge function takes',
+    })
+  }, 60_000)
+
+  it('prints the result and the log lines, and the EMF metric line only when MESA_METRICS=true asks for it', async () => {
+    const runs = await Promise.all(
+      ([{}, { MESA_METRICS: 'true' }] as Array<Record<string, string>>).map((overrides) =>
+        runServerless(service.dir, ['invoke', 'local', '-f', 'eventbridge', '-p', 'events/schedule.json', '--stage', 'dev'], {
+          env: { ...env(), ...overrides },
+          allowLoopback: true,
+        }),
+      ),
+    )
+
+    const emfLines = runs.map((run) => run.stdout.split('\n').filter((line) => line.startsWith('{"_aws"')).length)
+    const logLines = runs.map((run) => run.stdout.split('\n').filter((line) => line.startsWith('{"level":"info","time"')).length)
+    expect({ codes: runs.map((run) => run.code), emfLines, logLines }).toEqual({ codes: [0, 0], emfLines: [0, 1], logLines: [1, 1] })
+  }, 60_000)
 })

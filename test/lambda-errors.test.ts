@@ -42,13 +42,17 @@ const refused = (address: string) => ({ name: 'Error', code: 'ECONNREFUSED', mes
 const UNREACHABLE: Record<string, Unreachable> = {
   'a port where nothing listens': {
     url: () => `http://127.0.0.1:${port}`,
-    detail: 'Redis REST request failed: ECONNREFUSED',
+    get detail() {
+      return `Redis REST request to http://127.0.0.1:${port} failed: ECONNREFUSED`
+    },
     cause: () => ({ name: 'TypeError', message: 'fetch failed', cause: refused('127.0.0.1') }),
   },
   'localhost on both ::1 and 127.0.0.1, where nothing listens': {
     url: () => `http://localhost:${port}`,
     dualStackLocalhost: true,
-    detail: 'Redis REST request failed: ECONNREFUSED',
+    get detail() {
+      return `Redis REST request to http://localhost:${port} failed: ECONNREFUSED`
+    },
     cause: () => ({
       name: 'TypeError',
       message: 'fetch failed',
@@ -57,7 +61,7 @@ const UNREACHABLE: Record<string, Unreachable> = {
   },
   'a host name that does not resolve': {
     url: () => 'https://mesa-redis.invalid',
-    detail: 'Redis REST request failed: ENOTFOUND',
+    detail: 'Redis REST request to https://mesa-redis.invalid failed: ENOTFOUND',
     cause: () => ({
       name: 'TypeError',
       message: 'fetch failed',
@@ -130,7 +134,8 @@ describe('a REST URL with user:password@ in it', () => {
   it('is reported by what fetch said, with the URL cut to its origin and the password nowhere', async () => {
     const unreachable: Unreachable = {
       url: () => 'https://default:redis-password-never-logged@mesa-redis.invalid',
-      detail: 'Redis REST request failed: TypeError: Request cannot be constructed from a URL that includes credentials: https://mesa-redis.invalid/…',
+      detail:
+        'Redis REST request to https://mesa-redis.invalid failed: TypeError: Request cannot be constructed from a URL that includes credentials: https://mesa-redis.invalid/…',
       cause: () => ({ name: 'TypeError', message: 'Request cannot be constructed from a URL that includes credentials: https://mesa-redis.invalid/…' }),
     }
     const run = await invoke('eventbridge', eventBridgeEvent(NOTE), unreachable)
@@ -168,5 +173,32 @@ describe('a bad setting in the env', () => {
     const run = await invokeBundle(fileOf('sqs'), sqsEvent([sqsRecord(JSON.stringify(NOTE))]), env())
 
     expect(run.outcome).toEqual({ initError: { name: 'ConfigError', message: `MESA_NAMESPACE ${NAMESPACE_RULE}` } })
+  })
+})
+
+describe('several bad settings in the env', () => {
+  const env = () => ({ UPSTASH_REDIS_REST_URL: 'example.upstash.io', DISPATCH_TOKEN: 'short', MESA_SYNC: 'maybe' })
+  const PROBLEMS = 'UPSTASH_REDIS_REST_URL must be an http(s) URL; UPSTASH_REDIS_REST_TOKEN must be set; MESA_SYNC must be true or false'
+
+  it('make the http bundle log one line naming every variable, not the first alone', async () => {
+    const run = await invokeBundle(fileOf('http'), httpApiEvent({ method: 'GET', path: '/health' }), env())
+
+    expect(logLine(run, 'the dispatch endpoint is misconfigured')).toEqual({
+      level: 'error',
+      time: expect.any(String),
+      message: 'the dispatch endpoint is misconfigured',
+      variable: 'UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, MESA_SYNC, DISPATCH_TOKEN',
+      error: 'ConfigError',
+      detail: `4 settings are wrong: ${PROBLEMS}; DISPATCH_TOKEN must be at least 16 characters`,
+    })
+    expect(run.stdout).not.toContain('example.upstash.io')
+  })
+
+  it('make each other bundle fail to start with one ConfigError naming them all', async () => {
+    const runs = await Promise.all(
+      (['sqs', 'eventbridge', 'cleanup'] as const).map((name) => invokeBundle(fileOf(name), sqsEvent([sqsRecord(JSON.stringify(NOTE))]), env())),
+    )
+
+    for (const run of runs) expect(run.outcome).toEqual({ initError: { name: 'ConfigError', message: `3 settings are wrong: ${PROBLEMS}` } })
   })
 })

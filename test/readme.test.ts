@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { exportLine, readyLine } from '../dev/ready-line'
+import { DEV_NAMESPACE, DEV_TOKEN, exportLine, readyLine } from '../dev/ready-line'
 import { proseOf } from './support/markdown'
 import { ROOT } from './support/serverless-cli'
 
@@ -31,16 +31,22 @@ describe('the README', () => {
     expect(['npm ci', 'npm run dev', 'npm test'].filter((command) => !commands.includes(command))).toEqual([])
   })
 
-  it('shows the ready line and the export line exactly as npm run dev prints them, with TOKEN and PORT for its values', () => {
+  it('shows the ready line and the export line exactly as npm run dev prints them, with PORT and TOKEN for its Redis', () => {
     const printed = [
       readyLine({
         consoleUrl: 'http://127.0.0.1:8787/',
         endpointUrl: 'http://127.0.0.1:8787/dispatch',
         mesaUrl: 'ws://127.0.0.1:4000',
         redisUrl: 'redis://127.0.0.1:PORT',
-        token: 'TOKEN',
+        token: DEV_TOKEN,
       }),
-      exportLine({ restUrl: 'http://127.0.0.1:PORT', restToken: 'TOKEN', namespace: 'dev' }),
+      exportLine({
+        restUrl: 'http://127.0.0.1:PORT',
+        restToken: 'TOKEN',
+        namespace: DEV_NAMESPACE,
+        endpointUrl: 'http://127.0.0.1:8787/dispatch',
+        token: DEV_TOKEN,
+      }),
     ]
     expect(blocksOf('Quick start').find((block) => block.startsWith('ready: '))).toBe(`${printed.join('\n')}\n`)
   })

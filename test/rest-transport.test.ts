@@ -51,7 +51,7 @@ describe('the REST transport', () => {
     expect(await ping(['500', '500', '502-html'])).toEqual({
       error: 'RedisUnavailableError',
       status: 502,
-      message: 'Redis REST endpoint answered 502',
+      message: `Redis REST endpoint ${stack.gateway.url} answered 502`,
       requests: 3,
     })
   })
@@ -60,7 +60,7 @@ describe('the REST transport', () => {
     expect(await ping(['400'])).toEqual({
       error: 'RedisCommandError',
       status: 400,
-      message: 'Redis REST endpoint answered 400: ERR injected 400',
+      message: `Redis REST endpoint ${stack.gateway.url} answered 400: ERR injected 400`,
       requests: 1,
     })
   })
@@ -73,7 +73,7 @@ describe('the REST transport', () => {
     expect(await ping(['hang', 'hang'], { retries: 1 })).toEqual({
       error: 'RedisUnavailableError',
       status: undefined,
-      message: 'Redis REST request failed: timed out',
+      message: `Redis REST request to ${stack.gateway.url} failed: timed out`,
       requests: 2,
     })
   })
@@ -89,15 +89,23 @@ describe('the REST transport', () => {
 
   it('reports a refused token without echoing it', async () => {
     const outcome = await ping([], { token: 'wrong-secret' })
-    expect(outcome).toEqual({ error: 'RedisCommandError', status: 401, message: 'Redis REST endpoint answered 401: the REST token was refused', requests: 1 })
+    // Its own class, a RedisCommandError still, so that a log, a metric and the CLI say the token was refused.
+    expect(outcome).toEqual({
+      error: 'RedisTokenRefusedError',
+      status: 401,
+      message: `Redis REST endpoint ${stack.gateway.url} refused the REST token (HTTP 401)`,
+      requests: 1,
+    })
   })
 
   it('names a network failure by its code', async () => {
-    const failure = await createRestRedis({ url: `http://127.0.0.1:${await freePort()}`, token: TOKEN, retries: 0 })
+    const port = await freePort()
+    const failure = await createRestRedis({ url: `http://127.0.0.1:${port}/some/path?key=never-shown`, token: TOKEN, retries: 0 })
       .ping()
       .catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(RedisUnavailableError)
-    expect((failure as Error).message).toBe('Redis REST request failed: ECONNREFUSED')
+    // And the host by its origin, which holds no path, query or credentials.
+    expect((failure as Error).message).toBe(`Redis REST request to http://127.0.0.1:${port} failed: ECONNREFUSED`)
   })
 
   it('sends a command alone as one plain request, and an explicit pipeline as one request', async () => {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import DashboardPlugin from '../scripts/serverless/dashboard.mjs'
+import { METRICS } from '../src/observe/dispatch-metrics'
 import { copyService, describeRun, ROOT, runServerless, type ServiceCopy } from './support/serverless-cli'
 
 // The operations side of `serverless package --stage dev` (osls, offline): the alarms, where they notify, X-Ray
@@ -195,6 +197,70 @@ describe('tracing and metrics settings in serverless package', () => {
     expect([previous(templates.plain!), previous(templates.configured!)]).toEqual([
       ['', undefined, undefined, undefined],
       ['previous-dispatch-token', undefined, undefined, undefined],
+    ])
+  })
+})
+
+describe('the dashboard', () => {
+  /** The body as CloudWatch gets it, each `${…}` of Fn::Sub kept as written, and the template names it refers to. */
+  const body = () => {
+    const dashboard = templates.plain!.Resources.Dashboard!
+    const text = (dashboard.Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub']
+    const refs = [...text.matchAll(/\$\{([^}]+)\}/g)].map((match) => match[1]!)
+    return { json: JSON.parse(text.replace(/\$\{([^}]+)\}/g, '<$1>')) as { widgets: Widget[] }, refs }
+  }
+  type Widget = { type: string; properties: { metrics?: unknown[][]; alarms?: string[] } }
+  const metricNames = (widget: Widget) =>
+    (widget.properties.metrics ?? []).map((row) =>
+      typeof row[0] === 'string'
+        ? `${row[0]} ${row[1]}`
+        : /\{([^,]+),([^}]+)\} MetricName="(\w+)"/
+            .exec((row[0] as { expression: string }).expression)!
+            .slice(1)
+            .join(' '),
+    )
+
+  it('is in the template as mesa-dispatch-<stage>, named in the stack outputs', () => {
+    expect(templates.plain!.Resources.Dashboard).toMatchObject({ Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardName: 'mesa-dispatch-dev' } })
+    expect(templates.plain!.Outputs.DashboardName).toEqual({ Value: { Ref: 'Dashboard' } })
+  })
+
+  it('shows dispatches by outcome, failures by error, Redis round trips p50 and p99, and the dead-letter queues, as the functions write them', () => {
+    const widgets = body().json.widgets.filter((widget) => widget.type === 'metric')
+    expect(widgets.map(metricNames)).toEqual([
+      ['MesaDispatch Function,Outcome Dispatches', 'MesaDispatch Function,Outcome Dispatches', 'MesaDispatch Function,Outcome Dispatches'],
+      Array(3).fill('MesaDispatch ErrorName,Function,Outcome Dispatches'),
+      Array(6).fill('MesaDispatch RedisRoundTripTime'),
+      ['AWS/SQS ApproximateNumberOfMessagesVisible', 'AWS/SQS ApproximateNumberOfMessagesVisible'],
+    ])
+    // Each name is one the functions write (src/observe/dispatch-metrics.ts), under dimensions the EMF lines carry.
+    expect(Object.keys(METRICS)).toEqual(expect.arrayContaining(['Dispatches', 'RedisRoundTripTime']))
+    const stats = widgets[2]!.properties.metrics!.map((row) => (row[4] as { stat: string }).stat)
+    expect(stats).toEqual(['p50', 'p99', 'p50', 'p99', 'p50', 'p99'])
+  })
+
+  it("shows every alarm of the stack, by the alarm's own ARN, and refers to nothing the template lacks", () => {
+    const alarms = Object.entries(templates.plain!.Resources).flatMap(([name, resource]) => (resource.Type === 'AWS::CloudWatch::Alarm' ? [name] : []))
+    const { json, refs } = body()
+    expect(json.widgets.find((widget) => widget.type === 'alarm')?.properties.alarms).toEqual(alarms.map((name) => `<${name}.Arn>`))
+    expect(alarms).toHaveLength(11)
+    const names = refs.map((ref) => ref.split('.')[0]!).filter((ref) => !ref.startsWith('AWS::'))
+    expect(names.filter((name) => !(name in templates.plain!.Resources))).toEqual([])
+  })
+
+  it('uses the metrics namespace the functions are given', () => {
+    expect(JSON.stringify(templates.configured!.Resources.Dashboard!.Properties.DashboardBody)).toContain('{MesaDispatch/dev,Function,Outcome}')
+  })
+
+  it('is named, with its console URL, once serverless deploy has deployed the stack', () => {
+    const printed: string[] = []
+    const serverless = { service: { resources: { Resources: templates.plain!.Resources } }, getProvider: () => ({ getRegion: () => 'eu-west-1' }) }
+    const plugin = new DashboardPlugin(serverless, {}, { log: { notice: (line: string) => printed.push(line) } })
+
+    plugin.hooks['after:deploy:deploy']!()
+
+    expect(printed).toEqual([
+      'Dashboard: mesa-dispatch-dev  https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mesa-dispatch-dev',
     ])
   })
 })

@@ -1,25 +1,28 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { describeRefusal, findEmptySettings, isEmptyAllowed, readRawConfiguration } from '../scripts/serverless/settings.mjs'
+import { describeRefusal, findProblems, isEmptyAllowed, loadChecker, readRawConfiguration } from '../scripts/serverless/settings.mjs'
+import { checkFunctionSettings } from '../src/function-settings'
 import { copyService, describeRun, ROOT, runServerless, type ServerlessRun, type ServiceCopy } from './support/serverless-cli'
 
-// The settings check of scripts/serverless/require-settings.mjs, through osls itself: a package or deploy whose
-// Redis settings, or both auth secrets, resolved empty is refused before anything is built or sent to AWS.
+// The settings check of scripts/serverless/check-settings.mjs, through osls itself: a package or deploy is refused,
+// before anything is built or sent to AWS, when a function would refuse its resolved settings at start, with every
+// problem at once. It runs the functions' own readers (src/function-settings.ts), not a copy of their rules.
 // Every run below starts at once, on one copy: only the allowed package writes anything there.
 
 const REDIS = { UPSTASH_REDIS_REST_URL: 'https://example-12345.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'upstash-token-from-env' }
 const TOKEN = { DISPATCH_TOKEN: 'dispatch-token-from-env' }
-const SIGNING = { DISPATCH_SIGNING_SECRET: 'signing-secret-from-env' }
 
 const CASES = {
-  redisEmpty: [['package', '--stage', 'dev'], TOKEN],
+  // The new user's line: a URL without its scheme and a short token, which were packaged without a word.
+  wrong: [['package', '--stage', 'dev'], { UPSTASH_REDIS_REST_URL: 'example.upstash.io', DISPATCH_TOKEN: 'short' }],
   authEmpty: [['package', '--stage', 'dev'], REDIS],
-  // deploy runs package's check (it packages first), so this is also package's refusal of both groups.
-  deployBothEmpty: [['deploy', '--stage', 'dev'], {}],
+  // deploy runs package's check (it packages first).
+  deployEmpty: [['deploy', '--stage', 'dev'], {}],
   // sqs reads no auth secret: deploying it alone is refused for Redis only.
-  deploySqsBothEmpty: [['deploy', 'function', '-f', 'sqs', '--stage', 'dev'], {}],
+  deploySqsEmpty: [['deploy', 'function', '-f', 'sqs', '--stage', 'dev'], {}],
   allowed: [['package', '--stage', 'dev'], { MESA_ALLOW_EMPTY_SETTINGS: 'true' }],
+  allowedButWrong: [['package', '--stage', 'dev'], { MESA_ALLOW_EMPTY_SETTINGS: 'true', MESA_SYNC: 'maybe' }],
 } satisfies Record<string, [string[], Record<string, string>]>
 
 let service: ServiceCopy
@@ -27,7 +30,7 @@ const runs = {} as Record<keyof typeof CASES, ServerlessRun>
 
 beforeAll(async () => {
   service = await copyService()
-  // Five osls processes at once on a 2-core box: give each the time all of them take.
+  // Six osls processes at once on a 2-core box: give each the time all of them take.
   await Promise.all(
     Object.entries(CASES).map(async ([name, [args, env]]) => {
       runs[name as keyof typeof CASES] = await runServerless(service.dir, args, { env, timeoutMs: 180_000 })
@@ -39,77 +42,77 @@ afterAll(() => service?.close())
 /** What osls prints for an error a plugin throws: `Error:` and the message, on stdout. */
 const errorOf = (run: ServerlessRun) => run.stdout.slice(run.stdout.indexOf('Error:\n') + 'Error:\n'.length).trimEnd()
 
-const REDIS_BOTH = '- UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are empty: every function reaches Redis with the URL and the token.'
-const AUTH_WHY = 'the http function authenticates requests with the keys they make, and refuses every request without them.'
-const AUTH_ALL = `- DISPATCH_KEYS, DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET are all empty: ${AUTH_WHY}`
+const ALL = '(http, sqs, eventbridge, cleanup)'
+const NO_CREDENTIALS = '- DISPATCH_KEYS, DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET must be set: without a key, the http function refuses every request (http)'
+const ALLOW = 'To run it with empty settings anyway (CI packaging offline, say), set MESA_ALLOW_EMPTY_SETTINGS=true; wrong values are refused all the same.'
+const SET = (stage: string) => `Set them where serverless.yml reads them for stage "${stage}", then run it again:`
+const exported = (...names: string[]) => names.map((name) => `  ${name}: export ${name}=…`)
 
-describe('serverless package and deploy with empty settings', () => {
-  it('refuse a stage whose Redis URL and token are empty, naming both and how to set them', () => {
-    expect(runs.redisEmpty.code, describeRun(runs.redisEmpty)).toBe(1)
-    expect(errorOf(runs.redisEmpty)).toBe(
+describe('serverless package and deploy', () => {
+  it('refuse wrong settings, not only empty ones, naming every problem at once by its variable, never its value', () => {
+    expect(runs.wrong.code, describeRun(runs.wrong)).toBe(1)
+    expect(errorOf(runs.wrong)).toBe(
       [
-        'Refusing to run `serverless package` for stage "dev": settings its functions need are empty.',
-        REDIS_BOTH,
-        'Set them where serverless.yml reads them for stage "dev", then run it again:',
-        '  UPSTASH_REDIS_REST_URL: export UPSTASH_REDIS_REST_URL=…',
-        '  UPSTASH_REDIS_REST_TOKEN: export UPSTASH_REDIS_REST_TOKEN=…',
-        'To run it with them empty anyway (CI packaging offline, say), set MESA_ALLOW_EMPTY_SETTINGS=true.',
+        'Refusing to run `serverless package` for stage "dev": its functions would refuse these 3 settings at start.',
+        `- UPSTASH_REDIS_REST_URL must be an http(s) URL ${ALL}`,
+        `- UPSTASH_REDIS_REST_TOKEN must be set ${ALL}`,
+        '- DISPATCH_TOKEN must be at least 16 characters (http)',
+        SET('dev'),
+        ...exported('UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'DISPATCH_TOKEN'),
+        ALLOW,
       ].join('\n'),
     )
+    expect(runs.wrong.stdout).not.toContain('short')
+    expect(runs.wrong.stdout).not.toContain('example.upstash.io')
   })
 
   it('refuse a stage whose DISPATCH_KEYS, DISPATCH_TOKEN and DISPATCH_SIGNING_SECRET are all empty', () => {
     expect(runs.authEmpty.code, describeRun(runs.authEmpty)).toBe(1)
     expect(errorOf(runs.authEmpty)).toBe(
       [
-        'Refusing to run `serverless package` for stage "dev": settings its functions need are empty.',
-        AUTH_ALL,
-        'Set them where serverless.yml reads them for stage "dev", then run it again:',
-        '  DISPATCH_KEYS: export DISPATCH_KEYS=…',
-        '  DISPATCH_TOKEN: export DISPATCH_TOKEN=…',
-        '  DISPATCH_SIGNING_SECRET: export DISPATCH_SIGNING_SECRET=…',
-        'To run it with them empty anyway (CI packaging offline, say), set MESA_ALLOW_EMPTY_SETTINGS=true.',
+        'Refusing to run `serverless package` for stage "dev": its functions would refuse this setting at start.',
+        NO_CREDENTIALS,
+        SET('dev'),
+        ...exported('DISPATCH_KEYS', 'DISPATCH_TOKEN', 'DISPATCH_SIGNING_SECRET'),
+        ALLOW,
       ].join('\n'),
     )
   })
 
-  it('name both groups when both are empty, for deploy too, before building or asking AWS anything', () => {
-    const { deployBothEmpty } = runs
-    expect(deployBothEmpty.code, describeRun(deployBothEmpty)).toBe(1)
-    expect(errorOf(deployBothEmpty)).toBe(
+  it('refuse a deploy the same way, before building or asking AWS anything', () => {
+    const { deployEmpty } = runs
+    expect(deployEmpty.code, describeRun(deployEmpty)).toBe(1)
+    expect(errorOf(deployEmpty)).toBe(
       [
-        'Refusing to run `serverless deploy` for stage "dev": settings its functions need are empty.',
-        REDIS_BOTH,
-        AUTH_ALL,
-        'Set them where serverless.yml reads them for stage "dev", then run it again:',
-        '  UPSTASH_REDIS_REST_URL: export UPSTASH_REDIS_REST_URL=…',
-        '  UPSTASH_REDIS_REST_TOKEN: export UPSTASH_REDIS_REST_TOKEN=…',
-        '  DISPATCH_KEYS: export DISPATCH_KEYS=…',
-        '  DISPATCH_TOKEN: export DISPATCH_TOKEN=…',
-        '  DISPATCH_SIGNING_SECRET: export DISPATCH_SIGNING_SECRET=…',
-        'To run it with them empty anyway (CI packaging offline, say), set MESA_ALLOW_EMPTY_SETTINGS=true.',
+        'Refusing to run `serverless deploy` for stage "dev": its functions would refuse these 3 settings at start.',
+        `- UPSTASH_REDIS_REST_URL must be set ${ALL}`,
+        `- UPSTASH_REDIS_REST_TOKEN must be set ${ALL}`,
+        NO_CREDENTIALS,
+        SET('dev'),
+        ...exported('UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'DISPATCH_KEYS', 'DISPATCH_TOKEN', 'DISPATCH_SIGNING_SECRET'),
+        ALLOW,
       ].join('\n'),
     )
-    expect({ built: deployBothEmpty.stderr.includes('Built the bundles'), networkAttempts: deployBothEmpty.networkAttempts }).toEqual({
+    expect({ built: deployEmpty.stderr.includes('Built the bundles'), networkAttempts: deployEmpty.networkAttempts }).toEqual({
       built: false,
       networkAttempts: [],
     })
   })
 
   it('check, for deploy function, only what that one function reads', () => {
-    const { deploySqsBothEmpty } = runs
-    expect(deploySqsBothEmpty.code, describeRun(deploySqsBothEmpty)).toBe(1)
-    expect(errorOf(deploySqsBothEmpty)).toBe(
+    const { deploySqsEmpty } = runs
+    expect(deploySqsEmpty.code, describeRun(deploySqsEmpty)).toBe(1)
+    expect(errorOf(deploySqsEmpty)).toBe(
       [
-        'Refusing to run `serverless deploy function` for stage "dev": settings its functions need are empty.',
-        REDIS_BOTH,
-        'Set them where serverless.yml reads them for stage "dev", then run it again:',
-        '  UPSTASH_REDIS_REST_URL: export UPSTASH_REDIS_REST_URL=…',
-        '  UPSTASH_REDIS_REST_TOKEN: export UPSTASH_REDIS_REST_TOKEN=…',
-        'To run it with them empty anyway (CI packaging offline, say), set MESA_ALLOW_EMPTY_SETTINGS=true.',
+        'Refusing to run `serverless deploy function` for stage "dev": its functions would refuse these 2 settings at start.',
+        '- UPSTASH_REDIS_REST_URL must be set (sqs)',
+        '- UPSTASH_REDIS_REST_TOKEN must be set (sqs)',
+        SET('dev'),
+        ...exported('UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'),
+        ALLOW,
       ].join('\n'),
     )
-    expect(deploySqsBothEmpty.networkAttempts).toEqual([])
+    expect(deploySqsEmpty.networkAttempts).toEqual([])
   })
 
   it('go ahead with MESA_ALLOW_EMPTY_SETTINGS=true, warning what is empty, and write the empty values', () => {
@@ -128,52 +131,93 @@ describe('serverless package and deploy with empty settings', () => {
       DISPATCH_SIGNING_SECRET: '',
     })
   })
+
+  it('refuse a DISPATCH_KEYS the http function would refuse, naming the variable and the key, never a secret', () => {
+    const env = { ...REDIS, DISPATCH_KEYS: JSON.stringify([{ name: 'notifier', token: 'notifier-token-0123456789', scopes: ['dispatch', 'backlog:write'] }]) }
+    expect(checkFunctionSettings('http', env)?.problems).toEqual([
+      {
+        variable: 'DISPATCH_KEYS',
+        problem: 'key "notifier": has an unknown scope "backlog:write" (known: dispatch, presence, backlog:read, backlog:clear)',
+      },
+    ])
+  })
+
+  it('refuse a wrong value even with MESA_ALLOW_EMPTY_SETTINGS=true, which lets only empty ones through', () => {
+    const { allowedButWrong } = runs
+    expect(allowedButWrong.code, describeRun(allowedButWrong)).toBe(1)
+    expect(errorOf(allowedButWrong).split('\n').slice(0, 2)).toEqual([
+      'Refusing to run `serverless package` for stage "dev": its functions would refuse this setting at start.',
+      `- MESA_SYNC must be true or false ${ALL}`,
+    ])
+  })
 })
 
-describe('which settings count as missing', () => {
-  const all = { ...REDIS, ...TOKEN, ...SIGNING }
-  const names = (environments: Array<Record<string, string>>) => findEmptySettings(environments).map((each) => each.empty)
-
-  it('all of Redis, each empty one named; blank counts as empty', () => {
-    expect(names([{ ...all, UPSTASH_REDIS_REST_TOKEN: '' }])).toEqual([['UPSTASH_REDIS_REST_TOKEN']])
-    expect(names([{ ...all, UPSTASH_REDIS_REST_URL: '  ' }])).toEqual([['UPSTASH_REDIS_REST_URL']])
+describe('the check', () => {
+  it('is the functions’ own code: the plugin loads checkFunctionSettings from src/function-settings.ts, rules and all', async () => {
+    const env = { UPSTASH_REDIS_REST_URL: 'redis://example:6379', MESA_NAMESPACE: 'my app', MAX_BATCH: '1001', DISPATCH_TOKEN_PREVIOUS: 'x' }
+    const problems = (await loadChecker())('http', env)?.problems
+    expect(problems).toEqual(checkFunctionSettings('http', env)?.problems)
+    expect(problems?.map((each) => each.variable)).toEqual([
+      'UPSTASH_REDIS_REST_URL',
+      'UPSTASH_REDIS_REST_TOKEN',
+      'MESA_NAMESPACE',
+      'DISPATCH_TOKEN_PREVIOUS',
+      'MAX_BATCH',
+    ])
   })
 
-  it('one of the auth secrets, either one, and only where a function declares them', () => {
-    expect(names([{ ...REDIS, ...SIGNING, DISPATCH_TOKEN: '' }])).toEqual([])
-    expect(names([{ ...REDIS, ...TOKEN, DISPATCH_SIGNING_SECRET: '' }])).toEqual([])
-    expect(names([{ ...REDIS, DISPATCH_TOKEN: '', DISPATCH_SIGNING_SECRET: '' }])).toEqual([['DISPATCH_TOKEN', 'DISPATCH_SIGNING_SECRET']])
-    // sqs, eventbridge and cleanup have no DISPATCH_* variables at all.
-    expect(names([REDIS, { ...REDIS, DISPATCH_TOKEN: '', DISPATCH_SIGNING_SECRET: '' }])).toEqual([['DISPATCH_TOKEN', 'DISPATCH_SIGNING_SECRET']])
-    expect(names([REDIS, REDIS])).toEqual([])
+  it('finds each problem once, with every function that would refuse it, and knows which are mere empty values', () => {
+    const problems = findProblems(
+      [
+        { name: 'http', environment: { ...REDIS, MESA_SYNC: 'maybe', DISPATCH_TOKEN: '', DISPATCH_SIGNING_SECRET: '' } },
+        { name: 'sqs', environment: { ...REDIS, MESA_SYNC: 'maybe' } },
+        { name: 'cleanup', environment: { ...REDIS, ...TOKEN } },
+      ],
+      checkFunctionSettings,
+    )
+    expect(problems).toEqual([
+      { variable: 'MESA_SYNC', problem: 'must be true or false', functions: ['http', 'sqs'], empty: false },
+      {
+        variable: 'DISPATCH_KEYS, DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET',
+        problem: 'must be set: without a key, the http function refuses every request',
+        functions: ['http'],
+        empty: true,
+      },
+    ])
   })
 
-  it('unless MESA_ALLOW_EMPTY_SETTINGS is true; a value that is neither true nor false is refused', () => {
+  it('lets MESA_ALLOW_EMPTY_SETTINGS be true or false; any other value is refused', () => {
     expect([undefined, '', 'false', 'true'].map(isEmptyAllowed)).toEqual([false, false, false, true])
     expect(() => isEmptyAllowed('yes')).toThrow(new Error('MESA_ALLOW_EMPTY_SETTINGS must be true or false, not "yes"'))
   })
 })
 
 describe('the refusal for a stage that reads SSM', () => {
-  // Stage prod's params resolve through SSM, which the offline tests cannot reach and which holds no empty values;
-  // the message is built from serverless.yml as written, so it is checked here on the real file.
+  // Stage prod's params resolve through SSM, which the offline tests cannot reach; the message is built from
+  // serverless.yml as written, so it is checked here on the real file.
   it('names the SSM parameters of the stage’s params block, with the command that sets each', async () => {
     const raw = await readRawConfiguration(join(ROOT, 'serverless.yml'))
-    const empty = findEmptySettings([
-      { UPSTASH_REDIS_REST_URL: '', UPSTASH_REDIS_REST_TOKEN: 'x', DISPATCH_KEYS: '', DISPATCH_TOKEN: '', DISPATCH_SIGNING_SECRET: '' },
-    ])
-
-    expect(describeRefusal({ command: 'deploy', stage: 'prod', empty, raw })).toBe(
+    const problems = findProblems(
       [
-        'Refusing to run `serverless deploy` for stage "prod": settings its functions need are empty.',
-        '- UPSTASH_REDIS_REST_URL is empty: every function reaches Redis with the URL and the token.',
-        AUTH_ALL,
-        'Set them where serverless.yml reads them for stage "prod", then run it again:',
+        {
+          name: 'http',
+          environment: { UPSTASH_REDIS_REST_URL: '', UPSTASH_REDIS_REST_TOKEN: 'x', DISPATCH_KEYS: '', DISPATCH_TOKEN: '', DISPATCH_SIGNING_SECRET: '' },
+        },
+      ],
+      checkFunctionSettings,
+    )
+
+    expect(describeRefusal({ command: 'deploy', stage: 'prod', problems, raw })).toBe(
+      [
+        'Refusing to run `serverless deploy` for stage "prod": its functions would refuse these 2 settings at start.',
+        '- UPSTASH_REDIS_REST_URL must be set (http)',
+        NO_CREDENTIALS,
+        SET('prod'),
         '  UPSTASH_REDIS_REST_URL: aws ssm put-parameter --type SecureString --name /mesa-dispatch/prod/upstash-url --value …',
         '  DISPATCH_KEYS: aws ssm put-parameter --type SecureString --name /mesa-dispatch/prod/dispatch-keys --value …',
         '  DISPATCH_TOKEN: aws ssm put-parameter --type SecureString --name /mesa-dispatch/prod/dispatch-token --value …',
         '  DISPATCH_SIGNING_SECRET: aws ssm put-parameter --type SecureString --name /mesa-dispatch/prod/dispatch-signing-secret --value …',
-        'To run it with them empty anyway (CI packaging offline, say), set MESA_ALLOW_EMPTY_SETTINGS=true.',
+        ALLOW,
       ].join('\n'),
     )
   })

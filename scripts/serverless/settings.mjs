@@ -1,6 +1,7 @@
 // @ts-check
-// Which settings a deploy must not ship empty, and how to tell the user where serverless.yml reads each one:
-// functions of the resolved environments and of serverless.yml as written. The osls plugin is require-settings.mjs.
+// The deploy's settings check, around the very readers the functions run at start (src/function-settings.ts,
+// loaded as TypeScript through tsx): which problems the resolved environments have, which of them are mere empty
+// values, and where serverless.yml reads each variable. The osls plugin is check-settings.mjs.
 
 import { createRequire } from 'node:module'
 
@@ -19,49 +20,53 @@ export function isEmptyAllowed(value) {
 }
 
 /**
- * @typedef {object} SettingGroup
- * @property {string[]} variables
- * @property {'all' | 'any'} needs  every variable set, or at least one
- * @property {string} why          what fails without them, for the message
- */
-
-/** @type {readonly SettingGroup[]} The settings without which a deployed function cannot do its job. */
-export const SETTING_GROUPS = [
-  {
-    variables: ['UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN'],
-    needs: 'all',
-    why: 'every function reaches Redis with the URL and the token',
-  },
-  {
-    variables: ['DISPATCH_KEYS', 'DISPATCH_TOKEN', 'DISPATCH_SIGNING_SECRET'],
-    needs: 'any',
-    why: 'the http function authenticates requests with the keys they make, and refuses every request without them',
-  },
-]
-
-/**
- * @typedef {object} EmptyGroup
- * @property {SettingGroup} group
- * @property {string[]} empty  the group's variables that are empty, in the group's order
+ * @typedef {(name: string, env: Record<string, unknown>) => { problems: readonly { variable: string, problem: string }[] } | undefined} Checker
+ * @typedef {object} Problem
+ * @property {string} variable   the variable, or variables (`A or B`), at fault
+ * @property {string} problem    what is wrong, never the value
+ * @property {string[]} functions the functions that would refuse it at start
+ * @property {boolean} empty     whether every variable it names is empty in those functions' environments
  */
 
 /**
- * The groups left unsatisfied by any function's resolved environment (provider's and function's merged). A group
- * applies to a function whose environment declares any of its variables; an unset or blank value is empty.
- * @param {Array<Record<string, unknown>>} environments
- * @returns {EmptyGroup[]}
+ * Loads `checkFunctionSettings` from src/function-settings.ts: the same code the bundles run, compiled by tsx.
+ * @returns {Promise<Checker>}
  */
-export function findEmptySettings(environments) {
-  return SETTING_GROUPS.flatMap((group) => {
-    const empty = new Set()
-    for (const environment of environments) {
-      const declared = group.variables.filter((name) => name in environment)
-      const blank = declared.filter((name) => isBlank(environment[name]))
-      if (group.needs === 'all') for (const name of blank) empty.add(name)
-      else if (declared.length > 0 && blank.length === declared.length) for (const name of declared) empty.add(name)
+export async function loadChecker() {
+  const { tsImport } = await import('tsx/esm/api')
+  const module = await tsImport('../../src/function-settings.ts', import.meta.url)
+  return module.checkFunctionSettings
+}
+
+/**
+ * Every problem the functions would find at start in their resolved environments, each once, with the functions
+ * that would find it. Values are read as Lambda hands them over: strings, an unset one empty.
+ * @param {Array<{ name: string, environment: Record<string, unknown> }>} functions
+ * @param {Checker} check
+ * @returns {Problem[]}
+ */
+export function findProblems(functions, check) {
+  /** @type {Map<string, Problem>} */
+  const found = new Map()
+  for (const { name, environment } of functions) {
+    const env = asLambdaEnvironment(environment)
+    for (const { variable, problem } of check(name, env)?.problems ?? []) {
+      const key = `${variable} ${problem}`
+      const entry = found.get(key) ?? { variable, problem, functions: [], empty: true }
+      entry.functions.push(name)
+      entry.empty &&= variablesOf(variable).every((each) => (env[each] ?? '').trim() === '')
+      found.set(key, entry)
     }
-    return empty.size > 0 ? [{ group, empty: group.variables.filter((name) => empty.has(name)) }] : []
-  })
+  }
+  return [...found.values()]
+}
+
+/** `A`, `A or B`, `A, B`: the variable names a problem mentions. */
+export const variablesOf = (/** @type {string} */ variable) => variable.split(/,\s*|\s+or\s+/).filter(Boolean)
+
+/** @returns {Record<string, string>} */
+function asLambdaEnvironment(/** @type {Record<string, unknown>} */ environment) {
+  return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, value === undefined || value === null ? '' : String(value)]))
 }
 
 /**
@@ -86,24 +91,25 @@ export function describeSource(raw, stage, variable) {
 }
 
 /**
- * The message a refused package or deploy ends with: what is empty, why it matters, and how to set each one.
- * @param {{ command: string, stage: string, empty: EmptyGroup[], raw: Record<string, any> }} refusal
+ * The message a refused package or deploy ends with: every problem, the functions it would stop, and how to set
+ * each variable.
+ * @param {{ command: string, stage: string, problems: Problem[], raw: Record<string, any> }} refusal
  */
-export function describeRefusal({ command, stage, empty, raw }) {
-  const problems = empty.map(({ group, empty: names }) => `- ${list(names)} ${verb(group, names)} empty: ${group.why}.`)
-  const fixes = empty.flatMap(({ empty: names }) => names.map((name) => `  ${name}: ${describeSource(raw, stage, name)}`))
+export function describeRefusal({ command, stage, problems, raw }) {
+  const lines = problems.map(({ variable, problem, functions }) => `- ${variable} ${problem} (${functions.join(', ')})`)
+  const variables = [...new Set(problems.flatMap(({ variable }) => variablesOf(variable)))]
   return [
-    `Refusing to run \`serverless ${command}\` for stage "${stage}": settings its functions need are empty.`,
-    ...problems,
+    `Refusing to run \`serverless ${command}\` for stage "${stage}": its functions would refuse ${problems.length === 1 ? 'this setting' : `these ${problems.length} settings`} at start.`,
+    ...lines,
     `Set them where serverless.yml reads them for stage "${stage}", then run it again:`,
-    ...fixes,
-    `To run it with them empty anyway (CI packaging offline, say), set ${ALLOW_EMPTY_SETTINGS}=true.`,
+    ...variables.map((name) => `  ${name}: ${describeSource(raw, stage, name)}`),
+    `To run it with empty settings anyway (CI packaging offline, say), set ${ALLOW_EMPTY_SETTINGS}=true; wrong values are refused all the same.`,
   ].join('\n')
 }
 
 /** The warning a package or deploy prints when ALLOW_EMPTY_SETTINGS lets it go ahead with empty settings. */
-export function describeAllowed(/** @type {{ command: string, stage: string, empty: EmptyGroup[] }} */ { command, stage, empty }) {
-  const names = empty.flatMap((each) => each.empty)
+export function describeAllowed(/** @type {{ command: string, stage: string, problems: Problem[] }} */ { command, stage, problems }) {
+  const names = [...new Set(problems.flatMap(({ variable }) => variablesOf(variable)))]
   return `${ALLOW_EMPTY_SETTINGS}=true: \`serverless ${command}\` goes ahead for stage "${stage}" with ${list(names)} empty; its functions cannot work until they are set.`
 }
 
@@ -116,7 +122,4 @@ export function readRawConfiguration(path) {
   return createRequire(import.meta.url)('osls/lib/configuration/read')(path)
 }
 
-const isBlank = (/** @type {unknown} */ value) => value === undefined || value === null || String(value).trim() === ''
-const verb = (/** @type {SettingGroup} */ group, /** @type {string[]} */ names) =>
-  names.length === 1 ? 'is' : group.needs === 'any' ? (names.length === 2 ? 'are both' : 'are all') : 'are'
 const list = (/** @type {string[]} */ names) => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`)

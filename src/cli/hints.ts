@@ -1,4 +1,4 @@
-import { DispatchEndpointError } from '../errors.js'
+import { DispatchEndpointError, RedisCommandError } from '../errors.js'
 
 /** Advice printed under an error, kept beside it rather than in its message, which stays the library's own. */
 const hints = new WeakMap<object, string>()
@@ -15,21 +15,22 @@ export function hintOf(error: unknown): string | undefined {
 }
 
 /**
- * Adds what the user most likely got wrong to a failure of a call to `--endpoint`: a 404 means no dispatch
- * function answers at the URL the CLI built from it, so it says that `--endpoint` is the base URL and which URL
- * was tried (its origin and path: never credentials or a query).
+ * Adds what the user most likely got wrong to a 404 from `--endpoint`: the client's message already names the URL
+ * that answered 404 and says the endpoint is a base URL; this says which flag that is and where to find it.
  */
-export function hintEndpointFailure(error: unknown, endpoint: string, path: string): unknown {
+export function hintEndpointFailure(error: unknown): unknown {
   if (!(error instanceof DispatchEndpointError) || error.status !== 404) return error
-  let tried = 'the URL it built'
-  try {
-    const url = new URL(`${endpoint.replace(/\/+$/, '').replace(/\/dispatch$/, '')}${path}`)
-    tried = `${url.origin}${url.pathname}`
-  } catch {
-    // the client accepted the endpoint, so this parses; never echo the raw text, which may hold credentials
-  }
+  return withHint(error, '--endpoint is that base URL, as serverless deploy prints it (the CLI adds the route).')
+}
+
+/**
+ * A REST URL that answers 404 or 405 is not an Upstash REST API: most often the dispatch endpoint (or the dev
+ * console, which answers `use GET`) given to `--rest-url`, whose own flag is `--endpoint`.
+ */
+export function hintRestFailure(error: unknown): unknown {
+  if (!(error instanceof RedisCommandError) || (error.status !== 404 && error.status !== 405)) return error
   return withHint(
     error,
-    `--endpoint is the base URL that serves /dispatch and /health (as serverless deploy prints it), to which the CLI adds ${path}; ${tried} answered 404.`,
+    '--rest-url is the Upstash REST URL of the Redis the Mesa servers use (UPSTASH_REDIS_REST_URL); for the dispatch endpoint, pass its base URL as --endpoint, with --token or --secret.',
   )
 }

@@ -2,6 +2,7 @@ import type { Recipient } from '../core/message.js'
 import type { DispatchResult } from '../core/types.js'
 import { DispatchEndpointError, ValidationError } from '../errors.js'
 import { hintOf } from './hints.js'
+import type { Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
 
 /** A failure as `--json` prints it: the same fields whichever transport failed. */
@@ -59,6 +60,21 @@ function describeResult(result: DispatchResult): string {
   if (offline > 0) parts.push(result.stored === offline ? `stored for ${offline} offline` : `stored for ${result.stored} of ${offline} offline`)
   if (result.excludingIgnored) parts.push('excluding ignored, as the recipients include *')
   return `sent to ${result.servers} server(s): ${parts.join('; ')}`
+}
+
+/**
+ * Why a dispatch may have reached no Mesa server, when it was published to someone and none heard it: nobody
+ * subscribed to its channel, `ws_<namespace>`, on that Redis. Through the endpoint the namespace is the endpoint's
+ * MESA_NAMESPACE, which the CLI cannot see; straight to Redis it is the one the CLI used, and is named.
+ */
+export function describeUnheard(result: DispatchResult, transport: Transport): string | undefined {
+  if (result.duplicate || result.servers > 0 || result.recipients.length === 0) return undefined
+  if (transport.kind === 'endpoint') {
+    return "no Mesa server is subscribed to the endpoint's channel, ws_<its MESA_NAMESPACE> (ws without one): check that the Mesa servers use the endpoint's namespace and Redis\n"
+  }
+  const channel = transport.namespace === undefined ? 'ws' : `ws_${transport.namespace}`
+  const namespace = transport.namespace === undefined ? 'no namespace' : `the namespace "${transport.namespace}"`
+  return `no Mesa server is subscribed to ${channel} on that Redis: check that the Mesa servers use ${namespace} (--namespace or MESA_NAMESPACE) and this Redis\n`
 }
 
 function list(ids: Recipient[]): string {

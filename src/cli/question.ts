@@ -1,6 +1,6 @@
 import { Dispatcher } from '../core/dispatcher.js'
 import type { BacklogResult, ClearBacklogResult, PresenceResult, Recipient } from '../core/types.js'
-import { hintEndpointFailure } from './hints.js'
+import { hintEndpointFailure, hintRestFailure } from './hints.js'
 import type { OptionValues } from './options.js'
 import { createEndpointClient, type Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
@@ -43,16 +43,12 @@ export function parseQuestion(command: 'presence' | 'backlog', values: OptionVal
   throw new UsageError(action === undefined ? 'backlog needs show <id> or clear <ids…>' : `unknown backlog action ${JSON.stringify(action)}; use show or clear`)
 }
 
-/** The route each question is asked at, for the 404 hint. */
-const QUESTION_PATHS = { presence: '/presence', backlog: '/backlog', clear: '/backlog/clear' } as const satisfies Record<Question['kind'], string>
-
 /**
  * Asks over the chosen transport: the endpoint's question routes through `createDispatchClient`, or Redis
  * directly through a Dispatcher's methods, which check the ids the same way the endpoint does.
  */
 export async function askQuestion(transport: Transport, question: Question): Promise<Answer> {
   if (transport.kind === 'endpoint') {
-    const { endpoint } = transport
     const client = createEndpointClient(transport)
     try {
       if (question.kind === 'presence') {
@@ -62,7 +58,7 @@ export async function askQuestion(transport: Transport, question: Question): Pro
       if (question.kind === 'backlog') return { kind: 'backlog', id: question.id, result: await client.backlog(question.id) }
       return { kind: 'clear', result: await client.clearBacklog(question.ids, question.key === undefined ? {} : { idempotencyKey: question.key }) }
     } catch (error) {
-      throw hintEndpointFailure(error, endpoint, QUESTION_PATHS[question.kind])
+      throw hintEndpointFailure(error)
     }
   }
   const { url, token, timeoutMs } = transport
@@ -74,6 +70,8 @@ export async function askQuestion(transport: Transport, question: Question): Pro
     }
     if (question.kind === 'backlog') return { kind: 'backlog', id: question.id, result: await dispatcher.backlog(question.id) }
     return { kind: 'clear', result: await dispatcher.clearBacklog(question.ids, question.key === undefined ? {} : { id: question.key }) }
+  } catch (error) {
+    throw hintRestFailure(error)
   } finally {
     await dispatcher.close()
   }

@@ -1,7 +1,7 @@
 import type { Env } from '../config.js'
 import { parseCli } from './args.js'
 import { EXIT_CODES, exitCodeOf } from './exit-codes.js'
-import { formatError, formatResult } from './output.js'
+import { describeUnheard, formatError, formatResult } from './output.js'
 import { askQuestion } from './question.js'
 import { formatAnswer } from './question-output.js'
 import { sendDispatch } from './send.js'
@@ -33,7 +33,13 @@ export async function runCli(argv: string[], env: Env, output: CliOutput): Promi
     }
     json = command.json
     if (command.kind === 'question') output.stdout.write(formatAnswer(await askQuestion(command.transport, command.question), json))
-    else output.stdout.write(formatResult(await sendDispatch(command.transport, command.request), json))
+    else {
+      const result = await sendDispatch(command.transport, command.request)
+      output.stdout.write(formatResult(result, json))
+      // Advice, so on stderr: stdout stays the one line (or the one JSON document) a script reads.
+      const unheard = json ? undefined : describeUnheard(result, command.transport)
+      if (unheard !== undefined) output.stderr.write(unheard)
+    }
     return EXIT_CODES.ok
   } catch (error) {
     ;(json ? output.stdout : output.stderr).write(formatError(error, json))

@@ -4,7 +4,7 @@ import { createRequestParser } from '../core/request.js'
 import type { DispatchResult } from '../core/types.js'
 import { silentLogger } from '../observe/logger.js'
 import { createTrigger } from '../triggers/trigger.js'
-import { hintEndpointFailure } from './hints.js'
+import { hintEndpointFailure, hintRestFailure } from './hints.js'
 import { createEndpointClient, type Transport } from './transport-args.js'
 
 /**
@@ -14,10 +14,9 @@ import { createEndpointClient, type Transport } from './transport-args.js'
  */
 export async function sendDispatch(transport: Transport, body: DispatchRequestBody): Promise<DispatchResult> {
   if (transport.kind === 'endpoint') {
-    const { endpoint } = transport
     const client = createEndpointClient(transport)
     return client.dispatch(body).catch((error: unknown) => {
-      throw hintEndpointFailure(error, endpoint, '/dispatch')
+      throw hintEndpointFailure(error)
     })
   }
   const { url, token, timeoutMs } = transport
@@ -25,6 +24,8 @@ export async function sendDispatch(transport: Transport, body: DispatchRequestBo
   try {
     // The same parse-then-dispatch path as SQS and EventBridge; the CLI prints its own output, so no log lines.
     return await createTrigger(dispatcher, createRequestParser(), silentLogger).dispatch(body)
+  } catch (error) {
+    throw hintRestFailure(error)
   } finally {
     await dispatcher.close()
   }

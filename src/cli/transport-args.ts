@@ -1,6 +1,7 @@
 import { createDispatchClient } from '../client/client.js'
 import type { DispatchClient } from '../client/types.js'
 import { type Env, readBoolean, readString } from '../config.js'
+import { parseHttpUrl } from '../http-url.js'
 import { MAX_CLI_TIMEOUT_MS } from '../limits.js'
 import type { OptionValues } from './options.js'
 import { UsageError } from './usage-error.js'
@@ -47,6 +48,15 @@ export function chooseTransport(values: OptionValues, env: Env): Transport {
   return values.timeout === undefined ? transport : { ...transport, timeoutMs: parseTimeout(values.timeout) }
 }
 
+/** Refuses a URL flag that is not http(s), naming the flag (or the variable it came from), never the value. */
+function requireHttpUrl(url: string, source: string, what: string): void {
+  try {
+    parseHttpUrl(url, source, what)
+  } catch {
+    throw new UsageError(`${source} must be ${what}`)
+  }
+}
+
 function parseTimeout(timeout: string): number {
   const ms = Number(timeout)
   if (!/^\d+$/.test(timeout) || ms < 1 || ms > MAX_CLI_TIMEOUT_MS) {
@@ -57,6 +67,7 @@ function parseTimeout(timeout: string): number {
 
 function endpointTransport(values: OptionValues, env: Env): Transport {
   const endpoint = values.endpoint ?? readString(env, 'MESA_DISPATCH_ENDPOINT')!
+  requireHttpUrl(endpoint, values.endpoint !== undefined ? '--endpoint' : 'MESA_DISPATCH_ENDPOINT', "an http(s) URL, the dispatch endpoint's base URL")
   if (values.token !== undefined && values.secret !== undefined) throw new UsageError('pass --token or --secret, not both')
   const credential = endpointCredential(values, env)
   if (credential.token !== undefined && values['key-id'] !== undefined)
@@ -80,6 +91,8 @@ function endpointCredential(values: OptionValues, env: Env): { token: string; se
 
 function redisTransport(values: OptionValues, env: Env): Transport {
   const url = values['rest-url'] ?? readString(env, 'UPSTASH_REDIS_REST_URL')!
+  // A redis:// URL is Redis's own protocol, which the CLI does not speak: it takes Upstash's REST API.
+  requireHttpUrl(url, values['rest-url'] !== undefined ? '--rest-url' : 'UPSTASH_REDIS_REST_URL', 'an http(s) URL, the Upstash REST URL (not redis://)')
   const token = values['rest-token'] ?? readString(env, 'UPSTASH_REDIS_REST_TOKEN')
   if (token === undefined) throw new UsageError('--rest-url needs --rest-token T (or UPSTASH_REDIS_REST_TOKEN)')
   const namespace = values.namespace ?? readString(env, 'MESA_NAMESPACE')

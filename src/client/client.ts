@@ -42,7 +42,7 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
       throw new DispatchEndpointError(`the dispatch endpoint at ${origin} ${describeFailure(error, timeoutMs)}`, { status: 0 }, { cause: error })
     }
     const json = parseJson(text)
-    if (!response.ok) throw refusal(response, json)
+    if (!response.ok) throw refusal(response, json, `${base}${path}`)
     if (json === undefined) throw unexpected(response.status, 'a body that is not JSON')
     return { status: response.status, body: json }
   }
@@ -108,12 +108,16 @@ function credentials(options: DispatchClientOptions): { token?: string; secret?:
 }
 
 /** The typed error for a non-2xx answer, carrying what the endpoint said about it when it said anything. */
-function refusal(response: Response, json: unknown): DispatchEndpointError {
+function refusal(response: Response, json: unknown, url: string): DispatchEndpointError {
   const { status } = response
   const retryAfter = parseRetryAfter(response.headers.get('retry-after'))
   const error = isObject(json) ? (isObject(json.error) ? json.error : firstItemError(json.results)) : undefined
+  // A 404 means no dispatch endpoint answers where the client called: say where that was (origin and path only,
+  // never credentials or a query) and what `endpoint` must be.
+  const { origin, pathname } = new URL(url)
+  const where = status === 404 ? `: ${origin}${pathname} answered 404; endpoint is the base URL of /dispatch and /health` : ''
   if (error && typeof error.message === 'string') {
-    return new DispatchEndpointError(error.message, {
+    return new DispatchEndpointError(`${error.message}${where}`, {
       status,
       errorName: typeof error.name === 'string' ? error.name : undefined,
       field: typeof error.field === 'string' ? error.field : undefined,
@@ -122,7 +126,7 @@ function refusal(response: Response, json: unknown): DispatchEndpointError {
   }
   // A proxy's or load balancer's own page (an HTML 502, say) rather than the endpoint's JSON.
   const what = json === undefined ? 'a body that is not JSON' : 'no error description'
-  return new DispatchEndpointError(`the dispatch endpoint answered ${status} with ${what}`, { status, retryAfter })
+  return new DispatchEndpointError(`the dispatch endpoint answered ${status} with ${what}${where}`, { status, retryAfter })
 }
 
 /** A batch in which every item failed answers with each item's error, not one of its own: the first stands for them. */

@@ -1,4 +1,4 @@
-import { type AuthSecrets, type Env, keyOfSecrets, readAppEnv } from '../config.js'
+import type { Env } from '../config.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import { createRequestParser } from '../core/request.js'
 import {
@@ -18,6 +18,7 @@ import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.
 import { describeError } from '../observe/error-fields.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 import { type ApiKey, parseApiKeys } from './api-keys.js'
+import { type AuthSecrets, keyOfSecrets, readAppEnv } from './app-env.js'
 import { createAuthenticator } from './auth.js'
 import { createDispatchRoute, type DispatchOutcome } from './dispatch-route.js'
 import type { RequestScope } from './intake.js'

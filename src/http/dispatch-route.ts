@@ -3,7 +3,7 @@ import { type RequestParser, toDispatchInput } from '../core/request.js'
 import type { DispatchOptions, DispatchResult } from '../core/types.js'
 import { IncompleteDispatchError, RedisError } from '../errors.js'
 import { SIGNATURE_REPLAY_TTL_SECONDS } from '../limits.js'
-import type { DispatchMetrics } from '../observe/dispatch-metrics.js'
+import { type DispatchMetrics, outcomeOf } from '../observe/dispatch-metrics.js'
 import { describeError } from '../observe/error-fields.js'
 import type { Logger } from '../observe/logger.js'
 import { decodeJson } from './body.js'
@@ -62,9 +62,12 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
       if (outcome.status === 'fulfilled') metrics.dispatched(outcome.value, key)
       else metrics.failed(outcome.reason, key)
     }
-    const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).name] : []))
+    const rejected = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []))
+    const reasons = rejected.map((reason) => (reason as Error).name)
     const failed = reasons.length
-    const verdict = failed === 0 ? 'sent' : failed === outcomes.length ? 'failed' : 'partial'
+    // As the metrics count them: refused when every failure was the sender's to fix (a 4xx), failed otherwise.
+    const verdict =
+      failed === 0 ? 'sent' : failed < outcomes.length ? 'partial' : rejected.every((reason) => outcomeOf(reason) === 'refused') ? 'refused' : 'failed'
     // The failures' names only: a batch answers with their statuses, and their details are not for the client either.
     const errors = failed === 0 ? {} : { errors: [...new Set(reasons)].join(',') }
     // A batch answers without throwing, so this line alone says why Redis failed it: the first such failure, with

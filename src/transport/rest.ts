@@ -1,6 +1,6 @@
 import { Redis, type Requester, type UpstashRequest, type UpstashResponse } from '@upstash/redis'
 import { errorCodesOf, rootCauseOf, summarizeError } from '../error-chain.js'
-import { ConfigError, RedisCommandError, RedisUnavailableError } from '../errors.js'
+import { ConfigError, RedisCommandError, RedisTokenRefusedError, RedisUnavailableError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_REDIS_BACKOFF_MS, DEFAULT_REDIS_RETRIES, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
 
@@ -37,6 +37,8 @@ export function isBearerToken(value: string): boolean {
  */
 export function createRestRequester(connection: RestConnection): Requester {
   const base = parseUrl(connection.url)
+  // Named in every failure: an origin holds no path, query or user:password@, so it is safe to show and to log.
+  const at = new URL(base).origin
   if (!connection.token) throw new ConfigError('token', 'is required for the Upstash REST endpoint')
   // fetch would refuse such a header with a TypeError quoting it, token and all, on every request.
   if (!isBearerToken(connection.token)) throw new ConfigError('token', BEARER_TOKEN_RULE)
@@ -69,17 +71,17 @@ export function createRestRequester(connection: RestConnection): Requester {
           response = await attempt(url, init, budget)
         } catch (error) {
           if (req.signal?.aborted) throw error
-          failure = new RedisUnavailableError(`Redis REST request failed: ${describeFetchError(error)}`, undefined, {
+          failure = new RedisUnavailableError(`Redis REST request to ${at} failed: ${describeFetchError(error)}`, undefined, {
             cause: error,
           })
           continue
         }
         if (response.status >= 500) {
           await response.body?.cancel()
-          failure = new RedisUnavailableError(`Redis REST endpoint answered ${response.status}`, response.status)
+          failure = new RedisUnavailableError(`Redis REST endpoint ${at} answered ${response.status}`, response.status)
           continue
         }
-        return readBody<TResult>(response)
+        return readBody<TResult>(response, at)
       }
       throw failure ?? new RedisUnavailableError('no time left before the deadline to reach Redis')
     },
@@ -121,22 +123,20 @@ export function createRestRedis(connection: RestConnection): Redis {
   return new RestRedis(createRestRequester(connection))
 }
 
-async function readBody<TResult>(response: Response): Promise<UpstashResponse<TResult>> {
+async function readBody<TResult>(response: Response, at: string): Promise<UpstashResponse<TResult>> {
   const text = await response.text()
   let body: unknown
   try {
     body = JSON.parse(text)
   } catch (error) {
-    throw new RedisUnavailableError(`Redis REST endpoint answered ${response.status} with a body that is not JSON`, response.status, { cause: error })
+    throw new RedisUnavailableError(`Redis REST endpoint ${at} answered ${response.status} with a body that is not JSON`, response.status, { cause: error })
   }
   if (response.ok) return body as UpstashResponse<TResult>
-  const reason =
-    response.status === 401 || response.status === 403
-      ? 'the REST token was refused'
-      : typeof (body as { error?: unknown })?.error === 'string'
-        ? (body as { error: string }).error
-        : 'an error'
-  throw new RedisCommandError(`Redis REST endpoint answered ${response.status}: ${reason}`, response.status)
+  if (response.status === 401 || response.status === 403) {
+    throw new RedisTokenRefusedError(`Redis REST endpoint ${at} refused the REST token (HTTP ${response.status})`, response.status)
+  }
+  const reason = typeof (body as { error?: unknown })?.error === 'string' ? (body as { error: string }).error : 'an error'
+  throw new RedisCommandError(`Redis REST endpoint ${at} answered ${response.status}: ${reason}`, response.status)
 }
 
 function parseUrl(url: string): string {

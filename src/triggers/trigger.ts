@@ -3,9 +3,10 @@ import { Dispatcher } from '../core/dispatcher.js'
 import { createRequestParser, parseJson, type RequestParser, toDispatchInput } from '../core/request.js'
 import type { DispatchResult } from '../core/types.js'
 import { IncompleteDispatchError, RedisError, ValidationError } from '../errors.js'
-import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.js'
+import { type DispatchMetrics, guardMetrics, outcomeOf } from '../observe/dispatch-metrics.js'
 import { describeError } from '../observe/error-fields.js'
 import { createLogger, type Logger } from '../observe/logger.js'
+import { readAtStart } from './read-at-start.js'
 
 /** Where a triggered dispatch came from, for its log line and its default id. */
 export interface TriggerSource {
@@ -34,9 +35,9 @@ export interface TriggerFromEnvOptions {
   metrics?: DispatchMetrics
 }
 
-/** Builds the Trigger from an env object; a bad setting throws a ConfigError naming the variable. */
+/** Builds the Trigger from an env object; wrong settings throw one ConfigError naming every variable, with no stack. */
 export function createTriggerFromEnv(env: Env, options: TriggerFromEnvOptions = {}): Trigger {
-  const { connection, config } = readDispatcherEnv(env)
+  const { connection, config } = readAtStart(() => readDispatcherEnv(env))
   const dispatcher = new Dispatcher(options.deadline ? { ...connection, deadline: options.deadline } : connection, config)
   return createTrigger(dispatcher, createRequestParser(), options.logger, options.metrics)
 }
@@ -71,10 +72,17 @@ export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, log
         if (sent !== undefined && (error instanceof RedisError || error instanceof IncompleteDispatchError)) observed.redisTime(Date.now() - sent)
         observed.failed(error)
         // An invalid request is named by its field; its message and causes may quote the payload, so they stay out.
+        // The outcome is the one the metrics count: refused (the sender's to fix) or failed.
         if (error instanceof ValidationError) {
-          logger.warn('dispatch', { requestId: source.requestId, outcome: 'invalid', error: error.name, field: error.field, durationMs: Date.now() - started })
+          logger.warn('dispatch', {
+            requestId: source.requestId,
+            outcome: outcomeOf(error),
+            error: error.name,
+            field: error.field,
+            durationMs: Date.now() - started,
+          })
         } else {
-          logger.error('dispatch', { requestId: source.requestId, outcome: 'failed', ...describeError(error), durationMs: Date.now() - started })
+          logger.error('dispatch', { requestId: source.requestId, outcome: outcomeOf(error), ...describeError(error), durationMs: Date.now() - started })
         }
         throw error
       }

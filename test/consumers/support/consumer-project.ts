@@ -10,6 +10,8 @@ const FIXTURES = join(ROOT, 'test', 'consumers', 'fixtures')
 /** A throwaway project of a backend's own, holding the packed package as a dependency. */
 export interface ConsumerProject {
   dir: string
+  /** What `npm install` printed when it installed the tarball, warnings included. */
+  installed: CommandRun
   /** Runs a command in the project, with the clean env plus `env`; fails the test when it exits non-zero. */
   run(command: string, args: string[], env?: Record<string, string>): Promise<CommandRun>
   close(): Promise<void>
@@ -22,7 +24,7 @@ export interface ConsumerProject {
 export async function createConsumerProject(fixture: string, packages: string[] = []): Promise<ConsumerProject> {
   const dir = mkdtempSync(join(tmpdir(), `mesa-consumer-${fixture}-`))
   cpSync(join(FIXTURES, fixture), dir, { recursive: true })
-  const project: ConsumerProject = {
+  const project: Omit<ConsumerProject, 'installed'> = {
     dir,
     async run(command, args, env = {}) {
       const run = await runCommand(command, args, { cwd: dir, env: cleanEnv(env), timeoutMs: 120_000 })
@@ -32,10 +34,10 @@ export async function createConsumerProject(fixture: string, packages: string[] 
     close: async () => rmSync(dir, { recursive: true, force: true }),
   }
   try {
-    await project.run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', inject('tarball'), ...packages])
+    const installed = await project.run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', inject('tarball'), ...packages])
+    return { ...project, installed }
   } catch (error) {
     await project.close()
     throw error
   }
-  return project
 }

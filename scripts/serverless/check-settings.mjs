@@ -1,11 +1,12 @@
 // @ts-check
-// A local osls plugin (serverless.yml `plugins:`): refuses to package or deploy a stage whose Redis settings, or
-// both of whose auth secrets, resolved empty, naming each one and how to set it. Before this, `npm run package`
-// with nothing exported wrote empty values into the template without a word. MESA_ALLOW_EMPTY_SETTINGS=true
-// lets it go ahead (offline CI packaging), with a warning.
+// A local osls plugin (serverless.yml `plugins:`): before a package or deploy, runs on each function's resolved
+// environment the very readers that function runs at start (src/function-settings.ts), and refuses the stage with
+// every problem at once, each named by its variable (never its value) and with the command that sets it. Before,
+// it checked only that settings were not empty, and a deployed `http` answered 503 while `sqs` did not load.
+// MESA_ALLOW_EMPTY_SETTINGS=true lets empty settings through (offline CI packaging) with a warning; wrong ones never.
 
 import { join } from 'node:path'
-import { ALLOW_EMPTY_SETTINGS, describeAllowed, describeRefusal, findEmptySettings, isEmptyAllowed, readRawConfiguration } from './settings.mjs'
+import { ALLOW_EMPTY_SETTINGS, describeAllowed, describeRefusal, findProblems, isEmptyAllowed, loadChecker, readRawConfiguration } from './settings.mjs'
 
 /**
  * @typedef {object} Serverless  the part of osls's `serverless` object this plugin reads
@@ -19,7 +20,7 @@ import { ALLOW_EMPTY_SETTINGS, describeAllowed, describeRefusal, findEmptySettin
  */
 
 /** Checks the resolved settings of every function before `package` (so `deploy` too), and of one before `deploy function`. */
-export default class RequireSettings {
+export default class CheckSettings {
   /**
    * @param {Serverless} serverless
    * @param {{ function?: string }} options
@@ -36,22 +37,24 @@ export default class RequireSettings {
     }
   }
 
-  /** Throws osls's own error (a message, no stack) when the named functions would deploy with empty settings. */
-  async check(/** @type {string[]} */ functions) {
+  /** Throws osls's own error (a message, no stack) when the named functions would refuse their settings at start. */
+  async check(/** @type {string[]} */ names) {
     const { service } = this.serverless
-    const environments = functions.map((name) => ({ ...service.provider.environment, ...service.getFunction(name).environment }))
-    const empty = findEmptySettings(environments)
     let allowed
     try {
       allowed = isEmptyAllowed(process.env[ALLOW_EMPTY_SETTINGS])
     } catch (error) {
       throw new this.serverless.classes.Error(error instanceof Error ? error.message : String(error))
     }
-    if (empty.length === 0) return
+    const functions = names.map((name) => ({ name, environment: { ...service.provider.environment, ...service.getFunction(name).environment } }))
+    const problems = findProblems(functions, await loadChecker())
+    const refused = allowed ? problems.filter((problem) => !problem.empty) : problems
     const command = this.serverless.processedInput.commands.join(' ')
     const stage = this.serverless.getProvider('aws').getStage()
-    if (allowed) return this.log.warning(describeAllowed({ command, stage, empty }))
-    const raw = await readRawConfiguration(join(this.serverless.serviceDir, this.serverless.configurationFilename))
-    throw new this.serverless.classes.Error(describeRefusal({ command, stage, empty, raw }))
+    if (refused.length > 0) {
+      const raw = await readRawConfiguration(join(this.serverless.serviceDir, this.serverless.configurationFilename))
+      throw new this.serverless.classes.Error(describeRefusal({ command, stage, problems: refused, raw }))
+    }
+    if (problems.length > 0) this.log.warning(describeAllowed({ command, stage, problems }))
   }
 }
