@@ -1,9 +1,12 @@
 import type { Context } from 'aws-lambda'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type CleanupResult, Message } from '../src/index'
+import { type CleanupResult, Dispatcher, Message } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { lambdaContext } from './support/events'
+import { connectMesaClient } from './support/mesa-client'
 import { createMesaDispatcher, Message as MesaMessage } from './support/mesa-dispatcher'
+import { startMesaServer } from './support/mesa-server'
+import { until } from './support/processes'
 import { useStack } from './support/stack'
 
 // Backlogs whose newest message is older than maxAgeSeconds are removed, in short steps, without ever losing a
@@ -19,11 +22,15 @@ function setup(maxAgeSeconds = 30 * DAY) {
   const hash = `undelivered_messages_${namespace}`
   const index = `mesa_dispatch_backlogs_${namespace}`
   /** Makes a recipient's newest message `days` old, as the index records it. */
-  const age = async (id: string, days: number) => {
-    const [bytes, count, , lengths] = (await stack.admin.hget(index, id))!.split(':')
-    await stack.admin.hset(index, id, `${bytes}:${count}:${Math.floor(Date.now() / 1000) - days * DAY}:${lengths}`)
-  }
+  const age = (id: string, days: number) => ageEntry(index, id, days)
   return { namespace, dispatcher, hash, index, age }
+}
+
+/** Makes the index entry of `id` say its newest message is `days` old: "<bytes>:<count>:<time>:<fingerprint>:<lengths>". */
+async function ageEntry(index: string, id: string, days: number): Promise<void> {
+  const parts = (await stack.admin.hget(index, id))!.split(':')
+  parts[2] = String(Math.floor(Date.now() / 1000) - days * DAY)
+  await stack.admin.hset(index, id, parts.join(':'))
 }
 
 describe('cleanupBacklogs', () => {
@@ -75,6 +82,65 @@ describe('cleanupBacklogs', () => {
     expect(cleaned.complete).toBe(true)
   })
 
+  it("keeps what Mesa's own Dispatcher stored after a real login, though it is as long as the stale entry says", async () => {
+    const { namespace, dispatcher, hash, index, age } = setup()
+    await dispatcher.dispatch(note(1), ['u'])
+    // A real login redelivers ours and deletes the field; our entry stays, and ages past the cap.
+    const server = await startMesaServer({ redisUrl: stack.redis.url, namespace })
+    open({ close: () => server.close() })
+    const client = await connectMesaClient(server.url, 'u')
+    expect(await client.waitForMessages(1)).toEqual([{ op: 0, d: { n: 1 }, t: 'NOTE', s: 1 }])
+    await client.close()
+    await until('u is offline again', async () => ((await stack.admin.sismember(`connected_clients_${namespace}`, 'u')) === 0 ? true : undefined))
+    await age('u', 40)
+    // Mesa's own Dispatcher stores a fresh message for u, of the very length of ours.
+    const theirs = open(createMesaDispatcher(stack.redis.url, { namespace, sync: { enabled: true } }))
+    theirs.dispatcher.dispatch(new MesaMessage(0, { n: 2 }, 'NOTE'), ['u'])
+    await theirs.settle()
+    const fresh = await stack.admin.hget(hash, 'u')
+    expect(fresh?.length).toBe(JSON.stringify([{ op: 0, d: { n: 1 }, t: 'NOTE' }]).length)
+
+    expect(await dispatcher.cleanupBacklogs()).toEqual({ removed: 0, bytes: 0, forgotten: 1, complete: true })
+    expect({ kept: await stack.admin.hget(hash, 'u'), indexed: Object.keys(await stack.admin.hgetall(index)) }).toEqual({ kept: fresh, indexed: [''] })
+  })
+
+  it('reads at most the write budget of backlogs per step, coming back to the same entries, and still removes every old one', async () => {
+    const namespace = stack.freshNamespace()
+    // A budget of 100 bytes holds one backlog of one note (33 bytes), three at most: 20 backlogs take several steps.
+    const dispatcher = stack.dispatcher({ namespace, sync: { enabled: true, maxBytes: 100 }, maxWriteBytes: 100 })
+    const ids = Array.from({ length: 20 }, (_, i) => `old-${i}`)
+    await dispatcher.dispatch(note(1), ids)
+    for (const id of ids) await ageEntry(`mesa_dispatch_backlogs_${namespace}`, id, 40)
+    let result: CleanupResult | undefined
+    const steps = await stack.requestsDuring(async () => {
+      result = await dispatcher.cleanupBacklogs()
+    })
+    // 20 backlogs at three a step take seven steps at least (a step may come back to the same page more than once).
+    expect({ result, enoughSteps: steps >= 7, left: await stack.admin.hlen(`undelivered_messages_${namespace}`) }).toEqual({
+      result: { removed: 20, bytes: 20 * JSON.stringify([{ op: 0, d: { n: 1 }, t: 'NOTE' }]).length, forgotten: 20, complete: true },
+      enoughSteps: true,
+      left: 0,
+    })
+  })
+
+  it('ends a pass whose step the deadline cuts off as incomplete, never with a thrown timeout', async () => {
+    const { namespace, dispatcher, age } = setup()
+    await dispatcher.dispatch(note(1), ['old'])
+    await age('old', 40)
+    // As the cleanup function runs it: every Redis attempt ends by the invocation's deadline, which comes while Redis
+    // is paused in the middle of the pass.
+    const deadline = Date.now() + 400
+    const timed = new Dispatcher({ ...stack.connection, deadline: () => deadline }, { namespace, sync: { enabled: true } })
+    await stack.admin.call('CLIENT', 'PAUSE', '1500', 'ALL')
+    const started = Date.now()
+    const result = await timed.cleanupBacklogs({ deadline: () => deadline })
+    expect({ result, withinDeadline: Date.now() - started < 1400 }).toEqual({
+      result: { removed: 0, bytes: 0, forgotten: 0, complete: false },
+      withinDeadline: true,
+    })
+    await stack.admin.call('CLIENT', 'UNPAUSE')
+  })
+
   it('does nothing when maxAgeSeconds is 0, and stops at its deadline saying the pass is incomplete', async () => {
     const never = setup(0)
     await never.dispatcher.dispatch(note(1), ['kept'])
@@ -100,12 +166,12 @@ describe('the scheduled cleanup function', () => {
     const dispatcher = stack.dispatcher({ namespace: NAMESPACE, sync: { enabled: true } })
     await dispatcher.dispatch(note(1), ['week-old', 'fresh'])
     const index = `mesa_dispatch_backlogs_${NAMESPACE}`
-    const [bytes, count, , lengths] = (await stack.admin.hget(index, 'week-old'))!.split(':')
-    await stack.admin.hset(index, 'week-old', `${bytes}:${count}:${Math.floor(Date.now() / 1000) - 8 * DAY}:${lengths}`)
+    await ageEntry(index, 'week-old', 8)
+    const bytes = (await stack.admin.hget(`undelivered_messages_${NAMESPACE}`, 'week-old'))!.length
 
     expect(await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext())).toEqual({
       removed: 1,
-      bytes: Number(bytes),
+      bytes,
       forgotten: 1,
       complete: true,
     })

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { type Dispatcher, Message, type SyncConfig } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient } from './support/mesa-client'
-import { createMesaDispatcher } from './support/mesa-dispatcher'
+import { createMesaDispatcher, Message as MesaMessage } from './support/mesa-dispatcher'
 import { type MesaServer, startMesaServer } from './support/mesa-server'
+import { until } from './support/processes'
 import { useStack } from './support/stack'
 
 // The offline store stays within its caps, byte-exact and in order, through the gateway against a real
@@ -61,7 +63,11 @@ describe('the offline store, per recipient', () => {
     ])
     const value = array(frame(3), frame(4), frame(5))
     expect(await stack.admin.hget(hash, 'later')).toBe(value)
-    expect(await stack.admin.hget(index, 'later')).toMatch(new RegExp(`^${value.length}:3:\\d{10}:${[3, 4, 5].map((n) => frame(n).length).join(',')}$`))
+    // The fingerprint: the first 8 hex digits of the SHA-1 of the first message kept, then of the last.
+    const fingerprint = [frame(3), frame(5)].map((each) => createHash('sha1').update(each).digest('hex').slice(0, 8)).join('')
+    expect(await stack.admin.hget(index, 'later')).toMatch(
+      new RegExp(`^${value.length}:3:\\d{10}:${fingerprint}:${[3, 4, 5].map((n) => frame(n).length).join(',')}$`),
+    )
     expect(await login(namespace, 'later', 3)).toEqual([3, 4, 5].map((n, i) => ({ ...JSON.parse(frame(n)), s: i + 1 })))
   })
 
@@ -236,5 +242,64 @@ describe('the index of stored values', () => {
 
     expect(await dispatcher.dispatch(note(4), ['later'])).toMatchObject({ stored: 1, dropped: 1 })
     expect(await stack.admin.hget(hash, 'later')).toBe(array(theirs[1]!, theirs[2]!, frame(4)))
+  })
+})
+
+describe('a value of the very length the index records, written by someone else', () => {
+  // Mesa's own Dispatcher writes JSON.stringify of its messages: two without a type, of 15 bytes each and a comma,
+  // are as long as one note of ours (31 bytes).
+  const mesaTwo = ['{"op":0,"d":{}}', '{"op":0,"d":[]}']
+
+  it("is not trusted after a real login and Mesa's own Dispatcher's two messages: a cap of 2 keeps 2, and says it dropped one", async () => {
+    const { namespace, dispatcher, hash } = setup({ maxMessages: 2 })
+    await dispatcher.dispatch(note(1), ['u'])
+    // A real login redelivers ours and deletes the field, and the logout leaves u offline: our index entry stays.
+    const client = await connectMesaClient((await mesa(namespace)).url, 'u')
+    expect(await client.waitForMessages(1)).toEqual([{ op: 0, d: { n: 1 }, t: 'NOTE', s: 1 }])
+    await client.close()
+    await until('u is offline again', async () => ((await stack.admin.sismember(`connected_clients_${namespace}`, 'u')) === 0 ? true : undefined))
+    const theirs = open(createMesaDispatcher(stack.redis.url, { namespace, sync: { enabled: true } }))
+    // One at a time: Mesa's own Dispatcher reads, appends and writes back, and two at once would keep one.
+    theirs.dispatcher.dispatch(new MesaMessage(0, {}), ['u'])
+    await theirs.settle()
+    theirs.dispatcher.dispatch(new MesaMessage(0, []), ['u'])
+    await theirs.settle()
+    expect(await stack.admin.hget(hash, 'u')).toBe(array(...mesaTwo))
+    expect(array(...mesaTwo).length).toBe(array(frame(1)).length)
+
+    expect(await dispatcher.dispatch(note(3), ['u'])).toMatchObject({ stored: 1, dropped: 1 })
+    expect(await stack.admin.hget(hash, 'u')).toBe(array(mesaTwo[1]!, frame(3)))
+    expect(await login(namespace, 'u', 2)).toEqual([
+      { op: 0, d: [], s: 1 },
+      { op: 0, d: { n: 3 }, t: 'NOTE', s: 2 },
+    ])
+  })
+
+  it('is not cut where our lengths say, though commas stand there inside its text and a number between them', async () => {
+    // Our three notes of 31 bytes; a cap of 100 bytes makes a 60-byte message drop the first two at once, cut after
+    // the second, and only the second is parsed to check the cut.
+    const { namespace, dispatcher, hash } = setup({ maxBytes: 100 })
+    await sendAll(dispatcher, [note(1), note(2), note(3)], ['u'])
+    const ours = (await stack.admin.hget(hash, 'u'))!
+    // One string whose commas stand where ours separated messages, with 31 digits (a valid number) between them.
+    const text = `${'x'.repeat(30)},${'1'.repeat(31)},${'y'.repeat(ours.length - 2 - 2 - 30 - 1 - 31 - 1)}`
+    const theirs = JSON.stringify(text)
+    expect({ length: array(theirs).length, commas: [array(theirs)[32], array(theirs)[64]] }).toEqual({ length: ours.length, commas: [',', ','] })
+    await stack.admin.hset(hash, 'u', array(theirs))
+
+    const big = new Message(0, { text: 'z'.repeat(60 - '{"op":0,"d":{"text":""},"t":"NOTE"}'.length) }, 'NOTE')
+    expect(await dispatcher.dispatch(big, ['u'])).toMatchObject({ stored: 1, dropped: 1 })
+    expect(await stack.admin.hget(hash, 'u')).toBe(array(big.json))
+    expect(await login(namespace, 'u', 1)).toEqual([{ ...JSON.parse(big.json), s: 1 }])
+  })
+
+  it('is replaced when it is not JSON, as any value Mesa could not redeliver is', async () => {
+    const { namespace, dispatcher, hash } = setup()
+    await dispatcher.dispatch(note(1), ['u'])
+    await stack.admin.hset(hash, 'u', 'x'.repeat(array(frame(1)).length))
+
+    expect(await dispatcher.dispatch(note(2), ['u'])).toMatchObject({ stored: 1 })
+    expect(await stack.admin.hget(hash, 'u')).toBe(array(frame(2)))
+    expect(await login(namespace, 'u', 1)).toEqual([{ op: 0, d: { n: 2 }, t: 'NOTE', s: 1 }])
   })
 })

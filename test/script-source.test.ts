@@ -23,9 +23,9 @@ describe('the Lua scripts', () => {
     for (const script of Object.values(scripts)) expect(sha1(await scriptText(script))).toBe(script.sha1)
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
       BACKLOG_SCRIPT: '8eb2113c4e5116eb5448f17521f9157e4dd514bc',
-      CLEANUP_SCRIPT: 'd04a88960a9c89ee4868d7b59136211c8ff964f5',
+      CLEANUP_SCRIPT: 'cfa9e050b959dd378502d77aa77d82d81fde4032',
       CLEAR_SCRIPT: 'f1fd8369eb59378f9a7776731b1d6d386900b164',
-      DISPATCH_SCRIPT: '9cd3fde9ed5f9f671b5edf2075742716bed869ae',
+      DISPATCH_SCRIPT: 'e610172a8aaa9d9a22033f3318f72f13915ae0d4',
       PRESENCE_SCRIPT: '2959ddbb9b8bd8ef17da2c319e2499515a2280ba',
     })
   })
@@ -43,6 +43,11 @@ describe('the Lua scripts', () => {
   it.each(['dispatch.lua', 'presence.lua', 'backlog.lua', 'clear.lua'])('give %s the rate-limit charge of shared/charge.lua, inlined once', async (file) => {
     const expanded = await expandLua(file)
     expect(expanded.split(readFileSync(join(SCRIPT_DIR, 'shared/charge.lua'), 'utf8').trimEnd()).length - 1).toBe(1)
+  })
+
+  it.each(['dispatch.lua', 'cleanup.lua'])('give %s the fingerprint check of shared/fingerprint.lua, inlined once', async (file) => {
+    const expanded = await expandLua(file)
+    expect(expanded.split(readFileSync(join(SCRIPT_DIR, 'shared/fingerprint.lua'), 'utf8').trimEnd()).length - 1).toBe(1)
   })
 
   it('give clear.lua the JSON readers of dispatch.lua, the same text inlined once each', async () => {

@@ -164,7 +164,7 @@ export class Dispatcher {
    * `cleanup` function runs it on a schedule, and a long-lived server can run it on a timer.
    */
   cleanupBacklogs(options?: CleanupOptions): Promise<CleanupResult> {
-    return cleanupBacklogs(this.runner, this.keys, this.limits.maxAgeSeconds, options)
+    return cleanupBacklogs(this.runner, this.keys, this.limits, options)
   }
 
   /** Which of `recipients` are in Mesa's online set, in one round trip, each answered as given and in order (see presence.ts). */

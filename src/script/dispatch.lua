@@ -6,8 +6,9 @@ KEYS[1]   the call's own key: holds the call's reply for ARGV[1] seconds, so a r
 KEYS[2]   connected_clients[_ns]: Mesa's set of online client ids
 KEYS[3]   undelivered_messages[_ns]: Mesa's hash of stored messages (field: client id, value: a JSON array)
 KEYS[4]   mesa_dispatch_backlogs[_ns]: our index of that hash (field: client id, value:
-          "<bytes>:<count>:<time>:<length>,<length>,...", the length and message count of the value this script
-          last wrote there, when, and the length of each message in it; the field '' holds KEEP_TABLE)
+          "<bytes>:<count>:<time>:<fingerprint>:<length>,<length>,...", the length and message count of the value
+          this script last wrote there, when, the first 8 hex digits of the SHA-1 of its first message and of its
+          last, and the length of each message in it; the field '' holds KEEP_TABLE)
 KEYS[5..] the rate counter of each charge (ARGV[8..]), in order; then the own dedupe key of each dispatch that has
           one, in dispatch order
 
@@ -48,8 +49,10 @@ Why it is written this way:
 - Mesa reads a recipient's messages with one HGET, so each stored value is one JSON array, rewritten whole. It
   is read and written once per call however many dispatches append to it, and the messages are appended as the
   caller's bytes, never through cjson, which would rewrite `0.30000000000000004` and `[]`.
-- A value this script wrote is trusted while its length matches the index, whose message lengths say where to
-  cut when the oldest messages go (the last message cut is parsed to check). Any other value is checked as
+- A value this script wrote is trusted while its length matches the index and it starts and ends with the very
+  messages the index's fingerprint names (shared/fingerprint.lua): two SHA-1s of one message each, whatever the
+  value's size. The index's message lengths then say where to cut when the oldest messages go (the last message
+  cut is parsed to check). Any other value is checked as
   JSON.parse would check it; one Mesa could not redeliver (not JSON, not an array, a null message, which stop
   Mesa's redelivery for good) is replaced, as Mesa's own Dispatcher does, and one with spaces between its
   messages is rewritten without them.
@@ -108,13 +111,14 @@ local budgetLeft = true
 
 -- The functions that check JSON and store offline messages, defined only by a call that stores: creating some
 -- thirty closures would otherwise cost a publish-only call more than everything else it does.
-local skipSpace, skipString, skipScalar, skipKey, skipValue, skipTrusted, readArray, contentLength, snapshot, restore, dropOriginals, dropOldest, relist, makeRoom, append, finalValue, describe, survey, newValue, open, load, store, check
+local skipSpace, skipString, skipScalar, skipKey, skipValue, skipTrusted, readArray, contentLength, snapshot, restore, dropOriginals, dropOldest, relist, makeRoom, append, finalValue, hashOf, vouches, describe, survey, newValue, open, load, store, check
 local function defineStore()
   -- @include dispatch/json-bytes.lua
   -- The flags of ARGV's recipients (RECIPIENT_FLAG in src/script/protocol.ts).
   local WILDCARD, STORABLE, STORABLE_ESCAPED, PLAIN_ESCAPED, NUMBER = byte('w'), byte('s'), byte('S'), byte('P'), byte('n')
   -- @include dispatch/json.lua
   -- @include dispatch/backlog-value.lua
+  -- @include shared/fingerprint.lua
   -- @include dispatch/read-values.lua
   -- @include dispatch/store.lua
 end

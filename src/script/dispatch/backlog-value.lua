@@ -19,7 +19,7 @@
 
   -- Forgets the original messages of a value whose index turned out wrong: someone else rewrote it since.
   dropOriginals = function(v)
-    v.src, v.cut, v.close, v.orig, v.origLen = nil, nil, nil, 0, 0
+    v.src, v.cut, v.close, v.orig, v.origLen, v.firstHash = nil, nil, nil, 0, 0, false
     v.count = #v - v.first + 1
   end
 
@@ -64,7 +64,7 @@
       lengths[#lengths + 1] = e - i
       i = e + 1
     end
-    v.lens, v.lensAt, v.orig = concat(lengths, ','), 1, #lengths
+    v.lens, v.lensAt, v.orig, v.firstHash = concat(lengths, ','), 1, #lengths, false
     v.count = v.orig + #v - v.first + 1
     return true
   end

@@ -5,8 +5,8 @@
   describe = function(name)
     local entry = known[name]
     if type(entry) == 'number' then return entry end
-    local bytes, count, lensAt = match(entry, '^(%d+):(%d+):%d+:()')
-    return tonumber(bytes), tonumber(count), lensAt, entry
+    local bytes, count, fp, lensAt = match(entry, '^(%d+):(%d+):%d+:(%x+):()')
+    return tonumber(bytes), tonumber(count), lensAt, entry, fp
   end
 
   survey = function(names)
@@ -19,7 +19,8 @@
       local read = redis.call('HMGET', backlogs, unpack(fresh, from, math.min(from + CHUNK - 1, #fresh)))
       for j = 1, #read do
         local name, entry = fresh[from + j - 1], read[j]
-        if entry and find(entry, '^%d+:%d+:%d+:') then known[name] = entry else known[name] = redis.call('HSTRLEN', undelivered, name) end
+        -- An entry without a fingerprint (written before there was one) vouches for nothing: the value is checked.
+        if entry and find(entry, '^%d+:%d+:%d+:%x+:') then known[name] = entry else known[name] = redis.call('HSTRLEN', undelivered, name) end
       end
     end
   end
@@ -30,18 +31,20 @@
     return {
       name = name, old = value, oldMeta = meta or false, first = 1, addedLen = 0, orig = 0, origLen = 0, count = 0,
       src = false, cut = false, close = false, lens = false, lensAt = false, size = false, listed = false, checkFrom = false,
+      firstHash = false,
     }
   end
 
   open = function(name, value)
     if not value then return ABSENT end
-    local size, count, lensAt, meta = describe(name)
+    local size, count, lensAt, meta, fp = describe(name)
     local v = newValue(name, value, meta)
     if value == '' then return v end
-    if count and #value == size then
+    -- The index vouches for a value only when it is the one we wrote: our length, our first and last messages.
+    if count and #value == size and (count == 0 or vouches(value, meta, lensAt, fp)) then
       if count > 0 then
         v.src, v.cut, v.close, v.orig, v.count = value, 2, #value, count, count
-        v.origLen, v.lens, v.lensAt = v.close - v.cut, meta, lensAt
+        v.origLen, v.lens, v.lensAt, v.firstHash = v.close - v.cut, meta, lensAt, sub(fp, 1, 8)
       end
       return v
     end

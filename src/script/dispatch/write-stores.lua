@@ -77,7 +77,8 @@ if #touchedOrder > 0 or #forgets > 0 then
     local value, entry
     if type(v) == 'string' then
       value = '[' .. v .. ']'
-      entry = text(#value) .. ':1:' .. now .. ':' .. text(#v)
+      local h = hashOf(v)
+      entry = text(#value) .. ':1:' .. now .. ':' .. h .. h .. ':' .. text(#v)
     elseif type(v) == 'table' and v.size then
       value = finalValue(v)
       local lengths
@@ -88,8 +89,16 @@ if #touchedOrder > 0 or #forgets > 0 then
         for m = v.first, #v do lengths[#lengths + 1] = text(#v[m]) end
         lengths = concat(lengths, ',')
       end
-      if v.orig > 0 then lengths = sub(v.lens, v.lensAt) .. ',' .. lengths end
-      entry = text(#value) .. ':' .. text(v.count) .. ':' .. now .. ':' .. lengths
+      -- The fingerprint of the first message and the last: the first kept original (hashed again only when the
+      -- oldest were dropped, or the value was not ours), else the first appended; the last is always appended.
+      local first
+      if v.orig > 0 then
+        lengths = sub(v.lens, v.lensAt) .. ',' .. lengths
+        first = (v.cut == 2 and v.firstHash) or hashOf(sub(v.src, v.cut, v.cut + tonumber(match(v.lens, '^(%d+)', v.lensAt)) - 1))
+      else
+        first = hashOf(v[v.first])
+      end
+      entry = text(#value) .. ':' .. text(v.count) .. ':' .. now .. ':' .. first .. hashOf(v[#v]) .. ':' .. lengths
     end
     if value then
       valuesCommand[#valuesCommand + 1] = name
