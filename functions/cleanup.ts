@@ -26,7 +26,7 @@ export const handler = (event: unknown, context: Context) =>
       const started = Date.now()
       // Thrown on, so that the invocation fails (and the errors alarm fires), after a line saying why.
       const result = await dispatcher.cleanupBacklogs({ deadline: deadline.get }).catch((error: unknown) => {
-        logger.error('cleanup', { requestId: context.awsRequestId, outcome: 'failed', ...describeError(error), durationMs: Date.now() - started })
+        logger.error('cleanup', { requestId: context.awsRequestId, result: 'failed', ...describeError(error), durationMs: Date.now() - started })
         throw error
       })
       logger.info('cleanup', { requestId: context.awsRequestId, ...result, durationMs: Date.now() - started })

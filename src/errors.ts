@@ -6,12 +6,31 @@ import type { DispatchResult, Recipient } from './core/types.js'
  * failed-record reports in exactly one other (`functions/sqs.ts`).
  */
 
+/**
+ * Whether anything was applied when an error was thrown: `none`, certainly nothing (refused before sending, a
+ * connection refused, a script Redis refused whole); `unknown`, it may have been (a timeout, or a connection lost,
+ * after the request was sent): send it again with the same id, which applies it at most once; `partial`, some parts
+ * of a dispatch were applied, and the same id finishes it.
+ */
+export type FailureOutcome = 'none' | 'unknown' | 'partial'
+
+/** What an error of this package is built with besides its message. */
+export interface ErrorOptions {
+  cause?: unknown
+  /** @default 'none' */
+  outcome?: FailureOutcome
+}
+
 /** The base of every error thrown by this package. */
 export class MesaDispatchError extends Error {
   override name = 'MesaDispatchError'
+  /** Whether anything was applied (see FailureOutcome): what a caller must know before retrying. */
+  declare readonly outcome: FailureOutcome
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    // Not enumerable, as `message` is not: printing an error shows what failed, and an init error stays one line.
+    Object.defineProperty(this, 'outcome', { value: options?.outcome ?? 'none', enumerable: false, writable: false })
   }
 }
 
@@ -67,18 +86,22 @@ export abstract class RedisError extends MesaDispatchError {
     message: string,
     /** The HTTP status of the last answer, when there was one. */
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(message, options)
   }
 }
 
 /**
- * Redis could not be reached or did not answer in time: network errors, timeouts and 5xx answers.
- * Retrying later is safe because every dispatch carries a dedupe key.
+ * Redis could not be reached or did not answer in time: network errors, timeouts and 5xx answers. Its `outcome` is
+ * `none` when no attempt can have reached Redis (a connection refused, a host that does not resolve), else `unknown`.
  */
 export class RedisUnavailableError extends RedisError {
   override name = 'RedisUnavailableError'
+
+  constructor(message: string, status?: number, options?: ErrorOptions) {
+    super(message, status, { outcome: 'unknown', ...options })
+  }
 }
 
 /** Redis answered with an error (a script error, WRONGTYPE, a rejected token): retrying will not help. */
@@ -142,24 +165,46 @@ export class PayloadTooLargeError extends MesaDispatchError {
   }
 }
 
+/** The same idempotency key (an `id`, an `Idempotency-Key`) used for a different request in its window: nothing was applied. */
+export class IdempotencyConflictError extends MesaDispatchError {
+  override name = 'IdempotencyConflictError'
+
+  constructor(
+    /** The id that was reused. */
+    readonly id: string,
+  ) {
+    super(`the id ${JSON.stringify(id)} was used for a different request within its dedupe window: nothing was applied; a new request needs a new id`)
+  }
+}
+
 /**
  * A dispatch too large for one script call was applied in parts, and Redis failed after some of them: `applied`
- * says what was done, `remaining` who was not reached. With an id, retrying the dispatch finishes it.
+ * says what this call did, `remaining` who it did not reach, or, when the last part's outcome is unknown, may not
+ * have. With an id, sending the dispatch again with it finishes it, reaching no one twice.
  */
 export class IncompleteDispatchError extends MesaDispatchError {
   override name = 'IncompleteDispatchError'
+  /** The dispatch's id, which finishes it; none when it had none. */
+  readonly id?: string
 
   constructor(
     /** What the parts applied before the failure did. */
     readonly applied: DispatchResult,
-    /** The recipients no part reached. */
+    /** The recipients no part reached: or, when the failure's outcome is unknown, may not have reached. */
     readonly remaining: Recipient[],
-    options: { cause: unknown },
+    options: { cause: unknown; id?: string },
   ) {
+    const reached = applied.recipients.length + applied.offline.length
+    const lastUnknown = options.cause instanceof MesaDispatchError && options.cause.outcome === 'unknown'
+    const advice =
+      options.id === undefined
+        ? 'it had no id, so sending it again would reach the others twice: give a dispatch an id to finish it safely'
+        : `send it again with the id ${JSON.stringify(options.id)} to finish it: no recipient gets it twice`
     super(
-      `Redis failed after ${applied.recipients.length + applied.offline.length} recipients of the dispatch were reached; ${remaining.length} were not`,
-      options,
+      `Redis failed after part of the dispatch was applied: ${reached} recipients were reached, ${remaining.length} ${lastUnknown ? 'may not have been' : 'were not'}; ${advice}`,
+      { cause: options.cause, outcome: 'partial' },
     )
+    if (options.id !== undefined) this.id = options.id
   }
 }
 
@@ -179,8 +224,14 @@ export interface EndpointFailure {
   errorName?: string
   /** The request field at fault, when the endpoint named one (on 400). */
   field?: string
-  /** Seconds to wait before retrying, from the `Retry-After` header (sent with 503). */
+  /** Seconds to wait before retrying, from the `Retry-After` header (sent with 503 and 429). */
   retryAfter?: number
+  /** Whether anything was applied, across every attempt. @default 'none' */
+  outcome?: FailureOutcome
+  /** How many requests the call made, retries included. @default 1 */
+  attempts?: number
+  /** The `Idempotency-Key` every attempt carried: sending the call again with it finishes it. */
+  idempotencyKey?: string
 }
 
 /**
@@ -197,12 +248,18 @@ export class DispatchEndpointError extends MesaDispatchError {
   readonly field?: string
   /** Seconds to wait before retrying, when the endpoint said so with `Retry-After`. */
   readonly retryAfter?: number
+  /** How many requests the call made, retries included. */
+  readonly attempts: number
+  /** The `Idempotency-Key` every attempt carried, when the call had one: the same key finishes it later. */
+  readonly idempotencyKey?: string
 
   constructor(message: string, failure: EndpointFailure, options?: { cause?: unknown }) {
-    super(message, options)
+    super(message, { ...options, outcome: failure.outcome ?? 'none' })
     this.status = failure.status
     this.errorName = failure.errorName
     this.field = failure.field
     this.retryAfter = failure.retryAfter
+    this.attempts = failure.attempts ?? 1
+    this.idempotencyKey = failure.idempotencyKey
   }
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import type { GatewayIntercept } from '../dev/upstash-gateway'
 import { signRequest } from '../src/client/index'
+import { createMesaKeys } from '../src/core/keys'
 import { type AppOptions, createApp, createAppFromEnv } from '../src/http/app'
 import { Dispatcher, type DispatchResult } from '../src/index'
 import { outcomeOf } from '../src/observe/dispatch-metrics'
@@ -8,7 +10,9 @@ import { freePort } from './support/ports'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 
 // The fetch app's own decisions: what it refuses, what it logs, and how Redis failures become statuses.
-const stack = useStack()
+// A fault the gateway applies to the requests it receives while set: true when it answered the request itself.
+let fault: GatewayIntercept | undefined
+const stack = useStack({ intercept: (req, res) => fault?.(req, res) ?? false })
 const TOKEN = 'app-test-dispatch-token'
 const SIGNING_SECRET = 'app-test-signing-secret'
 const SECRET_DATA = 'very-private-message-content'
@@ -31,7 +35,11 @@ describe('the app', () => {
     const { lines, logger } = captured()
     const app = createApp({ dispatcher: stack.dispatcher(), auth: {}, logger })
     expect([await answer(app, dispatchCall(secretNote)), await answer(app, new Request('https://x/health'))]).toEqual([
-      { status: 401, retryAfter: null, body: { ok: false, error: { name: 'AuthenticationError', message: 'this endpoint has no credentials configured' } } },
+      {
+        status: 401,
+        retryAfter: null,
+        body: { ok: false, error: { name: 'AuthenticationError', message: 'this endpoint has no credentials configured', outcome: 'none' } },
+      },
       {
         status: 503,
         retryAfter: null,
@@ -40,6 +48,7 @@ describe('the app', () => {
           error: {
             name: 'ConfigError',
             message: 'no credentials are configured: set DISPATCH_KEYS, DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)',
+            outcome: 'none',
           },
         },
       },
@@ -53,7 +62,11 @@ describe('the app', () => {
   it('answers 503 to everything when misconfigured, and logs the variable but not the secrets', async () => {
     const { lines, logger } = captured()
     const app = createAppFromEnv({ UPSTASH_REDIS_REST_TOKEN: 'redis-rest-secret', DISPATCH_TOKEN: TOKEN }, { logger })
-    const expected = { status: 503, retryAfter: null, body: { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured' } } }
+    const expected = {
+      status: 503,
+      retryAfter: null,
+      body: { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured', outcome: 'none' } },
+    }
     expect([await answer(app, dispatchCall(secretNote)), await answer(app, new Request('https://x/health'))]).toEqual([expected, expected])
     expect(lines).toEqual([expect.objectContaining({ level: 'error', variable: 'UPSTASH_REDIS_REST_URL' })])
     expect(JSON.stringify(lines)).not.toMatch(/redis-rest-secret|app-test-dispatch-token/)
@@ -65,7 +78,14 @@ describe('the app', () => {
     expect(await answer(app, dispatchCall(secretNote))).toEqual({
       status: 503,
       retryAfter: '5',
-      body: { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } },
+      body: {
+        ok: false,
+        error: {
+          name: 'RedisUnavailableError',
+          message: 'the dispatch endpoint cannot reach Redis right now; nothing was applied; retry later',
+          outcome: 'none',
+        },
+      },
     })
   })
 
@@ -74,7 +94,14 @@ describe('the app', () => {
     const port = await freePort()
     const dispatcher = new Dispatcher({ url: `http://127.0.0.1:${port}`, token: 't', retries: 0 })
     const app = createApp({ dispatcher, auth: { token: TOKEN }, logger })
-    const unreachable = { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } }
+    const unreachable = {
+      ok: false,
+      error: {
+        name: 'RedisUnavailableError',
+        message: 'the dispatch endpoint cannot reach Redis right now; nothing was applied; retry later',
+        outcome: 'none',
+      },
+    }
     expect(await answer(app, dispatchCall({ dispatches: [secretNote, { event: 'DISCONNECT_CLIENT' }] }))).toEqual({
       status: 503,
       retryAfter: '5',
@@ -87,13 +114,14 @@ describe('the app', () => {
       message: 'dispatch',
       requestId: expect.any(String),
       key: 'default',
-      outcome: 'failed',
+      result: 'failed',
       batch: true,
       dispatches: 2,
       failed: 2,
       errors: 'RedisUnavailableError',
       error: 'RedisUnavailableError',
       detail: `Redis REST request to http://127.0.0.1:${port} failed: ECONNREFUSED`,
+      outcome: 'none',
       cause: {
         name: 'TypeError',
         message: 'fetch failed',
@@ -108,7 +136,7 @@ describe('the app', () => {
     await stack.admin.set(`connected_clients_${namespace}`, 'not a set')
     const options: AppOptions = { dispatcher: stack.dispatcher({ namespace, sync: { enabled: true } }), auth: { token: TOKEN }, logger: captured().logger }
     const app = createApp(options)
-    const refusedBody = { name: 'RedisCommandError', message: 'Redis refused the request; nothing was applied' }
+    const refusedBody = { name: 'RedisCommandError', message: 'Redis refused the request; nothing was applied', outcome: 'none' }
     expect(await answer(app, dispatchCall(secretNote))).toEqual({ status: 502, retryAfter: null, body: { ok: false, error: refusedBody } })
     expect(await answer(app, dispatchCall({ dispatches: [secretNote, secretNote] }))).toEqual({
       status: 502,
@@ -163,28 +191,37 @@ describe('the app', () => {
           message: expect.stringMatching(
             /^the dispatch needs a Redis request of 30\d{3} bytes, over MAX_REQUEST_BYTES \(20000\): send a smaller message or fewer recipients$/,
           ),
+          outcome: 'none',
         },
       },
     })
   })
 
-  it('answers a dispatch Redis failed between its parts with that failure and what was reached, not "nothing was applied"', async () => {
+  it('answers a dispatch Redis failed between its parts with that failure, what was reached and how to finish it, not "nothing was applied"', async () => {
     const namespace = stack.freshNamespace()
     const dispatcher = stack.dispatcher({ namespace, sync: { enabled: true, maxBytes: 20_000 }, maxWriteBytes: 40_000 })
     const ids = ['a', 'b', 'c', 'd']
     for (const id of ids) await dispatcher.dispatch(new (await import('../src/index')).Message(0, 'x'.repeat(18_000)), [id])
-    // The second part's own dedupe key is not a string, so Redis refuses that part alone.
-    await stack.admin.hset(`mesa_dispatch_ids_${namespace}:order#2`, 'not', 'a string')
     const app = createApp({ dispatcher, auth: { token: TOKEN }, logger: captured().logger })
+    // The first part passes; the gateway answers every later request 503, having forwarded nothing.
+    let passed = 0
+    fault = (_req, res) => {
+      if (++passed <= 1) return false
+      res.writeHead(503).end()
+      return true
+    }
+    const failed = await answer(app, dispatchCall({ message: { d: 1, t: 'NOTE' }, recipients: ids, id: 'order' })).finally(() => (fault = undefined))
 
-    expect(await answer(app, dispatchCall({ message: { d: 1, t: 'NOTE' }, recipients: ids, id: 'order' }))).toEqual({
-      status: 502,
-      retryAfter: null,
+    expect(failed).toEqual({
+      status: 503,
+      retryAfter: '5',
       body: {
         ok: false,
         error: {
           name: 'IncompleteDispatchError',
-          message: 'Redis failed after part of the dispatch was applied: 2 recipients were reached, 2 were not; send it again with the same id to finish it',
+          message:
+            'Redis failed after part of the dispatch was applied: 2 recipients were reached, 2 may not have been; send it again with the id "order" to finish it: no recipient gets it twice',
+          outcome: 'partial',
         },
       },
     })
@@ -198,7 +235,7 @@ describe('the app', () => {
     // Sent upper-case, as a sender may: the id is the same whatever the case of its hex digits.
     const send = () => answer(app, dispatchCall(undefined, { 'x-mesa-signature': `${head},v2=${hex.toUpperCase()}` }, body))
     const [first, second] = [await send(), await send()]
-    const keys = (await stack.admin.keys(`mesa_dispatch_ids_${namespace}:sig:*`)).sort()
+    const keys = (await stack.admin.keys(`mesa_dispatch_id:dispatch:*:${namespace}:sig:*`)).sort()
     const ttls = await Promise.all(keys.map((key) => stack.admin.ttl(key)))
     expect({
       statuses: [first.status, second.status],
@@ -207,12 +244,12 @@ describe('the app', () => {
     }).toEqual({
       statuses: [200, 200],
       duplicates: [true, true],
-      keys: [0, 1].map((index) => `mesa_dispatch_ids_${namespace}:sig:${hex}:${index}`),
+      keys: [0, 1].map((index) => createMesaKeys(namespace).idempotency('dispatch', `sig:${hex}:${index}`)),
     })
     expect(ttls.map((ttl) => ttl > 590 && ttl <= 600)).toEqual([true, true])
   })
 
-  it('logs a dispatch the Dispatcher refused as refused, the outcome its metric counts, not failed', async () => {
+  it('logs a dispatch the Dispatcher refused as refused, the result its metric counts, not failed', async () => {
     const { lines, logger } = captured()
     const outcomes: string[] = []
     const metrics = { dispatched() {}, redisTime() {}, failed: (error: unknown) => void outcomes.push(outcomeOf(error)) }
@@ -221,7 +258,7 @@ describe('the app', () => {
 
     const response = await app.fetch(dispatchCall({ message: { d: 1 }, recipients: ['a', 'b'] }))
 
-    expect({ status: response.status, outcomes, logged: lines.find((line) => line.message === 'dispatch')?.outcome }).toEqual({
+    expect({ status: response.status, outcomes, logged: lines.find((line) => line.message === 'dispatch')?.result }).toEqual({
       status: 400,
       outcomes: ['refused'],
       logged: 'refused',
@@ -238,7 +275,7 @@ describe('the app', () => {
         level: 'info',
         message: 'dispatch',
         key: 'default',
-        outcome: 'sent',
+        result: 'sent',
         batch: false,
         dispatches: 1,
         failed: 0,
@@ -266,7 +303,7 @@ describe('the app', () => {
     expect(await answer(app, dispatchCall(body))).toEqual({
       status: 400,
       retryAfter: null,
-      body: { ok: false, error: { name: 'ValidationError', message, field } },
+      body: { ok: false, error: { name: 'ValidationError', message, field, outcome: 'none' } },
     })
     expect(stack.gateway.requests - before).toBe(0)
   })

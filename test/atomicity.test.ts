@@ -33,7 +33,7 @@ async function arrange() {
   const snapshot = async () => ({
     stored: await stack.admin.hgetall(`undelivered_messages_${namespace}`),
     index: await stack.admin.hgetall(`mesa_dispatch_backlogs_${namespace}`),
-    ids: await stack.admin.keys(`mesa_dispatch_ids_${namespace}:order-*`),
+    ids: await stack.admin.keys(`mesa_dispatch_id:dispatch:*:${namespace}:order-*`),
   })
   const before = await snapshot()
   const recorder = open(await recordChannel(stack.redis.url, `ws_${namespace}`))
@@ -108,7 +108,7 @@ describe('a refused write', () => {
 
   it("the dispatch's own id refused: that dispatch fails having done nothing, the others are applied", async () => {
     const { namespace, before, snapshot, recorder, sendAll } = await arrange()
-    const dispatcher = await restricted('ids-refused', ['~*', '-set', '(+set ~mesa_dispatch_ids_*:call:*)'], namespace)
+    const dispatcher = await restricted('ids-refused', ['~*', '-set', '(+set ~mesa_dispatch_call:*)'], namespace)
 
     expect(verdicts(await sendAll(dispatcher))).toEqual(['key', 'applied', 'applied'])
 

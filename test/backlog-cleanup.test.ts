@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type CleanupResult, Dispatcher, Message } from '../src/index'
+import { ageEntry } from './support/backlog-index'
 import { useCleanup } from './support/cleanup'
 import { lambdaContext } from './support/events'
 import { connectMesaClient } from './support/mesa-client'
@@ -22,15 +23,8 @@ function setup(maxAgeSeconds = 30 * DAY) {
   const hash = `undelivered_messages_${namespace}`
   const index = `mesa_dispatch_backlogs_${namespace}`
   /** Makes a recipient's newest message `days` old, as the index records it. */
-  const age = (id: string, days: number) => ageEntry(index, id, days)
+  const age = (id: string, days: number) => ageEntry(stack.admin, index, id, days)
   return { namespace, dispatcher, hash, index, age }
-}
-
-/** Makes the index entry of `id` say its newest message is `days` old: "<bytes>:<count>:<time>:<fingerprint>:<lengths>". */
-async function ageEntry(index: string, id: string, days: number): Promise<void> {
-  const parts = (await stack.admin.hget(index, id))!.split(':')
-  parts[2] = String(Math.floor(Date.now() / 1000) - days * DAY)
-  await stack.admin.hset(index, id, parts.join(':'))
 }
 
 describe('cleanupBacklogs', () => {
@@ -110,7 +104,7 @@ describe('cleanupBacklogs', () => {
     const dispatcher = stack.dispatcher({ namespace, sync: { enabled: true, maxBytes: 100 }, maxWriteBytes: 100 })
     const ids = Array.from({ length: 20 }, (_, i) => `old-${i}`)
     await dispatcher.dispatch(note(1), ids)
-    for (const id of ids) await ageEntry(`mesa_dispatch_backlogs_${namespace}`, id, 40)
+    for (const id of ids) await ageEntry(stack.admin, `mesa_dispatch_backlogs_${namespace}`, id, 40)
     let result: CleanupResult | undefined
     const steps = await stack.requestsDuring(async () => {
       result = await dispatcher.cleanupBacklogs()
@@ -166,7 +160,7 @@ describe('the scheduled cleanup function', () => {
     const dispatcher = stack.dispatcher({ namespace: NAMESPACE, sync: { enabled: true } })
     await dispatcher.dispatch(note(1), ['week-old', 'fresh'])
     const index = `mesa_dispatch_backlogs_${NAMESPACE}`
-    await ageEntry(index, 'week-old', 8)
+    await ageEntry(stack.admin, index, 'week-old', 8)
     const bytes = (await stack.admin.hget(`undelivered_messages_${NAMESPACE}`, 'week-old'))!.length
 
     expect(await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext())).toEqual({

@@ -97,13 +97,14 @@ describe('the call batcher', () => {
     expect(sent.map((call) => call.args.slice(2))).toEqual([['p', 'again', 'p', 'new', 'p', 'newer']])
   })
 
-  it('decodes each kind of line: applied, duplicate of a whole or a partial dispatch, deferred and limited', async () => {
-    const { runner } = recordingRunner(async () => ['n2:1:3:10x', 'd', 'd7', 'r', 'l'].join('\n'))
+  it('decodes each kind of line: applied, duplicate, progress of a dispatch in parts, conflict, deferred and limited', async () => {
+    const { runner } = recordingRunner(async () => ['n2:1:3:10x-', 'd', 'p7', 'c', 'r', 'l'].join('\n'))
     const batcher = createCallBatcher(runner, newCallKey, LIMITS)
-    expect(await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => batcher.send(part(name))))).toEqual([
-      { kind: 'applied', servers: 2, stored: 1, dropped: 3, states: '10x' },
+    expect(await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((name) => batcher.send(part(name))))).toEqual([
+      { kind: 'applied', servers: 2, stored: 1, dropped: 3, states: '10x-' },
       { kind: 'duplicate' },
-      { kind: 'duplicate', processed: 7 },
+      { kind: 'progress', reached: 7 },
+      { kind: 'conflict' },
       { kind: 'deferred' },
       { kind: 'limited' },
     ])

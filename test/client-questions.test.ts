@@ -119,7 +119,7 @@ describe('the client rejects a question with a DispatchEndpointError', () => {
     const down = `http://127.0.0.1:${await freePort()}`
     expect(await endpointFailureOf(client.clearBacklog(['a']))).toEqual({
       name: 'DispatchEndpointError',
-      message: 'the dispatch endpoint cannot reach Redis right now; retry later',
+      message: 'the dispatch endpoint cannot reach Redis right now; nothing was applied; retry later',
       status: 503,
       errorName: 'RedisUnavailableError',
       field: undefined,

@@ -159,7 +159,7 @@ describe('createDispatchClient', () => {
         { ok: true, result: { ...disconnected, servers: 1 } },
       ],
       partial: [
-        { ok: false, error: { name: 'RedisCommandError', message: 'Redis refused the request; nothing was applied' } },
+        { ok: false, error: { name: 'RedisCommandError', message: 'Redis refused the request; nothing was applied', outcome: 'none' } },
         { ok: true, result: disconnected },
       ],
     })
@@ -269,7 +269,7 @@ describe('createDispatchClient', () => {
     const cut = open(await serveEndpoint(unreachable))
     expect(await endpointFailureOf(createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
       name: 'DispatchEndpointError',
-      message: 'the dispatch endpoint cannot reach Redis right now; retry later',
+      message: 'the dispatch endpoint cannot reach Redis right now; nothing was applied; retry later',
       status: 503,
       errorName: 'RedisUnavailableError',
       retryAfter: 5,

@@ -187,13 +187,34 @@ describe('createMesaKeys', () => {
   it('spells names exactly as Mesa does, with and without a namespace', () => {
     const pick = (ns?: string) => {
       const keys = createMesaKeys(ns)
-      return [keys.channel, keys.connectedClients, keys.undeliveredMessages, keys.dedupe('x')]
+      return [keys.channel, keys.connectedClients, keys.undeliveredMessages, keys.backlogs]
     }
     expect([pick(), pick(''), pick('api')]).toEqual([
-      ['ws', 'connected_clients', 'undelivered_messages', 'mesa_dispatch_ids:x'],
-      ['ws', 'connected_clients', 'undelivered_messages', 'mesa_dispatch_ids:x'],
-      ['ws_api', 'connected_clients_api', 'undelivered_messages_api', 'mesa_dispatch_ids_api:x'],
+      ['ws', 'connected_clients', 'undelivered_messages', 'mesa_dispatch_backlogs'],
+      ['ws', 'connected_clients', 'undelivered_messages', 'mesa_dispatch_backlogs'],
+      ['ws_api', 'connected_clients_api', 'undelivered_messages_api', 'mesa_dispatch_backlogs_api'],
     ])
+  })
+
+  it('gives each operation and namespace an id space of its own, which no choice of namespace and id can leave', () => {
+    expect([
+      createMesaKeys().idempotency('dispatch', 'evt-42'),
+      createMesaKeys().idempotency('clear', 'evt-42'),
+      createMesaKeys('p14').idempotency('dispatch', 'x:order-17'),
+      createMesaKeys('p14:x').idempotency('dispatch', 'order-17'),
+      createMesaKeys('api').rateCounter('ci', 60, 3),
+    ]).toEqual([
+      'mesa_dispatch_id:dispatch:0::evt-42',
+      'mesa_dispatch_id:clear:0::evt-42',
+      'mesa_dispatch_id:dispatch:3:p14:x:order-17',
+      'mesa_dispatch_id:dispatch:5:p14:x:order-17',
+      'mesa_dispatch_rate:3:api:60:3:ci',
+    ])
+  })
+
+  it('gives every script call a key no idempotency key can name', () => {
+    const [a, b] = [createMesaKeys('api').callKey(), createMesaKeys('api').callKey()]
+    expect({ a: /^mesa_dispatch_call:3:api:[0-9a-f-]{36}$/.test(a), distinct: a !== b }).toEqual({ a: true, distinct: true })
   })
 
   it.each(['has space', 'x'.repeat(65), '_leading', 'brace{}'])('refuses the namespace %j', (namespace) => {

@@ -141,13 +141,14 @@ describe('the edge entry inside workerd', () => {
     expect(forbidden).toEqual({
       status: 403,
       retryAfter: null,
-      body: { ok: false, error: { name: 'ForbiddenError', message: 'key "notifier" lacks the scope presence' } },
+      body: { ok: false, error: { name: 'ForbiddenError', message: 'key "notifier" lacks the scope presence', outcome: 'none' } },
     })
     expect(limited.map(({ status }) => status)).toEqual([200, 200, 429])
     expect(Math.abs(Number(limited[2]!.retryAfter) - left)).toBeLessThanOrEqual(1)
     expect(limited[2]!.body.error).toEqual({
       name: 'RateLimitedError',
       message: `key "limited" has made its 2 requests of this 86400-second window; nothing was applied: retry in ${limited[2]!.retryAfter} s`,
+      outcome: 'none',
     })
   })
 
@@ -160,7 +161,10 @@ describe('the edge entry inside workerd', () => {
     const refused = await post(worker, note(1, ['edge-refused']), { ...AUTHORIZED, authorization: 'Bearer edge-test-token-WRONG-6789' })
 
     expect(refused.status).toBe(401)
-    expect(await refused.json()).toEqual({ ok: false, error: { name: 'AuthenticationError', message: 'the bearer token is missing or wrong' } })
+    expect(await refused.json()).toEqual({
+      ok: false,
+      error: { name: 'AuthenticationError', message: 'the bearer token is missing or wrong', outcome: 'none' },
+    })
     // Refused before any Redis request; the accepted dispatch after it is then the first thing published.
     expect(stack.gateway.requests).toBe(0)
     expect((await post(worker, note(2, ['edge-refused']), AUTHORIZED)).status).toBe(200)

@@ -27,6 +27,8 @@ afterAll(async () => {
 /** Checks one HTTP answer against the oracle; returns the verdict so that the property can count both sides. */
 async function checkHttp(door: Door, plan: HttpPlan): Promise<HttpVerdict> {
   const { request, verdict } = await prepareHttp(plan, door)
+  // Each request starts with no id claimed: fast-check repeats values across runs.
+  await fuzz.forgetIds()
   const mark = fuzz.recorder.messages.length
   const reply = await door.send(request)
   const published = await fuzz.publishedSince(mark)
@@ -38,7 +40,7 @@ async function checkHttp(door: Door, plan: HttpPlan): Promise<HttpVerdict> {
     expect(reply.contentType, context).toMatch(/^application\/json/)
     expect(JSON.parse(reply.text), context).toHaveProperty('ok', reply.status === 200)
   }
-  if (verdict !== 'accepted') expect(published, `${context}\npublished for a ${verdict} request`).toEqual([])
+  if (verdict === 'refused' || verdict === 'another route') expect(published, `${context}\npublished for a ${verdict} request`).toEqual([])
   if (verdict === 'refused') expect(reply.status, context).toBeGreaterThanOrEqual(400)
   // The converse keeps the oracle honest: what it calls valid and authenticated is accepted.
   if (verdict === 'accepted') expect(reply.status, context).toBe(200)

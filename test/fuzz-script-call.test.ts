@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { expandLua } from '../scripts/generate-lua.mjs'
+import { fingerprintOf } from '../src/core/fingerprint'
 import { createMesaKeys } from '../src/core/keys'
 import { type DispatchResult, Message, type Recipient } from '../src/index'
 import { scriptText } from '../src/script/lua-script'
@@ -37,8 +38,17 @@ async function arrange(namespace: string, { online, stored }: Scenario): Promise
   for (const [i, value] of stored.entries()) if (value !== undefined) await stack.admin.hset(`undelivered_messages_${namespace}`, STRING_IDS[i]!, value)
 }
 
-/** Everything a dispatch answers except `servers`, which counts subscribers and is 0 here either way. */
-const comparable = ({ servers: _, ...rest }: DispatchResult) => rest
+type Answer = Omit<DispatchResult, 'servers'> | { readonly error: string }
+
+/**
+ * Everything a dispatch answers except `servers`, which counts subscribers and is 0 here either way; or the name of
+ * its error (the same id with another dispatch is a conflict).
+ */
+const answerOf = (sent: Promise<DispatchResult>): Promise<Answer> =>
+  sent.then(
+    ({ servers: _, ...rest }) => rest,
+    (error: Error) => ({ error: error.name }),
+  )
 
 // Loads the script into Redis's cache, so that every call below is one EVALSHA request.
 beforeAll(() => stack.dispatcher().dispatch(new Message(0, null, 'WARM')))
@@ -56,14 +66,16 @@ describe('one script call for many dispatches', () => {
         const send = (dispatcher: typeof one, { recipients, id, n }: Scenario['dispatches'][number]) =>
           dispatcher.dispatch(new Message(0, { n }, 'NOTE'), recipients, undefined, id === undefined ? {} : { id })
 
-        let inOneCall: DispatchResult[] = []
-        const requests = await stack.requestsDuring(async () => (inOneCall = await Promise.all(input.dispatches.map((dispatch) => send(one, dispatch)))))
+        let inOneCall: Answer[] = []
+        const requests = await stack.requestsDuring(
+          async () => (inOneCall = await Promise.all(input.dispatches.map((dispatch) => answerOf(send(one, dispatch))))),
+        )
         expect(requests).toBe(1)
-        const oneByOne: DispatchResult[] = []
-        for (const dispatch of input.dispatches) oneByOne.push(await send(each, dispatch))
+        const oneByOne: Answer[] = []
+        for (const dispatch of input.dispatches) oneByOne.push(await answerOf(send(each, dispatch)))
         if (input.dispatches.length > 1) batched++
 
-        expect(inOneCall.map(comparable)).toEqual(oneByOne.map(comparable))
+        expect(inOneCall).toEqual(oneByOne)
         expect(await stack.admin.hgetall(`undelivered_messages_${together}`)).toEqual(await stack.admin.hgetall(`undelivered_messages_${alone}`))
       }),
       { numRuns: 150 },
@@ -87,10 +99,19 @@ describe('one script call for many dispatches', () => {
               event: new Message(0, { n }, 'NOTE'),
               recipients,
               checkOnline: true,
-              ...(id === undefined ? {} : { dedupe: { key: keys.dedupe(id), ttlSeconds: 60 } }),
+              ...(id === undefined
+                ? {}
+                : {
+                    dedupe: {
+                      key: keys.idempotency('dispatch', id),
+                      ttlSeconds: 60,
+                      fingerprint: fingerprintOf([String(n), JSON.stringify(recipients)]),
+                      offset: 0,
+                    },
+                  }),
             }),
           )
-          const head = callHead(keys, keys.dedupe('call'), 60, { maxMessages: 3, maxBytes: 200, maxWriteBytes: 4096 }, 1_700_000_000_000)
+          const head = callHead(keys, keys.callKey(), 60, { maxMessages: 3, maxBytes: 200, maxWriteBytes: 4096 }, 1_700_000_000_000)
           const callKeys = [...head.keys, ...parts.flatMap((part) => part.keys)]
           // No charges: ARGV[7], their number, is 0 (src/script/call-batcher.ts adds it after the head).
           const reply = await stack.admin.eval(script, callKeys.length, ...callKeys, ...head.args, '0', ...parts.flatMap((part) => part.args))

@@ -38,7 +38,7 @@ async function signed(key: ApiKey, path: string, body: unknown, idempotencyKey?:
 }
 const note = (recipient: string, n = 1) => ({ message: { d: { n, nonce: crypto.randomUUID() }, t: 'NOTE' }, recipients: [recipient] })
 const stored = async (id: string) => JSON.parse((await stack.admin.hget(hash(), id)) ?? '[]').length as number
-const refusal = (status: number, name: string, message: string) => ({ status, body: { ok: false, error: { name, message } } })
+const refusal = (status: number, name: string, message: string) => ({ status, body: { ok: false, error: { name, message, outcome: 'none' } } })
 const answer = async (call: HttpCall) => {
   const reply = await http.send(call)
   return { status: reply.status, body: reply.body }

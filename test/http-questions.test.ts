@@ -56,7 +56,7 @@ const signed = async (path: string, body: unknown) => {
 }
 const refused = (status: number, name: string, message: string, field?: string) => ({
   status,
-  body: { ok: false, error: { name, message, ...(field ? { field } : {}) } },
+  body: { ok: false, error: { name, message, ...(field ? { field } : {}), outcome: 'none' } },
 })
 /** The bytes of a backlog holding the note `{ n: 1 }` alone. */
 const ONE_NOTE = Buffer.byteLength('[{"op":0,"d":{"n":1},"t":"NOTE"}]')
@@ -210,7 +210,7 @@ describe.each(NAMES)('%s', (name) => {
     expect(bodies).toEqual([
       presence,
       presence,
-      { ok: false, error: { name: 'AuthenticationError', message: 'the signature does not match the request' } },
+      { ok: false, error: { name: 'AuthenticationError', message: 'the signature does not match the request', outcome: 'none' } },
       { ok: true, result: { cleared: [{ recipient: dave, messages: 1, bytes: ONE_NOTE }, none(['nobody'])[0]], duplicate: false } },
       { ok: true, result: { cleared: none([dave, 'nobody']), duplicate: true } },
     ])
@@ -252,7 +252,14 @@ describe('the question routes when Redis fails', () => {
     const unreachable = {
       status: 503,
       retryAfter: '5',
-      body: { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } },
+      body: {
+        ok: false,
+        error: {
+          name: 'RedisUnavailableError',
+          message: 'the dispatch endpoint cannot reach Redis right now; nothing was applied; retry later',
+          outcome: 'none',
+        },
+      },
     }
     for (const [path, body] of routes) expect(await answer(app, path, body)).toEqual(unreachable)
     expect(lines).toHaveLength(routes.length)
@@ -266,7 +273,7 @@ describe('the question routes when Redis fails', () => {
     const refusedByRedis = {
       status: 502,
       retryAfter: null,
-      body: { ok: false, error: { name: 'RedisCommandError', message: 'Redis refused the request; nothing was applied' } },
+      body: { ok: false, error: { name: 'RedisCommandError', message: 'Redis refused the request; nothing was applied', outcome: 'none' } },
     }
     for (const [path, body] of routes) expect(await answer(app, path, body)).toEqual(refusedByRedis)
     expect(await stack.admin.get(`undelivered_messages_${namespace}`)).toBe('not a hash')

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRequest } from '../src/client/index'
+import { createMesaKeys } from '../src/core/keys'
 import { type ChannelRecorder, recordChannel } from './support/channel-recorder'
 import { startEdgeWorker } from './support/edge-worker'
 import type { HttpCall } from './support/events'
@@ -46,7 +47,7 @@ const post = (body: string, headers: Record<string, string> = bearer): HttpCall 
 const note = JSON.stringify({ message: { op: 0, d: { n: 1 }, t: 'NOTE' }, recipients: ['online-user', 'offline-user'] })
 const refused = (status: number, name: string, message: string, field?: string) => ({
   status,
-  body: { ok: false, error: { name, message, ...(field ? { field } : {}) } },
+  body: { ok: false, error: { name, message, ...(field ? { field } : {}), outcome: 'none' } },
   publishes: 0,
 })
 /** The note with a nonce in its data, so that signing it gives a signature no other call sends. */
@@ -255,7 +256,7 @@ describe.each(['Lambda REST API (payload 1.0)', 'Lambda HTTP API (payload 2.0)',
     const storedFor = async () => JSON.parse((await stack.admin.hget(`undelivered_messages_${NAMESPACE}`, 'offline-user')) ?? '[]').length as number
     const storedBefore = await storedFor()
     expect({ ...(await sentTwice(call, 1)), stored: (await storedFor()) - storedBefore }).toEqual({ ...once, stored: 1 })
-    const ttl = await stack.admin.ttl(`mesa_dispatch_ids_${NAMESPACE}:sig:${call.headers!['x-mesa-signature']!.split('v2=')[1]}`)
+    const ttl = await stack.admin.ttl(createMesaKeys(NAMESPACE).idempotency('dispatch', `sig:${call.headers!['x-mesa-signature']!.split('v2=')[1]}`))
     expect(ttl).toBeGreaterThan(590)
     expect(ttl).toBeLessThanOrEqual(600)
   })

@@ -90,6 +90,8 @@ const failureFields = (unreachable: Unreachable) => ({
   requestId: expect.any(String),
   error: 'RedisUnavailableError',
   detail: unreachable.detail,
+  // Refused or unresolved: no request left, so nothing was applied.
+  outcome: 'none',
   cause: unreachable.cause(),
 })
 
@@ -102,7 +104,14 @@ describe.each(Object.entries(UNREACHABLE))('a Redis at %s', (_, unreachable) => 
     expect({ statusCode, retryAfter: headers['retry-after'], body: JSON.parse(body) }).toEqual({
       statusCode: 503,
       retryAfter: '5',
-      body: { ok: false, error: { name: 'RedisUnavailableError', message: 'the dispatch endpoint cannot reach Redis right now; retry later' } },
+      body: {
+        ok: false,
+        error: {
+          name: 'RedisUnavailableError',
+          message: 'the dispatch endpoint cannot reach Redis right now; nothing was applied; retry later',
+          outcome: 'none',
+        },
+      },
     })
     expect(logLine(run, 'request failed')).toEqual({ message: 'request failed', key: 'default', status: 503, ...failureFields(unreachable) })
   })
@@ -112,21 +121,21 @@ describe.each(Object.entries(UNREACHABLE))('a Redis at %s', (_, unreachable) => 
     const run = await invoke('sqs', sqsEvent([record]), unreachable)
 
     expect(run.outcome).toEqual({ result: { batchItemFailures: [{ itemIdentifier: record.messageId }] } })
-    expect(logLine(run, 'dispatch')).toEqual({ message: 'dispatch', outcome: 'failed', durationMs: expect.any(Number), ...failureFields(unreachable) })
+    expect(logLine(run, 'dispatch')).toEqual({ message: 'dispatch', result: 'failed', durationMs: expect.any(Number), ...failureFields(unreachable) })
   })
 
   it('makes the eventbridge bundle throw the error, named by its code, after logging it with its causes', async () => {
     const run = await invoke('eventbridge', eventBridgeEvent(NOTE), unreachable)
 
     expect(run.outcome).toEqual({ thrown: { name: 'RedisUnavailableError', message: unreachable.detail } })
-    expect(logLine(run, 'dispatch')).toEqual({ message: 'dispatch', outcome: 'failed', durationMs: expect.any(Number), ...failureFields(unreachable) })
+    expect(logLine(run, 'dispatch')).toEqual({ message: 'dispatch', result: 'failed', durationMs: expect.any(Number), ...failureFields(unreachable) })
   })
 
   it('makes the cleanup bundle throw the error, named by its code, after logging it with its causes', async () => {
     const run = await invoke('cleanup', {}, unreachable)
 
     expect(run.outcome).toEqual({ thrown: { name: 'RedisUnavailableError', message: unreachable.detail } })
-    expect(logLine(run, 'cleanup')).toEqual({ message: 'cleanup', outcome: 'failed', durationMs: expect.any(Number), ...failureFields(unreachable) })
+    expect(logLine(run, 'cleanup')).toEqual({ message: 'cleanup', result: 'failed', durationMs: expect.any(Number), ...failureFields(unreachable) })
   })
 })
 
@@ -141,7 +150,7 @@ describe('a REST URL with user:password@ in it', () => {
     const run = await invoke('eventbridge', eventBridgeEvent(NOTE), unreachable)
 
     expect(run.outcome).toEqual({ thrown: { name: 'RedisUnavailableError', message: unreachable.detail } })
-    expect(logLine(run, 'dispatch')).toEqual({ message: 'dispatch', outcome: 'failed', durationMs: expect.any(Number), ...failureFields(unreachable) })
+    expect(logLine(run, 'dispatch')).toEqual({ message: 'dispatch', result: 'failed', durationMs: expect.any(Number), ...failureFields(unreachable) })
     expect(run.stdout).not.toContain('redis-password-never-logged')
   })
 })
@@ -157,7 +166,7 @@ describe('a bad setting in the env', () => {
     const { statusCode, body } = (run.outcome as { result: { statusCode: number; body: string } }).result
     expect({ statusCode, body: JSON.parse(body) }).toEqual({
       statusCode: 503,
-      body: { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured' } },
+      body: { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured', outcome: 'none' } },
     })
     expect(logLine(run, 'the dispatch endpoint is misconfigured')).toEqual({
       level: 'error',
@@ -166,6 +175,7 @@ describe('a bad setting in the env', () => {
       variable: 'MESA_NAMESPACE',
       error: 'ConfigError',
       detail: `MESA_NAMESPACE ${NAMESPACE_RULE}`,
+      outcome: 'none',
     })
   })
 
@@ -190,6 +200,7 @@ describe('several bad settings in the env', () => {
       variable: 'UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN, MESA_SYNC, DISPATCH_TOKEN',
       error: 'ConfigError',
       detail: `4 settings are wrong: ${PROBLEMS}; DISPATCH_TOKEN must be at least 16 characters`,
+      outcome: 'none',
     })
     expect(run.stdout).not.toContain('example.upstash.io')
   })

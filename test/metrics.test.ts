@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EventBridgeInput } from '../functions/eventbridge'
 import type { HttpEvent } from '../functions/http'
 import { type CleanupResult, type DispatchResult, Message, ValidationError } from '../src/index'
+import { ageEntry } from './support/backlog-index'
 import { dimensionValues, type EmfDocument, emfProblems, isEmfLine, metricValues, parseEmf } from './support/emf-spec'
 import { eventBridgeEvent, type HttpCall, httpApiEvent, lambdaContext, sqsEvent, sqsRecord } from './support/events'
 import { connectMesaClient, type MesaClient } from './support/mesa-client'
@@ -197,8 +198,8 @@ describe('the cleanup function', () => {
     const dispatcher = stack.dispatcher({ namespace: NAMESPACE, sync: { enabled: true } })
     await dispatcher.dispatch(new Message(0, { n: 8 }, 'NOTE'), ['week-old'])
     const index = `mesa_dispatch_backlogs_${NAMESPACE}`
-    const [bytes, count, , lengths] = (await stack.admin.hget(index, 'week-old'))!.split(':')
-    await stack.admin.hset(index, 'week-old', `${bytes}:${count}:${Math.floor(Date.now() / 1000) - 8 * DAY}:${lengths}`)
+    const [bytes] = (await stack.admin.hget(index, 'week-old'))!.split(':')
+    await ageEntry(stack.admin, index, 'week-old', 8)
 
     const docs = await emfOf(() => cleanup({ source: 'aws.events' }, context('cleanup')))
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { createMesaKeys } from '../src/core/keys'
 import { type Dispatcher, Message, type SyncConfig } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient } from './support/mesa-client'
@@ -212,12 +213,12 @@ describe('a stored value Mesa can redeliver, though this Dispatcher did not writ
   })
 })
 
-describe('dedupe keys', () => {
-  it('keep only what a duplicate answer needs, however many recipients the dispatch named', async () => {
+describe('idempotency keys', () => {
+  it('keep only the fingerprint a retry is checked against, however many recipients the dispatch named', async () => {
     const { namespace, dispatcher } = setup()
     const ids = Array.from({ length: 10_000 }, (_, i) => `user-${i}`)
     await dispatcher.dispatch(note(1), ids, undefined, { id: 'big-one' })
-    expect(await stack.admin.strlen(`mesa_dispatch_ids_${namespace}:big-one`)).toBe(0)
+    expect(await stack.admin.strlen(createMesaKeys(namespace).idempotency('dispatch', 'big-one'))).toBe(32)
     expect((await dispatcher.dispatch(note(1), ids, undefined, { id: 'big-one' })).duplicate).toBe(true)
   })
 })

@@ -44,7 +44,7 @@ describe('the types command the docs show', () => {
 import type { paths } from './mesa'
 const result: DispatchResult = { servers: 1, recipients: ['0'], online: ['0'], offline: [1], unstored: [1], stored: 0, dropped: 0, duplicate: false, excludingIgnored: false }
 type Answer = paths['/dispatch']['post']['responses'][200]['content']['application/json']
-export const answers: Answer[] = [{ ok: true, result }, { ok: true, results: [{ ok: false, error: { name: 'RedisCommandError', message: 'x' } }] }]
+export const answers: Answer[] = [{ ok: true, result }, { ok: true, results: [{ ok: false, error: { name: 'RedisCommandError', message: 'x', outcome: 'none' } }] }]
 export const clear: paths['/backlog/clear']['post']['requestBody']['content']['application/json'] = { recipients: ['1', 7] }
 // @ts-expect-error servers is a number
 export const wrong: DispatchResult = { ...result, servers: '1' }

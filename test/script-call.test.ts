@@ -1,6 +1,7 @@
 import { Redis as NodeRedis } from '@upstash/redis'
 import { Redis as CloudflareRedis } from '@upstash/redis/cloudflare'
 import { describe, expect, it } from 'vitest'
+import { createMesaKeys } from '../src/core/keys'
 import { Dispatcher, Message, type ValidationError } from '../src/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
@@ -62,7 +63,7 @@ describe('one script call per tick', () => {
   it('fails only the dispatch Redis refuses, and applies the others of the same call', async () => {
     const { namespace, dispatcher, hash } = setup()
     await stack.admin.sadd(`connected_clients_${namespace}`, 'on')
-    await stack.admin.hset(`mesa_dispatch_ids_${namespace}:bad`, 'not', 'a string')
+    await stack.admin.hset(createMesaKeys(namespace).idempotency('dispatch', 'bad'), 'not', 'a string')
     const recorder = open(await recordChannel(stack.redis.url, `ws_${namespace}`))
 
     const settled = await Promise.allSettled([
@@ -92,18 +93,26 @@ describe('one script call per tick', () => {
     })
   })
 
-  it('applies an id named twice in one call once, and answers the second as a duplicate', async () => {
+  it('applies an id named twice in one call once: the same dispatch answers as a duplicate, another is refused as a conflict', async () => {
     const { namespace, dispatcher } = setup(false)
     const recorder = open(await recordChannel(stack.redis.url, `ws_${namespace}`))
-    const results = await Promise.all([1, 2].map((n) => dispatcher.dispatch(note(n), ['a'], undefined, { id: 'twice' })))
-    expect(results.map((result) => result.duplicate)).toEqual([false, true])
+    const settled = await Promise.allSettled([
+      dispatcher.dispatch(note(1), ['a'], undefined, { id: 'twice' }),
+      dispatcher.dispatch(note(1), ['a'], undefined, { id: 'twice' }),
+      dispatcher.dispatch(note(2), ['a'], undefined, { id: 'twice' }),
+    ])
+    expect(settled.map((each) => (each.status === 'fulfilled' ? { duplicate: each.value.duplicate } : { error: (each.reason as Error).name }))).toEqual([
+      { duplicate: false },
+      { duplicate: true },
+      { error: 'IdempotencyConflictError' },
+    ])
     expect(await recorder.waitFor(1)).toEqual(['{"message":{"op":0,"d":{"n":1},"t":"NOTE"},"recipients":["a"]}'])
   })
 
   it("keeps the call's reply for two minutes under its own key, which a retry of the call would read", async () => {
     const { namespace, dispatcher } = setup(false)
     await Promise.all([dispatcher.dispatch(note(1), ['a']), dispatcher.dispatch(note(2), ['b'], undefined, { id: 'x' })])
-    const [callKey] = await stack.admin.keys(`mesa_dispatch_ids_${namespace}:call:*`)
+    const [callKey] = await stack.admin.keys(`mesa_dispatch_call:${namespace.length}:${namespace}:*`)
     const ttl = await stack.admin.ttl(callKey!)
     expect({ reply: await stack.admin.get(callKey!), ttlWithinTwoMinutes: ttl > 110 && ttl <= 120 }).toEqual({
       reply: 'n0:0:0:\nn0:0:0:',
@@ -114,9 +123,9 @@ describe('one script call per tick', () => {
 
 describe('dispatchMany', () => {
   it('sends every dispatch in one request and settles each alone, in order', async () => {
-    const { namespace, dispatcher } = setup()
-    await stack.admin.set(`mesa_dispatch_ids_${namespace}:bad`, 'taken')
-    await dispatcher.dispatch(note(0), ['warm-up'])
+    const { dispatcher } = setup()
+    // Sent before, so the same dispatch again is a duplicate.
+    await dispatcher.dispatch(note(2), ['*'], undefined, { id: 'bad' })
     let settled: PromiseSettledResult<unknown>[] = []
     const requests = await stack.requestsDuring(async () => {
       settled = await dispatcher.dispatchMany([

@@ -24,8 +24,8 @@ describe('the Lua scripts', () => {
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
       BACKLOG_SCRIPT: '8eb2113c4e5116eb5448f17521f9157e4dd514bc',
       CLEANUP_SCRIPT: 'cfa9e050b959dd378502d77aa77d82d81fde4032',
-      CLEAR_SCRIPT: 'f1fd8369eb59378f9a7776731b1d6d386900b164',
-      DISPATCH_SCRIPT: 'e610172a8aaa9d9a22033f3318f72f13915ae0d4',
+      CLEAR_SCRIPT: '829edb44bd1860d67a3acce4c76c30de999bcaa7',
+      DISPATCH_SCRIPT: '152fc38fe181ef09025c25810ea94cc4d0747d6b',
       PRESENCE_SCRIPT: '2959ddbb9b8bd8ef17da2c319e2499515a2280ba',
     })
   })
@@ -67,6 +67,7 @@ describe('the Lua scripts', () => {
       STORABLE_ESCAPED: RECIPIENT_FLAG.storableEscaped,
       PLAIN_ESCAPED: RECIPIENT_FLAG.plainEscaped,
       NUMBER: RECIPIENT_FLAG.number,
+      REACHED: RECIPIENT_FLAG.reached,
     })
   })
 

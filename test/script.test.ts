@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { createMesaKeys } from '../src/core/keys'
 import { type Dispatcher, Message, type Recipient, RedisCommandError, ValidationError } from '../src/index'
 import { recordChannel } from './support/channel-recorder'
 import { useCleanup } from './support/cleanup'
@@ -87,7 +88,7 @@ describe('errors inside the script', () => {
     expect((failure as Error).message).toMatch(/WRONGTYPE/)
     // The only key written is the call's own record of its reply, which a retry of the call would get back.
     const keys = await stack.admin.keys(`*${namespace}*`)
-    const callKey = keys.find((key) => key.startsWith(`mesa_dispatch_ids_${namespace}:call:`))
+    const callKey = keys.find((key) => key.startsWith(`mesa_dispatch_call:${namespace.length}:${namespace}:`))
     expect({ published: recorder.messages, stored: await stack.admin.hgetall(hash), keys: keys.filter((key) => key !== callKey) }).toEqual({
       published: [],
       stored: {},
@@ -127,7 +128,8 @@ describe('dispatch ids', () => {
     const dispatcher = stack.dispatcher({ namespace, dedupeTtlSeconds: 90 })
     await dispatcher.dispatch(note(1), ['*'], undefined, { id: 'ttl' })
     await dispatcher.dispatch(note(2), ['*'], undefined, { id: 'short', ttlSeconds: 30 })
-    const [window, short] = [await stack.admin.ttl(`mesa_dispatch_ids_${namespace}:ttl`), await stack.admin.ttl(`mesa_dispatch_ids_${namespace}:short`)]
+    const keys = createMesaKeys(namespace)
+    const [window, short] = [await stack.admin.ttl(keys.idempotency('dispatch', 'ttl')), await stack.admin.ttl(keys.idempotency('dispatch', 'short'))]
     expect({ window: window > 85 && window <= 90, short: short > 25 && short <= 30 }).toEqual({ window: true, short: true })
   })
 })
@@ -159,7 +161,12 @@ describe('ill-formed UTF-16', () => {
         () => dispatcher.dispatch(note(5), ['a'], undefined, { id: 'order-\udc00' }),
       ])
     })
-    expect({ refused, requests, stored: await stack.admin.hgetall(hash), keys: await stack.admin.keys(`mesa_dispatch_ids_${namespace}:order-*`) }).toEqual({
+    expect({
+      refused,
+      requests,
+      stored: await stack.admin.hgetall(hash),
+      keys: await stack.admin.keys(`mesa_dispatch_id:dispatch:*:${namespace}:order-*`),
+    }).toEqual({
       refused: [lone('recipients[0]'), lone('recipients[1]'), lone('excluding[0]'), lone('id'), lone('id')],
       requests: 0,
       stored: {},

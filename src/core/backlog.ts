@@ -1,3 +1,4 @@
+import { IdempotencyConflictError } from '../errors.js'
 import { CALL_KEY_TTL_SECONDS, CLEAR_COUNT_BYTES } from '../limits.js'
 import { BACKLOG_SCRIPT, CLEAR_SCRIPT } from '../script/scripts.js'
 import { unexpectedReply } from './presence.js'
@@ -54,24 +55,25 @@ export function redeliveredMessages(value: string): BacklogMessage[] {
  * Removes the backlogs of `ids` and our index entries of them in one atomic script call, so that a dispatch that
  * lands meanwhile finds each backlog whole or gone, never half, and a login after it redelivers nothing (a login
  * that already read the backlog, in the two commands Mesa's takes, redelivers what it read). Resolves with how
- * many messages and bytes each held. An `id` in `options` is remembered as a dispatch's is:
- * the same id again inside its window removes nothing and answers `duplicate: true`. A `rateLimit` counts the clear,
+ * many messages and bytes each held. An `id` in `options` is remembered as a dispatch's is, in the clears' own space:
+ * the same id for the same ids again inside its window removes nothing and answers `duplicate: true`, and for other
+ * ids throws an IdempotencyConflictError, having removed nothing. A `rateLimit` counts the clear,
  * in the same call.
  */
 export async function clearBacklog(context: QuestionContext, ids: Recipient[], options: DispatchOptions = {}): Promise<ClearBacklogResult> {
   const named = assertClientIds(ids, 'recipients', context.maxRecipients)
-  const claim = claimOf(context, options)
+  const claim = claimOf(context, options, JSON.stringify(named))
   if (named.length === 0) return { cleared: [], duplicate: false }
   const { keys } = context
-  const callKey = keys.dedupe(`call:${crypto.randomUUID()}`)
   const charged = chargeArgs(context, options)
   const reply = await ask(
     context,
     CLEAR_SCRIPT,
-    [callKey, keys.undeliveredMessages, keys.backlogs, ...charged.keys, ...(claim ? [claim.key] : [])],
-    [String(CALL_KEY_TTL_SECONDS), claim?.ttl ?? '', String(CLEAR_COUNT_BYTES), ...charged.args, ...named.map(memberOf)],
+    [keys.callKey(), keys.undeliveredMessages, keys.backlogs, ...charged.keys, ...(claim ? [claim.key] : [])],
+    [String(CALL_KEY_TTL_SECONDS), claim?.spec ?? '', String(CLEAR_COUNT_BYTES), ...charged.args, ...named.map(memberOf)],
   )
   charged.refused(reply)
+  if (reply === 'c') throw new IdempotencyConflictError(claim!.id)
   if (reply === 'd') return { cleared: named.map((recipient) => ({ recipient, messages: 0, bytes: 0 })), duplicate: true }
   const lines = typeof reply === 'string' ? reply.split(',') : []
   if (lines.length !== named.length) throw unexpectedReply('clear')

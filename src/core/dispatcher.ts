@@ -1,14 +1,15 @@
 import { type Env, readDispatcherEnv } from '../config.js'
-import { IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from '../errors.js'
+import { IdempotencyConflictError, IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from '../errors.js'
 import { CALL_KEY_TTL_SECONDS, MAX_CHECKS_PER_CALL, MAX_DISPATCHES_PER_CALL } from '../limits.js'
 import { type CallBatcher, createCallBatcher } from '../script/call-batcher.js'
-import { callHead, chargedPart, packDispatch, type ScriptOutcome, type ScriptPart } from '../script/protocol.js'
+import { callHead, chargedPart, packDispatch, type ScriptDedupe, type ScriptOutcome, type ScriptPart } from '../script/protocol.js'
 import { DISPATCH_SCRIPT } from '../script/scripts.js'
 import type { ScriptRunner } from '../transport/runner.js'
 import { clearBacklog, readBacklog } from './backlog.js'
 import { type CleanupOptions, type CleanupResult, cleanupBacklogs } from './backlog-cleanup.js'
 import { checkDispatch, type DispatchInput } from './dispatch-input.js'
 import { createRunner, type DispatcherLimits, type RedisTarget, readSettings } from './dispatcher-setup.js'
+import { fingerprintOf } from './fingerprint.js'
 import { createMesaKeys, type MesaKeys } from './keys.js'
 import { type Dispatchable, DispatchEvent } from './message.js'
 import { checkPresence, countConnected } from './presence.js'
@@ -33,7 +34,9 @@ interface PreparedDispatch {
   readonly recipients: Recipient[]
   readonly checked: boolean
   readonly excludingIgnored: boolean
-  readonly dedupe?: { readonly key: string; readonly ttlSeconds: number }
+  /** The dispatch's id, and its key as the first part claims it. */
+  readonly id?: string
+  readonly dedupe?: ScriptDedupe
   /** The charge that must admit the dispatch, when a rate limit counts it. */
   readonly charge?: RateCharge
 }
@@ -68,7 +71,7 @@ export class Dispatcher {
     this.maxRecipients = settings.maxRecipients
     this.limits = settings.limits
     this.runner = createRunner(redis)
-    const newHead = () => callHead(this.keys, this.keys.dedupe(`call:${crypto.randomUUID()}`), CALL_KEY_TTL_SECONDS, this.limits, Date.now())
+    const newHead = () => callHead(this.keys, this.keys.callKey(), CALL_KEY_TTL_SECONDS, this.limits, Date.now())
     this.headBytes = newHead().bytes
     this.batcher = createCallBatcher((keys, args) => this.runner.run(DISPATCH_SCRIPT, keys, args), newHead, {
       dispatches: MAX_DISPATCHES_PER_CALL,
@@ -117,46 +120,60 @@ export class Dispatcher {
     return Promise.allSettled(prepared.map((each) => this.execute(each)))
   }
 
-  /** Runs a prepared dispatch; those executed in the same tick share one script call, each succeeding or failing alone. */
+  /**
+   * Runs a prepared dispatch; those executed in the same tick share one script call, each succeeding or failing
+   * alone. A dispatch whose stores need more than one call goes in parts, each resuming at an absolute position in
+   * its recipients: where the last part stopped, or, for a retried id, where the script says its earlier parts did.
+   */
   private async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
     const result = emptyResult(prepared.checked, prepared.excludingIgnored)
-    let { recipients } = prepared
+    const all = prepared.recipients
     // Only the first part carries the charge: a part sent again, or a later part, is admitted already.
     let part = chargedPart(prepared.part, prepared.charge)
-    let parts = 1
+    let recipients = all
+    let offset = 0
     let resend = false
     for (;;) {
       let outcome: ScriptOutcome
       try {
         outcome = await this.batcher.send(part, { first: resend })
       } catch (error) {
-        if (parts === 1 || !(error instanceof RedisError)) throw error
-        throw new IncompleteDispatchError(finishResult(result), recipients, { cause: error })
+        // Past the first recipient, some of the dispatch was applied (by this call or an earlier one with its id).
+        if (offset === 0 || !(error instanceof RedisError)) throw error
+        throw new IncompleteDispatchError(finishResult(result), all.slice(offset), { cause: error, ...(prepared.id === undefined ? {} : { id: prepared.id }) })
       }
       resend = true
       if (outcome.kind === 'deferred') continue
       if (outcome.kind === 'limited') throw limitedBy(prepared.charge!)
-      let processed: number | undefined
-      if (outcome.kind === 'applied') {
-        addPart(result, recipients, outcome, prepared.checked)
-        processed = outcome.states.length < recipients.length ? outcome.states.length : undefined
+      if (outcome.kind === 'conflict') throw new IdempotencyConflictError(prepared.id!)
+      if (outcome.kind === 'duplicate') return finishResult(result)
+      if (outcome.kind === 'progress') {
+        offset = outcome.reached
       } else {
-        processed = outcome.processed
+        addPart(result, recipients, outcome, prepared.checked)
+        if (!prepared.checked || outcome.states.length >= recipients.length) return finishResult(result)
+        // The call's write budget ran out: the rest goes as the next part.
+        offset += outcome.states.length
       }
-      if (processed === undefined || !prepared.checked) return finishResult(result)
-      // The call's write budget ran out: the rest goes as the next part, under a dedupe key of its own, and
-      // without the ids that an earlier part already reached.
-      const reached = new Set(recipients.slice(0, processed))
-      recipients = recipients.slice(processed).filter((recipient) => !reached.has(recipient))
-      parts += 1
-      if (recipients.length === 0) return finishResult(result)
-      part = packDispatch({
-        event: prepared.event,
-        recipients,
-        checkOnline: true,
-        ...(prepared.dedupe ? { dedupe: { key: `${prepared.dedupe.key}#${parts}`, ttlSeconds: prepared.dedupe.ttlSeconds } } : {}),
-      })
+      if (offset >= all.length) return finishResult(result)
+      recipients = all.slice(offset)
+      part = this.partFrom(prepared, offset, recipients)
     }
+  }
+
+  /**
+   * A later part of a dispatch, from `offset` on: it passes over the ids the earlier parts reached (so that an id
+   * named twice is stored once), publishes only to someone, and claims the id at that position.
+   */
+  private partFrom(prepared: PreparedDispatch, offset: number, recipients: Recipient[]): ScriptPart {
+    return packDispatch({
+      event: prepared.event,
+      recipients,
+      checkOnline: true,
+      reached: new Set(prepared.recipients.slice(0, offset)),
+      continuation: true,
+      ...(prepared.dedupe ? { dedupe: { ...prepared.dedupe, offset } } : {}),
+    })
   }
 
   /**
@@ -206,8 +223,17 @@ export class Dispatcher {
     const { event, targets, excludingIgnored, id, ttlSeconds } = checkDispatch(input, this.maxRecipients)
     const charge = chargeFor(this.keys, input.options?.rateLimit, 1) ?? shared
     const checked = this.sync && !(event instanceof DispatchEvent)
-    // Without an id, the call's own key is what makes the transport's retries safe.
-    const dedupe = id === undefined ? undefined : { key: this.keys.dedupe(id), ttlSeconds: ttlSeconds ?? this.dedupeTtlSeconds }
+    // Without an id, the call's own key is what makes the transport's retries safe. With one, the key keeps the
+    // fingerprint of what was asked (the message and the recipients, in order), which a retry must match.
+    const dedupe =
+      id === undefined
+        ? undefined
+        : {
+            key: this.keys.idempotency('dispatch', id),
+            ttlSeconds: ttlSeconds ?? this.dedupeTtlSeconds,
+            fingerprint: fingerprintOf(['dispatch', event.json, JSON.stringify(targets)]),
+            offset: 0,
+          }
     const part = packDispatch({ event, recipients: targets, checkOnline: checked, ...(dedupe ? { dedupe } : {}) })
     const bytes = this.headBytes + part.bytes
     if (bytes > this.limits.maxRequestBytes) {
@@ -216,6 +242,6 @@ export class Dispatcher {
         `the dispatch needs a Redis request of ${bytes} bytes, over MAX_REQUEST_BYTES (${this.limits.maxRequestBytes}): send a smaller message or fewer recipients`,
       )
     }
-    return { event, part, recipients: targets, checked, excludingIgnored, ...(dedupe ? { dedupe } : {}), ...(charge ? { charge } : {}) }
+    return { event, part, recipients: targets, checked, excludingIgnored, ...(dedupe ? { id: id!, dedupe } : {}), ...(charge ? { charge } : {}) }
   }
 }

@@ -24,24 +24,36 @@ export interface MesaKeys {
   readonly undeliveredMessages: string
   /** Our index of the offline store, for bounding and expiring it: `mesa_dispatch_backlogs[_<ns>]`; Mesa never reads it. */
   readonly backlogs: string
-  /** Our own dedupe key for a dispatch id; Mesa never reads it. */
-  dedupe(id: string): string
-  /** Our counter of a rate limit's window: `mesa_dispatch_rate[_<ns>]:<window seconds>:<window>:<name>`; Mesa never reads it. */
+  /**
+   * The key an operation's idempotency key claims: `mesa_dispatch_id:<operation>:<namespace length>:<namespace>:<id>`.
+   * The operation and the namespace's length come first, so no choice of namespace and id can name another
+   * operation's key, or another namespace's (`p14` + `x:order-17` and `p14:x` + `order-17` differ). Mesa never reads it.
+   */
+  idempotency(operation: IdempotentOperation, id: string): string
+  /** A key of its own for one script call, which keeps the call's reply so a retried call applies nothing twice. */
+  callKey(): string
+  /** Our counter of a rate limit's window: `mesa_dispatch_rate:<namespace length>:<namespace>:<window seconds>:<window>:<name>`. */
   rateCounter(name: string, windowSeconds: number, window: number): string
 }
+
+/** The operations that claim idempotency keys, each in a space of its own. */
+export type IdempotentOperation = 'dispatch' | 'clear'
 
 /** Builds Mesa's key and channel names for a namespace; an empty namespace means none, as in Mesa. */
 export function createMesaKeys(namespace?: string): MesaKeys {
   if (namespace !== undefined && namespace !== '' && !isNamespace(namespace)) throw new ConfigError('namespace', NAMESPACE_RULE)
   const suffix = namespace ? `_${namespace}` : ''
-  const dedupePrefix = `mesa_dispatch_ids${suffix}:`
+  // Our own keys carry the namespace by its length, then itself: a namespace may hold ':', and still no two
+  // (namespace, rest) pairs spell the same key.
+  const scope = `${(namespace ?? '').length}:${namespace ?? ''}`
   return {
     channel: `ws${suffix}`,
     connectedClients: `connected_clients${suffix}`,
     undeliveredMessages: `undelivered_messages${suffix}`,
     backlogs: `mesa_dispatch_backlogs${suffix}`,
-    dedupe: (id) => dedupePrefix + id,
-    // The name goes last: a namespace may hold ':', a name and two numbers cannot, so no two counters share a key.
-    rateCounter: (name, windowSeconds, window) => `mesa_dispatch_rate${suffix}:${windowSeconds}:${window}:${name}`,
+    idempotency: (operation, id) => `mesa_dispatch_id:${operation}:${scope}:${id}`,
+    callKey: () => `mesa_dispatch_call:${scope}:${crypto.randomUUID()}`,
+    // The name goes last, and holds no ':' (rate-limit.ts checks it), nor do the two numbers before it.
+    rateCounter: (name, windowSeconds, window) => `mesa_dispatch_rate:${scope}:${windowSeconds}:${window}:${name}`,
   }
 }

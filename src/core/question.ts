@@ -3,6 +3,7 @@ import type { LuaScript } from '../script/lua-script.js'
 import { jsonStringBytes } from '../script/protocol.js'
 import type { ScriptRunner } from '../transport/runner.js'
 import { checkOptions } from './dispatch-input.js'
+import { fingerprintOf } from './fingerprint.js'
 import type { MesaKeys } from './keys.js'
 import { chargeFor, limitedBy } from './rate-limit.js'
 import type { DispatchOptions, RateLimitOptions, Recipient } from './types.js'
@@ -24,10 +25,14 @@ export interface QuestionContext {
  */
 export const memberOf = (id: Recipient): string => String(id)
 
-/** The dedupe key a call's `id` claims and for how long, or none; throws a ValidationError for a bad id. */
-export function claimOf(context: QuestionContext, options: DispatchOptions): { key: string; ttl: string } | undefined {
+/**
+ * What a clear's `id` claims: its key (in the clears' own space), for how long, and the fingerprint of what was
+ * asked, which a retry must match; none without an id. Throws a ValidationError for a bad id.
+ */
+export function claimOf(context: QuestionContext, options: DispatchOptions, asked: string): { id: string; key: string; spec: string } | undefined {
   const { id, ttlSeconds } = checkOptions(options)
-  return id === undefined ? undefined : { key: context.keys.dedupe(id), ttl: String(ttlSeconds ?? context.dedupeTtlSeconds) }
+  if (id === undefined) return undefined
+  return { id, key: context.keys.idempotency('clear', id), spec: `${ttlSeconds ?? context.dedupeTtlSeconds}:${fingerprintOf(['clear', asked])}` }
 }
 
 /**

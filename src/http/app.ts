@@ -1,22 +1,12 @@
 import type { Env } from '../config.js'
 import { Dispatcher } from '../core/dispatcher.js'
 import { createRequestParser } from '../core/request.js'
-import {
-  AuthenticationError,
-  ConfigError,
-  ForbiddenError,
-  IncompleteDispatchError,
-  MesaDispatchError,
-  PayloadTooLargeError,
-  RateLimitedError,
-  RedisCommandError,
-  RedisUnavailableError,
-  ValidationError,
-} from '../errors.js'
-import { DEFAULT_MAX_BODY_BYTES, RETRY_AFTER_SECONDS } from '../limits.js'
+import { ConfigError } from '../errors.js'
+import { DEFAULT_MAX_BODY_BYTES } from '../limits.js'
 import { type DispatchMetrics, guardMetrics } from '../observe/dispatch-metrics.js'
 import { describeError } from '../observe/error-fields.js'
 import { createLogger, type Logger } from '../observe/logger.js'
+import { errorBody, json, retryHeaders, statusOf } from './answers.js'
 import { type ApiKey, parseApiKeys } from './api-keys.js'
 import { type AuthSecrets, keyOfSecrets, readAppEnv } from './app-env.js'
 import { createAuthenticator } from './auth.js'
@@ -53,25 +43,6 @@ export interface App {
   fetch(request: Request, context?: RequestContext): Promise<Response>
 }
 
-/** The one place errors become statuses; the first matching class wins, anything else is a 500. */
-const STATUSES: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> = [
-  [ValidationError, 400],
-  [AuthenticationError, 401],
-  [ForbiddenError, 403],
-  [PayloadTooLargeError, 413],
-  [RateLimitedError, 429],
-  [RedisCommandError, 502],
-  [RedisUnavailableError, 503],
-  [ConfigError, 503],
-]
-
-/** What a client may learn about a server-side failure; the detail goes to the log instead. */
-const SERVER_SIDE_MESSAGES: Record<number, string> = {
-  500: 'internal error',
-  502: 'Redis refused the request; nothing was applied',
-  503: 'the dispatch endpoint cannot reach Redis right now; retry later',
-}
-
 /** What to set when no secret is: said in the log at start and by `/health`. */
 const NO_CREDENTIALS = 'set DISPATCH_KEYS, DISPATCH_TOKEN or DISPATCH_SIGNING_SECRET (16+ characters)'
 
@@ -105,7 +76,7 @@ export function createApp(options: AppOptions): App {
       GET: async () =>
         configured
           ? json(200, { ok: true, service: 'mesa-dispatch', keys: authenticator.keyCount })
-          : json(503, { ok: false, error: { name: 'ConfigError', message: `no credentials are configured: ${NO_CREDENTIALS}` } }),
+          : json(503, { ok: false, error: { name: 'ConfigError', message: `no credentials are configured: ${NO_CREDENTIALS}`, outcome: 'none' } }),
     },
   }
 
@@ -113,21 +84,22 @@ export function createApp(options: AppOptions): App {
     async fetch(request, context = {}) {
       const scope: RequestScope = { requestId: context.requestId ?? crypto.randomUUID() }
       const route = routes[new URL(request.url).pathname]
-      if (!route) return json(404, { ok: false, error: { name: 'NotFound', message: 'no such route' } })
+      if (!route) return json(404, { ok: false, error: { name: 'NotFound', message: 'no such route', outcome: 'none' } })
       // HEAD is GET without a body, for load balancers and uptime checks.
       const handler = route[request.method] ?? (request.method === 'HEAD' ? withoutBody(route.GET) : undefined)
       if (!handler) {
         const allowed = Object.keys(route).join(', ')
-        return json(405, { ok: false, error: { name: 'MethodNotAllowed', message: `use ${allowed}` } }, { allow: allowed })
+        return json(405, { ok: false, error: { name: 'MethodNotAllowed', message: `use ${allowed}`, outcome: 'none' } }, { allow: allowed })
       }
       try {
         return await handler(request, scope)
       } catch (error) {
         const status = statusOf(error)
         const { requestId, keyName: key } = scope
-        if (status >= 500) logger.error('request failed', { requestId, key, status, ...describeError(error) })
+        const body = errorBody(error, scope)
+        if (status >= 500) logger.error('request failed', { requestId, key, status, ...describeError(error), outcome: body.outcome })
         else logger.info('request refused', { requestId, key, status, error: (error as Error).name })
-        return json(status, { ok: false, error: errorBody(error) }, retryHeaders(status, error))
+        return json(status, { ok: false, error: body }, retryHeaders(status, error))
       }
     },
   }
@@ -167,7 +139,7 @@ export function createAppFromEnv(env: Env, options: AppFromEnvOptions = {}): App
     return {
       fetch: async () => {
         metrics.failed(error)
-        return json(503, { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured' } })
+        return json(503, { ok: false, error: { name: 'ConfigError', message: 'the dispatch endpoint is misconfigured', outcome: 'none' } })
       },
     }
   }
@@ -190,8 +162,8 @@ function withoutBody(route: Route | undefined): Route | undefined {
  */
 function toResponse(outcome: DispatchOutcome): Response {
   if (!outcome.batch) return json(200, { ok: true, result: outcome.result })
-  const results = outcome.outcomes.map((each) =>
-    each.status === 'fulfilled' ? { ok: true, result: each.value } : { ok: false, error: errorBody(each.reason) },
+  const results = outcome.outcomes.map((each, index) =>
+    each.status === 'fulfilled' ? { ok: true, result: each.value } : { ok: false, error: errorBody(each.reason, { retry: outcome.retry[index] }) },
   )
   const failures = outcome.outcomes.flatMap((each) => (each.status === 'rejected' ? [statusOf(each.reason)] : []))
   if (failures.length === 0) return json(200, { ok: true, results })
@@ -199,42 +171,4 @@ function toResponse(outcome: DispatchOutcome): Response {
   const status = Math.max(...failures)
   const reason = outcome.outcomes.find((each) => each.status === 'rejected' && statusOf(each.reason) === status)
   return json(status, { ok: false, results }, retryHeaders(status, reason?.status === 'rejected' ? reason.reason : undefined))
-}
-
-/** When to retry: a 503 after RETRY_AFTER_SECONDS, a 429 when its key's next window starts (never, for a request too large for any). */
-function retryHeaders(status: number, error: unknown): Record<string, string> {
-  if (status === 503) return { 'retry-after': String(RETRY_AFTER_SECONDS) }
-  if (error instanceof RateLimitedError && error.retryAfterSeconds !== undefined) return { 'retry-after': String(error.retryAfterSeconds) }
-  return {}
-}
-
-/** The HTTP status for an error thrown while handling a request. */
-export function statusOf(error: unknown): number {
-  // A dispatch applied in part failed the way its last part did: retrying is safe or not as for that error.
-  if (error instanceof IncompleteDispatchError) return statusOf(error.cause)
-  return STATUSES.find(([type]) => error instanceof type)?.[1] ?? 500
-}
-
-function errorBody(error: unknown): { name: string; message: string; field?: string } {
-  const status = statusOf(error)
-  const name = error instanceof MesaDispatchError ? error.name : 'InternalError'
-  if (error instanceof IncompleteDispatchError) {
-    const { applied, remaining } = error
-    const reached = applied.recipients.length + applied.offline.length
-    return {
-      name,
-      message: `Redis failed after part of the dispatch was applied: ${reached} recipients were reached, ${remaining.length} were not; send it again with the same id to finish it`,
-    }
-  }
-  if (status >= 500) return { name, message: SERVER_SIDE_MESSAGES[status] ?? SERVER_SIDE_MESSAGES[500]! }
-  if (error instanceof ValidationError) return { name, message: error.message, field: error.field }
-  return { name, message: (error as Error).message }
-}
-
-/** A JSON response that no cache keeps; every answer of the app goes through here. */
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
-  })
 }

@@ -6,11 +6,12 @@ import { SIGNATURE_REPLAY_TTL_SECONDS } from '../limits.js'
 import { type DispatchMetrics, outcomeOf } from '../observe/dispatch-metrics.js'
 import { describeError } from '../observe/error-fields.js'
 import type { Logger } from '../observe/logger.js'
+import type { RetryBasis } from './answers.js'
 import { decodeJson } from './body.js'
 import { type AcceptedRequest, acceptRequest, type IntakeOptions, type RequestScope } from './intake.js'
 
-/** What `POST /dispatch` did: one result, or one settled outcome per batch item in order. */
-export type DispatchOutcome = { batch: false; result: DispatchResult } | { batch: true; outcomes: PromiseSettledResult<DispatchResult>[] }
+/** What `POST /dispatch` did: one result, or one settled outcome per batch item in order, and what makes each safe to retry. */
+export type DispatchOutcome = { batch: false; result: DispatchResult } | { batch: true; outcomes: PromiseSettledResult<DispatchResult>[]; retry: RetryBasis[] }
 
 /** The pieces the dispatch route is built from. */
 export interface DispatchRouteOptions {
@@ -35,7 +36,10 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const parsed = parser.parseBody(decodeJson(accepted.body))
     const fallback = defaultId(accepted)
     const items = parsed.requests.map((each, index) => toDispatchInput(each, optionsFor(fallback, parsed.batch ? index : undefined)))
-    return { batch: parsed.batch, items, rateLimit: accepted.rateLimit }
+    // A body id is the caller's own, as an Idempotency-Key is; a signature stands for one only while it is sent unchanged.
+    const retry = parsed.requests.map((each): RetryBasis => (each.id !== undefined ? 'id' : (fallback?.basis ?? 'none')))
+    if (!parsed.batch) scope.retry = retry[0]
+    return { batch: parsed.batch, items, rateLimit: accepted.rateLimit, retry }
   }
   return async (request: Request, scope: RequestScope): Promise<DispatchOutcome> => {
     const started = Date.now()
@@ -76,7 +80,7 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     logger[redisFailure ? 'error' : 'info']('dispatch', {
       requestId: scope.requestId,
       key,
-      outcome: verdict,
+      result: verdict,
       batch: parsed.batch,
       dispatches: outcomes.length,
       failed,
@@ -84,17 +88,18 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
       ...(redisFailure?.status === 'rejected' ? describeError(redisFailure.reason) : {}),
       durationMs: Date.now() - started,
     })
-    if (parsed.batch) return { batch: true, outcomes }
+    if (parsed.batch) return { batch: true, outcomes, retry: parsed.retry }
     const [outcome] = outcomes as [PromiseSettledResult<DispatchResult>]
     if (outcome.status === 'rejected') throw outcome.reason
     return { batch: false, result: outcome.value }
   }
 }
 
-/** The id an item without its own gets, suffixed with its index in a batch, and how long it must be remembered. */
+/** The id an item without its own gets, suffixed with its index in a batch, how long it must be remembered, and what it is. */
 export interface DefaultId {
   base: string
   ttlSeconds?: number
+  basis: RetryBasis
 }
 
 /**
@@ -103,8 +108,8 @@ export interface DefaultId {
  * covers the route and the header, so a replay can neither add a key of its own nor land on another route.
  */
 export function defaultId(accepted: Pick<AcceptedRequest, 'idempotencyKey' | 'signature'>): DefaultId | undefined {
-  if (accepted.idempotencyKey !== undefined) return { base: accepted.idempotencyKey }
-  return accepted.signature === undefined ? undefined : { base: `sig:${accepted.signature}`, ttlSeconds: SIGNATURE_REPLAY_TTL_SECONDS }
+  if (accepted.idempotencyKey !== undefined) return { base: accepted.idempotencyKey, basis: 'id' }
+  return accepted.signature === undefined ? undefined : { base: `sig:${accepted.signature}`, ttlSeconds: SIGNATURE_REPLAY_TTL_SECONDS, basis: 'signature' }
 }
 
 /** The options of an item without its own id: the default id, suffixed with the item's index in a batch. */

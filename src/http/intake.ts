@@ -1,12 +1,16 @@
 import type { RateLimit } from '../core/types.js'
 import { ValidationError } from '../errors.js'
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../limits.js'
+import type { AnswerContext } from './answers.js'
 import type { ApiKey, Scope } from './api-keys.js'
 import { type Authenticator, authorize } from './auth.js'
 import { readBody } from './body.js'
 
-/** What one request is known by while it is handled: its id, and its key's name once the key is known. */
-export interface RequestScope {
+/**
+ * What one request is known by while it is handled: its id, its key's name once the key is known, and what its
+ * failure answer must say about retrying it (src/http/answers.ts).
+ */
+export interface RequestScope extends AnswerContext {
   readonly requestId: string
   /** Set as soon as the credentials name a key, so that every later log line and metric carries it. */
   keyName?: string

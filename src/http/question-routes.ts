@@ -54,6 +54,7 @@ export function createQuestionRoutes(options: QuestionRouteOptions): {
   return {
     async presence(request, scope) {
       const started = Date.now()
+      scope.read = true
       const { input, accepted } = await read(request, scope, 'presence', ['recipients'])
       const { requestId, keyName: key } = scope
       if (!('recipients' in input)) {
@@ -74,6 +75,7 @@ export function createQuestionRoutes(options: QuestionRouteOptions): {
 
     async backlog(request, scope) {
       const started = Date.now()
+      scope.read = true
       const { input, accepted } = await read(request, scope, 'backlog:read', ['recipient'])
       const result = await dispatcher.backlog(required(input, 'recipient') as Recipient, limited(accepted))
       logger.info('backlog', { requestId: scope.requestId, key: scope.keyName, count: result.count, bytes: result.bytes, durationMs: Date.now() - started })
@@ -86,6 +88,7 @@ export function createQuestionRoutes(options: QuestionRouteOptions): {
       const recipients = required(input, 'recipients') as Recipient[]
       // Retry-safe as a dispatch is: the Idempotency-Key header, else a signed request's signature, is its id.
       const fallback = defaultId(accepted)
+      scope.retry = fallback?.basis ?? 'none'
       const result = await dispatcher.clearBacklog(recipients, {
         ...(fallback ? { id: fallback.base, ttlSeconds: fallback.ttlSeconds } : {}),
         ...limited(accepted),

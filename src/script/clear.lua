@@ -7,17 +7,18 @@ KEYS[2]  undelivered_messages[_ns]: Mesa's hash of stored messages (field: clien
 KEYS[3]  mesa_dispatch_backlogs[_ns]: our index of it (field: client id, value: "<bytes>:<count>:<time>:<lengths>";
          the field '' keeps the index a hash table and is never removed)
 KEYS[4]  optional: the rate counter the clear is charged to, when ARGV[4] is not ''
-KEYS[..] optional, last: the clear's own dedupe key, claimed for ARGV[2] seconds; a clear that finds it held does
-         nothing
+KEYS[..] optional, last: the clear's own idempotency key, claimed with the clear's fingerprint for the seconds
+         ARGV[2] says; a clear that finds it held does nothing
 
 ARGV[1]  the call key's TTL, in seconds
-ARGV[2]  the dedupe key's TTL, in seconds ('' without a dedupe key)
+ARGV[2]  '<TTL in seconds>:<fingerprint of the ids asked>' for the idempotency key ('' without one)
 ARGV[3]  the most bytes of backlogs this call may read to count their messages, where the index cannot say
 ARGV[4]  the charge, '<limit>:<cost>:<expire at>' (shared/charge.lua), or '' for a clear no key's limit counts
 ARGV[5..] the client ids, as the hash's fields (a number as its decimal string, as ioredis sends it to Mesa)
 
-Reply: 'l' when the charge found the key's window full, having removed nothing; 'd' when the dedupe key was held
-already; else one '<messages>:<bytes>' per id, in order, joined by ','.
+Reply: 'l' when the charge found the key's window full, having removed nothing; 'd' when the idempotency key was
+held already for the same ids, 'c' when for other ids (a conflict), having removed nothing; else one
+'<messages>:<bytes>' per id, in order, joined by ','.
 <messages> is how many messages Mesa would have redelivered (0 for a value it could not redeliver), or empty when
 counting them would have read more than ARGV[3] bytes; an id named again reports '0:0', as its backlog is gone.
 
@@ -44,7 +45,12 @@ local function finish(reply)
 end
 -- @include shared/charge.lua
 if charged and not charge(KEYS[4], ARGV[4]) then return finish('l') end
-if dedupe and not redis.call('SET', dedupe, '', 'NX', 'EX', ARGV[2]) then return finish('d') end
+if dedupe then
+  local ttl, fingerprint = match(ARGV[2], '^(%d+):(%x+)$')
+  local prior = redis.call('GET', dedupe)
+  if prior then return finish(prior == fingerprint and 'd' or 'c') end
+  redis.call('SET', dedupe, fingerprint, 'EX', ttl)
+end
 
 local budget, scanned = tonumber(ARGV[3]), 0
 local skipSpace, skipString, skipScalar, skipKey, skipValue, skipTrusted, readArray

@@ -20,19 +20,25 @@ ARGV[5]   the most bytes kept per recipient, brackets included (0: no limit)
 ARGV[6]   the channel: ws[_ns]
 ARGV[7]   how many charges follow: requests counted against a key's rate limit (src/core/rate-limit.ts)
 ARGV[8..] each charge as '<limit>:<cost>:<expire at>' (shared/charge.lua)
-ARGV[..]  the dispatches, each starting with a head: its mode, then its dedupe TTL when it has an own key, then
-          '@<n>' when the dispatch is admitted by the n-th charge of the call
+ARGV[..]  the dispatches, each starting with a head: its mode; when it has an own key, '<ttl>:<fingerprint>:<offset>'
+          (how long the key is kept, the fingerprint of the whole dispatch, and how many of its recipients come
+          before this part); then '@<n>' when the dispatch is admitted by the n-th charge of the call
   'p' <payload>   publish the payload as given
   'c' <message> <flags> <member> x n <json of each escaped member>
-                  check who is online, publish to them and store for the offline ones. One flag per recipient: 'w' the wildcard, 's'/'S' a string
-                  Mesa would store (plain/escaped), 'p'/'P' a string it never stores (plain/escaped), 'n' a number. A member is the id as the online set holds it;
-                  the JSON of each escaped member follows all the members, in order.
+                  check who is online, publish to them and store for the offline ones. One flag per recipient: 'w'
+                  the wildcard, 's'/'S' a string Mesa would store (plain/escaped), 'p'/'P' a string it never stores
+                  (plain/escaped), 'n' a number, 'r' an id an earlier part reached (its member is ''). A member is
+                  the id as the online set holds it; the JSON of each escaped member follows all the members, in order.
+  'C' ...         as 'c', for a later part of a dispatch: it publishes only when it reaches someone.
 
 Reply: one line per dispatch, in order, joined by "\n":
   'n<servers>:<stored>:<dropped>:<states>'  applied. One state per recipient processed: 'w' the wildcard,
-                  '1' online, '0' offline and stored, 'x' offline and not stored. Fewer states than recipients:
-                  the call's budget ran out, and the caller sends the rest as a dispatch of its own.
-  'd<processed>'  the dispatch's id was applied already: <processed> is empty, or how many recipients it reached
+                  '1' online, '0' offline and stored, 'x' offline and not stored, '-' passed over ('r'). Fewer
+                  states than recipients: the call's budget ran out, and the caller sends the rest as the next part.
+  'd'             the dispatch's id was applied already, to all of it: nothing done
+  'p<reached>'    the dispatch's id was applied already to its first <reached> recipients, not where this part
+                  starts: nothing done; the rest goes from there
+  'c'             the dispatch's id was claimed with another fingerprint (another request): nothing done
   'r'             nothing done, because the call's budget ran out: send it again
   'l'             nothing done, because its charge found the key's window full
   'e<error>'      failed, having done nothing
@@ -42,6 +48,9 @@ Why it is written this way:
   under OOM only before its first write, so an OOM refusal leaves nothing done. Every later write is bounded:
   ARGV[3] bytes of stored values, SCAN_BYTES of values checked in Lua, CHUNK values per variadic command (`unpack`
   has a C stack limit).
+- A dispatch's own key holds '<fingerprint>' once it reached all its recipients, '<fingerprint>:<reached>' while
+  its parts have reached the first <reached>: a part resumes it only from there, and only with the same
+  fingerprint, so a retry can neither repeat nor skip anyone, nor pass another request off as a duplicate.
 - A dispatch reads everything before it writes. Its own key is its only write before the stores; the stores of
   the whole call are written next, and each PUBLISH last, since a publish cannot be taken back. A failed store
   write restores what the call overwrote and fails the dispatches that stored; a failed PUBLISH undoes the call.
@@ -115,7 +124,7 @@ local skipSpace, skipString, skipScalar, skipKey, skipValue, skipTrusted, readAr
 local function defineStore()
   -- @include dispatch/json-bytes.lua
   -- The flags of ARGV's recipients (RECIPIENT_FLAG in src/script/protocol.ts).
-  local WILDCARD, STORABLE, STORABLE_ESCAPED, PLAIN_ESCAPED, NUMBER = byte('w'), byte('s'), byte('S'), byte('P'), byte('n')
+  local WILDCARD, STORABLE, STORABLE_ESCAPED, PLAIN_ESCAPED, NUMBER, REACHED = byte('w'), byte('s'), byte('S'), byte('P'), byte('n'), byte('r')
   -- @include dispatch/json.lua
   -- @include dispatch/backlog-value.lua
   -- @include shared/fingerprint.lua
@@ -143,18 +152,29 @@ local function rollback(d)
   d.undo = {}
 end
 
--- Reads, decides and claims one dispatch's own key; sets its line when it ends here (a duplicate, no budget).
+-- Reads, decides and claims one dispatch's own key; sets its line when it ends here (a duplicate, a conflict, a part
+-- out of step, no budget).
 local function claim(d, a, mode, ttl)
   if d.key then
     local prior = redis.call('GET', d.key)
     if prior then
-      -- A key written before parts existed holds the original's result: that dispatch was whole.
-      d.line = 'd' .. (match(prior, '^%d*$') or '')
-      return
+      local fingerprint, reached = match(prior, '^(%x*):?(%d*)$')
+      if fingerprint ~= d.fingerprint then
+        d.line = 'c'
+      elseif reached == '' then
+        d.line = 'd'
+      elseif tonumber(reached) ~= d.offset then
+        d.line = 'p' .. reached
+      else
+        -- The next part of a dispatch that stopped where this part starts.
+        d.prior = prior
+      end
+      if d.line then return end
     end
   end
   if mode == 'p' then
     d.payload = ARGV[a + 1]
+    d.value = d.fingerprint
   else
     if not check then defineStore() end
     if not check(d, a) then
@@ -172,8 +192,9 @@ end
 local k, a = 5 + charges, 8 + charges
 while a <= #ARGV do
   local head = ARGV[a]
-  local mode, ttl, by = match(head, '^(.)(%d*)@?(%d*)$')
-  local d = { stored = 0, dropped = 0, undo = {}, states = '', value = '' }
+  local mode, ttl, fingerprint, offset, by = match(head, '^(%a)(%d*):?(%x*):?(%d*)@?(%d*)$')
+  local d = { stored = 0, dropped = 0, undo = {}, states = '', value = '', fingerprint = fingerprint, offset = tonumber(offset) or 0 }
+  d.continuation = mode == 'C'
   local span = 2
   if mode ~= 'p' then
     local flags = ARGV[a + 2]
@@ -202,16 +223,25 @@ while a <= #ARGV do
   a = a + span
 end
 
+-- Fails a dispatch that claimed its key, giving the key back as it was: free, or at the progress of earlier parts.
 local function fail(d, line)
   d.line = line
-  if d.key then pcall(redis.call, 'DEL', d.key) end
+  if d.key then
+    if d.prior then
+      pcall(redis.call, 'SET', d.key, d.prior, 'KEEPTTL')
+    else
+      pcall(redis.call, 'DEL', d.key)
+    end
+  end
 end
 
 -- @include dispatch/write-stores.lua
 
--- Phase 3: the publishes, in order; the first one refused takes the whole call back.
+-- Phase 3: the publishes, in order; the first one refused takes the whole call back. A later part that reaches no
+-- one publishes nothing: the first part published the dispatch (to no one, as Mesa would), once.
 local published = false
 for _, d in ipairs(dispatches) do
+  if not d.line and not d.twin and d.continuation and d.empty then d.line = 'n0:' .. d.stored .. ':' .. d.dropped .. ':' .. d.states end
   if not d.line and not d.twin then
     local ok, servers = pcall(redis.call, 'PUBLISH', channel, d.payload)
     if not ok then
@@ -236,8 +266,16 @@ end
 local lines = {}
 for j, d in ipairs(dispatches) do
   if d.twin then
+    -- The same id twice in one call: the second is what the first made of it.
     local original = d.twin
-    if sub(original.line, 1, 1) == 'e' then d.line = original.line else d.line = 'd' .. original.value end
+    if sub(original.line, 1, 1) == 'e' then
+      d.line = original.line
+    elseif original.fingerprint ~= d.fingerprint then
+      d.line = 'c'
+    else
+      local reached = match(original.value, ':(%d+)$')
+      d.line = reached and ('p' .. reached) or 'd'
+    end
   end
   lines[j] = d.line
 end

@@ -36,3 +36,11 @@ export function scriptText(script: LuaScript): Promise<string> {
 export function isNoScript(error: unknown): boolean {
   return error instanceof Error && /NOSCRIPT/.test(error.message)
 }
+
+/**
+ * Whether the dispatch script failed a PUBLISH after others of its call were sent (dispatch.lua says so in these
+ * words): some of the call's dispatches were applied, so its outcome is unknown.
+ */
+export function isPartlyPublished(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('a PUBLISH failed after others of the same call succeeded')
+}

@@ -5,6 +5,8 @@ import { RedisCommandError } from '../errors.js'
 
 /** One flag per recipient of a checked dispatch, telling the script what the member is. */
 export const RECIPIENT_FLAG = {
+  /** An id an earlier part of the same dispatch reached already: the script passes over it (its member is ''). */
+  reached: 'r',
   wildcard: 'w',
   /** A non-blank string, stored for an offline recipient as Mesa would; its JSON is `"member"`. */
   storable: 's',
@@ -16,8 +18,8 @@ export const RECIPIENT_FLAG = {
   number: 'n',
 } as const
 
-/** The state the script reports for each recipient it processed. */
-export const RECIPIENT_STATE = { wildcard: 'w', online: '1', stored: '0', unstored: 'x' } as const
+/** The state the script reports for each recipient it processed; `skipped` for one an earlier part reached. */
+export const RECIPIENT_STATE = { wildcard: 'w', online: '1', stored: '0', unstored: 'x', skipped: '-' } as const
 
 /** What the script sends: a message's or event's JSON, and whether Mesa would store it for an offline recipient. */
 export interface ScriptEvent {
@@ -74,8 +76,25 @@ export interface ScriptInput {
   readonly recipients: readonly Recipient[]
   /** Check the online set and store for offline recipients (sync on, and not an internal event). */
   readonly checkOnline: boolean
-  /** The dispatch's own dedupe key and how long it is kept, when it has an id. */
-  readonly dedupe?: { readonly key: string; readonly ttlSeconds: number }
+  /** The dispatch's own dedupe key, when it has an id (see ScriptDedupe). */
+  readonly dedupe?: ScriptDedupe
+  /** The ids that earlier parts of the dispatch reached, which this part passes over. @default none */
+  readonly reached?: ReadonlySet<Recipient>
+  /** A later part of a dispatch, which publishes only when it reaches someone: the first part always publishes. */
+  readonly continuation?: boolean
+}
+
+/**
+ * A dispatch's id as the script claims it: the key, how long it is kept, the fingerprint of the whole dispatch (the
+ * same id with another request is a conflict), and where in the dispatch's recipients this part starts, so that a
+ * retry resumes only where the dispatch stopped.
+ */
+export interface ScriptDedupe {
+  readonly key: string
+  readonly ttlSeconds: number
+  readonly fingerprint: string
+  /** How many of the dispatch's recipients come before this part's first. */
+  readonly offset: number
 }
 
 /**
@@ -105,14 +124,15 @@ export function chargedPart(part: ScriptPart, charge: ScriptCharge | undefined):
 
 /** Packs one dispatch into its KEYS and ARGV for the dispatch script. */
 export function packDispatch(input: ScriptInput): ScriptPart {
-  const { event, recipients, dedupe } = input
+  const { event, recipients, dedupe, reached } = input
   const own = dedupe ? [dedupe.key] : []
-  const ttl = dedupe ? String(dedupe.ttlSeconds) : ''
-  const fixed = own.reduce((sum, key) => sum + jsonStringBytes(key) + 1, ttl.length + 4)
+  // The head: the mode, then the id's TTL, fingerprint and offset when it has one.
+  const claim = dedupe ? `${dedupe.ttlSeconds}:${dedupe.fingerprint}:${dedupe.offset}` : ''
+  const fixed = own.reduce((sum, key) => sum + jsonStringBytes(key) + 1, claim.length + 4)
   if (!input.checkOnline) {
     // Built in JavaScript with the same composition Mesa's JSON.stringify({ message, recipients }) produces.
     const payload = `{"message":${event.json},"recipients":${JSON.stringify(recipients)}}`
-    return { keys: own, args: [`p${ttl}`, payload], checks: 0, bytes: fixed + jsonStringBytes(payload) + 1 }
+    return { keys: own, args: [`p${claim}`, payload], checks: 0, bytes: fixed + jsonStringBytes(payload) + 1 }
   }
   const storable = event.isStorable
   const n = recipients.length
@@ -121,6 +141,12 @@ export function packDispatch(input: ScriptInput): ScriptPart {
   let bytes = fixed + messageBytes(event) + 1
   for (let i = 0; i < n; i++) {
     const recipient = recipients[i]!
+    if (reached?.has(recipient)) {
+      flags += RECIPIENT_FLAG.reached
+      args[3 + i] = ''
+      bytes += 3
+      continue
+    }
     if (typeof recipient === 'number') {
       flags += RECIPIENT_FLAG.number
       // ioredis, which Mesa uses, sends numbers as their decimal string: SISMEMBER 7 asks about "7".
@@ -139,7 +165,7 @@ export function packDispatch(input: ScriptInput): ScriptPart {
     }
     flags += flagOf(recipient, storable, escaped)
   }
-  args[0] = `c${ttl}`
+  args[0] = `${input.continuation ? 'C' : 'c'}${claim}`
   args[1] = event.json
   args[2] = flags
   return { keys: own, args, checks: n, bytes: bytes + flags.length + 3 }
@@ -201,8 +227,12 @@ const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff
 export type ScriptOutcome =
   /** Applied to the first `states.length` recipients; fewer states than recipients leaves the rest for another part. */
   | { readonly kind: 'applied'; readonly servers: number; readonly stored: number; readonly dropped: number; readonly states: string }
-  /** The id was applied already; `processed` is how many recipients that part reached when it did not reach all. */
-  | { readonly kind: 'duplicate'; readonly processed?: number }
+  /** The id was applied already, to every recipient. */
+  | { readonly kind: 'duplicate' }
+  /** The id was applied already to the dispatch's first `reached` recipients: the rest goes from there. */
+  | { readonly kind: 'progress'; readonly reached: number }
+  /** The id was claimed by another request (another fingerprint): nothing was done. */
+  | { readonly kind: 'conflict' }
   /** Nothing was done: the call's write budget ran out before this dispatch. */
   | { readonly kind: 'deferred' }
   /** Nothing was done: the dispatch's charge found its rate limit's window full. */
@@ -211,8 +241,8 @@ export type ScriptOutcome =
 /** One line of the script's reply: a dispatch's outcome, or the error Redis gave it. */
 export type ScriptLine = ScriptOutcome | RedisCommandError
 
-const APPLIED = /^n(\d+):(\d+):(\d+):([w10x]*)$/
-const DUPLICATE = /^d(\d*)$/
+const APPLIED = /^n(\d+):(\d+):(\d+):([w10x-]*)$/
+const PROGRESS = /^p(\d+)$/
 
 /** Splits the script's reply into one line per dispatch, rejecting anything that is not the shape the script returns. */
 export function decodeScriptReply(reply: unknown, count: number): ScriptLine[] {
@@ -222,8 +252,10 @@ export function decodeScriptReply(reply: unknown, count: number): ScriptLine[] {
     if (line.startsWith('e')) return new RedisCommandError(`Redis answered an error: ${line.slice(1)}`)
     if (line === 'r') return { kind: 'deferred' }
     if (line === 'l') return { kind: 'limited' }
-    const duplicate = DUPLICATE.exec(line)
-    if (duplicate) return duplicate[1] ? { kind: 'duplicate', processed: Number(duplicate[1]) } : { kind: 'duplicate' }
+    if (line === 'd') return { kind: 'duplicate' }
+    if (line === 'c') return { kind: 'conflict' }
+    const progress = PROGRESS.exec(line)
+    if (progress) return { kind: 'progress', reached: Number(progress[1]) }
     const applied = APPLIED.exec(line)
     if (!applied) throw unexpectedReply()
     return { kind: 'applied', servers: Number(applied[1]), stored: Number(applied[2]), dropped: Number(applied[3]), states: applied[4]! }

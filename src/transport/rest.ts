@@ -1,8 +1,9 @@
 import { Redis, type Requester, type UpstashRequest, type UpstashResponse } from '@upstash/redis'
 import { errorCodesOf, rootCauseOf, summarizeError } from '../error-chain.js'
-import { ConfigError, RedisCommandError, RedisTokenRefusedError, RedisUnavailableError } from '../errors.js'
+import { ConfigError, type FailureOutcome, RedisCommandError, RedisTokenRefusedError, RedisUnavailableError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_REDIS_BACKOFF_MS, DEFAULT_REDIS_RETRIES, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
+import { isPartlyPublished } from '../script/lua-script.js'
 
 /** Where and how to reach an Upstash-compatible REST endpoint. */
 export interface RestConnection {
@@ -62,6 +63,8 @@ export function createRestRequester(connection: RestConnection): Requester {
         signal: req.signal ?? null,
       }
       let failure: RedisUnavailableError | undefined
+      // Whether an attempt so far may have reached Redis: the outcome of a failure is the worst of every attempt's.
+      let outcome: FailureOutcome = 'none'
       for (let attemptIndex = 0; attemptIndex <= retries; attemptIndex++) {
         if (attemptIndex > 0) await sleep(Math.random() * backoffMs * 2 ** attemptIndex, connection.deadline)
         const budget = remaining(connection.deadline)
@@ -71,19 +74,20 @@ export function createRestRequester(connection: RestConnection): Requester {
           response = await attempt(url, init, budget)
         } catch (error) {
           if (req.signal?.aborted) throw error
-          failure = new RedisUnavailableError(`Redis REST request to ${at} failed: ${describeFetchError(error)}`, undefined, {
-            cause: error,
-          })
+          if (!isUnsent(error)) outcome = 'unknown'
+          failure = new RedisUnavailableError(`Redis REST request to ${at} failed: ${describeFetchError(error)}`, undefined, { cause: error, outcome })
           continue
         }
         if (response.status >= 500) {
           await response.body?.cancel()
+          // A proxy may answer 5xx after forwarding the request, and Redis may have run it.
+          outcome = 'unknown'
           failure = new RedisUnavailableError(`Redis REST endpoint ${at} answered ${response.status}`, response.status)
           continue
         }
-        return readBody<TResult>(response, at)
+        return readBody<TResult>(response, at, outcome)
       }
-      throw failure ?? new RedisUnavailableError('no time left before the deadline to reach Redis')
+      throw failure ?? new RedisUnavailableError('no time left before the deadline to reach Redis', undefined, { outcome })
     },
   }
 }
@@ -123,7 +127,11 @@ export function createRestRedis(connection: RestConnection): Redis {
   return new RestRedis(createRestRequester(connection))
 }
 
-async function readBody<TResult>(response: Response, at: string): Promise<UpstashResponse<TResult>> {
+/**
+ * The answer's body, or the error it is. A refusal applied nothing, unless an earlier attempt may have (`outcome`);
+ * an answer that cannot be read may have been applied.
+ */
+async function readBody<TResult>(response: Response, at: string, outcome: FailureOutcome): Promise<UpstashResponse<TResult>> {
   const text = await response.text()
   let body: unknown
   try {
@@ -133,10 +141,39 @@ async function readBody<TResult>(response: Response, at: string): Promise<Upstas
   }
   if (response.ok) return body as UpstashResponse<TResult>
   if (response.status === 401 || response.status === 403) {
-    throw new RedisTokenRefusedError(`Redis REST endpoint ${at} refused the REST token (HTTP ${response.status})`, response.status)
+    throw new RedisTokenRefusedError(`Redis REST endpoint ${at} refused the REST token (HTTP ${response.status})`, response.status, { outcome })
   }
   const reason = typeof (body as { error?: unknown })?.error === 'string' ? (body as { error: string }).error : 'an error'
-  throw new RedisCommandError(`Redis REST endpoint ${at} answered ${response.status}: ${reason}`, response.status)
+  const failure = new RedisCommandError(`Redis REST endpoint ${at} answered ${response.status}: ${reason}`, response.status, { outcome })
+  throw isPartlyPublished(failure) ? new RedisCommandError(failure.message, response.status, { outcome: 'unknown' }) : failure
+}
+
+/**
+ * The codes of a fetch failure that come before anything is sent: no address, no route, no listener, no TLS
+ * session. A timeout, a reset or a closed socket may come after the request was written, and Redis may have run it.
+ */
+const UNSENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/**
+ * Whether a fetch failure certainly sent nothing: every code in its chain is one of UNSENT_CODES (workerd gives
+ * none), or fetch refused to build the request at all (a URL with user:password@ in it).
+ */
+export function isUnsent(error: unknown): boolean {
+  if (error instanceof TypeError && /^Request cannot be constructed/.test(error.message)) return true
+  const codes = errorCodesOf(error)
+  return codes.length > 0 && codes.every((code) => UNSENT_CODES.has(code))
 }
 
 function parseUrl(url: string): string {

@@ -1,6 +1,6 @@
 import type { Redis } from '@upstash/redis'
 import { MesaDispatchError, RedisCommandError, RedisUnavailableError } from '../errors.js'
-import { isNoScript, type LuaScript, scriptText } from '../script/lua-script.js'
+import { isNoScript, isPartlyPublished, type LuaScript, scriptText } from '../script/lua-script.js'
 import { createRestRedis, isUpstashRedis, type RestConnection } from './rest.js'
 
 /** Runs this package's Lua scripts (src/script/scripts.ts) over some connection to Redis, one call per run. */
@@ -39,7 +39,7 @@ export function toRedisError(error: unknown): MesaDispatchError {
     // @upstash/redis appends ", command was: [...]", which holds the message data, so neither that text nor
     // the original error (as `cause`) is passed on, where a logger could print it.
     const reason = error.message.split(', command was:')[0]
-    return new RedisCommandError(`Redis answered an error: ${reason}`)
+    return new RedisCommandError(`Redis answered an error: ${reason}`, undefined, { outcome: isPartlyPublished(error) ? 'unknown' : 'none' })
   }
   return new RedisUnavailableError('Redis could not be reached', undefined, { cause: error })
 }

@@ -1,7 +1,7 @@
 import type { Redis as IORedis, RedisOptions } from 'ioredis'
 import { ConfigError, type MesaDispatchError, RedisCommandError, RedisUnavailableError } from '../errors.js'
 import { DEFAULT_REDIS_RETRIES, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
-import { isNoScript, type LuaScript, scriptText } from '../script/lua-script.js'
+import { isNoScript, isPartlyPublished, type LuaScript, scriptText } from '../script/lua-script.js'
 import type { IORedisLike } from './ioredis-like.js'
 import { isRedisUrl } from './redis-url.js'
 import type { ScriptRunner } from './runner.js'
@@ -92,7 +92,11 @@ async function loadIORedis(): Promise<typeof IORedis> {
 }
 
 function toTcpError(error: unknown): MesaDispatchError {
-  // ioredis names Redis's own error answers ReplyError; anything else is the connection failing.
-  if (error instanceof Error && error.name === 'ReplyError') return new RedisCommandError(`Redis answered an error: ${error.message}`)
+  // ioredis names Redis's own error answers ReplyError: nothing applied, unless the script says it published some.
+  if (error instanceof Error && error.name === 'ReplyError') {
+    return new RedisCommandError(`Redis answered an error: ${error.message}`, undefined, { outcome: isPartlyPublished(error) ? 'unknown' : 'none' })
+  }
+  // Anything else is the connection failing, before or after the command was written (ioredis may even resend it
+  // after reconnecting): its outcome is unknown, which RedisUnavailableError says.
   return new RedisUnavailableError(`Redis could not be reached: ${(error as Error).message ?? 'unknown error'}`, undefined, { cause: error })
 }

@@ -59,7 +59,7 @@ export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, log
         observed.dispatched(result)
         logger.info('dispatch', {
           requestId: source.requestId,
-          outcome: result.duplicate ? 'duplicate' : 'sent',
+          result: result.duplicate ? 'duplicate' : 'sent',
           recipients: result.recipients.length,
           offline: result.offline.length,
           stored: result.stored,
@@ -72,17 +72,19 @@ export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, log
         if (sent !== undefined && (error instanceof RedisError || error instanceof IncompleteDispatchError)) observed.redisTime(Date.now() - sent)
         observed.failed(error)
         // An invalid request is named by its field; its message and causes may quote the payload, so they stay out.
-        // The outcome is the one the metrics count: refused (the sender's to fix) or failed.
+        // The result is the one the metrics count (refused, the sender's to fix, or failed); the outcome says whether
+        // anything was applied.
         if (error instanceof ValidationError) {
           logger.warn('dispatch', {
             requestId: source.requestId,
-            outcome: outcomeOf(error),
+            result: outcomeOf(error),
             error: error.name,
             field: error.field,
+            outcome: error.outcome,
             durationMs: Date.now() - started,
           })
         } else {
-          logger.error('dispatch', { requestId: source.requestId, outcome: outcomeOf(error), ...describeError(error), durationMs: Date.now() - started })
+          logger.error('dispatch', { requestId: source.requestId, result: outcomeOf(error), ...describeError(error), durationMs: Date.now() - started })
         }
         throw error
       }

@@ -68,7 +68,8 @@
       local last = math.min(i + CHUNK - 1, n)
       local members, at, online, names = {}, {}, {}, {}
       for j = i, last do
-        if byte(flags, j) ~= WILDCARD then
+        local flag = byte(flags, j)
+        if flag ~= WILDCARD and flag ~= REACHED then
           members[#members + 1] = ARGV[m + j]
           at[#at + 1] = j
         end
@@ -91,7 +92,9 @@
         local flag, member = byte(flags, j), ARGV[m + j]
         if flag == STORABLE_ESCAPED or flag == PLAIN_ESCAPED then escaped = escaped + 1 end
         local state
-        if flag == WILDCARD or online[j] then
+        if flag == REACHED then
+          state = '-'
+        elseif flag == WILDCARD or online[j] then
           state = flag == WILDCARD and 'w' or '1'
           -- The payload's recipients are appended as pieces, so that no string is made per recipient.
           local p = #published
@@ -126,7 +129,9 @@
     if processed == 0 and n > 0 then return false end
     d.states = concat(states, '', 1, processed)
     d.payload = '{"message":' .. msg .. ',"recipients":[' .. concat(published) .. ']}'
-    d.value = processed < n and tostring(processed) or ''
+    d.empty = #published == 0
+    -- The key's value: the fingerprint, and, while recipients remain, how many of the dispatch's are reached.
+    d.value = processed < n and (d.fingerprint .. ':' .. (d.offset + processed)) or d.fingerprint
     return true
   end
 

@@ -21,6 +21,11 @@ export interface FuzzStack {
    */
   publishedSince(mark: number): Promise<string[]>
   /**
+   * Forgets every idempotency key claimed so far: fast-check repeats values across runs (shrinking above all), and
+   * an id met again with another request would be a conflict no single run explains.
+   */
+  forgetIds(): Promise<void>
+  /**
    * Asserts a property, given a fresh Tally to count its outcomes, for `numRuns` runs; then that it reached each of
    * `outcomes` and left no rejection unhandled.
    */
@@ -49,6 +54,10 @@ export function useFuzzStack(): FuzzStack {
       await stack.admin.publish(CHANNEL, fence)
       while (!fuzz.recorder.messages.includes(fence, mark)) await fuzz.recorder.waitFor(fuzz.recorder.messages.length + 1)
       return fuzz.recorder.messages.slice(mark, fuzz.recorder.messages.indexOf(fence, mark))
+    },
+    async forgetIds() {
+      const keys = await stack.admin.keys('mesa_dispatch_id:*')
+      if (keys.length > 0) await stack.admin.del(...keys)
     },
     async assertProperty(numRuns, outcomes, property) {
       const seen = new Tally()

@@ -57,8 +57,11 @@ export function parseTriggerPayload(payload: unknown): DispatchRequest | undefin
   return validated(() => checked(triggerParser.parseOne(payload), (request) => [request]))
 }
 
-/** What the oracle expects of one HTTP request through one door. */
-export type HttpVerdict = 'accepted' | 'refused' | 'another route'
+/**
+ * What the oracle expects of one HTTP request through one door: `reused ids` is a batch naming one id for two items,
+ * whose later ones are a conflict (409) unless they are the same dispatch; either way nothing is a 5xx.
+ */
+export type HttpVerdict = 'accepted' | 'refused' | 'another route' | 'reused ids'
 
 /** A signature header as sent, and whether the app should accept it. */
 export interface SignedHeader {
@@ -84,5 +87,10 @@ export function httpVerdict(plan: HttpPlan, door: Door, body: Bytes | undefined,
   // The header is checked whether or not body ids override it, with one limit for single and batch requests.
   const key = plan.idempotencyKey === undefined ? undefined : door.seen(plan.idempotencyKey)
   const badKey = key !== undefined && (key === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)
-  return badKey ? 'refused' : 'accepted'
+  if (badKey) return 'refused'
+  // An item's id is its own, else the header's with its index; without either it has none (or the signature's).
+  const ids = parsed.requests.flatMap((request, index) =>
+    typeof request.id === 'string' ? [request.id] : key === undefined ? [] : [parsed.batch ? `${key}:${index}` : key],
+  )
+  return new Set(ids).size < ids.length ? 'reused ids' : 'accepted'
 }
