@@ -6,6 +6,7 @@ import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BuiltBundle, buildBundles, bundles } from '../esbuild.config.mjs'
 import { DISPATCH_SCRIPT } from '../src/script/scripts'
+import { lambdaNode } from './support/node22'
 import { runCommand } from './support/processes'
 import { ROOT } from './support/serverless-cli'
 
@@ -42,11 +43,14 @@ const DUMMY_ENV = {
 }
 const GUARD = join(ROOT, 'test', 'support', 'offline-guard.cjs')
 
-/** Imports a file in a fresh `node` process (no loader, no tsx) and prints the type of each named export. */
-function importInNode(file: string, exports: string[]): Promise<{ code: number | null; output: string }> {
+/**
+ * Imports a file in a fresh `node` process (no loader, no tsx), of the given Node (the machine's unless told), and
+ * prints the type of each named export.
+ */
+function importInNode(file: string, exports: string[], node = process.execPath): Promise<{ code: number | null; output: string }> {
   const script = `const m = await import(process.argv[1]); console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(exports)}.map((name) => [name, name === 'default' ? typeof m.default?.fetch : typeof m[name]]))))`
   const env = { PATH: process.env.PATH, ...DUMMY_ENV, NODE_OPTIONS: `--require ${JSON.stringify(GUARD)}`, OFFLINE_GUARD_LOG: join(outdir, 'network.log') }
-  return runCommand(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(file).href], { env }).then(({ code, stdout, stderr }) => ({
+  return runCommand(node, ['--input-type=module', '-e', script, pathToFileURL(file).href], { env }).then(({ code, stdout, stderr }) => ({
     code,
     output: stdout + stderr,
   }))
@@ -159,8 +163,8 @@ describe('buildBundles', () => {
     }
   })
 
-  it.each(LAMBDAS)('the %s bundle loads in a fresh node process and exports its handler, without network use', async (name) => {
-    const result = await importInNode(bundle(name).file, ['handler'])
+  it.each(LAMBDAS)('the %s bundle loads in a fresh process of Node 22, the Lambda runtime, and exports its handler, without network use', async (name) => {
+    const result = await importInNode(bundle(name).file, ['handler'], lambdaNode())
     expect(result.code, result.output).toBe(0)
     expect(JSON.parse(result.output.trim().split('\n').pop()!)).toEqual({ handler: 'function' })
     expect(existsSync(join(outdir, 'network.log')) ? readFileSync(join(outdir, 'network.log'), 'utf8') : '').toBe('')

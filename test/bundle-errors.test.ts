@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { lambdaNode } from './support/node22'
 import { runCommand } from './support/processes'
 import { copyService, describeRun, invokeResult, runServerless, type ServerlessRun, type ServiceCopy } from './support/serverless-cli'
 
@@ -71,7 +72,7 @@ describe('an error thrown by a built bundle in plain node, as Lambda loads it', 
     const script =
       'try { await import(process.argv[1]) } catch (error) { console.log(JSON.stringify({ name: error.name, constructor: error.constructor.name, frame: error.stack.split("\\n")[1].trim() })) }'
     const file = pathToFileURL(join(service.dir, 'dist', 'sqs', 'index.js')).href
-    const run = await runCommand(process.execPath, ['--input-type=module', '-e', script, file], {
+    const run = await runCommand(lambdaNode(), ['--input-type=module', '-e', script, file], {
       env: { PATH: process.env.PATH, ...BAD_URL, NODE_OPTIONS: nodeOptions },
     })
     expect(run.code, run.stderr).toBe(0)
