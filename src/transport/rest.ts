@@ -62,6 +62,8 @@ export function createRestRequester(connection: RestConnection): Requester {
       let failure: RedisUnavailableError | undefined
       for (let attemptIndex = 0; attemptIndex <= retries; attemptIndex++) {
         if (attemptIndex > 0) await sleep(Math.random() * backoffMs * 2 ** attemptIndex, connection.deadline)
+        // The socket a response read in this macrotask freed goes back to the pool in the next one.
+        if (released) await released
         const budget = remaining(connection.deadline)
         if (budget <= 0) break
         let response: Response
@@ -79,7 +81,11 @@ export function createRestRequester(connection: RestConnection): Requester {
           failure = new RedisUnavailableError(`Redis REST endpoint answered ${response.status}`, response.status)
           continue
         }
-        return readBody<TResult>(response)
+        try {
+          return await readBody<TResult>(response)
+        } finally {
+          markResponseRead()
+        }
       }
       throw failure ?? new RedisUnavailableError('no time left before the deadline to reach Redis')
     },
@@ -137,6 +143,23 @@ async function readBody<TResult>(response: Response): Promise<UpstashResponse<TR
         ? (body as { error: string }).error
         : 'an error'
   throw new RedisCommandError(`Redis REST endpoint answered ${response.status}: ${reason}`, response.status)
+}
+
+// Node's fetch (undici) hands a keep-alive socket back to its pool one macrotask after the response was read: a
+// request sent sooner, as the EVAL after a NOSCRIPT or the next part of a split dispatch are, would open a second
+// connection (a TCP and TLS handshake) instead of reusing the one just freed. The pool is the process's, so this
+// note is too. Edge runtimes, which have no setImmediate, pool connections themselves.
+let released: Promise<void> | undefined
+
+/** Notes that a response was read: requests until the next macrotask wait for its socket to go back to the pool. */
+function markResponseRead(): void {
+  const { setImmediate } = globalThis as { setImmediate?: (callback: () => void) => unknown }
+  if (!setImmediate) return
+  const next = new Promise<void>((resolve) => setImmediate(resolve))
+  released = next
+  void next.then(() => {
+    if (released === next) released = undefined
+  })
 }
 
 function parseUrl(url: string): string {
