@@ -4,8 +4,11 @@ import { Dispatcher } from '../src/core/dispatcher.js'
 import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { describeError } from '../src/observe/error-fields.js'
 import { createLogger } from '../src/observe/logger.js'
+import { CLEANUP_SCRIPT } from '../src/script/scripts.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
+import { initLambda } from '../src/triggers/lambda-init.js'
 
+await initLambda(import.meta.url, process.env, [CLEANUP_SCRIPT])
 const deadline = createInvocationDeadline()
 const logger = createLogger()
 const metrics = createMetricsFromEnv(process.env)

@@ -1,3 +1,4 @@
+import { copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,9 +7,9 @@ import { runCommand } from './support/processes'
 import { copyService, describeRun, invokeResult, runServerless, type ServerlessRun, type ServiceCopy } from './support/serverless-cli'
 
 // What an error thrown by a deployed bundle looks like: its class name kept (esbuild keepNames) and its stack
-// mapped to the TypeScript sources through the .map beside the bundle, which the functions read because
-// serverless.yml gives them NODE_OPTIONS=--enable-source-maps. Before, invoke local said `"errorType": "g"` and
-// every frame pointed into `index.js:1:…`.
+// mapped to the TypeScript sources through the .map beside the bundle, which each function reads at its first error
+// (src/triggers/mapped-stacks.ts), with no NODE_OPTIONS. Before, invoke local said `"errorType": "g"` and every frame
+// pointed into `index.js:1:…`.
 
 // Well-formed, and never contacted: the errors below come before any call to Redis.
 const REDIS = { UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9', UPSTASH_REDIS_REST_TOKEN: 'dummy-upstash-token' }
@@ -33,9 +34,14 @@ beforeAll(async () => {
 }, 180_000)
 afterAll(() => service?.close())
 
-/** Each stack frame in the service copy, as the source file it points to or the whole line when it is not a .ts file. */
+/**
+ * Each stack frame in the service copy, as the source file it points to (`at name (file:line:column)`, or `at
+ * file:line:column` for an anonymous function), or the whole line when it is not a .ts file.
+ */
 const framesIn = (lines: string[]) =>
-  lines.filter((line) => line.includes(service.dir)).map((line) => /\((\/.+\.ts):\d+:\d+\)$/.exec(line)?.[1]?.slice(service.dir.length) ?? line.trim())
+  lines
+    .filter((line) => line.includes(service.dir))
+    .map((line) => /(?:\(|at )(\/[^ ]+\.ts):\d+:\d+\)?$/.exec(line)?.[1]?.slice(service.dir.length) ?? line.trim())
 
 describe('an error thrown by a built bundle under serverless invoke local', () => {
   it('reports its class as errorType, and a stack in the TypeScript sources', () => {
@@ -67,24 +73,32 @@ describe('an error thrown by a built bundle under serverless invoke local', () =
 })
 
 describe('an error thrown by a built bundle in plain node, as Lambda loads it', () => {
-  /** Imports the sqs bundle the invoke above built, with a malformed Redis URL, and reports the error it throws. */
-  async function loadMisconfigured(nodeOptions: string) {
+  /** Imports the sqs bundle the invoke above built (from `dir`), with a malformed Redis URL, and reports the error it throws. */
+  async function loadMisconfigured(dir: string) {
     const script =
       'try { await import(process.argv[1]) } catch (error) { console.log(JSON.stringify({ name: error.name, constructor: error.constructor.name, frame: error.stack.split("\\n")[1].trim() })) }'
-    const file = pathToFileURL(join(service.dir, 'dist', 'sqs', 'index.js')).href
-    const run = await runCommand(lambdaNode(), ['--input-type=module', '-e', script, file], {
-      env: { PATH: process.env.PATH, ...BAD_URL, NODE_OPTIONS: nodeOptions },
+    const run = await runCommand(lambdaNode(), ['--input-type=module', '-e', script, pathToFileURL(join(dir, 'index.js')).href], {
+      env: { PATH: process.env.PATH, ...BAD_URL },
     })
     expect(run.code, run.stderr).toBe(0)
     return JSON.parse(run.stdout) as { name: string; constructor: string; frame: string }
   }
 
-  it('keeps the class name, and maps the stack to src/ with NODE_OPTIONS=--enable-source-maps alone', async () => {
-    const [mapped, unmapped] = await Promise.all([loadMisconfigured('--enable-source-maps'), loadMisconfigured('')])
+  it('keeps the class name, and maps the stack to src/ through the map beside the bundle, with no NODE_OPTIONS', async () => {
+    const bundled = join(service.dir, 'dist', 'sqs')
+    // The control: the same bundle without its map points into the minified file.
+    const unmapped = join(service.dir, 'dist', 'sqs-without-map')
+    mkdirSync(unmapped)
+    for (const file of ['index.js', 'package.json']) copyFileSync(join(bundled, file), join(unmapped, file))
 
-    expect(mapped).toEqual({ name: 'ConfigError', constructor: 'ConfigError', frame: expect.stringMatching(/\(\/.+\/src\/[\w/.-]+\.ts:\d+:\d+\)$/) })
-    expect(mapped.frame.startsWith('at ') && mapped.frame.includes(join(service.dir, 'src'))).toBe(true)
-    // The control: the same bundle without the flag points into the minified file.
-    expect(unmapped).toEqual({ name: 'ConfigError', constructor: 'ConfigError', frame: expect.stringMatching(/\/dist\/sqs\/index\.js:\d+:\d+\)$/) })
+    const [mapped, plain] = await Promise.all([loadMisconfigured(bundled), loadMisconfigured(unmapped)])
+
+    expect(mapped).toEqual({
+      name: 'ConfigError',
+      constructor: 'ConfigError',
+      frame: expect.stringMatching(/^at parseHttpUrl \(\/.+\/src\/http-url\.ts:\d+:\d+\)$/),
+    })
+    expect(mapped.frame).toContain(join(service.dir, 'src'))
+    expect(plain).toEqual({ name: 'ConfigError', constructor: 'ConfigError', frame: expect.stringMatching(/\/dist\/sqs-without-map\/index\.js:\d+:\d+\)$/) })
   })
 })

@@ -32,6 +32,23 @@ export function createRestRunner(redis: Redis | RestConnection): ScriptRunner {
   }
 }
 
+/**
+ * Makes sure Redis's script cache holds `scripts`: one SCRIPT EXISTS for all of them, then one SCRIPT LOAD for each
+ * that is missing, whose text is inflated only then. Resolves with the names of those it loaded; rejects with
+ * RedisUnavailableError or RedisCommandError.
+ */
+export async function loadScripts(redis: Redis | RestConnection, scripts: readonly LuaScript[]): Promise<string[]> {
+  const client = isUpstashRedis(redis) ? redis : createRestRedis(redis)
+  try {
+    const held = await client.scriptExists(...scripts.map((script) => script.sha1))
+    const missing = scripts.filter((_, i) => Number(held[i]) !== 1)
+    for (const script of missing) await client.scriptLoad(await scriptText(script))
+    return missing.map((script) => script.name)
+  } catch (error) {
+    throw toRedisError(error)
+  }
+}
+
 /** Maps whatever `@upstash/redis` threw onto this package's errors, without echoing the command. */
 export function toRedisError(error: unknown): MesaDispatchError {
   if (error instanceof MesaDispatchError) return error

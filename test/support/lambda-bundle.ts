@@ -53,8 +53,8 @@ export interface StepTimes {
 
 /** A fresh execution environment's life: its init, then each invocation in turn. */
 export interface BundleSession {
-  init: ({ init: 'done' } | { initError: ErrorShape }) & { initStart: number; initEnd: number; timeOrigin: number }
-  invocations: Array<({ result: unknown } | { thrown: ErrorShape }) & StepTimes>
+  init: ({ init: 'done' } | { initError: ErrorShape; stack: string[] }) & { initStart: number; initEnd: number; timeOrigin: number }
+  invocations: Array<({ result: unknown } | { thrown: ErrorShape; stack: string[] }) & StepTimes>
   lines: Record<string, unknown>[]
   stdout: string
   stderr: string

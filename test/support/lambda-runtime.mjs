@@ -9,6 +9,8 @@
 const [file, name, eventsJson, idle = '0'] = process.argv.slice(2)
 const report = (record) => process.stdout.write(`\n@@outcome ${JSON.stringify(record)}\n`)
 const shape = (error) => ({ name: error?.name, message: error?.message })
+// What Lambda logs of an error that reaches it (its `stackTrace`): the stack, as the error formats it, line by line.
+const stackOf = (error) => String(error?.stack).split('\n')
 const idleMs = Number(idle)
 
 const initStart = performance.now()
@@ -16,7 +18,7 @@ let handler
 try {
   ;({ handler } = await import(file))
 } catch (error) {
-  report({ initError: shape(error), initStart, initEnd: performance.now(), timeOrigin: performance.timeOrigin })
+  report({ initError: shape(error), stack: stackOf(error), initStart, initEnd: performance.now(), timeOrigin: performance.timeOrigin })
   process.exit(0)
 }
 report({ init: 'done', initStart, initEnd: performance.now(), timeOrigin: performance.timeOrigin })
@@ -34,7 +36,7 @@ for (const event of JSON.parse(eventsJson)) {
     const result = await handler(event, context)
     report({ result, start, end: performance.now() })
   } catch (error) {
-    report({ thrown: shape(error), start, end: performance.now() })
+    report({ thrown: shape(error), stack: stackOf(error), start, end: performance.now() })
   }
 }
 // Lambda freezes the process here; the tests and the benchmark want it gone, whatever it still holds open.
