@@ -1,18 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { SourceMap } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { SourceMap } from 'node:module'
 
 // Stacks in the Lambda bundles point into one minified line: `index.js:1:1039`. NODE_OPTIONS=--enable-source-maps
 // maps them to src/ by parsing the bundle's source map while the bundle loads, on every cold start, whether or not
 // an error ever comes (it was a third of the import). V8 instead formats a stack only when `error.stack` is first
 // read (https://v8.dev/docs/stack-trace-api#customizing-stack-traces), so a formatter of our own reads the map then,
 // at the first error that is logged or thrown to the runtime, and an instance that never fails never reads it.
+// Node's modules are reached through process.getBuiltinModule (Node 20.16+, 22.3+) rather than imported: importing
+// node:fs or node:module from ESM loads every module behind their exports (fs/promises, readline, source maps…).
 
 /** Where the minified code of one bundle lies, and the source map beside it. */
 interface Bundle {
   /** The bundle's URL as V8 names it in a frame: `file:///var/task/dist/http/index.js`. */
   readonly url: string
-  readonly mapFile: string
+  readonly mapUrl: URL
   /** Parsed at the first stack with a frame in the bundle; null when it cannot be read, and frames stay as they are. */
   map?: SourceMap | null
 }
@@ -25,8 +25,8 @@ interface Bundle {
  * vitest) is left to whatever formats its stacks.
  */
 export function mapStacksLazily(bundleUrl: string): void {
-  const bundle: Bundle = { url: bundleUrl, mapFile: `${fileURLToPath(bundleUrl)}.map` }
-  if (!existsSync(bundle.mapFile)) return
+  const bundle: Bundle = { url: bundleUrl, mapUrl: new URL(`${bundleUrl}.map`) }
+  if (!process.getBuiltinModule('node:fs').existsSync(bundle.mapUrl)) return
   const previous = Error.prepareStackTrace
   Error.prepareStackTrace = (error, sites) => {
     if (previous && !sites.some((site) => site.getFileName() === bundle.url)) return previous(error, sites)
@@ -54,14 +54,16 @@ function frameOf(site: NodeJS.CallSite, bundle: Bundle): string {
   const entry = map.findEntry(line - 1, column - 1) as Partial<{ originalSource: string; originalLine: number; originalColumn: number }>
   if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return text
   // The map names its sources relative to itself (esbuild writes `../../src/errors.ts`).
-  const source = fileURLToPath(new URL(entry.originalSource, pathToFileURL(bundle.mapFile)))
+  const source = process.getBuiltinModule('node:url').fileURLToPath(new URL(entry.originalSource, bundle.mapUrl))
   return text.replace(`${bundle.url}:${line}:${column}`, `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`)
 }
 
 function mapOf(bundle: Bundle): SourceMap | null {
   if (bundle.map === undefined) {
     try {
-      bundle.map = new SourceMap(JSON.parse(readFileSync(bundle.mapFile, 'utf8')))
+      const { readFileSync } = process.getBuiltinModule('node:fs')
+      const { SourceMap } = process.getBuiltinModule('node:module')
+      bundle.map = new SourceMap(JSON.parse(readFileSync(bundle.mapUrl, 'utf8')))
     } catch {
       bundle.map = null
     }

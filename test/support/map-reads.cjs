@@ -3,10 +3,12 @@
 // count when a bundle's map is read.
 'use strict'
 const fs = require('node:fs')
+const { fileURLToPath } = require('node:url')
 
 const readFileSync = fs.readFileSync
 fs.readFileSync = function (path, ...rest) {
-  if (process.env.MAP_READS_LOG && String(path).endsWith('.map')) fs.appendFileSync(process.env.MAP_READS_LOG, `${String(path)}\n`)
+  const file = path instanceof URL ? fileURLToPath(path) : String(path)
+  if (process.env.MAP_READS_LOG && file.endsWith('.map')) fs.appendFileSync(process.env.MAP_READS_LOG, `${file}\n`)
   return readFileSync.call(this, path, ...rest)
 }
 // ES modules that import { readFileSync } from 'node:fs' see the patched function only once the exports are synced.
