@@ -34,6 +34,7 @@ const root = dirname(fileURLToPath(import.meta.url))
  * @property {string[]} nodeBuiltins Node core modules the bundle still imports (left external), sorted
  * @property {string[]} packages    the npm packages whose code went into the bundle, sorted
  * @property {number} ownBytes      bytes of the file that are this project's own code and Lua (all but node_modules')
+ * @property {{ path: string, bytes: number }[]} ownModules  those bytes by source file (relative), largest first
  */
 
 // Lambda (nodejs22.x). The file is `index.js` beside a `{"type":"module"}` package.json rather than `index.mjs`:
@@ -156,10 +157,20 @@ export async function buildBundles({ only, outdir = 'dist', override = {} } = {}
       const output = metafile.outputs[relative(root, file).split('\\').join('/')]
       if (!output) throw new Error(`esbuild reported no output for ${bundle.name}`)
       const nodeBuiltins = [...new Set(output.imports.filter((each) => each.external && isNodeBuiltin(each.path)).map((each) => each.path))].sort()
-      const ownBytes = Object.entries(output.inputs)
-        .filter(([path]) => !path.includes('node_modules/'))
-        .reduce((sum, [, input]) => sum + input.bytesInOutput, 0)
-      const result = { name: bundle.name, file, bytes: (await stat(file)).size, nodeBuiltins, packages: packagesIn(Object.keys(metafile.inputs)), ownBytes }
+      const ownModules = Object.entries(output.inputs)
+        .filter(([path, input]) => !path.includes('node_modules/') && input.bytesInOutput > 0)
+        .map(([path, input]) => ({ path, bytes: input.bytesInOutput }))
+        .sort((a, b) => b.bytes - a.bytes)
+      const ownBytes = ownModules.reduce((sum, each) => sum + each.bytes, 0)
+      const result = {
+        name: bundle.name,
+        file,
+        bytes: (await stat(file)).size,
+        nodeBuiltins,
+        packages: packagesIn(Object.keys(metafile.inputs)),
+        ownBytes,
+        ownModules,
+      }
       return bundle.sourcemap ? { ...result, map: { file: `${file}.map`, bytes: (await stat(`${file}.map`)).size } } : result
     }),
   )

@@ -117,6 +117,24 @@ describe('buildBundles', () => {
     }
   })
 
+  it("reports each bundle's own code and Lua by source file, which is all of it but what came from node_modules", () => {
+    for (const { name, bytes, ownBytes, ownModules } of built) {
+      expect(
+        ownModules.filter((each) => each.path.includes('node_modules/')),
+        name,
+      ).toEqual([])
+      expect(
+        ownModules.reduce((sum, each) => sum + each.bytes, 0),
+        name,
+      ).toBe(ownBytes)
+      expect(
+        ownModules.map((each) => each.bytes),
+        name,
+      ).toEqual(ownModules.map((each) => each.bytes).sort((a, b) => b - a))
+      expect(ownBytes < bytes && ownModules.some((each) => each.path === 'src/script/scripts.ts'), name).toBe(true)
+    }
+  })
+
   it('leaves no Node built-in, nor any other import, in the edge bundle', async () => {
     const edge = bundle('edge')
     expect(edge.nodeBuiltins).toEqual([])
