@@ -135,6 +135,29 @@ describe('buildBundles', () => {
     }
   })
 
+  it("gives the Lambda bundles uncrypto's Web Crypto build, so that none imports node:crypto", () => {
+    expect(Object.fromEntries(LAMBDAS.map((name) => [name, bundle(name).nodeBuiltins]))).toEqual({
+      http: ['node:stream/promises'],
+      sqs: ['node:async_hooks'],
+      eventbridge: [],
+      cleanup: [],
+    })
+    // What that relies on: @upstash/redis takes `subtle` alone from uncrypto, which its Web Crypto build reads from
+    // globalThis.crypto, Node 22's Web Crypto.
+    const upstash = readFileSync(
+      join(
+        ROOT,
+        'node_modules',
+        '@upstash',
+        'redis',
+        readFileSync(join(ROOT, 'node_modules', '@upstash', 'redis', 'fastly.mjs'), 'utf8').match(/from "\.\/(chunk-\w+\.mjs)"/)![1]!,
+      ),
+      'utf8',
+    )
+    expect([...upstash.matchAll(/^import \{([^}]*)\} from "uncrypto";$/gm)].map(([, names]) => names!.trim())).toEqual(['subtle', 'subtle as subtle2'])
+    expect(readFileSync(join(ROOT, 'node_modules', 'uncrypto', 'dist', 'crypto.web.mjs'), 'utf8')).toContain('const subtle = webCrypto.subtle')
+  })
+
   it('leaves no Node built-in, nor any other import, in the edge bundle', async () => {
     const edge = bundle('edge')
     expect(edge.nodeBuiltins).toEqual([])
