@@ -54,7 +54,8 @@ export async function runStartUp(): Promise<CaseResult> {
     const nodeOptions = await deployedNodeOptions()
     const [http] = await buildBundles({ only: ['http'], outdir })
     const reference = await buildReference(outdir)
-    const rounds = pick(15, 3)
+    // Each start is a fresh process and the paired ratio moves by several hundredths between runs of 15 rounds.
+    const rounds = pick(31, 3)
     const ours =
       (env: Record<string, string>, idleMs = 0) =>
       (delayMs: number) =>
