@@ -33,6 +33,10 @@ export interface BuiltBundle {
   nodeBuiltins: string[]
   /** The npm packages whose code went into the bundle, sorted. */
   packages: string[]
+  /** Bytes of the file that are this project's own code and Lua: all but what came from node_modules. */
+  ownBytes: number
+  /** Those bytes by source file, relative to the project (`src/script/scripts.ts`), largest first. */
+  ownModules: { path: string; bytes: number }[]
 }
 
 /** One entry per deployed function: http, sqs, eventbridge (Lambda) and edge (Workers and the like); and cli. */

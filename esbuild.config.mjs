@@ -33,12 +33,15 @@ const root = dirname(fileURLToPath(import.meta.url))
  * @property {{ file: string, bytes: number }} [map]  the source map beside the file, for bundles that have one
  * @property {string[]} nodeBuiltins Node core modules the bundle still imports (left external), sorted
  * @property {string[]} packages    the npm packages whose code went into the bundle, sorted
+ * @property {number} ownBytes      bytes of the file that are this project's own code and Lua (all but node_modules')
+ * @property {{ path: string, bytes: number }[]} ownModules  those bytes by source file (relative), largest first
  */
 
 // Lambda (nodejs22.x). The file is `index.js` beside a `{"type":"module"}` package.json rather than `index.mjs`:
 // Lambda loads both as ESM, but `serverless invoke local` only finds a handler through require(), which resolves
 // `.js` (then retries it with import()) and never `.mjs`. `module` is esbuild's default condition for node,
-// listed here because naming any condition drops the defaults. Our own names are kept (not those of
+// listed here because naming any condition drops the defaults. `rest-only` gives `#tcp-transport` the stub
+// without ioredis (package.json `imports`): the functions reach Redis at UPSTASH_REDIS_REST_URL, never over TCP. Our own names are kept (not those of
 // node_modules: scripts/esbuild/keep-own-names.mjs says why) and a source map ships beside each bundle, which the
 // functions read with NODE_OPTIONS=--enable-source-maps (serverless.yml), so a Lambda error reads `ConfigError`
 // at `src/http-url.ts:9:11` instead of `g` at `index.js:1:1039`. The map leaves the sources out (sourcesContent):
@@ -49,7 +52,7 @@ const lambda = {
   platform: 'node',
   target: 'node22',
   format: 'esm',
-  conditions: ['module'],
+  conditions: ['module', 'rest-only'],
   keepNames: 'own',
   sourcemap: true,
 }
@@ -99,6 +102,14 @@ export const bundles = [
 // helpers and env reading that nothing here uses.
 const UPSTASH_ENTRY = { '@upstash/redis': '@upstash/redis/fastly' }
 
+// uncrypto (@upstash/redis takes `subtle` from it, for the SHA-1 of a script it is given as text, which this package never
+// does) builds for Node on `import nodeCrypto from 'node:crypto'`: as an ES module import, Node loads all of crypto's
+// exports at it, about 5 ms of every cold start on Node 22, where its Web Crypto build, the one it gives Workers,
+// Deno and Bun, reads `globalThis.crypto.subtle` for half that. Node 22's globalThis.crypto is that Web Crypto.
+const UNCRYPTO_WEB = join(root, 'node_modules', 'uncrypto', 'dist', 'crypto.web.mjs')
+/** @type {import('esbuild').Plugin} */
+const webCrypto = { name: 'uncrypto-web', setup: (build) => build.onResolve({ filter: /^uncrypto$/ }, () => ({ path: UNCRYPTO_WEB })) }
+
 // Core modules are kept external everywhere, so a Node import in the edge bundle is reported by name (and fails
 // `npm run build`) instead of surfacing as esbuild's "could not resolve" error.
 const NODE_BUILTINS = ['node:*', ...builtinModules]
@@ -135,7 +146,10 @@ export async function buildBundles({ only, outdir = 'dist', override = {} } = {}
         bundle: true,
         minify: true,
         keepNames: bundle.keepNames === true,
-        plugins: bundle.keepNames === 'own' ? [keepOwnNames({ isOwn, tsconfigRaw: TSCONFIG })] : [],
+        plugins: [
+          ...(bundle.keepNames === 'own' ? [keepOwnNames({ isOwn, tsconfigRaw: TSCONFIG })] : []),
+          ...(bundle.platform === 'node' && bundle.target === 'node22' ? [webCrypto] : []),
+        ],
         metafile: true,
         sourcemap: bundle.sourcemap ? 'linked' : false,
         sourcesContent: false,
@@ -154,7 +168,20 @@ export async function buildBundles({ only, outdir = 'dist', override = {} } = {}
       const output = metafile.outputs[relative(root, file).split('\\').join('/')]
       if (!output) throw new Error(`esbuild reported no output for ${bundle.name}`)
       const nodeBuiltins = [...new Set(output.imports.filter((each) => each.external && isNodeBuiltin(each.path)).map((each) => each.path))].sort()
-      const result = { name: bundle.name, file, bytes: (await stat(file)).size, nodeBuiltins, packages: packagesIn(Object.keys(metafile.inputs)) }
+      const ownModules = Object.entries(output.inputs)
+        .filter(([path, input]) => !path.includes('node_modules/') && input.bytesInOutput > 0)
+        .map(([path, input]) => ({ path, bytes: input.bytesInOutput }))
+        .sort((a, b) => b.bytes - a.bytes)
+      const ownBytes = ownModules.reduce((sum, each) => sum + each.bytes, 0)
+      const result = {
+        name: bundle.name,
+        file,
+        bytes: (await stat(file)).size,
+        nodeBuiltins,
+        packages: packagesIn(Object.keys(metafile.inputs)),
+        ownBytes,
+        ownModules,
+      }
       return bundle.sourcemap ? { ...result, map: { file: `${file}.map`, bytes: (await stat(`${file}.map`)).size } } : result
     }),
   )
@@ -174,12 +201,13 @@ function packagesIn(/** @type {string[]} */ inputs) {
 // Run as a script: build everything, print sizes, and fail if the edge bundle would need Node.
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const built = await buildBundles()
-  const header = ['bundle', 'file', 'bytes', 'KiB', 'map KiB', 'node built-ins']
+  const header = ['bundle', 'file', 'bytes', 'KiB', 'own KiB', 'map KiB', 'node built-ins']
   const rows = built.map((each) => [
     each.name,
     relative(process.cwd(), each.file),
     String(each.bytes),
     (each.bytes / 1024).toFixed(1),
+    (each.ownBytes / 1024).toFixed(1),
     each.map ? (each.map.bytes / 1024).toFixed(1) : '-',
     each.nodeBuiltins.join(' ') || '-',
   ])

@@ -8,10 +8,11 @@ import { runHttpLoad } from './cases/http-load'
 import { runKeys } from './cases/keys'
 import { runOfflineStore } from './cases/offline-store'
 import { runSingle } from './cases/single'
+import { runStartUp } from './cases/start-up'
 import { describeMachine } from './machine'
 import { renderTables, writeReports } from './report'
 import type { CaseResult, Results } from './results'
-import { QUICK } from './settings'
+import { isSelected, ONLY, QUICK } from './settings'
 import { type BenchStack, startBenchStack } from './stack'
 
 /** Every case that shares the redis-server and gateway, in the order they run. */
@@ -23,24 +24,34 @@ const STACK_CASES: Array<[string, (stack: BenchStack) => Promise<CaseResult>]> =
   ['5 end to end', runEndToEnd],
   ['6 HTTP load', runHttpLoad],
   ['8 offline store', runOfflineStore],
-  ['9 keys', runKeys],
+  ['10 keys', runKeys],
+]
+
+/** Every case that starts fresh processes of its own, run after the shared stack is gone. */
+const PROCESS_CASES: Array<[string, () => Promise<CaseResult>]> = [
+  ['7 cold start', runColdStart],
+  ['9 start-up', runStartUp],
 ]
 
 async function main(): Promise<void> {
   const started = performance.now()
   const machine = describeMachine()
+  const partial = ONLY ? ` (BENCH_ONLY=${ONLY.join(',')}: those cases alone, nothing written)` : ''
   console.log(
-    `npm run bench${QUICK ? ' (BENCH_QUICK=1: few iterations, nothing written)' : ''} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, redis-server ${machine.redisServer}`,
+    `npm run bench${QUICK ? ' (BENCH_QUICK=1: few iterations, nothing written)' : ''}${partial} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, redis-server ${machine.redisServer}`,
   )
   const cases: CaseResult[] = []
-  const stack = await startBenchStack()
-  try {
-    for (const [name, run] of STACK_CASES) cases.push(await step(name, () => run(stack)))
-  } finally {
-    await stack.close()
+  const stackCases = STACK_CASES.filter(([name]) => isSelected(name))
+  if (stackCases.length > 0) {
+    const stack = await startBenchStack()
+    try {
+      for (const [name, run] of stackCases) cases.push(await step(name, () => run(stack)))
+    } finally {
+      await stack.close()
+    }
   }
-  // Fresh processes, after the shared stack is gone, so the imports do not compete with it for the two cores.
-  cases.push(await step('7 cold start', runColdStart))
+  // Fresh processes, after the shared stack is gone, so the imports and starts do not compete with it for the two cores.
+  for (const [name, run] of PROCESS_CASES.filter(([each]) => isSelected(each))) cases.push(await step(name, run))
 
   const results: Results = {
     command: 'npm run bench',
@@ -50,8 +61,8 @@ async function main(): Promise<void> {
     cases,
   }
   console.log(`\n${renderTables(results, 'text')}\n`)
-  if (QUICK) {
-    console.log('quick run: bench/results.json and BENCHMARKS.md left unchanged')
+  if (QUICK || ONLY) {
+    console.log(`${QUICK ? 'quick' : 'partial'} run: bench/results.json and BENCHMARKS.md left unchanged`)
   } else {
     writeReports(results)
     console.log('wrote bench/results.json and BENCHMARKS.md')

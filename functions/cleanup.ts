@@ -1,18 +1,18 @@
 import type { Context } from 'aws-lambda'
-import { readDispatcherEnv } from '../src/config.js'
-import { Dispatcher } from '../src/core/dispatcher.js'
 import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { describeError } from '../src/observe/error-fields.js'
 import { createLogger } from '../src/observe/logger.js'
+import { CLEANUP_SCRIPT } from '../src/script/scripts.js'
+import { createCleanupFromEnv } from '../src/triggers/cleanup.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
 import { assertEventShape } from '../src/triggers/event-shape.js'
-import { readAtStart } from '../src/triggers/read-at-start.js'
+import { initLambda } from '../src/triggers/lambda-init.js'
 
+await initLambda(import.meta.url, process.env, [CLEANUP_SCRIPT])
 const deadline = createInvocationDeadline()
 const logger = createLogger()
 const metrics = createMetricsFromEnv(process.env)
-const { connection, config } = readAtStart(() => readDispatcherEnv(process.env))
-const dispatcher = new Dispatcher({ ...connection, deadline: deadline.get }, config)
+const cleanup = createCleanupFromEnv(process.env, { deadline: deadline.get })
 
 /**
  * Runs on a schedule: removes the offline backlogs whose newest message is older than MESA_SYNC_MAX_AGE_SECONDS,
@@ -25,7 +25,7 @@ export const handler = (event: unknown, context: Context) =>
       assertEventShape('cleanup', event)
       const started = Date.now()
       // Thrown on, so that the invocation fails (and the errors alarm fires), after a line saying why.
-      const result = await dispatcher.cleanupBacklogs({ deadline: deadline.get }).catch((error: unknown) => {
+      const result = await cleanup({ deadline: deadline.get }).catch((error: unknown) => {
         logger.error('cleanup', { requestId: context.awsRequestId, result: 'failed', ...describeError(error), durationMs: Date.now() - started })
         throw error
       })

@@ -1,9 +1,12 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda'
 import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
+import { DISPATCH_SCRIPT } from '../src/script/scripts.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
 import { assertEventShape } from '../src/triggers/event-shape.js'
+import { initLambda } from '../src/triggers/lambda-init.js'
 import { createTriggerFromEnv } from '../src/triggers/trigger.js'
 
+await initLambda(import.meta.url, process.env, [DISPATCH_SCRIPT])
 const deadline = createInvocationDeadline()
 const metrics = createMetricsFromEnv(process.env)
 const trigger = createTriggerFromEnv(process.env, { deadline: deadline.get, metrics })

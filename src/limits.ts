@@ -91,6 +91,11 @@ export const MAX_SIGNATURES = 8
 
 /** Time kept back from the end of a Lambda invocation, so a slow Redis turns into reported failures. @default 1000 */
 export const DEADLINE_MARGIN_MS = 1000
+/**
+ * The longest a Lambda function's init waits for its warm-up (a connection to Redis, and its script in Redis's cache)
+ * before it goes on without, so that a slow or unreachable Redis delays an init by no more. @default 1000
+ */
+export const WARM_UP_TIMEOUT_MS = 1000
 /** How long the backend client waits for the endpoint's answer, in milliseconds. @default 10000 */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000
 

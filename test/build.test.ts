@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BuiltBundle, buildBundles, bundles } from '../esbuild.config.mjs'
-import { DISPATCH_SCRIPT } from '../src/script/scripts'
+import * as scripts from '../src/script/scripts'
+import { lambdaNode } from './support/node22'
 import { runCommand } from './support/processes'
 import { ROOT } from './support/serverless-cli'
 
@@ -42,11 +43,14 @@ const DUMMY_ENV = {
 }
 const GUARD = join(ROOT, 'test', 'support', 'offline-guard.cjs')
 
-/** Imports a file in a fresh `node` process (no loader, no tsx) and prints the type of each named export. */
-function importInNode(file: string, exports: string[]): Promise<{ code: number | null; output: string }> {
+/**
+ * Imports a file in a fresh `node` process (no loader, no tsx), of the given Node (the machine's unless told), and
+ * prints the type of each named export.
+ */
+function importInNode(file: string, exports: string[], node = process.execPath): Promise<{ code: number | null; output: string }> {
   const script = `const m = await import(process.argv[1]); console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(exports)}.map((name) => [name, name === 'default' ? typeof m.default?.fetch : typeof m[name]]))))`
   const env = { PATH: process.env.PATH, ...DUMMY_ENV, NODE_OPTIONS: `--require ${JSON.stringify(GUARD)}`, OFFLINE_GUARD_LOG: join(outdir, 'network.log') }
-  return runCommand(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(file).href], { env }).then(({ code, stdout, stderr }) => ({
+  return runCommand(node, ['--input-type=module', '-e', script, pathToFileURL(file).href], { env }).then(({ code, stdout, stderr }) => ({
     code,
     output: stdout + stderr,
   }))
@@ -113,6 +117,47 @@ describe('buildBundles', () => {
     }
   })
 
+  it("reports each bundle's own code and Lua by source file, which is all of it but what came from node_modules", () => {
+    for (const { name, bytes, ownBytes, ownModules } of built) {
+      expect(
+        ownModules.filter((each) => each.path.includes('node_modules/')),
+        name,
+      ).toEqual([])
+      expect(
+        ownModules.reduce((sum, each) => sum + each.bytes, 0),
+        name,
+      ).toBe(ownBytes)
+      expect(
+        ownModules.map((each) => each.bytes),
+        name,
+      ).toEqual(ownModules.map((each) => each.bytes).sort((a, b) => b - a))
+      expect(ownBytes < bytes && ownModules.some((each) => each.path === 'src/script/scripts.ts'), name).toBe(true)
+    }
+  })
+
+  it("gives the Lambda bundles uncrypto's Web Crypto build, so that none imports node:crypto", () => {
+    expect(Object.fromEntries(LAMBDAS.map((name) => [name, bundle(name).nodeBuiltins]))).toEqual({
+      http: ['node:stream/promises'],
+      sqs: ['node:async_hooks'],
+      eventbridge: [],
+      cleanup: [],
+    })
+    // What that relies on: @upstash/redis takes `subtle` alone from uncrypto, which its Web Crypto build reads from
+    // globalThis.crypto, Node 22's Web Crypto.
+    const upstash = readFileSync(
+      join(
+        ROOT,
+        'node_modules',
+        '@upstash',
+        'redis',
+        readFileSync(join(ROOT, 'node_modules', '@upstash', 'redis', 'fastly.mjs'), 'utf8').match(/from "\.\/(chunk-\w+\.mjs)"/)![1]!,
+      ),
+      'utf8',
+    )
+    expect([...upstash.matchAll(/^import \{([^}]*)\} from "uncrypto";$/gm)].map(([, names]) => names!.trim())).toEqual(['subtle', 'subtle as subtle2'])
+    expect(readFileSync(join(ROOT, 'node_modules', 'uncrypto', 'dist', 'crypto.web.mjs'), 'utf8')).toContain('const subtle = webCrypto.subtle')
+  })
+
   it('leaves no Node built-in, nor any other import, in the edge bundle', async () => {
     const edge = bundle('edge')
     expect(edge.nodeBuiltins).toEqual([])
@@ -130,10 +175,23 @@ describe('buildBundles', () => {
     })
   })
 
-  it('ships the scripts in every bundle deflated, as src/script/scripts.ts holds them, and never as text', () => {
-    const code = built.map((each) => readFileSync(each.file, 'utf8'))
-    expect(code.map((each) => each.includes(DISPATCH_SCRIPT.sources.deflated))).toEqual(built.map(() => true))
-    expect(code.map((each) => each.includes('redis.call(') || each.includes('Why it is written this way'))).toEqual(built.map(() => false))
+  it('ships each bundle the scripts its function runs, deflated as src/script/scripts.ts holds them, and no other, never as text', () => {
+    const code = Object.fromEntries(built.map((each) => [each.name, readFileSync(each.file, 'utf8')]))
+    // A script's own part of its deflate stream is the last one it names.
+    const shipped = (name: string) =>
+      Object.entries(scripts)
+        .filter(([, script]) => code[name]!.includes(script.deflated.at(-1)!))
+        .map(([constant]) => constant)
+    const everyScript = ['BACKLOG_SCRIPT', 'CLEANUP_SCRIPT', 'CLEAR_SCRIPT', 'DISPATCH_SCRIPT', 'PRESENCE_SCRIPT']
+    expect(Object.fromEntries(built.map((each) => [each.name, shipped(each.name)]))).toEqual({
+      http: everyScript,
+      sqs: ['DISPATCH_SCRIPT'],
+      eventbridge: ['DISPATCH_SCRIPT'],
+      cleanup: ['CLEANUP_SCRIPT'],
+      edge: everyScript,
+      cli: everyScript,
+    })
+    expect(Object.values(code).map((each) => each.includes('redis.call(') || each.includes('Why it is written this way'))).toEqual(built.map(() => false))
   })
 
   it('gives the edge bundle the TCP-less transport, so not even a reference to ioredis is left in it', () => {
@@ -159,8 +217,8 @@ describe('buildBundles', () => {
     }
   })
 
-  it.each(LAMBDAS)('the %s bundle loads in a fresh node process and exports its handler, without network use', async (name) => {
-    const result = await importInNode(bundle(name).file, ['handler'])
+  it.each(LAMBDAS)('the %s bundle loads in a fresh process of Node 22, the Lambda runtime, and exports its handler, without network use', async (name) => {
+    const result = await importInNode(bundle(name).file, ['handler'], lambdaNode())
     expect(result.code, result.output).toBe(0)
     expect(JSON.parse(result.output.trim().split('\n').pop()!)).toEqual({ handler: 'function' })
     expect(existsSync(join(outdir, 'network.log')) ? readFileSync(join(outdir, 'network.log'), 'utf8') : '').toBe('')

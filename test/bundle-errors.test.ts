@@ -1,13 +1,15 @@
+import { copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { lambdaNode } from './support/node22'
 import { runCommand } from './support/processes'
 import { copyService, describeRun, invokeResult, runServerless, type ServerlessRun, type ServiceCopy } from './support/serverless-cli'
 
 // What an error thrown by a deployed bundle looks like: its class name kept (esbuild keepNames) and its stack
-// mapped to the TypeScript sources through the .map beside the bundle, which the functions read because
-// serverless.yml gives them NODE_OPTIONS=--enable-source-maps. Before, invoke local said `"errorType": "g"` and
-// every frame pointed into `index.js:1:…`.
+// mapped to the TypeScript sources through the .map beside the bundle, which each function reads at its first error
+// (src/triggers/mapped-stacks.ts), with no NODE_OPTIONS. Before, invoke local said `"errorType": "g"` and every frame
+// pointed into `index.js:1:…`.
 
 // Well-formed, and never contacted: the errors below come before any call to Redis.
 const REDIS = { UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9', UPSTASH_REDIS_REST_TOKEN: 'dummy-upstash-token' }
@@ -32,9 +34,14 @@ beforeAll(async () => {
 }, 180_000)
 afterAll(() => service?.close())
 
-/** Each stack frame in the service copy, as the source file it points to or the whole line when it is not a .ts file. */
+/**
+ * Each stack frame in the service copy, as the source file it points to (`at name (file:line:column)`, or `at
+ * file:line:column` for an anonymous function), or the whole line when it is not a .ts file.
+ */
 const framesIn = (lines: string[]) =>
-  lines.filter((line) => line.includes(service.dir)).map((line) => /\((\/.+\.ts):\d+:\d+\)$/.exec(line)?.[1]?.slice(service.dir.length) ?? line.trim())
+  lines
+    .filter((line) => line.includes(service.dir))
+    .map((line) => /(?:\(|at )(\/[^ ]+\.ts):\d+:\d+\)?$/.exec(line)?.[1]?.slice(service.dir.length) ?? line.trim())
 
 describe('an error thrown by a built bundle under serverless invoke local', () => {
   it('reports its class as errorType, and a stack in the TypeScript sources', () => {
@@ -64,29 +71,33 @@ describe('an error thrown by a built bundle under serverless invoke local', () =
 })
 
 describe('an error thrown by a built bundle in plain node, as Lambda runs it', () => {
-  /** Runs the eventbridge bundle the invoke above built on an invalid schedule input, and reports the error it throws. */
-  async function invokeInvalid(nodeOptions: string) {
+  /** Runs the eventbridge bundle the invoke above built (from `dir`) on an invalid schedule input, and reports the error it throws. */
+  async function invokeInvalid(dir: string) {
     const script =
       'const { handler } = await import(process.argv[1]); const context = { functionName: "test", awsRequestId: "1", getRemainingTimeInMillis: () => 5000 }; ' +
       'try { await handler({ message: { op: -1, d: 1 } }, context) } catch (error) { console.log(JSON.stringify({ name: error.name, constructor: error.constructor.name, frame: error.stack.split("\\n")[1].trim() })) }'
-    const file = pathToFileURL(join(service.dir, 'dist', 'eventbridge', 'index.js')).href
-    const run = await runCommand(process.execPath, ['--input-type=module', '-e', script, file], {
-      env: { PATH: process.env.PATH, ...REDIS, MESA_METRICS: 'false', NODE_OPTIONS: nodeOptions },
+    const run = await runCommand(lambdaNode(), ['--input-type=module', '-e', script, pathToFileURL(join(dir, 'index.js')).href], {
+      env: { PATH: process.env.PATH, ...REDIS, MESA_METRICS: 'false' },
     })
     expect(run.code, run.stderr).toBe(0)
     return JSON.parse(run.stdout.split('\n').filter((line) => line.startsWith('{"name"'))[0]!) as { name: string; constructor: string; frame: string }
   }
 
-  it('keeps the class name, and maps the stack to src/ with NODE_OPTIONS=--enable-source-maps alone', async () => {
-    const [mapped, unmapped] = await Promise.all([invokeInvalid('--enable-source-maps'), invokeInvalid('')])
+  it('keeps the class name, and maps the stack to src/ through the map beside the bundle, with no NODE_OPTIONS', async () => {
+    const bundled = join(service.dir, 'dist', 'eventbridge')
+    // The control: the same bundle without its map points into the minified file.
+    const unmapped = join(service.dir, 'dist', 'eventbridge-without-map')
+    mkdirSync(unmapped)
+    for (const file of ['index.js', 'package.json']) copyFileSync(join(bundled, file), join(unmapped, file))
+
+    const [mapped, plain] = await Promise.all([invokeInvalid(bundled), invokeInvalid(unmapped)])
 
     expect(mapped).toEqual({ name: 'ValidationError', constructor: 'ValidationError', frame: expect.stringMatching(/\(\/.+\/src\/[\w/.-]+\.ts:\d+:\d+\)$/) })
     expect(mapped.frame.startsWith('at ') && mapped.frame.includes(join(service.dir, 'src'))).toBe(true)
-    // The control: the same bundle without the flag points into the minified file.
-    expect(unmapped).toEqual({
+    expect(plain).toEqual({
       name: 'ValidationError',
       constructor: 'ValidationError',
-      frame: expect.stringMatching(/\/dist\/eventbridge\/index\.js:\d+:\d+\)$/),
+      frame: expect.stringMatching(/\/dist\/eventbridge-without-map\/index\.js:\d+:\d+\)$/),
     })
   })
 })

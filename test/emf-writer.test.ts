@@ -12,6 +12,7 @@ import { silentLogger } from '../src/observe/logger'
 import { createTrigger } from '../src/triggers/trigger'
 import { dimensionValues, emfProblems, isEmfLine, metricValues, parseEmf } from './support/emf-spec'
 import { httpApiEvent } from './support/events'
+import { lambdaNode } from './support/node22'
 import { runCommand } from './support/processes'
 import { ROOT } from './support/serverless-cli'
 import { useStack } from './support/stack'
@@ -183,7 +184,7 @@ describe('the built bundles', () => {
       UPSTASH_REDIS_REST_TOKEN: 'dummy-upstash-token',
       DISPATCH_TOKEN: 'the-right-dispatch-token',
     }
-    const run = await runCommand(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(files.http!).href], { env })
+    const run = await runCommand(lambdaNode(), ['--input-type=module', '-e', script, pathToFileURL(files.http!).href], { env })
     const lines = run.stdout.split('\n').filter(isEmfLine)
 
     expect({ code: run.code, status: run.stderr.trim(), problems: lines.map((line) => emfProblems(line)) }).toEqual({ code: 0, status: '401', problems: [[]] })

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createMesaKeys } from '../src/core/keys'
 import { type Dispatcher, Message, type Recipient, RedisCommandError, ValidationError } from '../src/index'
 import { recordChannel } from './support/channel-recorder'
@@ -49,6 +49,35 @@ describe('one request per dispatch', () => {
     expect(await stack.requestsDuring(() => dispatch().catch((caught: unknown) => (error = caught)))).toBe(0)
     expect(error).toBeInstanceOf(ValidationError)
     expect((error as ValidationError).field).toBe(field)
+  })
+})
+
+describe('the Lua text', () => {
+  it('is inflated for the EVAL after a NOSCRIPT alone, once per process, never for a dispatch whose script Redis holds', async () => {
+    await setup().dispatcher.dispatch(note(0)) // Redis holds the script
+    // A fresh copy of the modules, whose memo of inflated texts is empty, as a new process's is.
+    vi.resetModules()
+    const fresh = await import('../src/index')
+    const Original = globalThis.DecompressionStream
+    let inflations = 0
+    globalThis.DecompressionStream = class extends Original {
+      constructor(format: CompressionFormat) {
+        inflations++
+        super(format)
+      }
+    }
+    try {
+      const dispatcher = new fresh.Dispatcher(stack.connection, { namespace: stack.freshNamespace() })
+      const counts: number[] = []
+      for (const flush of [false, false, true, true, false]) {
+        if (flush) await stack.admin.script('FLUSH')
+        await dispatcher.dispatch(new fresh.Message(0, { n: 1 }, 'NOTE'))
+        counts.push(inflations)
+      }
+      expect(counts).toEqual([0, 0, 1, 1, 1])
+    } finally {
+      globalThis.DecompressionStream = Original
+    }
   })
 })
 

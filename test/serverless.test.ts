@@ -107,7 +107,6 @@ describe('serverless package --stage dev', () => {
 
   it('passes settings and secrets from the environment, for the http function only where only it needs them', () => {
     const shared = {
-      NODE_OPTIONS: '--enable-source-maps',
       UPSTASH_REDIS_REST_URL: ENV.UPSTASH_REDIS_REST_URL,
       UPSTASH_REDIS_REST_TOKEN: ENV.UPSTASH_REDIS_REST_TOKEN,
       MESA_NAMESPACE: 'api',
@@ -119,6 +118,11 @@ describe('serverless package --stage dev', () => {
     expect(fn('sqs').Properties.Environment).toEqual({ Variables: expect.objectContaining(shared) })
     const sqsVariables = (fn('sqs').Properties.Environment as { Variables: Record<string, string> }).Variables
     expect(Object.keys(sqsVariables)).not.toContain('DISPATCH_TOKEN')
+  })
+
+  it('gives no function NODE_OPTIONS: --enable-source-maps would parse its map at every cold start, which it reads at its first error instead', () => {
+    const options = LAMBDAS.map((name) => (fn(name).Properties.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS)
+    expect(options).toEqual(LAMBDAS.map(() => undefined))
   })
 
   it('routes POST /dispatch, the question routes and GET /health of an HTTP API to the http function', () => {

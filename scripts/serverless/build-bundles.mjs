@@ -3,13 +3,18 @@
 // esbuild.config.mjs right before osls needs them, so `serverless package`, `deploy`, `deploy function` and
 // `invoke local` always ship and run the current code, on a fresh clone too (dist/ is not in git).
 
-// Node reads the source maps only when told to; the functions are (serverless.yml, provider.environment).
-const SOURCE_MAPS = /(^|\s)--enable-source-maps(\s|$)/
+import Module from 'node:module'
+import { join } from 'node:path'
+
+// osls's invoke local loads the handler with require() and falls back on import() only when require() throws
+// ERR_REQUIRE_ESM. Node 20.19+ and 22.12+ require() ES modules themselves, but not one with top-level await, which
+// each function's bundle has (src/triggers/lambda-init.ts): they throw ERR_REQUIRE_ASYNC_MODULE, which osls gives up on.
+// Lambda itself import()s an ESM handler, so only invoke local needs this.
 
 /**
  * @typedef {object} Serverless  the part of osls's `serverless` object this plugin reads
- * @property {{ getAllFunctions(): string[], getFunction(name: string): { environment?: Record<string, string> },
- *   provider: { environment?: Record<string, string> } }} service
+ * @property {string} serviceDir
+ * @property {{ getAllFunctions(): string[] }} service
  * @property {{ Error: new (message: string) => Error }} classes
  */
 
@@ -26,10 +31,10 @@ export default class BuildBundles {
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.build(serverless.service.getAllFunctions()),
       'before:deploy:function:packageFunction': () => this.build([String(options.function)]),
-      // invoke local loads dist/<fn>/index.js in this process: build it first, and read its map as Lambda would.
+      // invoke local loads dist/<fn>/index.js in this process: build it first, and let osls import() it.
       'before:invoke:local:invoke': async () => {
         await this.build([String(options.function)])
-        if (this.readsSourceMaps(String(options.function))) process.setSourceMapsEnabled(true)
+        importOnRequire(join(serverless.serviceDir, 'dist', String(options.function), 'index'))
       },
     }
   }
@@ -49,11 +54,14 @@ export default class BuildBundles {
     const sizes = built.map((each) => `${each.name} ${kib(each.bytes)}${each.map ? ` + map ${kib(each.map.bytes)}` : ''}`)
     this.log.notice(`Built the bundles from the sources (esbuild.config.mjs): ${sizes.join(', ')}`)
   }
+}
 
-  /** True when the function runs with NODE_OPTIONS=--enable-source-maps, its own or the provider's. */
-  readsSourceMaps(/** @type {string} */ name) {
-    const environment = { ...this.serverless.service.provider.environment, ...this.serverless.service.getFunction(name).environment }
-    return SOURCE_MAPS.test(environment.NODE_OPTIONS ?? '')
+/** Makes require() of `path` (extensionless, as osls asks for it) throw ERR_REQUIRE_ESM, so that osls import()s it. */
+function importOnRequire(/** @type {string} */ path) {
+  const require = Module.prototype.require
+  Module.prototype.require = function (id) {
+    if (id !== path) return require.call(this, id)
+    throw Object.assign(new Error(`${id} is an ES module with top-level await: import() it`), { code: 'ERR_REQUIRE_ESM' })
   }
 }
 

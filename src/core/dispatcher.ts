@@ -44,11 +44,10 @@ interface PreparedDispatch {
 export type { RedisTarget }
 
 /**
- * Mesa's Dispatcher for serverless: the same channel, payload and sync semantics as `@cryb/mesa@1.5.8`, over
- * Redis's HTTP API (or TCP), where every dispatch is awaitable and costs one round trip whatever the number of
- * recipients, and the offline store stays within its caps.
+ * The dispatching half of the Dispatcher, without its questions and cleanup: what the SQS and EventBridge
+ * functions build, so that their bundles carry neither the code nor the Lua of what they never ask.
  */
-export class Dispatcher {
+export class DispatchCore {
   /** Mesa's key and channel names for the configured namespace. */
   readonly keys: MesaKeys
   /** The offline store's caps and the write budget of one script call. */
@@ -56,10 +55,10 @@ export class Dispatcher {
   private readonly sync: boolean
   private readonly dedupeTtlSeconds: number
   private readonly maxRecipients: number
-  private readonly runner: ScriptRunner
+  protected readonly runner: ScriptRunner
   private readonly batcher: CallBatcher
   /** What the questions (presence, backlogs) need: each is one script call of its own, never batched. */
-  private readonly questions: QuestionContext
+  protected readonly questions: QuestionContext
   /** What the call's own keys and arguments add to every request, for the request-size check. */
   private readonly headBytes: number
 
@@ -80,15 +79,6 @@ export class Dispatcher {
     })
     const { maxRecipients, dedupeTtlSeconds } = settings
     this.questions = { runner: this.runner, keys: this.keys, maxRecipients, maxRequestBytes: this.limits.maxRequestBytes, dedupeTtlSeconds }
-  }
-
-  /**
-   * Builds a Dispatcher from an env object (`process.env`, or edge bindings): `UPSTASH_REDIS_REST_URL`,
-   * `UPSTASH_REDIS_REST_TOKEN`, `MESA_NAMESPACE`, `MESA_SYNC` and the tuning variables of `readDispatcherEnv`.
-   */
-  static fromEnv(env: Env): Dispatcher {
-    const { connection, config } = readDispatcherEnv(env)
-    return new Dispatcher(connection, config)
   }
 
   /**
@@ -177,34 +167,6 @@ export class Dispatcher {
   }
 
   /**
-   * Removes the backlogs whose newest message is older than `sync.maxAgeSeconds`, in short steps; the deployed
-   * `cleanup` function runs it on a schedule, and a long-lived server can run it on a timer.
-   */
-  cleanupBacklogs(options?: CleanupOptions): Promise<CleanupResult> {
-    return cleanupBacklogs(this.runner, this.keys, this.limits, options)
-  }
-
-  /** Which of `recipients` are in Mesa's online set, in one round trip, each answered as given and in order (see presence.ts). */
-  presence(recipients: Recipient[], options?: RateLimitOptions): Promise<PresenceResult> {
-    return checkPresence(this.questions, recipients, options)
-  }
-
-  /** How many client ids Mesa's online set holds (logged in on any server), in one round trip. */
-  connectedCount(options?: RateLimitOptions): Promise<number> {
-    return countConnected(this.questions, options)
-  }
-
-  /** What waits for `recipient` in the offline store, in one round trip: the messages as Mesa would redeliver them, without `s`. */
-  backlog(recipient: Recipient, options?: RateLimitOptions): Promise<BacklogResult> {
-    return readBacklog(this.questions, recipient, options)
-  }
-
-  /** Removes the stored messages of `recipients` in one atomic round trip, and says how many each held (see backlog.ts). */
-  clearBacklog(recipients: Recipient[], options?: DispatchOptions): Promise<ClearBacklogResult> {
-    return clearBacklog(this.questions, recipients, options)
-  }
-
-  /**
    * Waits for the dispatches already issued, then closes the TCP connection of a `redis://` Dispatcher, so the
    * process can exit; over HTTP there is nothing to close, and a handed-in ioredis client is left open for its
    * owner. It resolves even when the connection never opened (ioredis missing, Redis unreachable): the
@@ -243,5 +205,49 @@ export class Dispatcher {
       )
     }
     return { event, part, recipients: targets, checked, excludingIgnored, ...(dedupe ? { id: id!, dedupe } : {}), ...(charge ? { charge } : {}) }
+  }
+}
+
+/**
+ * Mesa's Dispatcher for serverless: the same channel, payload and sync semantics as `@cryb/mesa@1.5.8`, over
+ * Redis's HTTP API (or TCP), where every dispatch is awaitable and costs one round trip whatever the number of
+ * recipients, and the offline store stays within its caps.
+ */
+export class Dispatcher extends DispatchCore {
+  /**
+   * Builds a Dispatcher from an env object (`process.env`, or edge bindings): `UPSTASH_REDIS_REST_URL`,
+   * `UPSTASH_REDIS_REST_TOKEN`, `MESA_NAMESPACE`, `MESA_SYNC` and the tuning variables of `readDispatcherEnv`.
+   */
+  static fromEnv(env: Env): Dispatcher {
+    const { connection, config } = readDispatcherEnv(env)
+    return new Dispatcher(connection, config)
+  }
+
+  /**
+   * Removes the backlogs whose newest message is older than `sync.maxAgeSeconds`, in short steps; the deployed
+   * `cleanup` function runs it on a schedule, and a long-lived server can run it on a timer.
+   */
+  cleanupBacklogs(options?: CleanupOptions): Promise<CleanupResult> {
+    return cleanupBacklogs(this.runner, this.keys, this.limits, options)
+  }
+
+  /** Which of `recipients` are in Mesa's online set, in one round trip, each answered as given and in order (see presence.ts). */
+  presence(recipients: Recipient[], options?: RateLimitOptions): Promise<PresenceResult> {
+    return checkPresence(this.questions, recipients, options)
+  }
+
+  /** How many client ids Mesa's online set holds (logged in on any server), in one round trip. */
+  connectedCount(options?: RateLimitOptions): Promise<number> {
+    return countConnected(this.questions, options)
+  }
+
+  /** What waits for `recipient` in the offline store, in one round trip: the messages as Mesa would redeliver them, without `s`. */
+  backlog(recipient: Recipient, options?: RateLimitOptions): Promise<BacklogResult> {
+    return readBacklog(this.questions, recipient, options)
+  }
+
+  /** Removes the stored messages of `recipients` in one atomic round trip, and says how many each held (see backlog.ts). */
+  clearBacklog(recipients: Recipient[], options?: DispatchOptions): Promise<ClearBacklogResult> {
+    return clearBacklog(this.questions, recipients, options)
   }
 }

@@ -1,35 +1,40 @@
-/** The texts of all the scripts, compacted, joined and deflated together, since they share much of their text. */
-export interface LuaSources {
-  /** The joined texts, zlib-deflated and base64-encoded: a third of their size in every bundle. */
-  readonly deflated: string
-}
-
 /**
  * A Lua script of this package as the bundles carry it: its SHA-1, which is all an EVALSHA sends, and where its
- * text lies in the deflated sources, which are inflated only when Redis lacks a script (NOSCRIPT).
+ * text lies in the deflated parts it names, which are inflated only when Redis lacks the script (NOSCRIPT), or
+ * when a Lambda function's init loads it.
  */
 export interface LuaScript {
   /** The file it comes from, e.g. `dispatch` for src/script/dispatch.lua. */
   readonly name: string
   /** The SHA-1 of the text Redis caches it under. */
   readonly sha1: string
-  /** The sources it is in, and its text's first and past-the-end character in them once inflated. */
-  readonly sources: LuaSources
+  /**
+   * The parts of a raw deflate stream, base64-encoded, that its text is at the end of: the scripts deflated before
+   * it in the same stream come first, so that it shares their text (scripts/generate-lua.mjs).
+   */
+  readonly deflated: readonly string[]
+  /** What ends those parts as a zlib stream: an empty final block and the checksum of their text, base64-encoded. */
+  readonly streamEnd: string
+  /** Its text's first and past-the-end character in what the parts inflate to. */
   readonly start: number
   readonly end: number
 }
 
-const inflated = new WeakMap<LuaSources, Promise<string>>()
+/** A zlib header (deflate, 32 KiB window, best compression), which the parts follow. */
+const ZLIB_HEADER = [0x78, 0xda]
 
-/** The script's text, its sources inflated once with the Compression Streams API of Node 18+, workerd, Deno and Bun. */
+const inflated = new WeakMap<LuaScript, Promise<string>>()
+
+/** The script's text, inflated once with the Compression Streams API of Node 18+, workerd, Deno and Bun. */
 export function scriptText(script: LuaScript): Promise<string> {
-  let text = inflated.get(script.sources)
+  let text = inflated.get(script)
   if (!text) {
-    const bytes = Uint8Array.from(atob(script.sources.deflated), (char) => char.charCodeAt(0))
-    text = new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'))).text()
-    inflated.set(script.sources, text)
+    const base64 = [...script.deflated, script.streamEnd]
+    const bytes = Uint8Array.from([...ZLIB_HEADER, ...base64.flatMap((each) => Array.from(atob(each), (char) => char.charCodeAt(0)))])
+    text = new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'))).text().then((all) => all.slice(script.start, script.end))
+    inflated.set(script, text)
   }
-  return text.then((all) => all.slice(script.start, script.end))
+  return text
 }
 
 /** Whether Redis refused an EVALSHA because its script cache lacks the script (after a restart or SCRIPT FLUSH). */

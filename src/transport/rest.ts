@@ -67,6 +67,8 @@ export function createRestRequester(connection: RestConnection): Requester {
       let outcome: FailureOutcome = 'none'
       for (let attemptIndex = 0; attemptIndex <= retries; attemptIndex++) {
         if (attemptIndex > 0) await sleep(Math.random() * backoffMs * 2 ** attemptIndex, connection.deadline)
+        // The socket a response read in this macrotask freed goes back to the pool in the next one.
+        if (released) await released
         const budget = remaining(connection.deadline)
         if (budget <= 0) break
         let response: Response
@@ -85,7 +87,11 @@ export function createRestRequester(connection: RestConnection): Requester {
           failure = new RedisUnavailableError(`Redis REST endpoint ${at} answered ${response.status}`, response.status)
           continue
         }
-        return readBody<TResult>(response, at, outcome)
+        try {
+          return await readBody<TResult>(response, at, outcome)
+        } finally {
+          markResponseRead()
+        }
       }
       throw failure ?? new RedisUnavailableError('no time left before the deadline to reach Redis', undefined, { outcome })
     },
@@ -174,6 +180,23 @@ export function isUnsent(error: unknown): boolean {
   if (error instanceof TypeError && /^Request cannot be constructed/.test(error.message)) return true
   const codes = errorCodesOf(error)
   return codes.length > 0 && codes.every((code) => UNSENT_CODES.has(code))
+}
+
+// Node's fetch (undici) hands a keep-alive socket back to its pool one macrotask after the response was read: a
+// request sent sooner, as the EVAL after a NOSCRIPT or the next part of a split dispatch are, would open a second
+// connection (a TCP and TLS handshake) instead of reusing the one just freed. The pool is the process's, so this
+// note is too. Edge runtimes, which have no setImmediate, pool connections themselves.
+let released: Promise<void> | undefined
+
+/** Notes that a response was read: requests until the next macrotask wait for its socket to go back to the pool. */
+function markResponseRead(): void {
+  const { setImmediate } = globalThis as { setImmediate?: (callback: () => void) => unknown }
+  if (!setImmediate) return
+  const next = new Promise<void>((resolve) => setImmediate(resolve))
+  released = next
+  void next.then(() => {
+    if (released === next) released = undefined
+  })
 }
 
 function parseUrl(url: string): string {

@@ -1,7 +1,7 @@
 import type { Redis } from '@upstash/redis'
 import { MesaDispatchError, RedisCommandError, RedisUnavailableError } from '../errors.js'
 import { isNoScript, isPartlyPublished, type LuaScript, scriptText } from '../script/lua-script.js'
-import { createRestRedis, isUpstashRedis, type RestConnection } from './rest.js'
+import { createRestRedis, createRestRequester, isUpstashRedis, type RestConnection } from './rest.js'
 
 /** Runs this package's Lua scripts (src/script/scripts.ts) over some connection to Redis, one call per run. */
 export interface ScriptRunner {
@@ -29,6 +29,29 @@ export function createRestRunner(redis: Redis | RestConnection): ScriptRunner {
     },
     // Every request is its own fetch: there is nothing to release.
     close: async () => {},
+  }
+}
+
+/**
+ * Makes sure Redis's script cache holds `scripts`: one SCRIPT EXISTS for all of them, then one SCRIPT LOAD for each
+ * that is missing, whose text is inflated only then. Resolves with the names of those it loaded; rejects with
+ * RedisUnavailableError or RedisCommandError. It goes straight through the transport: a client of @upstash/redis
+ * sets up some 400 command methods when it is built, which a Lambda init would pay for two commands.
+ */
+export async function loadScripts(connection: RestConnection, scripts: readonly LuaScript[]): Promise<string[]> {
+  const requester = createRestRequester(connection)
+  const send = async <T>(command: string[]): Promise<T> => {
+    const answer = await requester.request<T>({ body: command })
+    if (answer.error !== undefined) throw new RedisCommandError(`Redis answered an error: ${answer.error}`)
+    return answer.result as T
+  }
+  try {
+    const held = await send<number[]>(['SCRIPT', 'EXISTS', ...scripts.map((script) => script.sha1)])
+    const missing = scripts.filter((_, i) => Number(held[i]) !== 1)
+    for (const script of missing) await send(['SCRIPT', 'LOAD', await scriptText(script)])
+    return missing.map((script) => script.name)
+  } catch (error) {
+    throw toRedisError(error)
   }
 }
 

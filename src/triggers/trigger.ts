@@ -1,5 +1,5 @@
 import { type Env, readDispatcherEnv } from '../config.js'
-import { Dispatcher } from '../core/dispatcher.js'
+import { DispatchCore } from '../core/dispatcher.js'
 import { createRequestParser, parseJson, type RequestParser, toDispatchInput } from '../core/request.js'
 import type { DispatchResult } from '../core/types.js'
 import { IncompleteDispatchError, RedisError, ValidationError } from '../errors.js'
@@ -18,7 +18,7 @@ export interface TriggerSource {
 
 /** Dispatches from event sources that hand over one request at a time: SQS records, EventBridge, schedules. */
 export interface Trigger {
-  readonly dispatcher: Dispatcher
+  readonly dispatcher: DispatchCore
   /**
    * Validates one dispatch request (a JSON value, or JSON text) and sends it, logging one structured line.
    * A redelivery of the same event is applied once, through its `defaultId`.
@@ -35,15 +35,18 @@ export interface TriggerFromEnvOptions {
   metrics?: DispatchMetrics
 }
 
-/** Builds the Trigger from an env object; wrong settings throw one ConfigError naming every variable, with no stack. */
+/**
+ * Builds the Trigger from an env object; wrong settings throw one ConfigError naming every variable, with no stack.
+ * It dispatches and asks nothing, so it builds the Dispatcher's dispatching half alone.
+ */
 export function createTriggerFromEnv(env: Env, options: TriggerFromEnvOptions = {}): Trigger {
   const { connection, config } = readAtStart(() => readDispatcherEnv(env))
-  const dispatcher = new Dispatcher(options.deadline ? { ...connection, deadline: options.deadline } : connection, config)
+  const dispatcher = new DispatchCore(options.deadline ? { ...connection, deadline: options.deadline } : connection, config)
   return createTrigger(dispatcher, createRequestParser(), options.logger, options.metrics)
 }
 
 /** Builds a Trigger around an existing Dispatcher and parser. */
-export function createTrigger(dispatcher: Dispatcher, parser: RequestParser, logger: Logger = createLogger(), metrics?: DispatchMetrics): Trigger {
+export function createTrigger(dispatcher: DispatchCore, parser: RequestParser, logger: Logger = createLogger(), metrics?: DispatchMetrics): Trigger {
   const observed = guardMetrics(metrics)
   return {
     dispatcher,

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { lambdaNode } from './node22'
 import { runCommand } from './processes'
 import { ROOT } from './serverless-cli'
 
@@ -25,33 +26,8 @@ export interface ErrorShape {
 
 const GUARD = join(ROOT, 'test', 'support', 'offline-guard.cjs')
 const DUAL_STACK = join(ROOT, 'test', 'support', 'dual-stack-localhost.cjs')
+const RUNTIME = join(ROOT, 'test', 'support', 'lambda-runtime.mjs')
 const OUTCOME = '@@outcome '
-
-// What Lambda's Node runtime does with an ESM handler file: import it once (init), then call the handler with the
-// event and a context. The outcome is printed on a marked line after whatever the handler logged.
-const SCRIPT = `
-const [file, name, eventJson] = process.argv.slice(1)
-const report = (outcome) => process.stdout.write('\\n${OUTCOME}' + JSON.stringify(outcome) + '\\n')
-const shape = (error) => ({ name: error?.name, message: error?.message })
-let handler
-try {
-  ;({ handler } = await import(file))
-} catch (error) {
-  report({ initError: shape(error) })
-  process.exit(0)
-}
-const deadline = Date.now() + 30000
-const context = {
-  functionName: 'mesa-dispatch-test-' + name,
-  awsRequestId: crypto.randomUUID(),
-  getRemainingTimeInMillis: () => deadline - Date.now(),
-}
-try {
-  report({ result: await handler(JSON.parse(eventJson), context) })
-} catch (error) {
-  report({ thrown: shape(error) })
-}
-`
 
 /** Options for one invocation. */
 export interface InvokeOptions {
@@ -59,31 +35,81 @@ export interface InvokeOptions {
   dualStackLocalhost?: boolean
 }
 
+/** Options for a run of several invocations. */
+export interface SessionOptions extends InvokeOptions {
+  /** How long the instance idles before each invocation, as a provisioned one does after its init. @default 0 */
+  idleMs?: number
+  /** NODE_OPTIONS for the runtime, besides the offline guard's preloads, e.g. `--enable-source-maps`. @default none */
+  nodeOptions?: string
+  /** Preload the offline guard, as every test should; the benchmark runs the bundle as deployed, without it. @default true */
+  offlineGuard?: boolean
+}
+
+/** When a step began and ended, in milliseconds since the process started (`performance.now()`). */
+export interface StepTimes {
+  start: number
+  end: number
+}
+
+/** A fresh execution environment's life: its init, then each invocation in turn. */
+export interface BundleSession {
+  init: ({ init: 'done' } | { initError: ErrorShape; stack: string[] }) & { initStart: number; initEnd: number; timeOrigin: number }
+  invocations: Array<({ result: unknown } | { thrown: ErrorShape; stack: string[] }) & StepTimes>
+  lines: Record<string, unknown>[]
+  stdout: string
+  stderr: string
+  networkAttempts: string[]
+}
+
 /**
- * Invokes a built Lambda bundle's handler as Lambda's Node runtime would, in a fresh `node` process with nothing
- * but `env` (and PATH) in its environment and the offline guard preloaded, letting only loopback through.
+ * Runs a built Lambda bundle as Lambda's Node runtime would (test/support/lambda-runtime.mjs): in a fresh process
+ * of the Lambda runtime's Node (22) with nothing but `env` (and PATH) in its environment and the offline guard
+ * preloaded, letting only loopback through, it imports the bundle, then calls its handler with each event in turn.
  */
-export async function invokeBundle(file: string, event: unknown, env: Record<string, string>, options: InvokeOptions = {}): Promise<BundleRun> {
-  const guardLog = `${file}.network-${process.pid}-${Date.now()}.log`
-  const preloads = [GUARD, ...(options.dualStackLocalhost ? [DUAL_STACK] : [])]
-  const run = await runCommand(process.execPath, ['--input-type=module', '-e', SCRIPT, pathToFileURL(file).href, nameOf(file), JSON.stringify(event)], {
+export async function runBundle(file: string, events: unknown[], env: Record<string, string>, options: SessionOptions = {}): Promise<BundleSession> {
+  const guardLog = `${file}.network-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.log`
+  const preloads = [...(options.offlineGuard === false ? [] : [GUARD]), ...(options.dualStackLocalhost ? [DUAL_STACK] : [])]
+  const nodeOptions = [...preloads.map((preload) => `--require ${JSON.stringify(preload)}`), ...(options.nodeOptions ? [options.nodeOptions] : [])]
+  const run = await runCommand(lambdaNode(), [RUNTIME, pathToFileURL(file).href, nameOf(file), JSON.stringify(events), String(options.idleMs ?? 0)], {
     env: {
       PATH: process.env.PATH,
-      NODE_OPTIONS: preloads.map((preload) => `--require ${JSON.stringify(preload)}`).join(' '),
+      NODE_OPTIONS: nodeOptions.join(' '),
       OFFLINE_GUARD_LOG: guardLog,
       OFFLINE_GUARD_ALLOW: 'loopback',
       ...env,
     },
     timeoutMs: 30_000,
   })
-  const marked = run.stdout.split('\n').find((line) => line.startsWith(OUTCOME))
-  if (run.code !== 0 || !marked) throw new Error(`the ${nameOf(file)} bundle did not finish (exit ${run.code})\n${run.stdout}\n${run.stderr}`)
+  const marked = run.stdout
+    .split('\n')
+    .filter((line) => line.startsWith(OUTCOME))
+    .map((line) => JSON.parse(line.slice(OUTCOME.length)) as object)
+  const [init, ...invocations] = marked
+  if (run.code !== 0 || !init || ('init' in init && invocations.length !== events.length)) {
+    throw new Error(`the ${nameOf(file)} bundle did not finish (exit ${run.code})\n${run.stdout}\n${run.stderr}`)
+  }
   const lines = run.stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
   const networkAttempts = existsSync(guardLog) ? readFileSync(guardLog, 'utf8').split('\n').filter(Boolean) : []
-  return { outcome: JSON.parse(marked.slice(OUTCOME.length)), lines, stdout: run.stdout, stderr: run.stderr, networkAttempts }
+  rmSync(guardLog, { force: true })
+  return {
+    init: init as BundleSession['init'],
+    invocations: invocations as BundleSession['invocations'],
+    lines,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    networkAttempts,
+  }
+}
+
+/** Invokes a built Lambda bundle's handler once, in a fresh process as runBundle() does, with no NODE_OPTIONS of Lambda's. */
+export async function invokeBundle(file: string, event: unknown, env: Record<string, string>, options: InvokeOptions = {}): Promise<BundleRun> {
+  const { init, invocations, ...rest } = await runBundle(file, [event], env, options)
+  const outcome =
+    'initError' in init ? { initError: init.initError } : 'thrown' in invocations[0]! ? { thrown: invocations[0].thrown } : { result: invocations[0]!.result }
+  return { outcome, ...rest }
 }
 
 /** The function a bundle file belongs to: `<outdir>/<name>/index.js`. */
