@@ -23,8 +23,10 @@ export type {
   Recipient,
   SyncConfig,
 } from './core/types.js'
+export type { FailureOutcome } from './errors.js'
 export {
   ConfigError,
+  IdempotencyConflictError,
   IncompleteDispatchError,
   MesaDispatchError,
   PayloadTooLargeError,
