@@ -17,6 +17,8 @@ export interface GatewayOptions {
   /** Defaults to 127.0.0.1. */
   host?: string
   intercept?: GatewayIntercept
+  /** The largest request body it accepts, as Upstash refuses one over 10 MB (413). @default 16777216 */
+  maxBodyBytes?: number
 }
 
 /** A running local Upstash-REST-compatible gateway. */
@@ -30,7 +32,7 @@ export interface UpstashGateway {
   close(): Promise<void>
 }
 
-const MAX_BODY_BYTES = 16 * 1024 * 1024
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 const EMPTY = Buffer.alloc(0)
 const UNAUTHORIZED = JSON.stringify({ error: 'Unauthorized' })
 
@@ -39,6 +41,7 @@ export async function startGateway(options: GatewayOptions): Promise<UpstashGate
   if (!options.token) throw new Error('startGateway needs a non-empty token')
   const expected = Buffer.from(options.token)
   const { intercept } = options
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const { redis, commandNames } = await connectRedis(options.redisUrl)
   let requests = 0
 
@@ -60,8 +63,8 @@ export async function startGateway(options: GatewayOptions): Promise<UpstashGate
     const { method } = req
     const hasBody = method === 'POST' || method === 'PUT'
     if (!hasBody && method !== 'GET' && method !== 'HEAD') return fail(res, 405, `ERR method ${method} is not allowed`)
-    const body = hasBody ? await readBody(req) : EMPTY
-    if (body === undefined) return fail(res, 413, `ERR request body exceeds ${MAX_BODY_BYTES} bytes`)
+    const body = hasBody ? await readBody(req, maxBodyBytes) : EMPTY
+    if (body === undefined) return fail(res, 413, `ERR request body exceeds ${maxBodyBytes} bytes`)
     const base64 = req.headers['upstash-encoding'] === 'base64'
 
     if (path === '/pipeline' || path === '/multi-exec') {
@@ -168,16 +171,16 @@ function respond(res: ServerResponse, status: number, json: string): void {
   res.end(json)
 }
 
-/** Resolves the whole body, or undefined once it passes MAX_BODY_BYTES (the rest is drained so keep-alive survives). */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** Resolves the whole body, or undefined once it passes `limit` bytes (the rest is drained so keep-alive survives). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk)
+      if (size <= limit) chunks.push(chunk)
     })
-    req.once('end', () => resolve(size > MAX_BODY_BYTES ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)))
+    req.once('end', () => resolve(size > limit ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)))
     req.once('error', reject)
   })
 }

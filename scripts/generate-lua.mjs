@@ -149,7 +149,7 @@ export async function generateScripts() {
     for (const [i, file] of files.entries()) {
       const { constant, summary, lua, sha1 } = /** @type {NonNullable<ReturnType<typeof byFile.get>>} */ (byFile.get(file))
       parts.push(`const ${partName(file)} = '${deflated[i]?.toString('base64')}'`)
-      const value = { name: file.replace(/\.lua$/, ''), sha1, start, end: start + lua.length }
+      const value = { name: file.replace(/\.lua$/, ''), sha1, jsonBytes: Buffer.byteLength(JSON.stringify(lua)), start, end: start + lua.length }
       start += lua.length
       const fields = JSON.stringify(value, null, 2)
         .replace(/"(\w+)":/g, '$1:')

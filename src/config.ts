@@ -14,6 +14,7 @@ import {
   DEFAULT_SYNC_MAX_AGE_SECONDS,
   DEFAULT_SYNC_MAX_BYTES,
   DEFAULT_SYNC_MAX_MESSAGES,
+  MIN_REQUEST_BYTES,
   MIN_SECRET_LENGTH,
 } from './limits.js'
 import { BEARER_TOKEN_RULE, isBearerToken, type RestConnection } from './transport/rest.js'
@@ -83,7 +84,7 @@ const DISPATCHER_SETTINGS = {
   maxAgeSeconds: (env: Env) => readInteger(env, 'MESA_SYNC_MAX_AGE_SECONDS', DEFAULT_SYNC_MAX_AGE_SECONDS, 0),
   dedupeTtlSeconds: (env: Env) => readInteger(env, 'DEDUPE_TTL_SECONDS', DEFAULT_DEDUPE_TTL_SECONDS, 1),
   maxRecipients: (env: Env) => readInteger(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS, 1),
-  maxRequestBytes: (env: Env) => readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, 1),
+  maxRequestBytes: (env: Env) => readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, MIN_REQUEST_BYTES),
 }
 
 /**

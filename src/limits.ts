@@ -23,6 +23,11 @@ export const CLEAR_COUNT_BYTES = 262_144
 export const DEFAULT_MAX_WRITE_BYTES = 1024 * 1024
 /** Bytes of one request to Redis: calls split below it, and a dispatch over it alone is refused (413). @default 4194304 */
 export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+/**
+ * The smallest MAX_REQUEST_BYTES: every request is sized as the EVAL a NOSCRIPT falls back to, which carries the
+ * dispatch script's text (about 22 KB), and needs room for a dispatch beside it. @default 65536
+ */
+export const MIN_REQUEST_BYTES = 64 * 1024
 /** Dispatches per script call. @default 1000 */
 export const MAX_DISPATCHES_PER_CALL = 1000
 /** Recipients checked one by one per script call. @default 10000 */
@@ -105,7 +110,10 @@ export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000
 export const MAX_LOGGED_CAUSES = 4
 /** Errors of an AggregateError a log line keeps, e.g. one per address of a host that refused. @default 4 */
 export const MAX_LOGGED_GATHERED_ERRORS = 4
-/** Characters of an error message a log line keeps; the rest is cut and marked with `…`. @default 300 */
+/**
+ * Characters of any text a log line keeps (an error message, a field name a request got wrong, an id): the rest is
+ * cut and marked with `…`, so that no caller can make a line long. @default 300
+ */
 export const MAX_LOGGED_MESSAGE_LENGTH = 300
 
 // Metrics (CloudWatch Embedded Metric Format, written by the Lambda functions).

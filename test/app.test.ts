@@ -176,10 +176,10 @@ describe('the app', () => {
   })
 
   it('answers 413 naming MAX_REQUEST_BYTES for a dispatch whose Redis request would be too big, having sent nothing', async () => {
-    const env = { ...stack.functionEnv(stack.freshNamespace()), DISPATCH_TOKEN: TOKEN, MAX_REQUEST_BYTES: '20000' }
+    const env = { ...stack.functionEnv(stack.freshNamespace()), DISPATCH_TOKEN: TOKEN, MAX_REQUEST_BYTES: '65536' }
     const app = createAppFromEnv(env, { logger: captured().logger })
     let reply: Awaited<ReturnType<typeof answer>> | undefined
-    const big = { message: { d: { text: 'x'.repeat(30_000) }, t: 'NOTE' }, recipients: ['someone'] }
+    const big = { message: { d: { text: 'x'.repeat(60_000) }, t: 'NOTE' }, recipients: ['someone'] }
     expect(await stack.requestsDuring(async () => (reply = await answer(app, dispatchCall(big))))).toBe(0)
     expect(reply).toEqual({
       status: 413,
@@ -189,7 +189,7 @@ describe('the app', () => {
         error: {
           name: 'PayloadTooLargeError',
           message: expect.stringMatching(
-            /^the dispatch needs a Redis request of 30\d{3} bytes, over MAX_REQUEST_BYTES \(20000\): send a smaller message or fewer recipients$/,
+            /^the dispatch needs a Redis request of 8\d{4} bytes, over MAX_REQUEST_BYTES \(65536\): send a smaller message or fewer recipients$/,
           ),
           outcome: 'none',
         },

@@ -100,7 +100,7 @@ describe("the app's real answers, held to docs/openapi.yaml", () => {
     const brokenNamespace = stack.freshNamespace()
     await stack.admin.set(`connected_clients_${brokenNamespace}`, 'not a set')
     broken = createAppFromEnv({ ...env, MESA_NAMESPACE: brokenNamespace }, quiet)
-    small = createAppFromEnv({ ...env, MAX_BODY_BYTES: '65536', MAX_REQUEST_BYTES: '3000' }, quiet)
+    small = createAppFromEnv({ ...env, MAX_BODY_BYTES: '131072', MAX_REQUEST_BYTES: '65536' }, quiet)
   })
 
   const cases: Record<string, { app: () => App; call: () => HttpCall | Promise<HttpCall>; status: number }> = {
@@ -157,12 +157,12 @@ describe("the app's real answers, held to docs/openapi.yaml", () => {
     'a question over MAX_BODY_BYTES': { app: () => app, call: () => post('/presence', `{"recipients":["${'x'.repeat(5000)}`), status: 413 },
     'a dispatch needing a Redis request over MAX_REQUEST_BYTES': {
       app: () => small,
-      call: () => post('/dispatch', { message: { d: 'x'.repeat(3500) }, recipients: ['a'] }),
+      call: () => post('/dispatch', { message: { d: 'x'.repeat(50_000) }, recipients: ['a'] }),
       status: 413,
     },
     'a batch whose every item needs a Redis request over MAX_REQUEST_BYTES': {
       app: () => small,
-      call: () => post('/dispatch', { dispatches: [{ message: { d: 'x'.repeat(3500) } }, { message: { d: 'y'.repeat(3500) } }] }),
+      call: () => post('/dispatch', { dispatches: [{ message: { d: 'x'.repeat(50_000) } }, { message: { d: 'y'.repeat(50_000) } }] }),
       status: 413,
     },
     'a dispatch Redis refused': { app: () => broken, call: () => post('/dispatch', note()), status: 502 },

@@ -109,13 +109,13 @@ describe('Dispatcher.presence refuses, before any request', () => {
   })
 
   it('ids that need a Redis request over maxRequestBytes', async () => {
-    const dispatcher = stack.dispatcher({ namespace, maxRequestBytes: 1000 })
-    expect(await failureOf(() => dispatcher.presence(['x'.repeat(1000)]))).toEqual({
+    const dispatcher = stack.dispatcher({ namespace, maxRequestBytes: 65_536 })
+    expect(await failureOf(() => dispatcher.presence(['x'.repeat(70_000)]))).toEqual({
       requests: 0,
       name: 'PayloadTooLargeError',
       field: undefined,
       // The request's size counts the namespace in the key, whose length varies with the test process's pid.
-      message: expect.stringMatching(/^the question needs a Redis request of 1\d{3} bytes, over MAX_REQUEST_BYTES \(1000\): ask about fewer or shorter ids$/),
+      message: expect.stringMatching(/^the question needs a Redis request of 7\d{4} bytes, over MAX_REQUEST_BYTES \(65536\): ask about fewer or shorter ids$/),
     })
   })
 })

@@ -15,7 +15,7 @@ let server: MesaServer
 
 beforeAll(async () => {
   // A small request limit, so that one record can be too big for Redis and still fit in an SQS message.
-  Object.assign(process.env, stack.functionEnv(NAMESPACE), { MAX_REQUEST_BYTES: '20000' })
+  Object.assign(process.env, stack.functionEnv(NAMESPACE), { MAX_REQUEST_BYTES: '65536' })
   ;({ handler } = await import('../functions/sqs'))
   server = await startMesaServer({ redisUrl: stack.redis.url, namespace: NAMESPACE })
 })
@@ -51,7 +51,7 @@ describe('the SQS handler', () => {
 
   it('reports a record too big for one Redis request as failed, sending nothing of it', async () => {
     const dave = await client('dave')
-    const big = JSON.stringify({ message: { d: { text: 'x'.repeat(30_000) }, t: 'NOTE' }, recipients: ['dave'] })
+    const big = JSON.stringify({ message: { d: { text: 'x'.repeat(60_000) }, t: 'NOTE' }, recipients: ['dave'] })
     const records = [sqsRecord(big), sqsRecord(note('dave', 1))]
     expect(await handler(sqsEvent(records), lambdaContext())).toEqual(failures(records[0]!.messageId))
     expect(await dave.waitForMessages(1)).toEqual([frame(1)])

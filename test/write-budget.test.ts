@@ -162,14 +162,15 @@ describe('the request to Redis', () => {
   })
 
   it('refuses a dispatch that alone would be bigger than maxRequestBytes, before sending anything', async () => {
-    const dispatcher = stack.dispatcher({ namespace: stack.freshNamespace(), maxRequestBytes: 10_000 })
+    const dispatcher = stack.dispatcher({ namespace: stack.freshNamespace(), maxRequestBytes: 65_536 })
     await dispatcher.dispatch(note(0), ['warm-up'])
-    // 4,000 quotes are 4,000 characters but 8,000 bytes once escaped inside the message, and escaped again in the request.
-    const quoted = new Message(0, { text: '"'.repeat(4_000) }, 'NOTE')
+    // 12,000 quotes are 12,000 characters but 24,000 bytes once escaped inside the message, and 48,000 escaped again in
+    // the request, which also holds the script's text (its EVAL form, 22 KB).
+    const quoted = new Message(0, { text: '"'.repeat(12_000) }, 'NOTE')
     let failure: unknown
     expect(await stack.requestsDuring(() => dispatcher.dispatch(quoted, ['a']).catch((error: unknown) => (failure = error)))).toBe(0)
     expect(failure).toBeInstanceOf(PayloadTooLargeError)
-    expect((failure as PayloadTooLargeError).message).toMatch(/^the dispatch needs a Redis request of \d+ bytes, over MAX_REQUEST_BYTES \(10000\)/)
+    expect((failure as PayloadTooLargeError).message).toMatch(/^the dispatch needs a Redis request of \d+ bytes, over MAX_REQUEST_BYTES \(65536\)/)
     expect(await stack.requestsDuring(() => dispatcher.dispatch(new Message(0, { text: '"'.repeat(1_000) }, 'NOTE'), ['a']))).toBe(1)
   })
 })

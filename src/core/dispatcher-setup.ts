@@ -9,6 +9,7 @@ import {
   DEFAULT_SYNC_MAX_AGE_SECONDS,
   DEFAULT_SYNC_MAX_BYTES,
   DEFAULT_SYNC_MAX_MESSAGES,
+  MIN_REQUEST_BYTES,
 } from '../limits.js'
 import type { StoreLimits } from '../script/protocol.js'
 import type { IORedisLike } from '../transport/ioredis-like.js'
@@ -44,7 +45,7 @@ export function readSettings(config: DispatcherConfig): DispatcherSettings {
     maxBytes: nonNegativeInteger(sync.maxBytes ?? DEFAULT_SYNC_MAX_BYTES, 'sync.maxBytes'),
     maxAgeSeconds: nonNegativeInteger(sync.maxAgeSeconds ?? DEFAULT_SYNC_MAX_AGE_SECONDS, 'sync.maxAgeSeconds'),
     maxWriteBytes: positiveInteger(config.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES, 'maxWriteBytes'),
-    maxRequestBytes: positiveInteger(config.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, 'maxRequestBytes'),
+    maxRequestBytes: atLeast(config.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, MIN_REQUEST_BYTES, 'maxRequestBytes'),
   }
   if (!isWriteBudgetEnough(limits.maxWriteBytes, limits.maxBytes)) {
     throw new ConfigError('maxWriteBytes', `must be at least sync.maxBytes (${limits.maxBytes}), ${WRITE_BUDGET_REASON}`)
@@ -73,6 +74,11 @@ export function createRunner(redis: RedisTarget): ScriptRunner {
     throw new ConfigError('redis', 'must be { url, token } for an Upstash REST endpoint, a Redis from @upstash/redis, a redis:// URL or an IORedisLike client')
   }
   return isIORedisLike(redis) ? createClientRunner(redis) : createRestRunner(redis)
+}
+
+function atLeast(value: number, min: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(name, `must be an integer of at least ${min}`)
+  return value
 }
 
 function positiveInteger(value: number, name: string): number {

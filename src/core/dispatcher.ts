@@ -2,6 +2,7 @@ import { type Env, readDispatcherEnv } from '../config.js'
 import { IdempotencyConflictError, IncompleteDispatchError, PayloadTooLargeError, RedisError, ValidationError } from '../errors.js'
 import { CALL_KEY_TTL_SECONDS, MAX_CHECKS_PER_CALL, MAX_DISPATCHES_PER_CALL } from '../limits.js'
 import { type CallBatcher, createCallBatcher } from '../script/call-batcher.js'
+import { commandBytes } from '../script/lua-script.js'
 import { callHead, chargedPart, packDispatch, type ScriptDedupe, type ScriptOutcome, type ScriptPart } from '../script/protocol.js'
 import { DISPATCH_SCRIPT } from '../script/scripts.js'
 import type { ScriptRunner } from '../transport/runner.js'
@@ -59,7 +60,10 @@ export class DispatchCore {
   private readonly batcher: CallBatcher
   /** What the questions (presence, backlogs) need: each is one script call of its own, never batched. */
   protected readonly questions: QuestionContext
-  /** What the call's own keys and arguments add to every request, for the request-size check. */
+  /**
+   * What every request holds besides its dispatches, for the request-size check: the call's own keys and arguments,
+   * and the command around them, counted as the EVAL that a NOSCRIPT falls back to.
+   */
   private readonly headBytes: number
 
   constructor(redis: RedisTarget, config: DispatcherConfig = {}) {
@@ -71,11 +75,13 @@ export class DispatchCore {
     this.limits = settings.limits
     this.runner = createRunner(redis)
     const newHead = () => callHead(this.keys, this.keys.callKey(), CALL_KEY_TTL_SECONDS, this.limits, Date.now())
-    this.headBytes = newHead().bytes
+    const command = commandBytes(DISPATCH_SCRIPT)
+    this.headBytes = newHead().bytes + command
     this.batcher = createCallBatcher((keys, args) => this.runner.run(DISPATCH_SCRIPT, keys, args), newHead, {
       dispatches: MAX_DISPATCHES_PER_CALL,
       checks: MAX_CHECKS_PER_CALL,
-      requestBytes: this.limits.maxRequestBytes,
+      // The batcher counts the head and the parts; the command around them is the rest of the request.
+      requestBytes: this.limits.maxRequestBytes - command,
     })
     const { maxRecipients, dedupeTtlSeconds } = settings
     this.questions = { runner: this.runner, keys: this.keys, maxRecipients, maxRequestBytes: this.limits.maxRequestBytes, dedupeTtlSeconds }

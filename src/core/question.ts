@@ -1,5 +1,5 @@
 import { PayloadTooLargeError } from '../errors.js'
-import type { LuaScript } from '../script/lua-script.js'
+import { commandBytes, type LuaScript } from '../script/lua-script.js'
 import { jsonStringBytes } from '../script/protocol.js'
 import type { ScriptRunner } from '../transport/runner.js'
 import { checkOptions } from './dispatch-input.js'
@@ -55,8 +55,9 @@ export function chargeArgs(context: QuestionContext, options: RateLimitOptions):
  * `maxRequestBytes` (ids can be long), as a dispatch is.
  */
 export function ask(context: QuestionContext, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-  // The REST body is a JSON array of the command, the SHA, the key count, the keys and the arguments.
-  let bytes = 64
+  // The REST body is a JSON array of the command, the SHA (or the text, after a NOSCRIPT), the key count, the keys
+  // and the arguments.
+  let bytes = commandBytes(script)
   for (const each of keys) bytes += jsonStringBytes(each) + 1
   for (const each of args) bytes += jsonStringBytes(each) + 1
   if (bytes > context.maxRequestBytes) {

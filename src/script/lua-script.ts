@@ -8,6 +8,8 @@ export interface LuaScript {
   readonly name: string
   /** The SHA-1 of the text Redis caches it under. */
   readonly sha1: string
+  /** The bytes of its text as a JSON string: what an EVAL's REST body carries where an EVALSHA's has the SHA. */
+  readonly jsonBytes: number
   /**
    * The parts of a raw deflate stream, base64-encoded, that its text is at the end of: the scripts deflated before
    * it in the same stream come first, so that it shares their text (scripts/generate-lua.mjs).
@@ -18,6 +20,18 @@ export interface LuaScript {
   /** Its text's first and past-the-end character in what the parts inflate to. */
   readonly start: number
   readonly end: number
+}
+
+/**
+ * The most bytes a script call adds around its keys and arguments in a REST body, `["evalsha",<sha>,<key
+ * count>,…]`, or after a NOSCRIPT `["eval",<text>,<key count>,…]`: a request-size check counts this beside them, so
+ * that the EVAL fallback stays under the limit the EVALSHA was sized to. Each key and argument is counted apart,
+ * with the comma before it.
+ */
+export function commandBytes(script: LuaScript): number {
+  // The SHA is 40 hex digits quoted; a key count has at most 10 digits; then the closing bracket.
+  const command = Math.max('["evalsha",'.length + 42, '["eval",'.length + script.jsonBytes)
+  return command + ','.length + 10 + ']'.length
 }
 
 /** A zlib header (deflate, 32 KiB window, best compression), which the parts follow. */

@@ -12,6 +12,7 @@ const CLEANUP_LUA = 'jFRta9swEP7uXyHoii2smjkdYwtVoXShg5UW2m4wggeKdX5pbTlIcmg7tt8
 export const BACKLOG_SCRIPT: LuaScript = {
   name: "backlog",
   sha1: "8eb2113c4e5116eb5448f17521f9157e4dd514bc",
+  jsonBytes: 558,
   start: 27719,
   end: 28260,
   deflated: [DISPATCH_LUA, CLEAR_LUA, PRESENCE_LUA, BACKLOG_LUA],
@@ -22,6 +23,7 @@ export const BACKLOG_SCRIPT: LuaScript = {
 export const CLEANUP_SCRIPT: LuaScript = {
   name: "cleanup",
   sha1: "cfa9e050b959dd378502d77aa77d82d81fde4032",
+  jsonBytes: 1585,
   start: 0,
   end: 1539,
   deflated: [CLEANUP_LUA],
@@ -32,6 +34,7 @@ export const CLEANUP_SCRIPT: LuaScript = {
 export const CLEAR_SCRIPT: LuaScript = {
   name: "clear",
   sha1: "829edb44bd1860d67a3acce4c76c30de999bcaa7",
+  jsonBytes: 6265,
   start: 20920,
   end: 26946,
   deflated: [DISPATCH_LUA, CLEAR_LUA],
@@ -42,6 +45,7 @@ export const CLEAR_SCRIPT: LuaScript = {
 export const DISPATCH_SCRIPT: LuaScript = {
   name: "dispatch",
   sha1: "152fc38fe181ef09025c25810ea94cc4d0747d6b",
+  jsonBytes: 21697,
   start: 0,
   end: 20920,
   deflated: [DISPATCH_LUA],
@@ -52,6 +56,7 @@ export const DISPATCH_SCRIPT: LuaScript = {
 export const PRESENCE_SCRIPT: LuaScript = {
   name: "presence",
   sha1: "2959ddbb9b8bd8ef17da2c319e2499515a2280ba",
+  jsonBytes: 796,
   start: 26946,
   end: 27719,
   deflated: [DISPATCH_LUA, CLEAR_LUA, PRESENCE_LUA],

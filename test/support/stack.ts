@@ -39,9 +39,9 @@ export const TRANSPORTS: Transport[] = ['rest', 'tcp']
 /**
  * Starts a redis-server and the gateway before the file's tests and stops them after. The returned object is
  * filled in by beforeAll, so read it inside tests, not at module level. `intercept` lets a test inject faults
- * in front of the gateway.
+ * in front of the gateway, and `maxBodyBytes` makes it refuse larger requests, as Upstash does past 10 MB.
  */
-export function useStack(options: { intercept?: GatewayIntercept } = {}): Stack {
+export function useStack(options: { intercept?: GatewayIntercept; maxBodyBytes?: number } = {}): Stack {
   let namespaces = 0
   const tcpDispatchers: Dispatcher[] = []
   const stack = {
@@ -70,7 +70,7 @@ export function useStack(options: { intercept?: GatewayIntercept } = {}): Stack 
   } as Stack
   beforeAll(async () => {
     stack.redis = await startRedisServer()
-    stack.gateway = await startGateway({ redisUrl: stack.redis.url, token: GATEWAY_TOKEN, intercept: options.intercept })
+    stack.gateway = await startGateway({ redisUrl: stack.redis.url, token: GATEWAY_TOKEN, intercept: options.intercept, maxBodyBytes: options.maxBodyBytes })
     stack.admin = new IORedis(stack.redis.url)
     // Outage tests stop redis-server on purpose; the admin client reconnects by itself and needs no report of it.
     stack.admin.on('error', () => {})
