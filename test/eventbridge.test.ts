@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EventBridgeInput } from '../functions/eventbridge'
 import { type DispatchResult, ValidationError } from '../src/index'
 import { useCleanup } from './support/cleanup'
@@ -60,5 +60,21 @@ describe('the EventBridge handler', () => {
     const failure = await handler(event, lambdaContext()).catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(ValidationError)
     expect((failure as ValidationError).field).toBe(field)
+  })
+
+  it('logs an unknown field of any length by its name cut at 300 characters, in a line that stays short', async () => {
+    const key = 'k'.repeat(200_000)
+    const lines: string[] = []
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line))
+    const failure = await handler(eventBridgeEvent({ message: { d: 1 }, [key]: 1 }), lambdaContext())
+      .catch((error: unknown) => error)
+      .finally(() => log.mockRestore())
+    const line = lines.map((each) => JSON.parse(each) as Record<string, unknown>).find((each) => each.message === 'dispatch')!
+
+    expect({ field: (failure as ValidationError).field.length, logged: line.field, longest: Math.max(...lines.map((each) => each.length)) < 1_000 }).toEqual({
+      field: 200_000,
+      logged: `${'k'.repeat(300)}…`,
+      longest: true,
+    })
   })
 })
