@@ -194,18 +194,24 @@ export class IncompleteDispatchError extends MesaDispatchError {
     readonly remaining: Recipient[],
     options: { cause: unknown; id?: string },
   ) {
-    const reached = applied.recipients.length + applied.offline.length
-    const lastUnknown = options.cause instanceof MesaDispatchError && options.cause.outcome === 'unknown'
     const advice =
       options.id === undefined
         ? 'it had no id, so sending it again would reach the others twice: give a dispatch an id to finish it safely'
         : `send it again with the id ${JSON.stringify(options.id)} to finish it: no recipient gets it twice`
-    super(
-      `Redis failed after part of the dispatch was applied: ${reached} recipients were reached, ${remaining.length} ${lastUnknown ? 'may not have been' : 'were not'}; ${advice}`,
-      { cause: options.cause, outcome: 'partial' },
-    )
+    super(`${progressOf(applied, remaining, options.cause)}; ${advice}`, { cause: options.cause, outcome: 'partial' })
     if (options.id !== undefined) this.id = options.id
   }
+
+  /** What was reached, and what was not or, after a timeout, may not have been: the message without its advice. */
+  get progress(): string {
+    return progressOf(this.applied, this.remaining, this.cause)
+  }
+}
+
+function progressOf(applied: DispatchResult, remaining: Recipient[], cause: unknown): string {
+  const reached = applied.recipients.length + applied.offline.length
+  const lastUnknown = cause instanceof MesaDispatchError && cause.outcome === 'unknown'
+  return `Redis failed after part of the dispatch was applied: ${reached} recipients were reached, ${remaining.length} ${lastUnknown ? 'may not have been' : 'were not'}`
 }
 
 /**

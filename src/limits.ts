@@ -89,6 +89,11 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300
  * before its timestamp to as long after, so a replay can come no later. @default 600
  */
 export const SIGNATURE_REPLAY_TTL_SECONDS = 2 * SIGNATURE_TOLERANCE_SECONDS
+/**
+ * How long the id the endpoint makes up for a request that came with none is remembered: a caller retries within
+ * minutes, and every such request would otherwise hold a key in the Mesa servers' Redis for a day. @default 600
+ */
+export const GENERATED_ID_TTL_SECONDS = 600
 /** `v1=` entries accepted in one signature header, so that rotating secrets costs a bounded number of HMACs. @default 8 */
 export const MAX_SIGNATURES = 8
 

@@ -220,7 +220,7 @@ describe('the app', () => {
         error: {
           name: 'IncompleteDispatchError',
           message:
-            'Redis failed after part of the dispatch was applied: 2 recipients were reached, 2 may not have been; send it again with the id "order" to finish it: no recipient gets it twice',
+            'Redis failed after part of the dispatch was applied: 2 recipients were reached, 2 may not have been; send it again with the same id or Idempotency-Key to finish it: no recipient gets it twice',
           outcome: 'partial',
         },
       },

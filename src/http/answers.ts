@@ -12,7 +12,7 @@ import {
   RedisUnavailableError,
   ValidationError,
 } from '../errors.js'
-import { RETRY_AFTER_SECONDS, SIGNATURE_TOLERANCE_SECONDS } from '../limits.js'
+import { GENERATED_ID_TTL_SECONDS, RETRY_AFTER_SECONDS, SIGNATURE_TOLERANCE_SECONDS } from '../limits.js'
 
 // The one place errors become HTTP answers: a status, a body that says whether anything was applied and how to
 // retry safely, and the Retry-After header.
@@ -30,13 +30,18 @@ const STATUSES: ReadonlyArray<readonly [new (...args: never[]) => Error, number]
   [ConfigError, 503],
 ]
 
-/** What makes a retry of a request safe: an id of the caller's (a body `id`, an Idempotency-Key), its signature, or nothing. */
-export type RetryBasis = 'id' | 'signature' | 'none'
+/**
+ * What makes a retry of a request safe: an id of the caller's (a body `id`, an Idempotency-Key), its signature, an
+ * id the endpoint made up for it (given back in the answer), or nothing.
+ */
+export type RetryBasis = 'id' | 'signature' | 'generated' | 'none'
 
 /** What the answer to a failed request says: whether anything was applied, and how a retry applies it at most once. */
 export interface AnswerContext {
   /** @default 'none' */
   retry?: RetryBasis
+  /** The id made up for a request that came with none (`retry: 'generated'`), which a retry sends as its Idempotency-Key. */
+  idempotencyKey?: string
   /** A question that only reads: whatever the transport could not tell, it applied nothing. @default false */
   read?: boolean
 }
@@ -49,12 +54,22 @@ export interface ErrorBody {
   field?: string
   /** Whether anything was applied: `none`, `unknown` or `partial` (see FailureOutcome). */
   outcome: FailureOutcome
+  /** The Idempotency-Key to resend the request with, when it came with none and may have been applied. */
+  idempotencyKey?: string
 }
 
-const RETRY_ADVICE: Record<RetryBasis, string> = {
-  id: 'send it again with the same id or Idempotency-Key to apply it at most once',
-  signature: `send the very same signed request again, unchanged, within ${SIGNATURE_TOLERANCE_SECONDS} seconds of its timestamp, to apply it at most once`,
-  none: 'it had no id, so sending it again may apply it twice: give it an id or an Idempotency-Key to retry it safely',
+/** How to send a request again so that it is applied at most once; undefined when it cannot be. */
+function howToRetry(context: AnswerContext): string | undefined {
+  switch (context.retry) {
+    case 'id':
+      return 'send it again with the same id or Idempotency-Key'
+    case 'signature':
+      return `send the very same signed request again, unchanged, within ${SIGNATURE_TOLERANCE_SECONDS} seconds of its timestamp`
+    case 'generated':
+      return `send the same request again with the header Idempotency-Key: ${context.idempotencyKey} within ${GENERATED_ID_TTL_SECONDS} seconds`
+    default:
+      return undefined
+  }
 }
 
 /** The HTTP status for an error thrown while handling a request. */
@@ -78,20 +93,25 @@ export function errorBody(error: unknown, context: AnswerContext = {}): ErrorBod
   const status = statusOf(error)
   const name = error instanceof MesaDispatchError ? error.name : 'InternalError'
   const outcome = outcomeOf(error, context)
-  if (error instanceof IncompleteDispatchError) return { name, message: error.message, outcome }
+  const how = howToRetry(context)
+  const key = outcome !== 'none' && context.retry === 'generated' ? { idempotencyKey: context.idempotencyKey! } : {}
+  if (error instanceof IncompleteDispatchError) {
+    return { name, message: how ? `${error.progress}; ${how} to finish it: no recipient gets it twice` : error.message, outcome, ...key }
+  }
   if (status < 500) {
     return error instanceof ValidationError
       ? { name, message: error.message, field: error.field, outcome }
       : { name, message: (error as Error).message, outcome }
   }
-  return { name, message: serverSideMessage(status, outcome, context.retry ?? 'none'), outcome }
+  return { name, message: serverSideMessage(status, outcome, how), outcome, ...key }
 }
 
-function serverSideMessage(status: number, outcome: FailureOutcome, retry: RetryBasis): string {
+function serverSideMessage(status: number, outcome: FailureOutcome, how: string | undefined): string {
   if (status === 502) return 'Redis refused the request; nothing was applied'
   if (status === 503 && outcome === 'none') return 'the dispatch endpoint cannot reach Redis right now; nothing was applied; retry later'
   const what = status === 503 ? 'Redis did not answer in time' : 'internal error'
-  return outcome === 'none' ? `${what}; nothing was applied` : `${what}: the request may have been applied; ${RETRY_ADVICE[retry]}`
+  if (outcome === 'none') return `${what}; nothing was applied`
+  return `${what}: the request may have been applied; ${how ? `${how} to apply it at most once` : 'it had no id, so sending it again may apply it twice: give it an id or an Idempotency-Key to retry it safely'}`
 }
 
 /** When to retry: a 503 after RETRY_AFTER_SECONDS, a 429 when its key's next window starts (never, for a request too large for any). */

@@ -163,7 +163,15 @@ function withoutBody(route: Route | undefined): Route | undefined {
 function toResponse(outcome: DispatchOutcome): Response {
   if (!outcome.batch) return json(200, { ok: true, result: outcome.result })
   const results = outcome.outcomes.map((each, index) =>
-    each.status === 'fulfilled' ? { ok: true, result: each.value } : { ok: false, error: errorBody(each.reason, { retry: outcome.retry[index] }) },
+    each.status === 'fulfilled'
+      ? { ok: true, result: each.value }
+      : {
+          ok: false,
+          error: errorBody(each.reason, {
+            retry: outcome.retry[index],
+            ...(outcome.idempotencyKey === undefined ? {} : { idempotencyKey: outcome.idempotencyKey }),
+          }),
+        },
   )
   const failures = outcome.outcomes.flatMap((each) => (each.status === 'rejected' ? [statusOf(each.reason)] : []))
   if (failures.length === 0) return json(200, { ok: true, results })

@@ -1,17 +1,19 @@
 import type { Dispatcher } from '../core/dispatcher.js'
 import { type RequestParser, toDispatchInput } from '../core/request.js'
-import type { DispatchOptions, DispatchResult } from '../core/types.js'
+import type { DispatchResult } from '../core/types.js'
 import { IncompleteDispatchError, RedisError } from '../errors.js'
-import { SIGNATURE_REPLAY_TTL_SECONDS } from '../limits.js'
 import { type DispatchMetrics, outcomeOf } from '../observe/dispatch-metrics.js'
 import { describeError } from '../observe/error-fields.js'
 import type { Logger } from '../observe/logger.js'
 import type { RetryBasis } from './answers.js'
 import { decodeJson } from './body.js'
-import { type AcceptedRequest, acceptRequest, type IntakeOptions, type RequestScope } from './intake.js'
+import { defaultId, optionsFor } from './default-id.js'
+import { acceptRequest, type IntakeOptions, type RequestScope } from './intake.js'
 
 /** What `POST /dispatch` did: one result, or one settled outcome per batch item in order, and what makes each safe to retry. */
-export type DispatchOutcome = { batch: false; result: DispatchResult } | { batch: true; outcomes: PromiseSettledResult<DispatchResult>[]; retry: RetryBasis[] }
+export type DispatchOutcome =
+  | { batch: false; result: DispatchResult }
+  | { batch: true; outcomes: PromiseSettledResult<DispatchResult>[]; retry: RetryBasis[]; idempotencyKey?: string }
 
 /** The pieces the dispatch route is built from. */
 export interface DispatchRouteOptions {
@@ -37,7 +39,9 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
     const fallback = defaultId(accepted)
     const items = parsed.requests.map((each, index) => toDispatchInput(each, optionsFor(fallback, parsed.batch ? index : undefined)))
     // A body id is the caller's own, as an Idempotency-Key is; a signature stands for one only while it is sent unchanged.
-    const retry = parsed.requests.map((each): RetryBasis => (each.id !== undefined ? 'id' : (fallback?.basis ?? 'none')))
+    const retry = parsed.requests.map((each): RetryBasis => (each.id !== undefined ? 'id' : fallback.basis))
+    // A made-up id is the whole request's: resent with it as its Idempotency-Key, each item gets its id back.
+    if (fallback.basis === 'generated') scope.idempotencyKey = fallback.base
     if (!parsed.batch) scope.retry = retry[0]
     return { batch: parsed.batch, items, rateLimit: accepted.rateLimit, retry }
   }
@@ -88,34 +92,12 @@ export function createDispatchRoute(options: DispatchRouteOptions) {
       ...(redisFailure?.status === 'rejected' ? describeError(redisFailure.reason) : {}),
       durationMs: Date.now() - started,
     })
-    if (parsed.batch) return { batch: true, outcomes, retry: parsed.retry }
+    if (parsed.batch)
+      return { batch: true, outcomes, retry: parsed.retry, ...(scope.idempotencyKey === undefined ? {} : { idempotencyKey: scope.idempotencyKey }) }
     const [outcome] = outcomes as [PromiseSettledResult<DispatchResult>]
     if (outcome.status === 'rejected') throw outcome.reason
     return { batch: false, result: outcome.value }
   }
-}
-
-/** The id an item without its own gets, suffixed with its index in a batch, how long it must be remembered, and what it is. */
-export interface DefaultId {
-  base: string
-  ttlSeconds?: number
-  basis: RetryBasis
-}
-
-/**
- * The `Idempotency-Key` header, else, for a signed request, its signature: a replay of it inside the signature
- * window then answers as a duplicate, and its id needs remembering only as long as the window lasts. The signature
- * covers the route and the header, so a replay can neither add a key of its own nor land on another route.
- */
-export function defaultId(accepted: Pick<AcceptedRequest, 'idempotencyKey' | 'signature'>): DefaultId | undefined {
-  if (accepted.idempotencyKey !== undefined) return { base: accepted.idempotencyKey, basis: 'id' }
-  return accepted.signature === undefined ? undefined : { base: `sig:${accepted.signature}`, ttlSeconds: SIGNATURE_REPLAY_TTL_SECONDS, basis: 'signature' }
-}
-
-/** The options of an item without its own id: the default id, suffixed with the item's index in a batch. */
-function optionsFor(fallback: DefaultId | undefined, index: number | undefined): DispatchOptions {
-  if (fallback === undefined) return {}
-  return { id: index === undefined ? fallback.base : `${fallback.base}:${index}`, ttlSeconds: fallback.ttlSeconds }
 }
 
 /** Whether a dispatch got as far as Redis: applied, or failed there (not refused before sending). */

@@ -4,7 +4,7 @@ import { ValidationError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
 import type { Scope } from './api-keys.js'
 import { decodeJson } from './body.js'
-import { defaultId } from './dispatch-route.js'
+import { defaultId } from './default-id.js'
 import { type AcceptedRequest, acceptRequest, type IntakeOptions, type RequestScope } from './intake.js'
 
 /** The pieces the question routes are built from: the dispatch route's own. */
@@ -86,13 +86,12 @@ export function createQuestionRoutes(options: QuestionRouteOptions): {
       const started = Date.now()
       const { input, accepted } = await read(request, scope, 'backlog:clear', ['recipients'])
       const recipients = required(input, 'recipients') as Recipient[]
-      // Retry-safe as a dispatch is: the Idempotency-Key header, else a signed request's signature, is its id.
+      // Retry-safe as a dispatch is: the Idempotency-Key header, else a signed request's signature, else an id made
+      // up for it, which a failure's answer gives back, is its id.
       const fallback = defaultId(accepted)
-      scope.retry = fallback?.basis ?? 'none'
-      const result = await dispatcher.clearBacklog(recipients, {
-        ...(fallback ? { id: fallback.base, ttlSeconds: fallback.ttlSeconds } : {}),
-        ...limited(accepted),
-      })
+      scope.retry = fallback.basis
+      if (fallback.basis === 'generated') scope.idempotencyKey = fallback.base
+      const result = await dispatcher.clearBacklog(recipients, { id: fallback.base, ttlSeconds: fallback.ttlSeconds, ...limited(accepted) })
       const messages = result.cleared.reduce((sum, each) => (each.messages === null ? sum : sum + each.messages), 0)
       logger.info('clear backlog', {
         requestId: scope.requestId,
