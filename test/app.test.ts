@@ -265,6 +265,33 @@ describe('the app', () => {
     })
   })
 
+  it('counts an id reused for another dispatch as refused, for the sender to fix, and answers it 409', async () => {
+    const { lines, logger } = captured()
+    const outcomes: string[] = []
+    const metrics = { dispatched() {}, redisTime() {}, failed: (error: unknown) => void outcomes.push(outcomeOf(error)) }
+    const app = createApp({ dispatcher: stack.dispatcher({ namespace: stack.freshNamespace() }), auth: { token: TOKEN }, logger, metrics })
+    await app.fetch(dispatchCall({ message: { d: 1 }, recipients: ['a'], id: 'reused' }))
+
+    const response = await answer(app, dispatchCall({ message: { d: 2 }, recipients: ['a'], id: 'reused' }))
+
+    expect({ response, outcomes, logged: lines.filter((line) => line.message === 'dispatch').map((line) => line.result) }).toEqual({
+      response: {
+        status: 409,
+        retryAfter: null,
+        body: {
+          ok: false,
+          error: {
+            name: 'IdempotencyConflictError',
+            message: 'the id "reused" was used for a different request within its dedupe window: nothing was applied; a new request needs a new id',
+            outcome: 'none',
+          },
+        },
+      },
+      outcomes: ['refused'],
+      logged: ['sent', 'refused'],
+    })
+  })
+
   it('logs one structured line per dispatch with counts and no token, signature or message data', async () => {
     const { lines, logger } = captured()
     const app = createApp({ dispatcher: stack.dispatcher(), auth: { token: TOKEN }, logger })

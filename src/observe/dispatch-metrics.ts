@@ -1,6 +1,15 @@
 import { type Env, readMetricsEnv } from '../config.js'
 import type { DispatchResult } from '../core/types.js'
-import { AuthenticationError, ConfigError, ForbiddenError, MesaDispatchError, PayloadTooLargeError, RateLimitedError, ValidationError } from '../errors.js'
+import {
+  AuthenticationError,
+  ConfigError,
+  ForbiddenError,
+  IdempotencyConflictError,
+  MesaDispatchError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  ValidationError,
+} from '../errors.js'
 import { DEFAULT_METRICS_NAMESPACE } from '../limits.js'
 import { createEmfWriter, type DimensionValues, type MetricSpec } from './emf.js'
 import { describeError } from './error-fields.js'
@@ -59,7 +68,7 @@ export interface EmfMetricsOptions {
   sink?: LogSink
 }
 
-const CLIENT_ERRORS = [ValidationError, AuthenticationError, ForbiddenError, PayloadTooLargeError, RateLimitedError]
+const CLIENT_ERRORS = [ValidationError, AuthenticationError, ForbiddenError, IdempotencyConflictError, PayloadTooLargeError, RateLimitedError]
 
 /** The outcome of a failed dispatch: refused when the sender can fix it, failed otherwise. */
 export function outcomeOf(error: unknown): Outcome {
