@@ -13,12 +13,12 @@ const KEY_TOKEN = 'bench-named-key-token-0001'
 const KEY_SECRET = 'bench-named-key-secret-0001'
 
 /**
- * Case 9: what named keys cost one dispatch to one recipient. The same request through the app with a single bearer
+ * Case 10: what named keys cost one dispatch to one recipient. The same request through the app with a single bearer
  * token (the key `default`, no limit) and with a named key whose rate limit the script counts in the same call:
  * Redis's own time per call, requests per dispatch, and the app's time end to end, bearer and signed.
  */
 export async function runKeys(stack: BenchStack): Promise<CaseResult> {
-  const record = new CaseRecorder('9', 'Named keys and rate limits: one recipient, against a single bearer token')
+  const record = new CaseRecorder('10', 'Named keys and rate limits: one recipient, against a single bearer token')
   const rounds = pick(1000, 50)
   const sync = { off: 'sync off', on: 'sync on, the recipient offline' } as const
   for (const [mode, enabled] of [
