@@ -192,24 +192,28 @@ export class IncompleteDispatchError extends MesaDispatchError {
     readonly applied: DispatchResult,
     /** The recipients no part reached: or, when the failure's outcome is unknown, may not have reached. */
     readonly remaining: Recipient[],
-    options: { cause: unknown; id?: string },
+    options: { cause: unknown; id?: string; reached?: number },
   ) {
     const advice =
       options.id === undefined
         ? 'it had no id, so sending it again would reach the others twice: give a dispatch an id to finish it safely'
         : `send it again with the id ${JSON.stringify(options.id)} to finish it: no recipient gets it twice`
-    super(`${progressOf(applied, remaining, options.cause)}; ${advice}`, { cause: options.cause, outcome: 'partial' })
+    const reached = options.reached ?? applied.recipients.length + applied.offline.length
+    super(`${progressOf(reached, remaining, options.cause)}; ${advice}`, { cause: options.cause, outcome: 'partial' })
     if (options.id !== undefined) this.id = options.id
+    this.reached = reached
   }
+
+  /** How many of the dispatch's recipients its parts reached, this call's and those of earlier calls with its id. */
+  readonly reached: number
 
   /** What was reached, and what was not or, after a timeout, may not have been: the message without its advice. */
   get progress(): string {
-    return progressOf(this.applied, this.remaining, this.cause)
+    return progressOf(this.reached, this.remaining, this.cause)
   }
 }
 
-function progressOf(applied: DispatchResult, remaining: Recipient[], cause: unknown): string {
-  const reached = applied.recipients.length + applied.offline.length
+function progressOf(reached: number, remaining: Recipient[], cause: unknown): string {
   const lastUnknown = cause instanceof MesaDispatchError && cause.outcome === 'unknown'
   return `Redis failed after part of the dispatch was applied: ${reached} recipients were reached, ${remaining.length} ${lastUnknown ? 'may not have been' : 'were not'}`
 }

@@ -135,6 +135,23 @@ describe('a dispatch that fails between its parts', () => {
     })
   })
 
+  it('counts, when a retry fails again, every recipient its parts reached, those of the first call included', async () => {
+    const { dispatcher, copies } = await fullBacklogs()
+    failAfter(1)
+    await failureOf(dispatcher.dispatch(note(1), ids, undefined, { id: 'twice-failed' }))
+    // The retry's first request learns where the dispatch stopped, its second applies a part, its third fails.
+    failAfter(2)
+    const again = (await failureOf(dispatcher.dispatch(note(1), ids, undefined, { id: 'twice-failed' }))) as IncompleteDispatchError
+    fault = undefined
+
+    expect({ reached: again.reached, remaining: again.remaining, progress: again.progress, copies: await copies(1) }).toEqual({
+      reached: 4,
+      remaining: ids.slice(4),
+      progress: 'Redis failed after part of the dispatch was applied: 4 recipients were reached, 6 may not have been',
+      copies: [1, 1, 1, 1, 0, 0, 0, 0, 0, 0],
+    })
+  })
+
   it('says after a timeout that the rest may not have been reached, and the same id then finishes what Redis ran late', async () => {
     const { dispatcher, hash, copies } = await fullBacklogs({}, { ...stack.connection, timeoutMs: 400, retries: 0 })
     // The second part reaches Redis while it is paused for writes: the call times out, and Redis runs it after.

@@ -136,7 +136,11 @@ export class DispatchCore {
       } catch (error) {
         // Past the first recipient, some of the dispatch was applied (by this call or an earlier one with its id).
         if (offset === 0 || !(error instanceof RedisError)) throw error
-        throw new IncompleteDispatchError(finishResult(result), all.slice(offset), { cause: error, ...(prepared.id === undefined ? {} : { id: prepared.id }) })
+        throw new IncompleteDispatchError(finishResult(result), all.slice(offset), {
+          cause: error,
+          reached: offset,
+          ...(prepared.id === undefined ? {} : { id: prepared.id }),
+        })
       }
       resend = true
       if (outcome.kind === 'deferred') continue
