@@ -10,6 +10,7 @@ export type { Dispatchable, MessageOptions } from './core/message.js'
 export { DispatchEvent, Message } from './core/message.js'
 export type {
   BacklogMessage,
+  BacklogOptions,
   BacklogResult,
   ClearBacklogResult,
   ClearedBacklog,
@@ -24,6 +25,8 @@ export type {
   SyncConfig,
 } from './core/types.js'
 export {
+  BacklogChangedError,
+  BacklogTooLargeError,
   ConfigError,
   IncompleteDispatchError,
   MesaDispatchError,

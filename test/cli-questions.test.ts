@@ -66,7 +66,7 @@ describe.each([
       },
       {
         code: 0,
-        stdout: `${JSON.stringify({ messages: [1, 2].map((n) => ({ op: 0, d: { n }, t: 'NOTE' })), count: 2, bytes })}\n`,
+        stdout: `${JSON.stringify({ messages: [1, 2].map((n) => ({ op: 0, d: { n }, t: 'NOTE' })), count: 2, bytes, total: 2, cursor: null, truncated: false })}\n`,
         stderr: '',
       },
       { code: 0, stdout: `${id}: removed 2 messages (${bytes} bytes)\nnobody: nothing stored\n`, stderr: '' },

@@ -62,6 +62,9 @@ describe('the client asks the endpoint', () => {
           ],
           count: 2,
           bytes,
+          total: 2,
+          cursor: null,
+          truncated: false,
         },
         {
           cleared: [
@@ -70,7 +73,7 @@ describe('the client asks the endpoint', () => {
           ],
           duplicate: false,
         },
-        { messages: [], count: 0, bytes: 0 },
+        { messages: [], count: 0, bytes: 0, total: 0, cursor: null, truncated: false },
       ],
       requests: 3,
     })

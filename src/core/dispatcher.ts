@@ -17,6 +17,7 @@ import type { QuestionContext } from './question.js'
 import { chargeFor, limitedBy, type RateCharge } from './rate-limit.js'
 import { addPart, emptyResult, finishResult } from './result.js'
 import type {
+  BacklogOptions,
   BacklogResult,
   ClearBacklogResult,
   DispatcherConfig,
@@ -57,7 +58,7 @@ export class DispatchCore {
   private readonly maxRecipients: number
   protected readonly runner: ScriptRunner
   private readonly batcher: CallBatcher
-  /** What the questions (presence, backlogs) need: each is one script call of its own, never batched. */
+  /** What the questions (presence, backlogs) need: each is one script call of its own (a large backlog page, one per range), never batched. */
   protected readonly questions: QuestionContext
   /** What the call's own keys and arguments add to every request, for the request-size check. */
   private readonly headBytes: number
@@ -77,8 +78,16 @@ export class DispatchCore {
       checks: MAX_CHECKS_PER_CALL,
       requestBytes: this.limits.maxRequestBytes,
     })
-    const { maxRecipients, dedupeTtlSeconds } = settings
-    this.questions = { runner: this.runner, keys: this.keys, maxRecipients, maxRequestBytes: this.limits.maxRequestBytes, dedupeTtlSeconds }
+    const { maxRecipients, dedupeTtlSeconds, backlog } = settings
+    this.questions = {
+      runner: this.runner,
+      keys: this.keys,
+      maxRecipients,
+      maxRequestBytes: this.limits.maxRequestBytes,
+      dedupeTtlSeconds,
+      maxBacklogPageBytes: backlog.maxPageBytes,
+      maxBacklogReadBytes: backlog.maxReadBytes,
+    }
   }
 
   /**
@@ -241,8 +250,11 @@ export class Dispatcher extends DispatchCore {
     return countConnected(this.questions, options)
   }
 
-  /** What waits for `recipient` in the offline store, in one round trip: the messages as Mesa would redeliver them, without `s`. */
-  backlog(recipient: Recipient, options?: RateLimitOptions): Promise<BacklogResult> {
+  /**
+   * One page of what waits for `recipient` in the offline store: the messages as Mesa would redeliver them, without
+   * `s`, within `maxBacklogPageBytes`; pass each page's `cursor` to read the next (see backlog.ts).
+   */
+  backlog(recipient: Recipient, options?: BacklogOptions): Promise<BacklogResult> {
     return readBacklog(this.questions, recipient, options)
   }
 
