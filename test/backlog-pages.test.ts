@@ -50,15 +50,10 @@ afterAll(() => mesa.close())
 const note = (n: number) => new Message(0, { n }, 'NOTE')
 const ns = (messages: BacklogMessage[]) => messages.map((message) => (message.d as { n: number }).n)
 
-/** Reads every page of `id`'s backlog, each asked with the cursor of the one before. */
+/** Reads every page of `id`'s backlog, each asked with the cursor of the one before (Dispatcher.backlogPages). */
 async function readPages(dispatcher: Dispatcher, id: Recipient, limit?: number): Promise<BacklogResult[]> {
   const pages: BacklogResult[] = []
-  let cursor: string | null = null
-  do {
-    const page: BacklogResult = await dispatcher.backlog(id, { cursor, ...(limit ? { limit } : {}) })
-    pages.push(page)
-    cursor = page.cursor
-  } while (cursor !== null)
+  for await (const page of dispatcher.backlogPages(id, limit ? { limit } : {})) pages.push(page)
   return pages
 }
 

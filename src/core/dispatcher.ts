@@ -258,6 +258,19 @@ export class Dispatcher extends DispatchCore {
     return readBacklog(this.questions, recipient, options)
   }
 
+  /**
+   * Every page of what waits for `recipient`, in order, each read with the cursor of the page before (and counted
+   * against `rateLimit` as one request); rejects with a BacklogChangedError when the backlog changed under a cursor.
+   */
+  async *backlogPages(recipient: Recipient, options: Omit<BacklogOptions, 'cursor'> = {}): AsyncGenerator<BacklogResult, void> {
+    let cursor: string | null = null
+    do {
+      const page: BacklogResult = await readBacklog(this.questions, recipient, { ...options, cursor })
+      yield page
+      cursor = page.cursor
+    } while (cursor !== null)
+  }
+
   /** Removes the stored messages of `recipients` in one atomic round trip, and says how many each held (see backlog.ts). */
   clearBacklog(recipients: Recipient[], options?: DispatchOptions): Promise<ClearBacklogResult> {
     return clearBacklog(this.questions, recipients, options)
