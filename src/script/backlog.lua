@@ -21,7 +21,7 @@ Why it is written this way:
 - One HGET is atomic, so a dispatch that lands meanwhile is either wholly in the value or not at all. A hash field
   cannot be read in part (there is no HGETRANGE), so each call reads the whole value, bounded by ARGV[3], which
   HSTRLEN checks before. Every step is done by Redis's C code (HGET, SHA-1, string.sub), never by a Lua loop over
-  the value, so a call holds Redis about as long as copying the value twice: parsing it is left to the caller.
+  the value, so a call holds Redis for an HGET and a SHA-1 of at most ARGV[3] bytes: parsing is left to the caller.
 - The ranges of one read are glued by the version: a value rewritten between two of them answers 'v', and the
   caller reads it again. A value that fits in one range needs no version, so it is not hashed.
 - A range ends before a byte that continues a UTF-8 character, so that each range decodes on its own as the whole
