@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { runBacklogPages } from './cases/backlog-pages'
 import { runBatches } from './cases/batches'
 import { runColdStart } from './cases/cold-start'
 import { runConcurrent } from './cases/concurrent'
@@ -25,6 +26,7 @@ const STACK_CASES: Array<[string, (stack: BenchStack) => Promise<CaseResult>]> =
   ['6 HTTP load', runHttpLoad],
   ['8 offline store', runOfflineStore],
   ['10 keys', runKeys],
+  ['11 backlog pages', runBacklogPages],
 ]
 
 /** Every case that starts fresh processes of its own, run after the shared stack is gone. */

@@ -5,6 +5,8 @@ import { ConfigError, type ConfigProblem } from './errors.js'
 import { parseHttpUrl } from './http-url.js'
 import {
   DEFAULT_DEDUPE_TTL_SECONDS,
+  DEFAULT_MAX_BACKLOG_PAGE_BYTES,
+  DEFAULT_MAX_BACKLOG_READ_BYTES,
   DEFAULT_MAX_RECIPIENTS,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
@@ -14,6 +16,8 @@ import {
   DEFAULT_SYNC_MAX_AGE_SECONDS,
   DEFAULT_SYNC_MAX_BYTES,
   DEFAULT_SYNC_MAX_MESSAGES,
+  MAX_BACKLOG_PAGE_BYTES_LIMIT,
+  MIN_BACKLOG_PAGE_BYTES,
   MIN_REQUEST_BYTES,
   MIN_SECRET_LENGTH,
 } from './limits.js'
@@ -85,13 +89,17 @@ const DISPATCHER_SETTINGS = {
   dedupeTtlSeconds: (env: Env) => readInteger(env, 'DEDUPE_TTL_SECONDS', DEFAULT_DEDUPE_TTL_SECONDS, 1),
   maxRecipients: (env: Env) => readInteger(env, 'MAX_RECIPIENTS', DEFAULT_MAX_RECIPIENTS, 1),
   maxRequestBytes: (env: Env) => readInteger(env, 'MAX_REQUEST_BYTES', DEFAULT_MAX_REQUEST_BYTES, MIN_REQUEST_BYTES),
+  maxBacklogPageBytes: (env: Env) =>
+    readInteger(env, 'MAX_BACKLOG_PAGE_BYTES', DEFAULT_MAX_BACKLOG_PAGE_BYTES, MIN_BACKLOG_PAGE_BYTES, MAX_BACKLOG_PAGE_BYTES_LIMIT),
+  maxBacklogReadBytes: (env: Env) => readInteger(env, 'MAX_BACKLOG_READ_BYTES', DEFAULT_MAX_BACKLOG_READ_BYTES, 1),
 }
 
 /**
  * Reads the Dispatcher's settings from an env object: `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`
  * (required), `MESA_NAMESPACE` (default none), `MESA_SYNC` (default false), and the tuning variables
  * `MESA_SYNC_MAX_MESSAGES`, `MESA_SYNC_MAX_BYTES`, `MESA_SYNC_MAX_AGE_SECONDS`, `DEDUPE_TTL_SECONDS`,
- * `MAX_RECIPIENTS`, `MAX_WRITE_BYTES`, `MAX_REQUEST_BYTES`, `REDIS_TIMEOUT_MS` and `REDIS_RETRIES`, whose
+ * `MAX_RECIPIENTS`, `MAX_WRITE_BYTES`, `MAX_REQUEST_BYTES`, `MAX_BACKLOG_PAGE_BYTES`, `MAX_BACKLOG_READ_BYTES`,
+ * `REDIS_TIMEOUT_MS` and `REDIS_RETRIES`, whose
  * defaults are in src/limits.ts. Every wrong one is named in the one ConfigError it throws.
  */
 export function readDispatcherEnv(env: Env): DispatcherEnv {
@@ -106,6 +114,8 @@ export function readDispatcherEnv(env: Env): DispatcherEnv {
       maxRecipients: settings.maxRecipients,
       maxWriteBytes,
       maxRequestBytes: settings.maxRequestBytes,
+      maxBacklogPageBytes: settings.maxBacklogPageBytes,
+      maxBacklogReadBytes: settings.maxBacklogReadBytes,
     },
   }
 }

@@ -178,6 +178,44 @@ export class IdempotencyConflictError extends MesaDispatchError {
 }
 
 /**
+ * A backlog read that cannot answer within its bounds: a stored value larger than `maxBacklogReadBytes`
+ * (`MAX_BACKLOG_READ_BYTES`), or one message larger than a page (`MAX_BACKLOG_PAGE_BYTES`). Nothing was changed.
+ */
+export class BacklogTooLargeError extends MesaDispatchError {
+  override name = 'BacklogTooLargeError'
+
+  constructor(
+    /** The setting whose bound was met: `MAX_BACKLOG_READ_BYTES` or `MAX_BACKLOG_PAGE_BYTES`. */
+    readonly variable: string,
+    /** That bound, in bytes. */
+    readonly limit: number,
+    /** The bytes that would have been needed. */
+    readonly bytes: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * A backlog read that the backlog changed under: since the page whose `cursor` was sent, so that the next page
+ * could repeat or skip messages (the messages before the cursor are no longer the backlog's first ones: Mesa
+ * delivered it at a login, a clear removed it, the caps dropped its oldest), or between the ranges of one large
+ * value, again and again. Read it again from the first page. Nothing was changed.
+ */
+export class BacklogChangedError extends MesaDispatchError {
+  override name = 'BacklogChangedError'
+
+  constructor(
+    message: string,
+    /** `cursor` when the cursor sent no longer fits the backlog. */
+    readonly field?: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
  * A dispatch too large for one script call was applied in parts, and Redis failed after some of them: `applied`
  * says what this call did, `remaining` who it did not reach, or, when the last part's outcome is unknown, may not
  * have. With an id, sending the dispatch again with it finishes it, reaching no one twice.

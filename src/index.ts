@@ -10,6 +10,7 @@ export type { Dispatchable, MessageOptions } from './core/message.js'
 export { DispatchEvent, Message } from './core/message.js'
 export type {
   BacklogMessage,
+  BacklogOptions,
   BacklogResult,
   ClearBacklogResult,
   ClearedBacklog,
@@ -25,6 +26,8 @@ export type {
 } from './core/types.js'
 export type { FailureOutcome } from './errors.js'
 export {
+  BacklogChangedError,
+  BacklogTooLargeError,
   ConfigError,
   IdempotencyConflictError,
   IncompleteDispatchError,

@@ -17,6 +17,35 @@ export const CLEANUP_STEP_SIZE = 500
  */
 export const CLEAR_COUNT_BYTES = 262_144
 
+// Reading a backlog (`POST /backlog`, `Dispatcher.backlog`).
+
+/**
+ * Bytes of one page of a backlog read, as the endpoint answers it (the whole JSON body): well under the 6 MB a
+ * Lambda function may answer, which API Gateway would otherwise turn into a 502. @default 1048576
+ */
+export const DEFAULT_MAX_BACKLOG_PAGE_BYTES = 1024 * 1024
+/** The smallest `MAX_BACKLOG_PAGE_BYTES`: room for the answer's own fields and a message. @default 1024 */
+export const MIN_BACKLOG_PAGE_BYTES = 1024
+/**
+ * The largest `MAX_BACKLOG_PAGE_BYTES`: a Lambda function's answer carries its body as a JSON string, in which a
+ * quote or backslash takes two bytes, so 2.5 MiB of body stays under Lambda's 6 MB limit whatever it holds. @default 2621440
+ */
+export const MAX_BACKLOG_PAGE_BYTES_LIMIT = 2.5 * 1024 * 1024
+/** Bytes of every page's answer kept for its fields besides `messages` (`count`, `bytes`, `total`, `cursor`, …). @default 256 */
+export const BACKLOG_PAGE_ENVELOPE_BYTES = 256
+/**
+ * The largest stored value a backlog read reads: each page reads the whole value (HGET cannot read part of a hash
+ * field), so a larger one is refused, naming this limit, rather than read. @default 8388608
+ */
+export const DEFAULT_MAX_BACKLOG_READ_BYTES = 8 * 1024 * 1024
+/**
+ * Bytes of a stored value one script call answers with; a larger value comes in ranges of this size, one call
+ * each. Upstash refuses a reply over 10 MB, and its JSON may spell one byte in six (`\u0001`). @default 1048576
+ */
+export const BACKLOG_RANGE_BYTES = 1024 * 1024
+/** Times a page is read again when the value changed between two of its ranges, before the read gives up. @default 3 */
+export const BACKLOG_READ_ATTEMPTS = 3
+
 // One script call, which holds Redis while it runs.
 
 /** Bytes of stored values one script call may write, which bounds how long it holds Redis. @default 1048576 */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Dispatcher, Message, type Recipient, ValidationError } from '../src/index'
+import { type BacklogMessage, type Dispatcher, Message, type Recipient, ValidationError } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient } from './support/mesa-client'
 import { type MesaServer, startMesaServer } from './support/mesa-server'
@@ -21,6 +21,15 @@ beforeAll(async () => {
 afterAll(() => mesa.close())
 
 const note = (n: number) => new Message(0, { n }, 'NOTE')
+/** A backlog that fits in one page: every message in it, none after. */
+const onePage = (messages: BacklogMessage[], bytes: number) => ({
+  messages,
+  count: messages.length,
+  bytes,
+  total: messages.length,
+  cursor: null,
+  truncated: false,
+})
 /** A frame as Mesa redelivered it, without the `s` it adds, which is always its last field (or its only one). */
 const withoutSequence = (raw: string) => raw.replace(/,?"s":\d+}$/, '}')
 
@@ -39,18 +48,19 @@ describe.each(TRANSPORTS)('Dispatcher.backlog over %s', (transport) => {
     const client = open(await connectMesaClient(mesa.url, id))
     await client.waitForMessages(3)
 
-    expect(backlog).toEqual({
-      messages: [
-        { op: 0, d: { text: 'héllo 👋', n: 0.30000000000000004, empty: [], nested: {} }, t: 'CHAT' },
-        { op: 3, d: null },
-        { op: 0, d: { n: 3 }, t: 'NOTE' },
-      ],
-      count: 3,
-      bytes: Buffer.byteLength(stored),
-    })
+    expect(backlog).toEqual(
+      onePage(
+        [
+          { op: 0, d: { text: 'héllo 👋', n: 0.30000000000000004, empty: [], nested: {} }, t: 'CHAT' },
+          { op: 3, d: null },
+          { op: 0, d: { n: 3 }, t: 'NOTE' },
+        ],
+        Buffer.byteLength(stored),
+      ),
+    )
     expect(backlog.messages.map((message) => JSON.stringify(message))).toEqual(client.raw.map(withoutSequence))
     expect(client.raw.map((raw) => JSON.parse(raw).s)).toEqual([1, 2, 3])
-    expect(await sender.backlog(id)).toEqual({ messages: [], count: 0, bytes: 0 })
+    expect(await sender.backlog(id)).toEqual(onePage([], 0))
   })
 
   it('reads a backlog someone else wrote as Mesa does: fields besides op, d and t dropped, and nothing from a value Mesa cannot redeliver', async () => {
@@ -64,10 +74,10 @@ describe.each(TRANSPORTS)('Dispatcher.backlog over %s', (transport) => {
     await client.waitForMessages(3)
 
     expect(answers).toEqual([
-      { messages: [{ op: 0, d: { a: 1 }, t: 'X' }, {}, { d: 'no op' }], count: 3, bytes: Buffer.byteLength(foreign) },
-      { messages: [], count: 0, bytes: Buffer.byteLength(stuck) },
-      { messages: [], count: 0, bytes: 8 },
-      { messages: [], count: 0, bytes: 2 },
+      onePage([{ op: 0, d: { a: 1 }, t: 'X' }, {} as BacklogMessage, { d: 'no op' } as BacklogMessage], Buffer.byteLength(foreign)),
+      onePage([], Buffer.byteLength(stuck)),
+      onePage([], 8),
+      onePage([], 2),
     ])
     expect(answers[0]!.messages.map((message) => JSON.stringify(message))).toEqual(client.raw.map(withoutSequence))
   })

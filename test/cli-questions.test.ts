@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { Message } from '../src/index'
+import { LIMIT_ONLY } from '../src/cli/question'
+import { type BacklogResult, Message } from '../src/index'
 import { useBuiltCli } from './support/built-cli'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN } from './support/dispatch-endpoint'
+import { largeBacklog } from './support/large-backlog'
 import { connectMesaClient } from './support/mesa-client'
 import { freePort } from './support/ports'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
@@ -66,13 +68,47 @@ describe.each([
       },
       {
         code: 0,
-        stdout: `${JSON.stringify({ messages: [1, 2].map((n) => ({ op: 0, d: { n }, t: 'NOTE' })), count: 2, bytes })}\n`,
+        stdout: `${JSON.stringify({ messages: [1, 2].map((n) => ({ op: 0, d: { n }, t: 'NOTE' })), count: 2, bytes, total: 2, cursor: null, truncated: false })}\n`,
         stderr: '',
       },
       { code: 0, stdout: `${id}: removed 2 messages (${bytes} bytes)\nnobody: nothing stored\n`, stderr: '' },
       { code: 0, stdout: `nothing waits for ${id}\n`, stderr: '' },
     ])
   })
+
+  it('backlog show reads every page of a backlog larger than one, and --limit N shows the first N and says how many more wait', async () => {
+    const id = `cy-pages-${via === viaToken ? 'endpoint' : 'rest'}`
+    const backlog = largeBacklog(1_500_000)
+    await stack.admin.hset(`undelivered_messages_${cli.namespace}`, id, backlog.value)
+    const bytes = Buffer.byteLength(backlog.value)
+    const total = backlog.messages.length
+
+    const [whole, json, first] = await Promise.all([
+      run(['backlog', 'show', id, ...via()]),
+      run(['backlog', 'show', id, '--json', ...via()]),
+      run(['backlog', 'show', id, '--limit', '2', ...via()]),
+    ])
+    const lines = (text: string) => text.split('\n').slice(1, -1)
+    const read = JSON.parse(json.stdout) as BacklogResult
+
+    expect({ code: whole.code, head: whole.stdout.split('\n')[0], lines: lines(whole.stdout).map((line) => JSON.parse(line)), stderr: whole.stderr }).toEqual({
+      code: 0,
+      head: `${total} messages (${bytes} bytes) wait for ${id}, as Mesa would redeliver them at its next login`,
+      lines: backlog.messages,
+      stderr: '',
+    })
+    expect({ code: json.code, read }).toEqual({ code: 0, read: { messages: backlog.messages, count: total, bytes, total, cursor: null, truncated: false } })
+    expect(first).toEqual({
+      code: 0,
+      stdout: [
+        `the first 2 of ${total} messages (${bytes} bytes) wait for ${id}, as Mesa would redeliver them at its next login`,
+        ...backlog.messages.slice(0, 2).map((message) => JSON.stringify(message)),
+        `… and ${total - 2} more: without --limit, every one is shown`,
+        '',
+      ].join('\n'),
+      stderr: '',
+    })
+  }, 60_000)
 
   it('backlog clear --id removes nothing the second time, and says so in --json', async () => {
     const id = `di-${via === viaToken ? 'endpoint' : 'rest'}`
@@ -127,6 +163,10 @@ describe('mesa-dispatch questions', () => {
     ['backlog show of two ids', ['backlog', 'show', 'a', 'b'], 'backlog show takes one id, e.g. backlog show alice; got 2'],
     ['backlog clear of no id', ['backlog', 'clear'], 'backlog clear needs the ids whose stored messages to remove, e.g. backlog clear alice bob'],
     ['an unknown command', ['presense', 'a'], 'unknown command "presense"; use send, disconnect, presence or backlog'],
+    ['--limit on presence', ['presence', 'a', '--limit', '2'], LIMIT_ONLY],
+    ['--limit on backlog clear', ['backlog', 'clear', 'a', '--limit', '2'], LIMIT_ONLY],
+    ['--limit on send', ['send', '--data', '1', '--limit', '2'], LIMIT_ONLY],
+    ['a --limit of 0', ['backlog', 'show', 'a', '--limit', '0'], '--limit must be a whole number of at least 1, got "0"'],
   ])('exit 2 on %s', async (_, args, message) => {
     expect(await run([...args, ...viaToken()])).toEqual({ code: 2, stdout: '', stderr: `mesa-dispatch: ${message}\n${usageHint}` })
   })
@@ -171,7 +211,7 @@ describe('mesa-dispatch questions', () => {
   it('list the question commands in --help', async () => {
     const { stdout } = await run(['--help'])
     expect(stdout).toContain('  mesa-dispatch presence [ID ...] <transport>        who is online; with no id, how many are connected\n')
-    expect(stdout).toContain('  mesa-dispatch backlog show ID <transport>          what waits for ID, as Mesa would redeliver it\n')
+    expect(stdout).toContain('  mesa-dispatch backlog show ID [--limit N] <transport>  what waits for ID, as Mesa would redeliver it (every page)\n')
     expect(stdout).toContain('  mesa-dispatch backlog clear ID [ID ...] [--id KEY] <transport>\n')
   })
 })

@@ -62,6 +62,9 @@ describe('the client asks the endpoint', () => {
           ],
           count: 2,
           bytes,
+          total: 2,
+          cursor: null,
+          truncated: false,
         },
         {
           cleared: [
@@ -70,7 +73,7 @@ describe('the client asks the endpoint', () => {
           ],
           duplicate: false,
         },
-        { messages: [], count: 0, bytes: 0 },
+        { messages: [], count: 0, bytes: 0, total: 0, cursor: null, truncated: false },
       ],
       requests: 3,
     })
@@ -90,6 +93,43 @@ describe('the client asks the endpoint', () => {
       { cleared: [{ recipient: 'dee', messages: 0, bytes: 0 }], duplicate: true },
       1,
     ])
+  })
+})
+
+describe('the client reads a backlog in pages', () => {
+  it('one page per backlog() call, given the cursor of the page before, and every page through backlogPages(), one request each', async () => {
+    const client = withToken()
+    for (let n = 0; n < 5; n++) await client.dispatch({ ...note(n), recipients: ['dot'] })
+
+    const first = await client.backlog('dot', { limit: 2 })
+    const second = await client.backlog('dot', { limit: 2, cursor: first.cursor })
+    const { answers, requests } = await counted([
+      async () => {
+        const pages = []
+        for await (const page of client.backlogPages('dot', { limit: 2 })) pages.push(page.messages.map((message) => (message.d as { n: number }).n))
+        return pages
+      },
+    ])
+
+    expect([first, second].map(({ count, total, truncated }) => ({ count, total, truncated }))).toEqual([
+      { count: 2, total: 5, truncated: true },
+      { count: 2, total: 5, truncated: true },
+    ])
+    expect({ answers, requests }).toEqual({ answers: [[[0, 1], [2, 3], [4]]], requests: 3 })
+  })
+
+  it('rejects the next page with status 409, naming cursor, once a login delivered the backlog since', async () => {
+    const client = withToken()
+    for (let n = 0; n < 3; n++) await client.dispatch({ ...note(n), recipients: ['eve'] })
+    const first = await client.backlog('eve', { limit: 1 })
+    const eve = open(await connectMesaClient(served.mesa.url, 'eve'))
+    await eve.waitForMessages(3)
+
+    expect(await endpointFailureOf(client.backlog('eve', { cursor: first.cursor }))).toMatchObject({
+      status: 409,
+      errorName: 'BacklogChangedError',
+      field: 'cursor',
+    })
   })
 })
 

@@ -55,6 +55,8 @@ const BAD: Record<string, [value: string, beside: Record<string, string>, messag
   MAX_RECIPIENTS: ['many', {}, 'must be an integer of at least 1'],
   MAX_WRITE_BYTES: ['65536', { MESA_SYNC_MAX_BYTES: '131072' }, `must be at least MESA_SYNC_MAX_BYTES (131072), ${SYNC_CAP}`],
   MAX_REQUEST_BYTES: ['65535', {}, 'must be an integer of at least 65536'],
+  MAX_BACKLOG_PAGE_BYTES: ['3000000', {}, 'must be an integer from 1024 to 2621440'],
+  MAX_BACKLOG_READ_BYTES: ['8MB', {}, 'must be an integer of at least 1'],
   REDIS_TIMEOUT_MS: ['0', {}, 'must be an integer of at least 1'],
   REDIS_RETRIES: ['-1', {}, 'must be an integer of at least 0'],
   DISPATCH_TOKEN: ['short', {}, 'must be at least 16 characters'],

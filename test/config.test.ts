@@ -18,6 +18,8 @@ const TUNING = [
   'MESA_SYNC_MAX_AGE_SECONDS',
   'MAX_WRITE_BYTES',
   'MAX_REQUEST_BYTES',
+  'MAX_BACKLOG_PAGE_BYTES',
+  'MAX_BACKLOG_READ_BYTES',
 ]
 
 function configErrorOf(build: () => unknown): { name: string; variable: string; message: string } {
@@ -40,6 +42,8 @@ describe('readDispatcherEnv', () => {
         maxRecipients: 10_000,
         maxWriteBytes: 1_048_576,
         maxRequestBytes: 4_194_304,
+        maxBacklogPageBytes: 1_048_576,
+        maxBacklogReadBytes: 8_388_608,
       },
     })
   })
@@ -63,6 +67,8 @@ describe('readDispatcherEnv', () => {
       MESA_SYNC_MAX_AGE_SECONDS: config.sync?.maxAgeSeconds,
       MAX_WRITE_BYTES: config.maxWriteBytes,
       MAX_REQUEST_BYTES: config.maxRequestBytes,
+      MAX_BACKLOG_PAGE_BYTES: config.maxBacklogPageBytes,
+      MAX_BACKLOG_READ_BYTES: config.maxBacklogReadBytes,
       REDIS_TIMEOUT_MS: connection.timeoutMs,
       REDIS_RETRIES: connection.retries,
       MAX_BODY_BYTES: maxBodyBytes,
@@ -84,6 +90,8 @@ describe('readDispatcherEnv', () => {
       MESA_SYNC_MAX_AGE_SECONDS: '3600',
       MAX_WRITE_BYTES: '65536',
       MAX_REQUEST_BYTES: '100000',
+      MAX_BACKLOG_PAGE_BYTES: '4096',
+      MAX_BACKLOG_READ_BYTES: '65536',
     }
     expect(readDispatcherEnv(env)).toEqual({
       connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 800, retries: 0 },
@@ -94,6 +102,8 @@ describe('readDispatcherEnv', () => {
         maxRecipients: 50,
         maxWriteBytes: 65_536,
         maxRequestBytes: 100_000,
+        maxBacklogPageBytes: 4096,
+        maxBacklogReadBytes: 65_536,
       },
     })
   })
@@ -112,6 +122,9 @@ describe('readDispatcherEnv', () => {
     ['a negative message cap', { ...required, MESA_SYNC_MAX_MESSAGES: '-1' }, 'MESA_SYNC_MAX_MESSAGES'],
     ['a byte cap that is not a number', { ...required, MESA_SYNC_MAX_BYTES: '256k' }, 'MESA_SYNC_MAX_BYTES'],
     ['a zero write budget', { ...required, MAX_WRITE_BYTES: '0' }, 'MAX_WRITE_BYTES'],
+    ['a backlog page over what Lambda can answer', { ...required, MAX_BACKLOG_PAGE_BYTES: '4194304' }, 'MAX_BACKLOG_PAGE_BYTES'],
+    ['a backlog page too small for a message', { ...required, MAX_BACKLOG_PAGE_BYTES: '512' }, 'MAX_BACKLOG_PAGE_BYTES'],
+    ['a zero backlog read bound', { ...required, MAX_BACKLOG_READ_BYTES: '0' }, 'MAX_BACKLOG_READ_BYTES'],
   ])('names the variable for %s', (_, env, variable) => {
     expect(configErrorOf(() => readDispatcherEnv(env)).variable).toBe(variable)
   })

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRequest } from '../src/client/index'
 import { createApp } from '../src/http/app'
-import { Dispatcher } from '../src/index'
+import { type BacklogResult, Dispatcher } from '../src/index'
+import { DEFAULT_MAX_BACKLOG_PAGE_BYTES } from '../src/limits'
 import { createLogger } from '../src/observe/logger'
 import { useCleanup } from './support/cleanup'
 import { startEdgeWorker } from './support/edge-worker'
 import type { HttpCall } from './support/events'
-import { fetchTransport, type HttpTransport, lambdaTransports } from './support/http-transports'
+import { fetchTransport, type HttpReply, type HttpTransport, lambdaTransports } from './support/http-transports'
+import { largeBacklog } from './support/large-backlog'
 import { connectMesaClient } from './support/mesa-client'
 import { type MesaServer, startMesaServer } from './support/mesa-server'
 import { answerProblems, loadOpenApi, type OpenApiDocument } from './support/openapi'
@@ -60,14 +62,19 @@ const refused = (status: number, name: string, message: string, field?: string) 
 })
 /** The bytes of a backlog holding the note `{ n: 1 }` alone. */
 const ONE_NOTE = Buffer.byteLength('[{"op":0,"d":{"n":1},"t":"NOTE"}]')
+/** What Lambda lets a function answer a synchronous invocation with: 6 MB, over which API Gateway answers 502. */
+const LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024
 const ok = (result: unknown) => ({ status: 200, body: { ok: true, result } })
+/** A backlog that fits in one page: every message in it, none after. */
+const onePage = (messages: unknown[], bytes: number) => ({ messages, count: messages.length, bytes, total: messages.length, cursor: null, truncated: false })
 
 const cases: Record<string, { call: () => HttpCall; status: number; body: unknown; headers?: Record<string, string> }> = {
   'answers numbers as numbers and strings as strings, in the order asked': {
     call: () => post('/presence', { recipients: [7, '7', 7] }),
     ...ok({ online: [], offline: [7, '7', 7] }),
   },
-  'answers an empty backlog': { call: () => post('/backlog', { recipient: 'nobody' }), ...ok({ messages: [], count: 0, bytes: 0 }) },
+  'answers an empty backlog': { call: () => post('/backlog', { recipient: 'nobody' }), ...ok(onePage([], 0)) },
+  'answers the first page for a null cursor': { call: () => post('/backlog', { recipient: 'nobody', cursor: null, limit: 5 }), ...ok(onePage([], 0)) },
   'answers a clear of nothing': {
     call: () => post('/backlog/clear', { recipients: ['nobody', 0] }),
     ...ok({
@@ -108,6 +115,14 @@ const cases: Record<string, { call: () => HttpCall; status: number; body: unknow
   'refuses a backlog question without its recipient': {
     call: () => post('/backlog', {}),
     ...refused(400, 'ValidationError', 'recipient is required', 'recipient'),
+  },
+  'refuses a cursor that is not one, naming it': {
+    call: () => post('/backlog', { recipient: 'a', cursor: 'page-2' }),
+    ...refused(400, 'ValidationError', 'cursor must be the cursor a previous page of this backlog answered, or null for the first page', 'cursor'),
+  },
+  'refuses a limit that is not a whole number of at least 1, naming it': {
+    call: () => post('/backlog', { recipient: 'a', limit: '10' }),
+    ...refused(400, 'ValidationError', 'limit must be a whole number of at least 1', 'limit'),
   },
   'refuses a clear without recipients': {
     call: () => post('/backlog/clear', {}),
@@ -189,10 +204,54 @@ describe.each(NAMES)('%s', (name) => {
 
     const messages = [1, 2].map((n) => ({ op: 0, d: { n }, t: 'NOTE' }))
     expect([shown.body, cleared.body, again.body]).toEqual([
-      { ok: true, result: { messages, count: 2, bytes: Buffer.byteLength(stored) } },
+      { ok: true, result: onePage(messages, Buffer.byteLength(stored)) },
       { ok: true, result: { cleared: [{ recipient: carol, messages: 2, bytes: Buffer.byteLength(stored) }], duplicate: false } },
-      { ok: true, result: { messages: [], count: 0, bytes: 0 } },
+      { ok: true, result: onePage([], 0) },
     ])
+  })
+
+  it('pages a 6.7 MB backlog another writer stored: every answer under 1 MiB, every message once and in order, the last page saying so', async () => {
+    const frank = `frank-${tag}`
+    const backlog = largeBacklog(6_700_000)
+    await stack.admin.hset(`undelivered_messages_${NAMESPACE}`, frank, backlog.value)
+    const replies: HttpReply[] = []
+    let cursor: string | null = null
+    do {
+      const reply = await send(post('/backlog', { recipient: frank, cursor }))
+      replies.push(reply)
+      cursor = reply.status === 200 ? (reply.body as { result: BacklogResult }).result.cursor : null
+    } while (cursor !== null)
+    const pages = replies.map((reply) => (reply.body as { result: BacklogResult }).result)
+
+    expect(replies.map((reply) => [reply.status, reply.bodyBytes <= DEFAULT_MAX_BACKLOG_PAGE_BYTES, reply.responseBytes < LAMBDA_RESPONSE_BYTES])).toEqual(
+      replies.map(() => [200, true, true]),
+    )
+    expect(pages.flatMap((page) => page.messages)).toEqual(backlog.messages)
+    expect(pages.map((page) => [page.total, page.bytes, page.truncated])).toEqual(
+      pages.map((_, index) => [backlog.messages.length, Buffer.byteLength(backlog.value), index < pages.length - 1]),
+    )
+    expect(pages.at(-1)!.cursor).toBeNull()
+    for (const reply of replies) expect(answerProblems(openapi, 'POST', '/backlog', reply)).toEqual([])
+  }, 120_000)
+
+  it('answers 409 naming cursor for the next page of a backlog cleared since', async () => {
+    const gina = `gina-${tag}`
+    for (const n of [1, 2]) await send(post('/dispatch', { message: { d: { n }, t: 'NOTE' }, recipients: [gina] }))
+    const first = (await send(post('/backlog', { recipient: gina, limit: 1 }))).body as { result: BacklogResult }
+    await send(post('/backlog/clear', { recipients: [gina] }))
+    await send(post('/dispatch', { message: { d: { n: 3 }, t: 'NOTE' }, recipients: [gina] }))
+    const call = post('/backlog', { recipient: gina, cursor: first.result.cursor })
+    const next = await send(call)
+
+    expect({ status: next.status, body: next.body }).toEqual(
+      refused(
+        409,
+        'BacklogChangedError',
+        'the backlog changed since this cursor was given: its first 1 messages are no longer the ones the pages before listed (a login delivered it, a clear removed it, or the caps dropped its oldest messages); read it again from the first page',
+        'cursor',
+      ),
+    )
+    expect(answerProblems(openapi, call.method, call.path, next)).toEqual([])
   })
 
   it('binds a signed request to its route: a signed presence body replayed to /backlog/clear is refused, a signed clear replayed removes nothing', async () => {

@@ -84,8 +84,9 @@ describe("the app's real answers, held to docs/openapi.yaml", () => {
   let app: App
   let broken: App
   let small: App
+  let namespace: string
   beforeAll(async () => {
-    const namespace = stack.freshNamespace()
+    namespace = stack.freshNamespace()
     const env = {
       ...stack.functionEnv(namespace),
       DISPATCH_TOKEN: TOKEN,
@@ -100,8 +101,17 @@ describe("the app's real answers, held to docs/openapi.yaml", () => {
     const brokenNamespace = stack.freshNamespace()
     await stack.admin.set(`connected_clients_${brokenNamespace}`, 'not a set')
     broken = createAppFromEnv({ ...env, MESA_NAMESPACE: brokenNamespace }, quiet)
-    small = createAppFromEnv({ ...env, MAX_BODY_BYTES: '131072', MAX_REQUEST_BYTES: '65536' }, quiet)
+    small = createAppFromEnv({ ...env, MAX_BODY_BYTES: '131072', MAX_REQUEST_BYTES: '65536', MAX_BACKLOG_READ_BYTES: '32' }, quiet)
+    await stack.admin.hset(`undelivered_messages_${namespace}`, 'paged', '[{"op":0,"d":1},{"op":0,"d":2},{"op":0,"d":3}]')
   })
+
+  /** The cursor of the first page of `id`'s backlog, of one message. */
+  const firstCursor = async (id: string) => {
+    const reply = await app.fetch(
+      new Request('https://dispatch.example.com/backlog', { method: 'POST', headers: bearer, body: JSON.stringify({ recipient: id, limit: 1 }) }),
+    )
+    return ((await reply.json()) as { result: { cursor: string } }).result.cursor
+  }
 
   const cases: Record<string, { app: () => App; call: () => HttpCall | Promise<HttpCall>; status: number }> = {
     'GET /health': { app: () => app, call: () => ({ method: 'GET', path: '/health' }), status: 200 },
@@ -122,6 +132,22 @@ describe("the app's real answers, held to docs/openapi.yaml", () => {
     'a presence question': { app: () => app, call: () => post('/presence', { recipients: ['online-user', 7, 'offline-user'] }), status: 200 },
     'a connected count': { app: () => app, call: () => post('/presence', {}), status: 200 },
     'a backlog': { app: () => app, call: () => post('/backlog', { recipient: 'offline-user' }), status: 200 },
+    'the next page of a backlog': {
+      app: () => app,
+      call: async () => post('/backlog', { recipient: 'paged', cursor: await firstCursor('paged'), limit: 1 }),
+      status: 200,
+    },
+    'the next page of a backlog cleared since': {
+      app: () => app,
+      call: async () => {
+        await stack.admin.hset(`undelivered_messages_${namespace}`, 'cleared', '[{"op":0,"d":1},{"op":0,"d":2}]')
+        const cursor = await firstCursor('cleared')
+        await stack.admin.hdel(`undelivered_messages_${namespace}`, 'cleared')
+        return post('/backlog', { recipient: 'cleared', cursor })
+      },
+      status: 409,
+    },
+    'a backlog over MAX_BACKLOG_READ_BYTES': { app: () => small, call: () => post('/backlog', { recipient: 'paged' }), status: 422 },
     'a clear': {
       app: () => app,
       call: () => post('/backlog/clear', { recipients: ['offline-user', 0] }, { ...bearer, 'idempotency-key': 'clear-1' }),
@@ -239,6 +265,6 @@ describe("the app's real answers, held to docs/openapi.yaml", () => {
 
   it('met every status a client can meet above, each held to the description', () => {
     // A case that stops producing its status fails its own test; this names any status no case reaches any more.
-    expect([...seen].sort((a, b) => a - b)).toEqual([200, 207, 400, 401, 403, 404, 405, 413, 429, 502, 503])
+    expect([...seen].sort((a, b) => a - b)).toEqual([200, 207, 400, 401, 403, 404, 405, 409, 413, 422, 429, 502, 503])
   })
 })

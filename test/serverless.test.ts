@@ -38,6 +38,7 @@ const ENV = {
   DISPATCH_TOKEN: 'dispatch-token-from-env',
   MESA_NAMESPACE: 'api',
   MESA_SYNC: 'true',
+  MAX_BACKLOG_PAGE_BYTES: '524288',
 }
 
 beforeAll(async () => {
@@ -113,11 +114,12 @@ describe('serverless package --stage dev', () => {
       MESA_SYNC: 'true',
     }
     expect(fn('http').Properties.Environment).toEqual({
-      Variables: expect.objectContaining({ ...shared, DISPATCH_TOKEN: ENV.DISPATCH_TOKEN, DISPATCH_SIGNING_SECRET: '' }),
+      Variables: expect.objectContaining({ ...shared, DISPATCH_TOKEN: ENV.DISPATCH_TOKEN, DISPATCH_SIGNING_SECRET: '', MAX_BACKLOG_PAGE_BYTES: '524288' }),
     })
     expect(fn('sqs').Properties.Environment).toEqual({ Variables: expect.objectContaining(shared) })
     const sqsVariables = (fn('sqs').Properties.Environment as { Variables: Record<string, string> }).Variables
     expect(Object.keys(sqsVariables)).not.toContain('DISPATCH_TOKEN')
+    expect(Object.keys(sqsVariables)).not.toContain('MAX_BACKLOG_PAGE_BYTES')
   })
 
   it('gives no function NODE_OPTIONS: --enable-source-maps would parse its map at every cold start, which it reads at its first error instead', () => {

@@ -3,7 +3,7 @@ import type { Env } from '../config.js'
 import type { Recipient } from '../core/types.js'
 import { parseFlags } from './flags.js'
 import { OPTIONS, type OptionValues } from './options.js'
-import { parseQuestion, type Question } from './question.js'
+import { LIMIT_ONLY, parseQuestion, type Question } from './question.js'
 import { chooseTransport, type Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
 
@@ -33,6 +33,7 @@ export function parseCli(argv: string[], env: Env): CliCommand {
     const question = parseQuestion(command, values, rest, (id) => toRecipient(id, values))
     return { kind: 'question', question, transport: chooseTransport(values, env), json: values.json === true }
   }
+  if (values.limit !== undefined) throw new UsageError(LIMIT_ONLY)
   let request: DispatchRequestBody
   if (command === 'send') request = sendRequest(values, rest)
   else if (command === 'disconnect') request = disconnectRequest(values, rest)

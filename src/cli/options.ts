@@ -10,6 +10,7 @@ export const OPTIONS = {
   'numeric-ids': { type: 'boolean' },
   'no-sync': { type: 'boolean' },
   id: { type: 'string' },
+  limit: { type: 'string' },
   endpoint: { type: 'string' },
   token: { type: 'string' },
   secret: { type: 'string' },

@@ -13,10 +13,12 @@ function describeAnswer(answer: Answer): string {
     case 'presence':
       return `online: ${list(answer.result.online)}\noffline: ${list(answer.result.offline)}`
     case 'backlog': {
-      const { messages, count, bytes } = answer.result
+      const { messages, count, bytes, total, truncated } = answer.result
       if (bytes === 0) return `nothing waits for ${answer.id}`
-      const head = `${plural(count, 'message')} (${plural(bytes, 'byte')}) wait for ${answer.id}, as Mesa would redeliver them at its next login`
-      return [head, ...messages.map((message) => JSON.stringify(message))].join('\n')
+      const shown = truncated ? `the first ${count} of ${plural(total, 'message')}` : plural(total, 'message')
+      const head = `${shown} (${plural(bytes, 'byte')}) wait for ${answer.id}, as Mesa would redeliver them at its next login`
+      const rest = truncated ? [`… and ${total - count} more: without --limit, every one is shown`] : []
+      return [head, ...messages.map((message) => JSON.stringify(message)), ...rest].join('\n')
     }
     case 'clear': {
       if (answer.result.duplicate) return 'duplicate: this id was already applied, so nothing was removed'

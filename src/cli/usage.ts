@@ -7,7 +7,7 @@ Usage:
   mesa-dispatch send --data JSON [--type T] [--op N] [--to a,b] [--exclude a,b] [--no-sync] [--id KEY] <transport>
   mesa-dispatch disconnect ID [ID ...] [--exclude a,b] [--id KEY] <transport>
   mesa-dispatch presence [ID ...] <transport>        who is online; with no id, how many are connected
-  mesa-dispatch backlog show ID <transport>          what waits for ID, as Mesa would redeliver it
+  mesa-dispatch backlog show ID [--limit N] <transport>  what waits for ID, as Mesa would redeliver it (every page)
   mesa-dispatch backlog clear ID [ID ...] [--id KEY] <transport>
   mesa-dispatch --help | --version
 
@@ -20,6 +20,7 @@ Message:
   --numeric-ids      send all-digit ids as numbers (in every command); Mesa compares ids strictly, so 7 and "7" differ
   --no-sync          do not store the message for offline recipients
   --id KEY           an idempotency key (send, disconnect, backlog clear): a repeat within 24 h is applied once
+  --limit N          backlog show: only the first N messages (by default it reads every page of the backlog)
   --json             print the result, or { ok: false, error }, as one JSON line
 
 Transport, exactly one of:

@@ -1,11 +1,19 @@
-import type { BacklogResult, ClearBacklogResult, DispatchResult, PresenceResult } from '../core/types.js'
+import type { BacklogResult, ClearBacklogResult, DispatchResult, PresenceResult, Recipient } from '../core/types.js'
 import { errorCodesOf } from '../error-chain.js'
 import { ConfigError, DispatchEndpointError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../limits.js'
 import { SIGNATURE_HEADER, signRequest } from '../signature.js'
 import { jsonBody } from './json-body.js'
-import type { DispatchBatchItem, DispatchCallOptions, DispatchClient, DispatchClientOptions, DispatchRequestBody, HealthStatus } from './types.js'
+import type {
+  BacklogPageOptions,
+  DispatchBatchItem,
+  DispatchCallOptions,
+  DispatchClient,
+  DispatchClientOptions,
+  DispatchRequestBody,
+  HealthStatus,
+} from './types.js'
 
 /** A JSON answer the endpoint gave with a 2xx status. */
 interface Answer {
@@ -67,6 +75,8 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   }
 
   const dispatch = (request: DispatchRequestBody, callOptions?: DispatchCallOptions) => result<DispatchResult>('/dispatch', request, 2, 'servers', callOptions)
+  const backlog = (recipient: Recipient, page: BacklogPageOptions = {}) =>
+    result<BacklogResult>('/backlog', { recipient, limit: page.limit, cursor: page.cursor }, 1, 'messages')
 
   return {
     dispatch,
@@ -78,7 +88,15 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
     disconnect: (recipients, callOptions) => dispatch({ event: 'DISCONNECT_CLIENT', recipients }, callOptions),
     presence: (recipients) => result<PresenceResult>('/presence', { recipients }, 1, 'online'),
     connectedCount: async () => (await result<{ connected: number }>('/presence', {}, 1, 'connected')).connected,
-    backlog: (recipient) => result<BacklogResult>('/backlog', { recipient }, 1, 'messages'),
+    backlog,
+    async *backlogPages(recipient, page = {}) {
+      let cursor: string | null = null
+      do {
+        const next: BacklogResult = await backlog(recipient, { limit: page.limit, cursor })
+        yield next
+        cursor = next.cursor
+      } while (cursor !== null)
+    },
     clearBacklog: (recipients, callOptions) => result<ClearBacklogResult>('/backlog/clear', { recipients }, 1, 'cleared', callOptions),
     async health() {
       const { status, body } = await send('GET', '/health', { accept: 'application/json' })

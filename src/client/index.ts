@@ -17,6 +17,7 @@ export type { SignedRequest } from '../signature.js'
 export { signRequest } from '../signature.js'
 export { createDispatchClient } from './client.js'
 export type {
+  BacklogPageOptions,
   DispatchBatchItem,
   DispatchCallOptions,
   DispatchClient,

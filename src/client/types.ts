@@ -74,6 +74,14 @@ export interface DispatchCallOptions {
   idempotencyKey?: string
 }
 
+/** Which page of a backlog to read (`POST /backlog`). */
+export interface BacklogPageOptions {
+  /** The most messages the page may hold, at least 1. @default as many as fit in the endpoint's `MAX_BACKLOG_PAGE_BYTES` */
+  limit?: number
+  /** The `cursor` of the page before, to read the next one; none (or null) reads the first page. */
+  cursor?: string | null
+}
+
 /**
  * A typed client of the dispatch endpoint; every method rejects with a `DispatchEndpointError`, or, for a body
  * that cannot be JSON, with a `ValidationError` naming the field before anything is sent.
@@ -92,8 +100,14 @@ export interface DispatchClient {
   presence(recipients: Recipient[]): Promise<PresenceResult>
   /** How many client ids Mesa has online (`POST /presence` without recipients). */
   connectedCount(): Promise<number>
-  /** What waits for `recipient` (`POST /backlog`): the messages as Mesa would redeliver them at its next login, without `s`. */
-  backlog(recipient: Recipient): Promise<BacklogResult>
+  /**
+   * One page of what waits for `recipient` (`POST /backlog`): the messages as Mesa would redeliver them at its next
+   * login, without `s`. Pass the page's `cursor` to read the next, until it is null; a `DispatchEndpointError` with
+   * status 409 and field `cursor` means the backlog changed under it: read it again from the first page.
+   */
+  backlog(recipient: Recipient, page?: BacklogPageOptions): Promise<BacklogResult>
+  /** Every page of what waits for `recipient`, in order, each read with the cursor of the page before. */
+  backlogPages(recipient: Recipient, page?: Pick<BacklogPageOptions, 'limit'>): AsyncGenerator<BacklogResult, void>
   /**
    * Removes the stored messages of `recipients` (`POST /backlog/clear`), atomically, and says how many each held.
    * With an `idempotencyKey`, a repeat inside the dedupe window removes nothing and answers `duplicate: true`.

@@ -1,27 +1,76 @@
-import { IdempotencyConflictError } from '../errors.js'
-import { CALL_KEY_TTL_SECONDS, CLEAR_COUNT_BYTES } from '../limits.js'
+import { BacklogChangedError, BacklogTooLargeError, IdempotencyConflictError } from '../errors.js'
+import { BACKLOG_RANGE_BYTES, BACKLOG_READ_ATTEMPTS, CALL_KEY_TTL_SECONDS, CLEAR_COUNT_BYTES } from '../limits.js'
 import { BACKLOG_SCRIPT, CLEAR_SCRIPT } from '../script/scripts.js'
+import { checkLimit, cutPage, ownerOf, parseCursor } from './backlog-page.js'
 import { unexpectedReply } from './presence.js'
 import { ask, chargeArgs, claimOf, memberOf, type QuestionContext } from './question.js'
 import { assertClientId, assertClientIds } from './recipients.js'
-import type { BacklogMessage, BacklogResult, ClearBacklogResult, ClearedBacklog, DispatchOptions, RateLimitOptions, Recipient } from './types.js'
+import type { BacklogMessage, BacklogOptions, BacklogResult, ClearBacklogResult, ClearedBacklog, DispatchOptions, Recipient } from './types.js'
 
 /**
- * What waits for one client in Mesa's offline store, read with one HGET (atomic, so a dispatch landing meanwhile
- * is in it wholly or not at all): the messages exactly as Mesa would redeliver them at the client's next login,
- * without the `s` it adds. A number id reads the field of its decimal string, as Mesa's login does.
+ * One page of what waits for one client in Mesa's offline store: the messages exactly as Mesa would redeliver them
+ * at the client's next login, without the `s` it adds, as many as `options.limit` and `maxBacklogPageBytes` allow,
+ * from the point `options.cursor` (the page before's) names. Every page reads the whole value with HGET (atomic, so
+ * a dispatch landing meanwhile is in it wholly or not at all, and `total` counts what Mesa would redeliver now), in
+ * one script call, or in ranges of BACKLOG_RANGE_BYTES for a larger value; a `rateLimit` counts the page once. A
+ * number id reads the field of its decimal string, as Mesa's login does. Throws a ValidationError for a bad `limit`
+ * or `cursor`, before any request; a BacklogChangedError when the backlog changed under the cursor (see
+ * backlog-page.ts); a BacklogTooLargeError for a value over `maxBacklogReadBytes` or a message over a page.
  */
-export async function readBacklog(context: QuestionContext, id: Recipient, options: RateLimitOptions = {}): Promise<BacklogResult> {
-  const named = assertClientId(id, 'recipient')
-  const { keys, args, refused } = chargeArgs(context, options)
-  const reply = await ask(context, BACKLOG_SCRIPT, [context.keys.undeliveredMessages, ...keys], [memberOf(named), ...args])
-  refused(reply)
-  if (!Array.isArray(reply)) throw unexpectedReply('backlog')
-  if (reply.length === 0) return { messages: [], count: 0, bytes: 0 }
-  const [bytes, value] = reply as unknown[]
-  if (typeof bytes !== 'number' || typeof value !== 'string') throw unexpectedReply('backlog')
-  const messages = redeliveredMessages(value)
-  return { messages, count: messages.length, bytes }
+export async function readBacklog(context: QuestionContext, id: Recipient, options: BacklogOptions = {}): Promise<BacklogResult> {
+  const member = memberOf(assertClientId(id, 'recipient'))
+  const owner = ownerOf(context.keys.undeliveredMessages, member)
+  const limit = checkLimit(options.limit)
+  const cursor = parseCursor(options.cursor, owner)
+  const { text, bytes } = await readValue(context, member, options)
+  return cutPage(redeliveredMessages(text), bytes, { cursor, limit, pageBytes: context.maxBacklogPageBytes, owner })
+}
+
+/**
+ * The stored value of `member` and its size in bytes: one call when it fits in a range, else a call per range, all
+ * of one version of it; read again from its start, up to BACKLOG_READ_ATTEMPTS times, when it changed between two.
+ * Only the first call carries the charge.
+ */
+async function readValue(context: QuestionContext, member: string, options: BacklogOptions): Promise<{ text: string; bytes: number }> {
+  const charged = chargeArgs(context, options)
+  const keys = [context.keys.undeliveredMessages, ...charged.keys]
+  let charge = charged.args[0]
+  for (let attempt = 0; attempt < BACKLOG_READ_ATTEMPTS; attempt++) {
+    const ranges: string[] = []
+    let from = 0
+    let version = ''
+    let bytes = 0
+    do {
+      const bound = String(context.maxBacklogReadBytes)
+      const reply = await ask(context, BACKLOG_SCRIPT, keys, [member, charge, bound, String(from), String(BACKLOG_RANGE_BYTES), version])
+      charged.refused(reply)
+      charge = ''
+      if (typeof reply === 'string' && /^b\d+$/.test(reply)) throw valueTooLarge(Number(reply.slice(1)), context.maxBacklogReadBytes)
+      // Gone or rewritten since the ranges before: the read starts again.
+      if (reply === 'v' || (from > 0 && Array.isArray(reply) && reply.length === 0)) break
+      if (!Array.isArray(reply)) throw unexpectedReply('backlog')
+      if (reply.length === 0) return { text: '', bytes: 0 }
+      const [size, current, range, end] = reply as unknown[]
+      if (typeof size !== 'number' || typeof current !== 'string' || typeof range !== 'string' || typeof end !== 'number' || end <= from) {
+        throw unexpectedReply('backlog')
+      }
+      ranges.push(range)
+      from = end
+      version = current
+      bytes = size
+    } while (from < bytes)
+    if (bytes > 0 && from >= bytes) return { text: ranges.join(''), bytes }
+  }
+  throw new BacklogChangedError(`the backlog changed while it was read, ${BACKLOG_READ_ATTEMPTS} times over: read it again`)
+}
+
+function valueTooLarge(bytes: number, limit: number): BacklogTooLargeError {
+  return new BacklogTooLargeError(
+    'MAX_BACKLOG_READ_BYTES',
+    limit,
+    bytes,
+    `the backlog is ${bytes} bytes, more than MAX_BACKLOG_READ_BYTES (${limit}) lets one read take from Redis: raise it to read it, or clear the backlog`,
+  )
 }
 
 /**

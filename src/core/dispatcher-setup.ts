@@ -3,12 +3,16 @@ import { createClientRunner, createTcpRunner, isIORedisLike, isRedisUrl } from '
 import { ConfigError } from '../errors.js'
 import {
   DEFAULT_DEDUPE_TTL_SECONDS,
+  DEFAULT_MAX_BACKLOG_PAGE_BYTES,
+  DEFAULT_MAX_BACKLOG_READ_BYTES,
   DEFAULT_MAX_RECIPIENTS,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_WRITE_BYTES,
   DEFAULT_SYNC_MAX_AGE_SECONDS,
   DEFAULT_SYNC_MAX_BYTES,
   DEFAULT_SYNC_MAX_MESSAGES,
+  MAX_BACKLOG_PAGE_BYTES_LIMIT,
+  MIN_BACKLOG_PAGE_BYTES,
   MIN_REQUEST_BYTES,
 } from '../limits.js'
 import type { StoreLimits } from '../script/protocol.js'
@@ -35,6 +39,8 @@ export interface DispatcherSettings {
   readonly dedupeTtlSeconds: number
   readonly maxRecipients: number
   readonly limits: DispatcherLimits
+  /** The bounds of a backlog read: the bytes of one page, and of the largest value read. */
+  readonly backlog: { readonly maxPageBytes: number; readonly maxReadBytes: number }
 }
 
 /** Applies the defaults of src/limits.ts to a config and checks it; a bad value throws a ConfigError naming it. */
@@ -55,6 +61,15 @@ export function readSettings(config: DispatcherConfig): DispatcherSettings {
     dedupeTtlSeconds: positiveInteger(config.dedupeTtlSeconds ?? DEFAULT_DEDUPE_TTL_SECONDS, 'dedupeTtlSeconds'),
     maxRecipients: positiveInteger(config.maxRecipients ?? DEFAULT_MAX_RECIPIENTS, 'maxRecipients'),
     limits,
+    backlog: {
+      maxPageBytes: integerIn(
+        config.maxBacklogPageBytes ?? DEFAULT_MAX_BACKLOG_PAGE_BYTES,
+        'maxBacklogPageBytes',
+        MIN_BACKLOG_PAGE_BYTES,
+        MAX_BACKLOG_PAGE_BYTES_LIMIT,
+      ),
+      maxReadBytes: positiveInteger(config.maxBacklogReadBytes ?? DEFAULT_MAX_BACKLOG_READ_BYTES, 'maxBacklogReadBytes'),
+    },
   }
 }
 
@@ -88,5 +103,10 @@ function positiveInteger(value: number, name: string): number {
 
 function nonNegativeInteger(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(name, 'must be an integer of at least 0')
+  return value
+}
+
+function integerIn(value: number, name: string, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(name, `must be an integer from ${min} to ${max}`)
   return value
 }

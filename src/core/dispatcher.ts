@@ -18,6 +18,7 @@ import type { QuestionContext } from './question.js'
 import { chargeFor, limitedBy, type RateCharge } from './rate-limit.js'
 import { addPart, emptyResult, finishResult } from './result.js'
 import type {
+  BacklogOptions,
   BacklogResult,
   ClearBacklogResult,
   DispatcherConfig,
@@ -58,7 +59,7 @@ export class DispatchCore {
   private readonly maxRecipients: number
   protected readonly runner: ScriptRunner
   private readonly batcher: CallBatcher
-  /** What the questions (presence, backlogs) need: each is one script call of its own, never batched. */
+  /** What the questions (presence, backlogs) need: each is one script call of its own (a large backlog page, one per range), never batched. */
   protected readonly questions: QuestionContext
   /**
    * What every request holds besides its dispatches, for the request-size check: the call's own keys and arguments,
@@ -83,8 +84,16 @@ export class DispatchCore {
       // The batcher counts the head and the parts; the command around them is the rest of the request.
       requestBytes: this.limits.maxRequestBytes - command,
     })
-    const { maxRecipients, dedupeTtlSeconds } = settings
-    this.questions = { runner: this.runner, keys: this.keys, maxRecipients, maxRequestBytes: this.limits.maxRequestBytes, dedupeTtlSeconds }
+    const { maxRecipients, dedupeTtlSeconds, backlog } = settings
+    this.questions = {
+      runner: this.runner,
+      keys: this.keys,
+      maxRecipients,
+      maxRequestBytes: this.limits.maxRequestBytes,
+      dedupeTtlSeconds,
+      maxBacklogPageBytes: backlog.maxPageBytes,
+      maxBacklogReadBytes: backlog.maxReadBytes,
+    }
   }
 
   /**
@@ -251,9 +260,25 @@ export class Dispatcher extends DispatchCore {
     return countConnected(this.questions, options)
   }
 
-  /** What waits for `recipient` in the offline store, in one round trip: the messages as Mesa would redeliver them, without `s`. */
-  backlog(recipient: Recipient, options?: RateLimitOptions): Promise<BacklogResult> {
+  /**
+   * One page of what waits for `recipient` in the offline store: the messages as Mesa would redeliver them, without
+   * `s`, within `maxBacklogPageBytes`; pass each page's `cursor` to read the next (see backlog.ts).
+   */
+  backlog(recipient: Recipient, options?: BacklogOptions): Promise<BacklogResult> {
     return readBacklog(this.questions, recipient, options)
+  }
+
+  /**
+   * Every page of what waits for `recipient`, in order, each read with the cursor of the page before (and counted
+   * against `rateLimit` as one request); rejects with a BacklogChangedError when the backlog changed under a cursor.
+   */
+  async *backlogPages(recipient: Recipient, options: Omit<BacklogOptions, 'cursor'> = {}): AsyncGenerator<BacklogResult, void> {
+    let cursor: string | null = null
+    do {
+      const page: BacklogResult = await readBacklog(this.questions, recipient, { ...options, cursor })
+      yield page
+      cursor = page.cursor
+    } while (cursor !== null)
   }
 
   /** Removes the stored messages of `recipients` in one atomic round trip, and says how many each held (see backlog.ts). */

@@ -8,7 +8,8 @@ import type { MesaKeys } from './keys.js'
 import { chargeFor, limitedBy } from './rate-limit.js'
 import type { DispatchOptions, RateLimitOptions, Recipient } from './types.js'
 
-// What the Dispatcher's questions (presence, backlogs) share: one script call each, bounded like a dispatch's.
+// What the Dispatcher's questions (presence, backlogs) share: one script call each (a backlog page of a large value,
+// one per range), bounded like a dispatch's.
 
 /** How a question reaches Redis, Mesa's names, and the bounds it keeps: the Dispatcher's own. */
 export interface QuestionContext {
@@ -17,6 +18,10 @@ export interface QuestionContext {
   readonly maxRecipients: number
   readonly maxRequestBytes: number
   readonly dedupeTtlSeconds: number
+  /** Bytes of one page of a backlog read, as the endpoint answers it. */
+  readonly maxBacklogPageBytes: number
+  /** The largest stored value a backlog read reads. */
+  readonly maxBacklogReadBytes: number
 }
 
 /**

@@ -58,6 +58,10 @@ export interface DispatcherConfig {
   maxWriteBytes?: number
   /** Bytes of one request to Redis; a dispatch that alone needs more is refused with a PayloadTooLargeError. @default 4194304 */
   maxRequestBytes?: number
+  /** Bytes of one page of `backlog()`, as the endpoint answers it, from 1024 to 2621440. @default 1048576 */
+  maxBacklogPageBytes?: number
+  /** The largest stored value `backlog()` reads; a larger one is refused with a BacklogTooLargeError. @default 8388608 */
+  maxBacklogReadBytes?: number
 }
 
 /**
@@ -103,14 +107,31 @@ export interface BacklogMessage {
   t?: string
 }
 
-/** What waits for one client in Mesa's offline store. */
+/** Which page of a backlog to read, and how a key's rate limit counts it: each page is a request. */
+export interface BacklogOptions extends RateLimitOptions {
+  /** The most messages the page may hold, at least 1. @default as many as fit in `maxBacklogPageBytes` */
+  limit?: number
+  /** The `cursor` of the page before, to read the next one; none (or null) reads the first page. */
+  cursor?: string | null
+}
+
+/**
+ * One page of what waits for one client in Mesa's offline store. The pages of one read, each asked with the cursor
+ * of the page before, list every message once and in order, as the backlog stands when the last page is read.
+ */
 export interface BacklogResult {
-  /** The messages Mesa would redeliver at the client's next login, in order; none when it could redeliver nothing. */
+  /** This page's messages, in order, as Mesa would redeliver them at the client's next login. */
   messages: BacklogMessage[]
-  /** How many messages that is. */
+  /** How many messages this page holds. */
   count: number
-  /** The size of the stored value in bytes, as Redis keeps it; 0 when there is none. */
+  /** The size of the whole stored value in bytes, as Redis keeps it; 0 when there is none. */
   bytes: number
+  /** How many messages the whole backlog holds, as Mesa would redeliver them; none when it could redeliver nothing. */
+  total: number
+  /** What reads the next page, or null when this page is the last. */
+  cursor: string | null
+  /** True when messages remain after this page: read them with `cursor`. */
+  truncated: boolean
 }
 
 /** One client's backlog, as `clearBacklog` removed it. */

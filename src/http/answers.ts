@@ -1,5 +1,7 @@
 import {
   AuthenticationError,
+  BacklogChangedError,
+  BacklogTooLargeError,
   ConfigError,
   type FailureOutcome,
   ForbiddenError,
@@ -23,7 +25,10 @@ const STATUSES: ReadonlyArray<readonly [new (...args: never[]) => Error, number]
   [AuthenticationError, 401],
   [ForbiddenError, 403],
   [IdempotencyConflictError, 409],
+  [BacklogChangedError, 409],
   [PayloadTooLargeError, 413],
+  // The request is sound and small; what it asks for cannot be answered within the endpoint's bounds.
+  [BacklogTooLargeError, 422],
   [RateLimitedError, 429],
   [RedisCommandError, 502],
   [RedisUnavailableError, 503],
@@ -50,7 +55,7 @@ export interface AnswerContext {
 export interface ErrorBody {
   name: string
   message: string
-  /** The request field at fault, for a ValidationError. */
+  /** The request field at fault: a ValidationError's, or `cursor` for a BacklogChangedError. */
   field?: string
   /** Whether anything was applied: `none`, `unknown` or `partial` (see FailureOutcome). */
   outcome: FailureOutcome
@@ -99,9 +104,8 @@ export function errorBody(error: unknown, context: AnswerContext = {}): ErrorBod
     return { name, message: how ? `${error.progress}; ${how} to finish it: no recipient gets it twice` : error.message, outcome, ...key }
   }
   if (status < 500) {
-    return error instanceof ValidationError
-      ? { name, message: error.message, field: error.field, outcome }
-      : { name, message: (error as Error).message, outcome }
+    const field = error instanceof ValidationError || error instanceof BacklogChangedError ? error.field : undefined
+    return field !== undefined ? { name, message: (error as Error).message, field, outcome } : { name, message: (error as Error).message, outcome }
   }
   return { name, message: serverSideMessage(status, outcome, how), outcome, ...key }
 }

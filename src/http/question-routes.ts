@@ -76,9 +76,19 @@ export function createQuestionRoutes(options: QuestionRouteOptions): {
     async backlog(request, scope) {
       const started = Date.now()
       scope.read = true
-      const { input, accepted } = await read(request, scope, 'backlog:read', ['recipient'])
-      const result = await dispatcher.backlog(required(input, 'recipient') as Recipient, limited(accepted))
-      logger.info('backlog', { requestId: scope.requestId, key: scope.keyName, count: result.count, bytes: result.bytes, durationMs: Date.now() - started })
+      const { input, accepted } = await read(request, scope, 'backlog:read', ['recipient', 'limit', 'cursor'])
+      // The Dispatcher checks `limit` and `cursor` (null reads the first page, as absent does), naming each.
+      const page = { limit: input.limit as number | undefined, cursor: input.cursor as string | null | undefined }
+      const result = await dispatcher.backlog(required(input, 'recipient') as Recipient, { ...page, ...limited(accepted) })
+      logger.info('backlog', {
+        requestId: scope.requestId,
+        key: scope.keyName,
+        count: result.count,
+        total: result.total,
+        bytes: result.bytes,
+        truncated: result.truncated,
+        durationMs: Date.now() - started,
+      })
       return result
     },
 

@@ -8,6 +8,10 @@ export interface HttpReply {
   headers: Record<string, string>
   /** The parsed JSON body, or the raw text when it is not JSON. */
   body: unknown
+  /** The body's size in bytes. */
+  bodyBytes: number
+  /** What the way in sends back, in bytes: a Lambda function's whole response (which Lambda caps at 6 MB), else the body. */
+  responseBytes: number
 }
 
 /** One way into the HTTP app: a Lambda event shape, or the edge worker. */
@@ -36,7 +40,13 @@ export function lambdaTransports(handler: LambdaHttpHandler): HttpTransport[] {
       // Payload 1.0 answers with multiValueHeaders when the event had them, 2.0 with plain headers.
       const multi = Object.entries(result.multiValueHeaders ?? {}).map(([key, values]) => [key, values[0]] as const)
       const headers = Object.fromEntries([...Object.entries(result.headers ?? {}), ...multi].map(([key, value]) => [key.toLowerCase(), String(value)]))
-      return { status: result.statusCode, headers, body: parseBody(text) }
+      return {
+        status: result.statusCode,
+        headers,
+        body: parseBody(text),
+        bodyBytes: Buffer.byteLength(text),
+        responseBytes: Buffer.byteLength(JSON.stringify(result)),
+      }
     },
   })
   return [
@@ -59,7 +69,8 @@ export function fetchTransport(name: string, fetch: (request: Request) => Promis
       const response = await fetch(request)
       const headers: Record<string, string> = {}
       for (const [key, value] of response.headers) headers[key] = value
-      return { status: response.status, headers, body: parseBody(await response.text()) }
+      const text = await response.text()
+      return { status: response.status, headers, body: parseBody(text), bodyBytes: Buffer.byteLength(text), responseBytes: Buffer.byteLength(text) }
     },
   }
 }
