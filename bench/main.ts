@@ -7,6 +7,7 @@ import { runEndToEnd } from './cases/end-to-end'
 import { runFanout } from './cases/fanout'
 import { runHttpLoad } from './cases/http-load'
 import { runKeys } from './cases/keys'
+import { runLoad } from './cases/load'
 import { runOfflineStore } from './cases/offline-store'
 import { runSingle } from './cases/single'
 import { runStartUp } from './cases/start-up'
@@ -33,6 +34,7 @@ const STACK_CASES: Array<[string, (stack: BenchStack) => Promise<CaseResult>]> =
 const PROCESS_CASES: Array<[string, () => Promise<CaseResult>]> = [
   ['7 cold start', runColdStart],
   ['9 start-up', runStartUp],
+  ['13 load', runLoad],
 ]
 
 async function main(): Promise<void> {

@@ -58,3 +58,10 @@ export async function alternateRedisTime(
   }
   return perBlock
 }
+
+/** Seconds of CPU the redis-server process has used since it started, user and system (INFO cpu). */
+export async function readRedisCpuSeconds(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu')
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN)
+  return seconds('used_cpu_user') + seconds('used_cpu_sys')
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { Ledger } from '../bench/load/ledger'
 import { interleave } from '../bench/rounds'
 import { median, percentile, ratio, summarize } from '../bench/stats'
 
@@ -40,5 +41,35 @@ describe('bench rounds', () => {
     const samples = await interleave([variant('a'), variant('b'), variant('c')], { rounds: 3, warmup: 1 })
     expect(order).toEqual(['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b', 'a', 'b', 'c'])
     expect(Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, values.length]))).toEqual({ a: 3, b: 3, c: 3 })
+  })
+})
+
+describe('the load run ledger', () => {
+  // Process 0's dispatch 7 went to u0..u3 (u3 offline), its dispatch 8 to u4 alone.
+  const ledgerOfTwoDispatches = () => {
+    const ledger = new Ledger()
+    ledger.addSent(0, [7, 0, 4, 8, 4, 1])
+    return ledger
+  }
+  const publish = (id: string, recipients: string[]) => JSON.stringify({ message: { op: 0, d: { id }, t: 'LOAD' }, recipients })
+  const backlog = (...ids: string[]) => JSON.stringify(ids.map((id) => ({ op: 0, d: { id }, t: 'LOAD' })))
+
+  it('counts every recipient reached once when each PUBLISH part and backlog arrived', () => {
+    const ledger = ledgerOfTwoDispatches()
+    ledger.markPublished(publish('w0-7', ['u0', 'u1']))
+    ledger.markPublished(publish('w0-7', ['u2', '*']))
+    ledger.markPublished(publish('w0-8', ['u4']))
+    ledger.markStored('u3', backlog('w0-7'))
+    expect(ledger.tally()).toEqual({ dispatches: 2, online: 4, published: 4, offline: 1, stored: 1, doubled: 0, stray: 0 })
+  })
+
+  it('tells a recipient named twice, one never named, and arrivals no dispatch sent', () => {
+    const ledger = ledgerOfTwoDispatches()
+    ledger.markPublished(publish('w0-7', ['u0', 'u1', 'u0']))
+    ledger.markPublished(publish('w0-9', ['u4']))
+    ledger.markPublished(publish('w0-8', ['u5']))
+    ledger.markStored('u3', backlog('w0-7', 'w0-7'))
+    ledger.markStored('u2', backlog('w0-7'))
+    expect(ledger.tally()).toEqual({ dispatches: 2, online: 4, published: 2, offline: 1, stored: 1, doubled: 2, stray: 3 })
   })
 })

@@ -20,7 +20,7 @@ const storedMessage = (n: number, bytes: number) => {
 }
 
 /** A backlog of `count` messages of about `bytes` each, as the dispatch script writes it, indexed as its own. */
-function backlog(count: number, bytes: number): { value: string; index: string } {
+export function backlog(count: number, bytes: number): { value: string; index: string } {
   const messages = Array.from({ length: count }, (_, n) => storedMessage(n, bytes))
   const value = `[${messages.join(',')}]`
   return { value, index: `${value.length}:${count}:${Math.floor(Date.now() / 1000)}:${messages.map((each) => each.length).join(',')}` }
