@@ -66,10 +66,10 @@ async function main(): Promise<void> {
   }
   console.log(`\n${renderTables(results, 'text')}\n`)
   if (QUICK || ONLY) {
-    console.log(`${QUICK ? 'quick' : 'partial'} run: bench/results.json and BENCHMARKS.md left unchanged`)
+    console.log(`${QUICK ? 'quick' : 'partial'} run: bench/results.json, BENCHMARKS.md and docs/capacity.md left unchanged`)
   } else {
     writeReports(results)
-    console.log('wrote bench/results.json and BENCHMARKS.md')
+    console.log('wrote bench/results.json, BENCHMARKS.md and the tables of docs/capacity.md')
   }
 }
 

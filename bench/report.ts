@@ -1,11 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
+import { fillCapacityPage } from './capacity'
 import type { Measure, Results } from './results'
 
 /** Where the full run's figures go; BENCHMARKS.md is regenerated from this file. */
 export const RESULTS_FILE = new URL('./results.json', import.meta.url)
 /** The human-readable report, checked in beside the code. */
 export const MARKDOWN_FILE = new URL('../BENCHMARKS.md', import.meta.url)
+/** The capacity page, whose tables of figures and limits are generated between markers. */
+export const CAPACITY_FILE = new URL('../docs/capacity.md', import.meta.url)
 /** The hand-kept log of what each optimisation bought, with before/after figures from saved runs. */
 export const OPTIMISATIONS_FILE = new URL('./optimisations.md', import.meta.url)
 
@@ -66,10 +69,11 @@ export function writeReports(results: Results): void {
   regenerateMarkdown()
 }
 
-/** Regenerates BENCHMARKS.md from bench/results.json. */
+/** Regenerates BENCHMARKS.md and the tables of docs/capacity.md from bench/results.json. */
 export function regenerateMarkdown(): void {
   const results = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Results
   writeFileSync(MARKDOWN_FILE, renderMarkdown(results))
+  writeFileSync(CAPACITY_FILE, fillCapacityPage(readFileSync(CAPACITY_FILE, 'utf8'), results))
 }
 
 function figure(measure: Measure): [string, string, string] {
@@ -112,5 +116,5 @@ function table(headers: string[], rows: string[][], style: Style): string {
     .join('\n')
 }
 
-// `tsx bench/report.ts` regenerates BENCHMARKS.md from the checked-in results.json without running anything.
+// `tsx bench/report.ts` regenerates BENCHMARKS.md and docs/capacity.md's tables from the checked-in results.json without running anything.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) regenerateMarkdown()
