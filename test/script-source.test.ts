@@ -25,7 +25,7 @@ describe('the Lua scripts', () => {
       BACKLOG_SCRIPT: '36345e12433034708448b39773d08bfec78a5359',
       CLEANUP_SCRIPT: 'cfa9e050b959dd378502d77aa77d82d81fde4032',
       CLEAR_SCRIPT: '829edb44bd1860d67a3acce4c76c30de999bcaa7',
-      DISPATCH_SCRIPT: '3232c3a54df6aeaa60c1e2fb76f41ca147781aa0',
+      DISPATCH_SCRIPT: '3d2768c54a18f6ef0747ecde3f527ae01d2fbb20',
       PRESENCE_SCRIPT: '2959ddbb9b8bd8ef17da2c319e2499515a2280ba',
     })
   })

@@ -100,14 +100,15 @@ if #touchedOrder > 0 or #forgets > 0 then
       end
       -- The fingerprint of the first message and the last: the first kept original (hashed again only when the
       -- oldest were dropped, or the value was not ours), else the first appended; the last is always appended.
-      local first
+      -- The kept originals' lengths go into the entry's one concatenation: at the caps they are some 4 KB.
+      local first, kept, comma = nil, '', ''
       if v.orig > 0 then
-        lengths = sub(v.lens, v.lensAt) .. ',' .. lengths
+        kept, comma = sub(v.lens, v.lensAt), ','
         first = (v.cut == 2 and v.firstHash) or hashOf(sub(v.src, v.cut, v.cut + tonumber(match(v.lens, '^(%d+)', v.lensAt)) - 1))
       else
         first = hashOf(v[v.first])
       end
-      entry = text(#value) .. ':' .. text(v.count) .. ':' .. now .. ':' .. first .. hashOf(v[#v]) .. ':' .. lengths
+      entry = text(#value) .. ':' .. text(v.count) .. ':' .. now .. ':' .. first .. hashOf(v[#v]) .. ':' .. kept .. comma .. lengths
     end
     if value then
       -- The index command holds two more entries than the values command: the field '' and KEEP_TABLE.
