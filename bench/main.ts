@@ -8,6 +8,7 @@ import { runFanout } from './cases/fanout'
 import { runHttpLoad } from './cases/http-load'
 import { runKeys } from './cases/keys'
 import { runLoad } from './cases/load'
+import { runLuaPerRecipient } from './cases/lua-per-recipient'
 import { runOfflineStore } from './cases/offline-store'
 import { runSingle } from './cases/single'
 import { runStartUp } from './cases/start-up'
@@ -28,6 +29,7 @@ const STACK_CASES: Array<[string, (stack: BenchStack) => Promise<CaseResult>]> =
   ['8 offline store', runOfflineStore],
   ['10 keys', runKeys],
   ['11 backlog pages', runBacklogPages],
+  ['12 Lua per recipient', runLuaPerRecipient],
 ]
 
 /** Every case that starts fresh processes of its own, run after the shared stack is gone. */

@@ -2,11 +2,24 @@
 -- Part of dispatch.lua, inlined where it says `-- @include dispatch/read-values.lua` by scripts/generate-lua.mjs.
 
 
+  -- Each index entry parsed once per call, as { bytes, count, lensAt, fp }: the recipients a call stores for mostly
+  -- share their entry (the same messages, stored by the same calls), and a match with captures makes three strings.
+  local parsed = {}
+  local function parse(entry)
+    local p = parsed[entry]
+    if p == nil then
+      local bytes, count, fp, lensAt = match(entry, '^(%d+):(%d+):%d+:(%x+):()')
+      p = bytes and { tonumber(bytes), tonumber(count), lensAt, fp } or false
+      parsed[entry] = p
+    end
+    return p
+  end
+
   describe = function(name)
     local entry = known[name]
     if type(entry) == 'number' then return entry end
-    local bytes, count, fp, lensAt = match(entry, '^(%d+):(%d+):%d+:(%x+):()')
-    return tonumber(bytes), tonumber(count), lensAt, entry, fp
+    local p = parsed[entry] or parse(entry)
+    return p[1], p[2], p[3], entry, p[4]
   end
 
   survey = function(names)
@@ -20,7 +33,7 @@
       for j = 1, #read do
         local name, entry = fresh[from + j - 1], read[j]
         -- An entry without a fingerprint (written before there was one) vouches for nothing: the value is checked.
-        if entry and find(entry, '^%d+:%d+:%d+:%x+:') then known[name] = entry else known[name] = redis.call('HSTRLEN', undelivered, name) end
+        if entry and (parsed[entry] or parse(entry)) then known[name] = entry else known[name] = redis.call('HSTRLEN', undelivered, name) end
       end
     end
   end
@@ -78,16 +91,19 @@
     local batch, want = {}, 0
     for j = at, #names do
       local name = names[j]
-      if not values[name] and known[name] then
-        local size = describe(name)
+      local entry = not values[name] and known[name]
+      if entry then
+        local size = type(entry) == 'number' and entry or (parsed[entry] or parse(entry))[1]
         if #batch > 0 and want + size > room then break end
         batch[#batch + 1], want = name, want + size
       end
     end
     local read = redis.call('HMGET', undelivered, unpack(batch))
     for j = 1, #batch do
-      local name = batch[j]
-      local v, forgotten = open(name, read[j])
+      local name, value = batch[j], read[j]
+      -- Most offline recipients have nothing stored: that needs no call.
+      local v, forgotten = ABSENT, nil
+      if value then v, forgotten = open(name, value) end
       if v then
         values[name] = v
         if forgotten and forgotten.forget then forgets[#forgets + 1] = name end

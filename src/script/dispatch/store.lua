@@ -62,28 +62,36 @@
   check = function(d, a)
     local msg, flags, m = ARGV[a + 1], ARGV[a + 2], a + 2
     local n, escaped = #flags, a + 2 + #flags
-    local states, published, queued = {}, {}, {}
+    -- The payload's recipients, as pieces so that no string is made per recipient: each id, and before it what
+    -- closes the one before and opens it (JOIN, by whether the one before was a quoted string).
+    local states, published, queued, p, quoted = {}, {}, {}, 0, false
     local processed, i = 0, 1
     while i <= n do
       local last = math.min(i + CHUNK - 1, n)
-      local members, at, online, names = {}, {}, {}, {}
-      for j = i, last do
-        local flag = byte(flags, j)
-        if flag ~= WILDCARD and flag ~= REACHED then
-          members[#members + 1] = ARGV[m + j]
-          at[#at + 1] = j
-        end
-      end
-      if #members > 0 then
-        local r = redis.call('SMISMEMBER', connected, unpack(members))
-        for j = 1, #r do
-          local position = at[j]
-          if r[j] == 1 then
-            online[position] = true
-          else
-            local flag = byte(flags, position)
-            if flag == STORABLE or flag == STORABLE_ESCAPED then names[#names + 1] = members[j] end
+      -- SMISMEMBER's answer by position in the chunk (1 online); `base` turns a recipient's index into that position.
+      local online, names, base = {}, {}, i - 1
+      local special = find(flags, '[wr]', i)
+      if special and special <= last then
+        local members, at = {}, {}
+        for j = i, last do
+          local flag = byte(flags, j)
+          if flag ~= WILDCARD and flag ~= REACHED then
+            members[#members + 1] = ARGV[m + j]
+            at[#at + 1] = j
           end
+        end
+        if #members > 0 then
+          local r = redis.call('SMISMEMBER', connected, unpack(members))
+          for j = 1, #r do online[at[j] - base] = r[j] end
+        end
+      else
+        -- No wildcard and no id passed over: the chunk's ids go as ARGV holds them, with no table of their own.
+        online = redis.call('SMISMEMBER', connected, unpack(ARGV, m + i, m + last))
+      end
+      for j = i, last do
+        if online[j - base] == 0 then
+          local flag = byte(flags, j)
+          if flag == STORABLE or flag == STORABLE_ESCAPED then names[#names + 1] = ARGV[m + j] end
         end
       end
       if #names > 0 then survey(names) end
@@ -94,21 +102,16 @@
         local state
         if flag == REACHED then
           state = '-'
-        elseif flag == WILDCARD or online[j] then
+        elseif flag == WILDCARD or online[j - base] == 1 then
           state = flag == WILDCARD and 'w' or '1'
-          -- The payload's recipients are appended as pieces, so that no string is made per recipient.
-          local p = #published
-          if p > 0 then
-            published[p + 1] = ','
-            p = p + 1
-          end
-          if flag == STORABLE_ESCAPED or flag == PLAIN_ESCAPED then
-            published[p + 1] = ARGV[escaped]
-          elseif flag == NUMBER then
-            published[p + 1] = member
+          if flag == STORABLE_ESCAPED or flag == PLAIN_ESCAPED or flag == NUMBER then
+            published[p + 1], published[p + 2] = p == 0 and '' or (quoted and '",' or ','), flag == NUMBER and member or ARGV[escaped]
+            quoted = false
           else
-            published[p + 1], published[p + 2], published[p + 3] = '"', member, '"'
+            published[p + 1], published[p + 2] = p == 0 and '"' or (quoted and '","' or ',"'), member
+            quoted = true
           end
+          p = p + 2
         elseif flag ~= STORABLE and flag ~= STORABLE_ESCAPED then
           state = 'x'
         elseif queued[member] then
@@ -125,6 +128,7 @@
       if processed < last then break end
       i = last + 1
     end
+    if quoted then published[p + 1] = '"' end
     if processed < n then budgetLeft = false end
     if processed == 0 and n > 0 then return false end
     d.states = concat(states, '', 1, processed)

@@ -56,6 +56,8 @@ local function undoStores(upTo)
 end
 
 local failure
+-- The value and index entry of a one-message value, by its message, each made once per call.
+local singleValues, singleEntries = {}, {}
 if #touchedOrder > 0 or #forgets > 0 then
   local valuesCommand, indexCommand = { 'HSET', undelivered }, { 'HSET', backlogs, '', KEEP_TABLE }
   local function flush(upTo)
@@ -76,9 +78,16 @@ if #touchedOrder > 0 or #forgets > 0 then
     local v = values[name]
     local value, entry
     if type(v) == 'string' then
-      value = '[' .. v .. ']'
-      local h = hashOf(v)
-      entry = text(#value) .. ':1:' .. now .. ':' .. h .. h .. ':' .. text(#v)
+      -- A value of one message: the recipients of a dispatch who had nothing stored share its text and its entry.
+      value = singleValues[v]
+      if value then
+        entry = singleEntries[v]
+      else
+        value = '[' .. v .. ']'
+        local h = hashOf(v)
+        entry = text(#value) .. ':1:' .. now .. ':' .. h .. h .. ':' .. text(#v)
+        singleValues[v], singleEntries[v] = value, entry
+      end
     elseif type(v) == 'table' and v.size then
       value = finalValue(v)
       local lengths
@@ -91,20 +100,21 @@ if #touchedOrder > 0 or #forgets > 0 then
       end
       -- The fingerprint of the first message and the last: the first kept original (hashed again only when the
       -- oldest were dropped, or the value was not ours), else the first appended; the last is always appended.
-      local first
+      -- The kept originals' lengths go into the entry's one concatenation: at the caps they are some 4 KB.
+      local first, kept, comma = nil, '', ''
       if v.orig > 0 then
-        lengths = sub(v.lens, v.lensAt) .. ',' .. lengths
+        kept, comma = sub(v.lens, v.lensAt), ','
         first = (v.cut == 2 and v.firstHash) or hashOf(sub(v.src, v.cut, v.cut + tonumber(match(v.lens, '^(%d+)', v.lensAt)) - 1))
       else
         first = hashOf(v[v.first])
       end
-      entry = text(#value) .. ':' .. text(v.count) .. ':' .. now .. ':' .. first .. hashOf(v[#v]) .. ':' .. lengths
+      entry = text(#value) .. ':' .. text(v.count) .. ':' .. now .. ':' .. first .. hashOf(v[#v]) .. ':' .. kept .. comma .. lengths
     end
     if value then
-      valuesCommand[#valuesCommand + 1] = name
-      valuesCommand[#valuesCommand + 1] = value
-      indexCommand[#indexCommand + 1] = name
-      indexCommand[#indexCommand + 1] = entry
+      -- The index command holds two more entries than the values command: the field '' and KEEP_TABLE.
+      local at = #valuesCommand
+      valuesCommand[at + 1], valuesCommand[at + 2] = name, value
+      indexCommand[at + 3], indexCommand[at + 4] = name, entry
     end
     if #valuesCommand >= 2 * CHUNK + 2 then flush(j) end
   end
