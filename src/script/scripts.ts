@@ -12,6 +12,7 @@ const CLEANUP_LUA = 'jFRta9swEP7uXyHoii2smjkdYwtVoXShg5UW2m4wggeKdX5pbTlIcmg7tt8
 export const BACKLOG_SCRIPT: LuaScript = {
   name: "backlog",
   sha1: "36345e12433034708448b39773d08bfec78a5359",
+  keyLockingSha1: "271bd79a946ae4a5d379275e91e2baf2407f7d01",
   jsonBytes: 1157,
   start: 27719,
   end: 28845,
@@ -23,6 +24,7 @@ export const BACKLOG_SCRIPT: LuaScript = {
 export const CLEANUP_SCRIPT: LuaScript = {
   name: "cleanup",
   sha1: "cfa9e050b959dd378502d77aa77d82d81fde4032",
+  keyLockingSha1: "70b4e26f658a96000734593aa7d92ad8fe26af53",
   jsonBytes: 1585,
   start: 0,
   end: 1539,
@@ -34,6 +36,7 @@ export const CLEANUP_SCRIPT: LuaScript = {
 export const CLEAR_SCRIPT: LuaScript = {
   name: "clear",
   sha1: "829edb44bd1860d67a3acce4c76c30de999bcaa7",
+  keyLockingSha1: "e51b1cb7a919a29d0f0523b91f3a8292a88d376c",
   jsonBytes: 6265,
   start: 20920,
   end: 26946,
@@ -45,6 +48,7 @@ export const CLEAR_SCRIPT: LuaScript = {
 export const DISPATCH_SCRIPT: LuaScript = {
   name: "dispatch",
   sha1: "152fc38fe181ef09025c25810ea94cc4d0747d6b",
+  keyLockingSha1: "05d4565756a1c0c94b4ae55e171260ac08ea01b4",
   jsonBytes: 21697,
   start: 0,
   end: 20920,
@@ -56,6 +60,7 @@ export const DISPATCH_SCRIPT: LuaScript = {
 export const PRESENCE_SCRIPT: LuaScript = {
   name: "presence",
   sha1: "2959ddbb9b8bd8ef17da2c319e2499515a2280ba",
+  keyLockingSha1: "9402e894b531cbaf228dd924f9ac267a473ff3a4",
   jsonBytes: 796,
   start: 26946,
   end: 27719,
