@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Redis } from '@upstash/redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway } from '../dev/upstash-gateway'
@@ -9,6 +11,7 @@ import { loadScripts } from '../src/transport/runner'
 import { useCleanup } from './support/cleanup'
 import { connectMesaClient } from './support/mesa-client'
 import { type MesaServer, startMesaServer } from './support/mesa-server'
+import { ROOT } from './support/serverless-cli'
 import { GATEWAY_TOKEN, useStack } from './support/stack'
 
 // UPSTASH_SCRIPT_KEY_LOCKING: the scripts sent under Upstash's `#!lua flags=allow-key-locking` shebang, with that
@@ -42,6 +45,15 @@ const frame = (text: string) => ({ op: 0, d: { text }, t: 'NOTE' })
 describe('the key-locking form of the scripts', () => {
   it('is refused by redis-server 7 itself, which is why the gateway drops the flag before it', async () => {
     await expect(stack.admin.eval(`${KEY_LOCKING_SHEBANG}return 1`, 0)).rejects.toThrow('Unexpected flag in script shebang')
+  })
+
+  it('answers the check docs/capacity-key-locking.md gives an operator: 1 where the flag is taken, else the refusal it quotes', async () => {
+    const page = readFileSync(join(ROOT, 'docs', 'capacity-key-locking.md'), 'utf8')
+    const body = /^curl .* -d '(.+)'$/m.exec(page)?.[1] ?? ''
+    const [, script = '', keys = ''] = JSON.parse(body) as string[]
+    const answer = await fetch(stack.gateway.url, { method: 'POST', headers: { authorization: `Bearer ${GATEWAY_TOKEN}` }, body })
+    const refusal = await stack.admin.eval(script, Number(keys)).catch((error: Error) => error.message)
+    expect({ answer: await answer.text(), refusal: page.includes(`{"error":"${refusal}"}`) }).toEqual({ answer: '{"result":1}', refusal: true })
   })
 
   it("is cached by the gateway under the flagged text's SHA, as Upstash caches it, while redis-server holds the text without the flag", async () => {
