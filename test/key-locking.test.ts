@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from '@upstash/redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startDevStack } from '../dev/stack'
 import { startGateway } from '../dev/upstash-gateway'
 import { Dispatcher, Message } from '../src/index'
 import { KEY_LOCKING_SHEBANG, scriptText } from '../src/script/lua-script'
@@ -155,5 +156,25 @@ describe('the key-locking form of the scripts', () => {
       carol: null,
     })
     await alice.expectNoMoreMessages(100)
+  })
+
+  it('runs under `npm run dev` with UPSTASH_SCRIPT_KEY_LOCKING on: the edge entry asks the gateway for the flagged SHA, and Mesa delivers', async () => {
+    await stack.loadScripts()
+    const dev = open(await startDevStack({ port: 0, mesaPort: 0, redisUrl: stack.redis.url, namespace: stack.freshNamespace(), keyLocking: true }))
+    const dave = open(await connectMesaClient(dev.mesaUrl, 'dave', { redisUrl: dev.redisUrl, namespace: dev.namespace }))
+    const before = await evals()
+    const send = (text: string) =>
+      fetch(dev.endpointUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${dev.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ message: { d: { text }, t: 'NOTE' }, recipients: ['dave'] }),
+      }).then((response) => response.status)
+    expect({ first: await send('one'), second: await send('two'), evals: (await evals()) - before, dave: await dave.waitForMessages(2) }).toEqual({
+      first: 200,
+      second: 200,
+      // Redis held the plain script alone: the flagged SHA was missing once, then cached.
+      evals: 1,
+      dave: [frame('one'), frame('two')],
+    })
   })
 })
