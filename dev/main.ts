@@ -1,4 +1,6 @@
 // `npm run dev`: the whole stack on this machine, a console page to drive it, and one ready line to start from.
+import { readBoolean } from '../src/config'
+import { ConfigError } from '../src/errors'
 import { MIN_SECRET_LENGTH } from '../src/limits'
 import { exportLine, readyLine } from './ready-line'
 import { RedisServerMissingError } from './redis-server'
@@ -17,7 +19,14 @@ function readSettings(env: NodeJS.ProcessEnv): DevStackOptions | string {
   if (token !== undefined && token.length < MIN_SECRET_LENGTH) {
     return `DISPATCH_TOKEN must be at least ${MIN_SECRET_LENGTH} characters, as the endpoint demands (unset it for local-dev-dispatch-token)`
   }
-  return { port, mesaPort, token, redisUrl: env.REDIS_URL?.trim() || undefined }
+  let keyLocking: boolean
+  try {
+    keyLocking = readBoolean(env, 'UPSTASH_SCRIPT_KEY_LOCKING', false)
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message
+    throw error
+  }
+  return { port, mesaPort, token, redisUrl: env.REDIS_URL?.trim() || undefined, keyLocking }
 }
 
 function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number | string {

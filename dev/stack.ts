@@ -24,6 +24,8 @@ export interface DevStackOptions {
   namespace?: string
   /** @default ['alice', 'bob', 'carol'] */
   clientIds?: string[]
+  /** The endpoint's UPSTASH_SCRIPT_KEY_LOCKING: its scripts under Upstash's key-locking shebang, which the gateway accepts. @default false */
+  keyLocking?: boolean
   /** Where Mesa's errors are reported. @default console.error */
   onError?: (message: string) => void
   /**
@@ -121,6 +123,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       MESA_NAMESPACE: namespace,
       MESA_SYNC: 'true',
       DISPATCH_TOKEN: token,
+      UPSTASH_SCRIPT_KEY_LOCKING: String(options.keyLocking === true),
     }
     // Bound late: the console config needs the server's URL, and the server needs the handler.
     let handler: FetchHandler | undefined

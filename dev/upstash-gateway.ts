@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { pathCommand, type RedisCommand, refusal, toCommand, toCommands } from './upstash-gateway/commands'
 import { encodeReply, type JsonReply } from './upstash-gateway/encoding'
+import { createKeyLockingShebangs } from './upstash-gateway/key-locking'
 import { connectRedis, isReplyError, type Outcome, pipeline, RedisUnavailable, send, transaction } from './upstash-gateway/redis'
 
 /** Runs before normal handling; returning true means it already answered the request (fault injection in tests). */
@@ -43,6 +44,8 @@ export async function startGateway(options: GatewayOptions): Promise<UpstashGate
   const { intercept } = options
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const { redis, commandNames } = await connectRedis(options.redisUrl)
+  // Scripts under Upstash's `#!lua flags=allow-key-locking`, which redis-server refuses (upstash-gateway/key-locking.ts).
+  const shebangs = createKeyLockingShebangs()
   let requests = 0
 
   const authorized = (req: IncomingMessage, query: URLSearchParams | undefined): boolean => {
@@ -69,21 +72,23 @@ export async function startGateway(options: GatewayOptions): Promise<UpstashGate
 
     if (path === '/pipeline' || path === '/multi-exec') {
       if (!hasBody) return fail(res, 405, `ERR ${path} needs POST`)
-      const commands = parse(body, toCommands)
-      if (typeof commands === 'string') return fail(res, 400, commands)
+      const parsed = parse(body, toCommands)
+      if (typeof parsed === 'string') return fail(res, 400, parsed)
+      const translated = parsed.map((command) => shebangs.translate(command))
+      const commands = translated.map(({ command }) => command)
+      const answer = (outcomes: Outcome[]) => outcomes.map((outcome, i) => entry(outcome, base64, translated[i]!.reply))
       if (path === '/pipeline') {
         const outcomes = await pipeline(
           redis,
           commands.map((command) => refusal(command) ?? command),
         )
-        return respond(res, 200, JSON.stringify(outcomes.map((outcome) => entry(outcome, base64))))
+        return respond(res, 200, JSON.stringify(answer(outcomes)))
       }
       for (const command of commands) {
         const reason = refusal(command)
         if (reason) return fail(res, 400, reason)
       }
-      const outcomes = await transaction(redis, commands)
-      return respond(res, 200, JSON.stringify(outcomes.map((outcome) => entry(outcome, base64))))
+      return respond(res, 200, JSON.stringify(answer(await transaction(redis, commands))))
     }
 
     let command: RedisCommand | string
@@ -98,8 +103,9 @@ export async function startGateway(options: GatewayOptions): Promise<UpstashGate
     if (typeof command === 'string') return fail(res, 400, command)
     const reason = refusal(command)
     if (reason) return fail(res, 400, reason)
-    const reply = await send(redis, command)
-    respond(res, 200, JSON.stringify({ result: encodeReply(reply, base64) }))
+    const translated = shebangs.translate(command)
+    const reply = await send(redis, translated.command)
+    respond(res, 200, JSON.stringify({ result: encodeReply(translated.reply(reply), base64) }))
   }
 
   const server = createServer((req, res) => {
@@ -147,8 +153,8 @@ export async function startGateway(options: GatewayOptions): Promise<UpstashGate
   }
 }
 
-function entry(outcome: Outcome, base64: boolean): { result: JsonReply } | { error: string } {
-  return outcome.ok ? { result: encodeReply(outcome.reply, base64) } : { error: outcome.error }
+function entry(outcome: Outcome, base64: boolean, reply: (reply: unknown) => unknown): { result: JsonReply } | { error: string } {
+  return outcome.ok ? { result: encodeReply(reply(outcome.reply), base64) } : { error: outcome.error }
 }
 
 function parse<T>(body: Buffer, validate: (value: unknown) => T | string): T | string {

@@ -62,7 +62,17 @@ const constantName = (/** @type {string} */ file) =>
     .replace(/-/g, '_')
     .toUpperCase()}_SCRIPT`
 
-/** Each script in src/script (its top-level .lua files), in name order: its file, the text Redis runs (compacted) and that text's SHA-1. */
+/**
+ * The first line that asks Upstash to lock only a script's KEYS instead of the whole database
+ * (https://upstash.com/docs/redis/commands/scripting/eval); src/script/lua-script.ts prepends the same line at run
+ * time, and test/script-source.test.ts holds the two equal.
+ */
+export const KEY_LOCKING_SHEBANG = '#!lua flags=allow-key-locking\n'
+
+/**
+ * Each script in src/script (its top-level .lua files), in name order: its file, the text Redis runs (compacted),
+ * that text's SHA-1, and the SHA-1 of the same text under KEY_LOCKING_SHEBANG.
+ */
 export async function compactScripts() {
   const files = (await readdir(SCRIPT_DIR)).filter((file) => file.endsWith('.lua')).sort()
   const scripts = []
@@ -73,7 +83,11 @@ export async function compactScripts() {
     const lua = compactLua(source)
     // The header's first sentence, which may wrap over several lines.
     const summary = /^[\s\S]*?\.(?=\s|$)/.exec(header[1].split('\n\n')[0].replace(/\s*\n\s*/g, ' '))?.[0] ?? file
-    scripts.push({ file, constant: constantName(file), summary, lua, sha1: createHash('sha1').update(lua).digest('hex') })
+    const sha1 = createHash('sha1').update(lua).digest('hex')
+    const keyLockingSha1 = createHash('sha1')
+      .update(KEY_LOCKING_SHEBANG + lua)
+      .digest('hex')
+    scripts.push({ file, constant: constantName(file), summary, lua, sha1, keyLockingSha1 })
   }
   return scripts
 }
@@ -147,9 +161,16 @@ export async function generateScripts() {
     const deflated = await deflateInParts(texts)
     let start = 0
     for (const [i, file] of files.entries()) {
-      const { constant, summary, lua, sha1 } = /** @type {NonNullable<ReturnType<typeof byFile.get>>} */ (byFile.get(file))
+      const { constant, summary, lua, sha1, keyLockingSha1 } = /** @type {NonNullable<ReturnType<typeof byFile.get>>} */ (byFile.get(file))
       parts.push(`const ${partName(file)} = '${deflated[i]?.toString('base64')}'`)
-      const value = { name: file.replace(/\.lua$/, ''), sha1, jsonBytes: Buffer.byteLength(JSON.stringify(lua)), start, end: start + lua.length }
+      const value = {
+        name: file.replace(/\.lua$/, ''),
+        sha1,
+        keyLockingSha1,
+        jsonBytes: Buffer.byteLength(JSON.stringify(lua)),
+        start,
+        end: start + lua.length,
+      }
       start += lua.length
       const fields = JSON.stringify(value, null, 2)
         .replace(/"(\w+)":/g, '$1:')

@@ -81,6 +81,7 @@ const DISPATCHER_SETTINGS = {
   token: (env: Env) => readBearerToken(env, 'UPSTASH_REDIS_REST_TOKEN'),
   timeoutMs: (env: Env) => readInteger(env, 'REDIS_TIMEOUT_MS', DEFAULT_REDIS_TIMEOUT_MS, 1),
   retries: (env: Env) => readInteger(env, 'REDIS_RETRIES', DEFAULT_REDIS_RETRIES, 0),
+  keyLocking: (env: Env) => readBoolean(env, 'UPSTASH_SCRIPT_KEY_LOCKING', false),
   namespace: readNamespace,
   sync: (env: Env) => readBoolean(env, 'MESA_SYNC', false),
   maxMessages: (env: Env) => readInteger(env, 'MESA_SYNC_MAX_MESSAGES', DEFAULT_SYNC_MAX_MESSAGES, 0),
@@ -99,14 +100,20 @@ const DISPATCHER_SETTINGS = {
  * (required), `MESA_NAMESPACE` (default none), `MESA_SYNC` (default false), and the tuning variables
  * `MESA_SYNC_MAX_MESSAGES`, `MESA_SYNC_MAX_BYTES`, `MESA_SYNC_MAX_AGE_SECONDS`, `DEDUPE_TTL_SECONDS`,
  * `MAX_RECIPIENTS`, `MAX_WRITE_BYTES`, `MAX_REQUEST_BYTES`, `MAX_BACKLOG_PAGE_BYTES`, `MAX_BACKLOG_READ_BYTES`,
- * `REDIS_TIMEOUT_MS` and `REDIS_RETRIES`, whose
- * defaults are in src/limits.ts. Every wrong one is named in the one ConfigError it throws.
+ * `REDIS_TIMEOUT_MS` and `REDIS_RETRIES`, whose defaults are in src/limits.ts, and `UPSTASH_SCRIPT_KEY_LOCKING`
+ * (default false). Every wrong one is named in the one ConfigError it throws.
  */
 export function readDispatcherEnv(env: Env): DispatcherEnv {
   const settings = readSettings(env, DISPATCHER_SETTINGS)
   const { maxBytes, maxWriteBytes } = settings.writeBudget
   return {
-    connection: { url: settings.url, token: settings.token, timeoutMs: settings.timeoutMs, retries: settings.retries },
+    connection: {
+      url: settings.url,
+      token: settings.token,
+      timeoutMs: settings.timeoutMs,
+      retries: settings.retries,
+      ...(settings.keyLocking ? { keyLocking: true } : {}),
+    },
     config: {
       ...(settings.namespace ? { namespace: settings.namespace } : {}),
       sync: { enabled: settings.sync, maxMessages: settings.maxMessages, maxBytes, maxAgeSeconds: settings.maxAgeSeconds },

@@ -59,6 +59,7 @@ const BAD: Record<string, [value: string, beside: Record<string, string>, messag
   MAX_BACKLOG_READ_BYTES: ['8MB', {}, 'must be an integer of at least 1'],
   REDIS_TIMEOUT_MS: ['0', {}, 'must be an integer of at least 1'],
   REDIS_RETRIES: ['-1', {}, 'must be an integer of at least 0'],
+  UPSTASH_SCRIPT_KEY_LOCKING: ['maybe', {}, 'must be true or false'],
   DISPATCH_TOKEN: ['short', {}, 'must be at least 16 characters'],
   DISPATCH_TOKEN_PREVIOUS: ['previous-token-0123456789', {}, 'is accepted only beside DISPATCH_TOKEN, the token it is being replaced by'],
   DISPATCH_SIGNING_SECRET: ['signing secret 0123456789', {}, 'must be printable ASCII without spaces'],

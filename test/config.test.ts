@@ -20,6 +20,7 @@ const TUNING = [
   'MAX_REQUEST_BYTES',
   'MAX_BACKLOG_PAGE_BYTES',
   'MAX_BACKLOG_READ_BYTES',
+  'UPSTASH_SCRIPT_KEY_LOCKING',
 ]
 
 function configErrorOf(build: () => unknown): { name: string; variable: string; message: string } {
@@ -92,9 +93,10 @@ describe('readDispatcherEnv', () => {
       MAX_REQUEST_BYTES: '100000',
       MAX_BACKLOG_PAGE_BYTES: '4096',
       MAX_BACKLOG_READ_BYTES: '65536',
+      UPSTASH_SCRIPT_KEY_LOCKING: 'on',
     }
     expect(readDispatcherEnv(env)).toEqual({
-      connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 800, retries: 0 },
+      connection: { url: 'https://example.upstash.io', token: 'secret-token', timeoutMs: 800, retries: 0, keyLocking: true },
       config: {
         namespace: 'api',
         sync: { enabled: true, maxMessages: 0, maxBytes: 4096, maxAgeSeconds: 3600 },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Message, PayloadTooLargeError } from '../src/index'
+import { Dispatcher, Message, PayloadTooLargeError } from '../src/index'
 import { useStack } from './support/stack'
 
 // Every request to Redis stays under MAX_REQUEST_BYTES as sent: the command around the keys and arguments counted,
@@ -23,8 +23,11 @@ async function evals(): Promise<number> {
 const note = (text: string) => new Message(0, { text }, 'NOTE')
 
 describe('a request to Redis', () => {
-  it('fits MAX_REQUEST_BYTES to the byte as sent, even as the EVAL after the script cache was flushed', async () => {
-    const dispatcher = stack.dispatcher({ namespace: stack.freshNamespace(), maxRequestBytes: LIMIT })
+  it.each([
+    ['', false],
+    [", under Upstash's key-locking shebang", true],
+  ])('fits MAX_REQUEST_BYTES to the byte as sent, even as the EVAL after the script cache was flushed%s', async (_, keyLocking) => {
+    const dispatcher = new Dispatcher({ ...stack.connection, keyLocking }, { namespace: stack.freshNamespace(), maxRequestBytes: LIMIT })
     // The longest message a dispatch to one recipient may carry: one character more is refused before sending.
     const fits = async (length: number) => {
       const before = stack.gateway.requests

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { compactLua, compactScripts, expandLua, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
-import { type LuaScript, scriptText } from '../src/script/lua-script'
+import { compactLua, compactScripts, expandLua, KEY_LOCKING_SHEBANG as GENERATED_SHEBANG, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
+import { KEY_LOCKING_SHEBANG, type LuaScript, scriptSha1, scriptSource, scriptText } from '../src/script/lua-script'
 import { RECIPIENT_FLAG } from '../src/script/protocol'
 import * as scripts from '../src/script/scripts'
 
@@ -27,6 +27,24 @@ describe('the Lua scripts', () => {
       CLEAR_SCRIPT: '829edb44bd1860d67a3acce4c76c30de999bcaa7',
       DISPATCH_SCRIPT: '3d2768c54a18f6ef0747ecde3f527ae01d2fbb20',
       PRESENCE_SCRIPT: '2959ddbb9b8bd8ef17da2c319e2499515a2280ba',
+    })
+  })
+
+  it("keep the SHA-1 of their key-locking form, Upstash's shebang line and the same text, which the REST transport sends when asked to", async () => {
+    expect(GENERATED_SHEBANG).toBe(KEY_LOCKING_SHEBANG)
+    const forms = await Promise.all(
+      Object.values(scripts).map(async (script) => {
+        const text = await scriptSource(script, true)
+        return { sha1: sha1(text), text: text === `#!lua flags=allow-key-locking\n${await scriptText(script)}` }
+      }),
+    )
+    expect(forms).toEqual(Object.values(scripts).map((script) => ({ sha1: scriptSha1(script, true), text: true })))
+    expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.keyLockingSha1]))).toEqual({
+      BACKLOG_SCRIPT: '271bd79a946ae4a5d379275e91e2baf2407f7d01',
+      CLEANUP_SCRIPT: '70b4e26f658a96000734593aa7d92ad8fe26af53',
+      CLEAR_SCRIPT: 'e51b1cb7a919a29d0f0523b91f3a8292a88d376c',
+      DISPATCH_SCRIPT: '3a1124e6e40d5ba823a31abbf8f5838c314e7652',
+      PRESENCE_SCRIPT: '9402e894b531cbaf228dd924f9ac267a473ff3a4',
     })
   })
 

@@ -39,6 +39,7 @@ const ENV = {
   MESA_NAMESPACE: 'api',
   MESA_SYNC: 'true',
   MAX_BACKLOG_PAGE_BYTES: '524288',
+  UPSTASH_SCRIPT_KEY_LOCKING: 'true',
 }
 
 beforeAll(async () => {
@@ -112,6 +113,7 @@ describe('serverless package --stage dev', () => {
       UPSTASH_REDIS_REST_TOKEN: ENV.UPSTASH_REDIS_REST_TOKEN,
       MESA_NAMESPACE: 'api',
       MESA_SYNC: 'true',
+      UPSTASH_SCRIPT_KEY_LOCKING: 'true',
     }
     expect(fn('http').Properties.Environment).toEqual({
       Variables: expect.objectContaining({ ...shared, DISPATCH_TOKEN: ENV.DISPATCH_TOKEN, DISPATCH_SIGNING_SECRET: '', MAX_BACKLOG_PAGE_BYTES: '524288' }),

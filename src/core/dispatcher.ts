@@ -76,7 +76,7 @@ export class DispatchCore {
     this.limits = settings.limits
     this.runner = createRunner(redis)
     const newHead = () => callHead(this.keys, this.keys.callKey(), CALL_KEY_TTL_SECONDS, this.limits, Date.now())
-    const command = commandBytes(DISPATCH_SCRIPT)
+    const command = commandBytes(DISPATCH_SCRIPT, this.runner.keyLocking)
     this.headBytes = newHead().bytes + command
     this.batcher = createCallBatcher((keys, args) => this.runner.run(DISPATCH_SCRIPT, keys, args), newHead, {
       dispatches: MAX_DISPATCHES_PER_CALL,

@@ -62,7 +62,7 @@ export function chargeArgs(context: QuestionContext, options: RateLimitOptions):
 export function ask(context: QuestionContext, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
   // The REST body is a JSON array of the command, the SHA (or the text, after a NOSCRIPT), the key count, the keys
   // and the arguments.
-  let bytes = commandBytes(script)
+  let bytes = commandBytes(script, context.runner.keyLocking)
   for (const each of keys) bytes += jsonStringBytes(each) + 1
   for (const each of args) bytes += jsonStringBytes(each) + 1
   if (bytes > context.maxRequestBytes) {

@@ -8,6 +8,8 @@ export interface LuaScript {
   readonly name: string
   /** The SHA-1 of the text Redis caches it under. */
   readonly sha1: string
+  /** The SHA-1 of its text under KEY_LOCKING_SHEBANG, which Upstash caches the key-locking form under. */
+  readonly keyLockingSha1: string
   /** The bytes of its text as a JSON string: what an EVAL's REST body carries where an EVALSHA's has the SHA. */
   readonly jsonBytes: number
   /**
@@ -23,14 +25,40 @@ export interface LuaScript {
 }
 
 /**
- * The most bytes a script call adds around its keys and arguments in a REST body, `["evalsha",<sha>,<key
- * count>,…]`, or after a NOSCRIPT `["eval",<text>,<key count>,…]`: a request-size check counts this beside them, so
- * that the EVAL fallback stays under the limit the EVALSHA was sized to. Each key and argument is counted apart,
- * with the comma before it.
+ * The first line that makes Upstash lock only the keys a script is given in KEYS, instead of taking its global lock
+ * for the whole call: "Adding the allow-key-locking flag to the script's shebang line makes it lock only the keys
+ * passed in KEYS" (https://upstash.com/docs/redis/commands/scripting/eval). redis-server 7 refuses the flag
+ * (`ERR Unexpected flag in script shebang`), so only the REST transport sends it, when asked to.
  */
-export function commandBytes(script: LuaScript): number {
+export const KEY_LOCKING_SHEBANG = '#!lua flags=allow-key-locking\n'
+
+/** The bytes KEY_LOCKING_SHEBANG adds to a script's text as a JSON string: its line break is escaped, `\n`. */
+const KEY_LOCKING_JSON_BYTES = JSON.stringify(KEY_LOCKING_SHEBANG).length - 2
+
+/** The SHA-1 Redis caches the script under in the form sent: plain, or under KEY_LOCKING_SHEBANG. */
+export function scriptSha1(script: LuaScript, keyLocking: boolean): string {
+  return keyLocking ? script.keyLockingSha1 : script.sha1
+}
+
+/**
+ * The script's text in the form sent: plain, or KEY_LOCKING_SHEBANG and the same inflated text, so that a bundle
+ * carries the Lua once whichever form it runs.
+ */
+export async function scriptSource(script: LuaScript, keyLocking: boolean): Promise<string> {
+  const text = await scriptText(script)
+  return keyLocking ? KEY_LOCKING_SHEBANG + text : text
+}
+
+/**
+ * The most bytes a script call adds around its keys and arguments in a REST body, `["evalsha",<sha>,<key
+ * count>,…]`, or after a NOSCRIPT `["eval",<text>,<key count>,…]`, the text in the form sent (`keyLocking`): a
+ * request-size check counts this beside them, so that the EVAL fallback stays under the limit the EVALSHA was sized
+ * to. Each key and argument is counted apart, with the comma before it.
+ */
+export function commandBytes(script: LuaScript, keyLocking = false): number {
   // The SHA is 40 hex digits quoted; a key count has at most 10 digits; then the closing bracket.
-  const command = Math.max('["evalsha",'.length + 42, '["eval",'.length + script.jsonBytes)
+  const text = script.jsonBytes + (keyLocking ? KEY_LOCKING_JSON_BYTES : 0)
+  const command = Math.max('["evalsha",'.length + 42, '["eval",'.length + text)
   return command + ','.length + 10 + ']'.length
 }
 

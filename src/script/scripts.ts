@@ -12,6 +12,7 @@ const CLEANUP_LUA = 'jFRta9swEP7uXyHoii2smjkdYwtVoXShg5UW2m4wggeKdX5pbTlIcmg7tt8
 export const BACKLOG_SCRIPT: LuaScript = {
   name: "backlog",
   sha1: "36345e12433034708448b39773d08bfec78a5359",
+  keyLockingSha1: "271bd79a946ae4a5d379275e91e2baf2407f7d01",
   jsonBytes: 1157,
   start: 28457,
   end: 29583,
@@ -23,6 +24,7 @@ export const BACKLOG_SCRIPT: LuaScript = {
 export const CLEANUP_SCRIPT: LuaScript = {
   name: "cleanup",
   sha1: "cfa9e050b959dd378502d77aa77d82d81fde4032",
+  keyLockingSha1: "70b4e26f658a96000734593aa7d92ad8fe26af53",
   jsonBytes: 1585,
   start: 0,
   end: 1539,
@@ -34,6 +36,7 @@ export const CLEANUP_SCRIPT: LuaScript = {
 export const CLEAR_SCRIPT: LuaScript = {
   name: "clear",
   sha1: "829edb44bd1860d67a3acce4c76c30de999bcaa7",
+  keyLockingSha1: "e51b1cb7a919a29d0f0523b91f3a8292a88d376c",
   jsonBytes: 6265,
   start: 21658,
   end: 27684,
@@ -45,6 +48,7 @@ export const CLEAR_SCRIPT: LuaScript = {
 export const DISPATCH_SCRIPT: LuaScript = {
   name: "dispatch",
   sha1: "3d2768c54a18f6ef0747ecde3f527ae01d2fbb20",
+  keyLockingSha1: "3a1124e6e40d5ba823a31abbf8f5838c314e7652",
   jsonBytes: 22458,
   start: 0,
   end: 21658,
@@ -56,6 +60,7 @@ export const DISPATCH_SCRIPT: LuaScript = {
 export const PRESENCE_SCRIPT: LuaScript = {
   name: "presence",
   sha1: "2959ddbb9b8bd8ef17da2c319e2499515a2280ba",
+  keyLockingSha1: "9402e894b531cbaf228dd924f9ac267a473ff3a4",
   jsonBytes: 796,
   start: 27684,
   end: 28457,

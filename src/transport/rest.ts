@@ -19,6 +19,12 @@ export interface RestConnection {
   backoffMs?: number
   /** The epoch milliseconds by which every attempt must be over, e.g. a Lambda's end minus a margin. */
   deadline?: () => number | undefined
+  /**
+   * Whether the scripts go under Upstash's `#!lua flags=allow-key-locking` shebang, so that each call locks only
+   * its own keys instead of the whole database (docs/configuration.md says how to check a database supports it);
+   * redis-server refuses the flag. @default false
+   */
+  keyLocking?: boolean
 }
 
 /** What a Bearer token must be to travel in a header intact: a space would end it, and a header cannot carry non-ASCII. */

@@ -37,6 +37,8 @@ export function createTcpRunner(url: string, options: { timeoutMs?: number; retr
       return redis
     }))
   return {
+    // redis-server refuses Upstash's key-locking flag, and a redis:// URL has no setting that could ask for it.
+    keyLocking: false,
     run: async (script, keys, args) => runScript(await connect(), script, keys, args),
     async close() {
       // A connection that never opened (ioredis missing) has nothing to quit, and every dispatch that needed it
@@ -63,6 +65,7 @@ export function createClientRunner(client: IORedisLike): ScriptRunner {
     throw new ConfigError('redis', "is a client with a keyPrefix, which would move Mesa's keys where Mesa's servers never read them: pass a client without one")
   }
   return {
+    keyLocking: false,
     run: (script, keys, args) => runScript(client, script, keys, args),
     close: async () => {},
   }
