@@ -24,8 +24,8 @@ describe('the Lua scripts', () => {
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
       BACKLOG_SCRIPT: '36345e12433034708448b39773d08bfec78a5359',
       CLEANUP_SCRIPT: 'cfa9e050b959dd378502d77aa77d82d81fde4032',
-      CLEAR_SCRIPT: '829edb44bd1860d67a3acce4c76c30de999bcaa7',
-      DISPATCH_SCRIPT: '3d2768c54a18f6ef0747ecde3f527ae01d2fbb20',
+      CLEAR_SCRIPT: '35bcf21d3cd4c0f336274a1a46818c7298f30c81',
+      DISPATCH_SCRIPT: '8cfeac60df729274644ef8ce6e25b4ce919b4dd1',
       PRESENCE_SCRIPT: '2959ddbb9b8bd8ef17da2c319e2499515a2280ba',
     })
   })
@@ -42,8 +42,8 @@ describe('the Lua scripts', () => {
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.keyLockingSha1]))).toEqual({
       BACKLOG_SCRIPT: '271bd79a946ae4a5d379275e91e2baf2407f7d01',
       CLEANUP_SCRIPT: '70b4e26f658a96000734593aa7d92ad8fe26af53',
-      CLEAR_SCRIPT: 'e51b1cb7a919a29d0f0523b91f3a8292a88d376c',
-      DISPATCH_SCRIPT: '3a1124e6e40d5ba823a31abbf8f5838c314e7652',
+      CLEAR_SCRIPT: '8d206474e3eabe5b6ede0805c143400cd3bf1cf8',
+      DISPATCH_SCRIPT: '98200ff0a79ace09dd62dde572b65357135ce704',
       PRESENCE_SCRIPT: '9402e894b531cbaf228dd924f9ac267a473ff3a4',
     })
   })

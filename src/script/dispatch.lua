@@ -46,7 +46,8 @@ Reply: one line per dispatch, in order, joined by "\n":
 Why it is written this way:
 - Claiming the call key, or a charge when the call has one, is the call's first write, and Redis refuses a script
   under OOM only before its first write, so an OOM refusal leaves nothing done. Every later write is bounded:
-  ARGV[3] bytes of stored values, SCAN_BYTES of values checked in Lua, CHUNK values per variadic command (`unpack`
+  ARGV[3] bytes of stored values, SCAN_BYTES of values checked in Lua and SCAN_TOKENS of their JSON tokens
+  (dispatch/json.lua: a check's time goes by its tokens), CHUNK values per variadic command (`unpack`
   has a C stack limit).
 - A dispatch's own key holds '<fingerprint>' once it reached all its recipients, '<fingerprint>:<reached>' while
   its parts have reached the first <reached>: a part resumes it only from there, and only with the same
@@ -61,7 +62,7 @@ Why it is written this way:
 - A value this script wrote is trusted while its length matches the index and it starts and ends with the very
   messages the index's fingerprint names (shared/fingerprint.lua): two SHA-1s of one message each, whatever the
   value's size. The index's message lengths then say where to cut when the oldest messages go (the last message
-  cut is parsed to check). Any other value is checked as
+  cut is parsed to check, unless it is the first, which the fingerprint names). Any other value is checked as
   JSON.parse would check it; one Mesa could not redeliver (not JSON, not an array, a null message, which stop
   Mesa's redelivery for good) is replaced, as Mesa's own Dispatcher does, and one with spaces between its
   messages is rewritten without them.

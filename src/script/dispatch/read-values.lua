@@ -67,8 +67,17 @@
       return TOO_LARGE, v
     end
     -- Not checkable within what this call has left: a later call does it.
-    if scanned > 0 and scanned + #value > SCAN_BYTES then return nil end
-    local starts, lengths = readArray(value)
+    local first = scanned == 0 and tokens == 0
+    if not first and scanned + #value > SCAN_BYTES then return nil end
+    local ok, starts, lengths = pcall(readArray, value)
+    if not ok then
+      if starts ~= TOO_COSTLY then error(starts, 0) end
+      -- More tokens than one call may check: left as is, as a larger value is, when this call had its whole budget
+      -- for it; else a later call, which starts with it, tries.
+      if not first then return nil end
+      v.forget = count ~= nil
+      return TOO_LARGE, v
+    end
     if starts and #starts > 0 then
       local n = #starts
       local compact = starts[1] == 2 and starts[n] + lengths[n] == #value

@@ -5,7 +5,7 @@
   store = function(d, name, names, at, msg)
     if maxBytes > 0 and #msg + 2 > maxBytes then return 'x' end
     local v = values[name]
-    local fresh = written == 0 and scanned == 0
+    local fresh = written == 0 and scanned == 0 and tokens == 0
     if v == nil then
       local size, count = describe(name)
       local unchecked = count == nil and size > 0
@@ -38,7 +38,20 @@
     -- A value this call has not stored into yet is taken back by forgetting it (it is read again if needed);
     -- one it has is taken back from a snapshot.
     local before, seen = v.size and snapshot(v), scanned
-    local dropped = append(v, msg)
+    local ok, dropped = pcall(append, v, msg)
+    if not ok then
+      -- Checking where to cut (or listing the messages again) would pass the call's SCAN_TOKENS: a later call,
+      -- or, for a call that had its whole budget for it, never; the value is left as is.
+      if dropped ~= TOO_COSTLY then error(dropped, 0) end
+      if before then
+        restore(v, before)
+        v.checkFrom = nil
+      else
+        values[name] = fresh and TOO_LARGE or nil
+      end
+      scanned = seen
+      return fresh and 'x' or nil
+    end
     local size = contentLength(v) + 2
     local grew = size - (v.size or 0)
     if (grew > budget) or (not fresh and (written + grew > budget or scanned > SCAN_BYTES)) then
