@@ -34,7 +34,7 @@ export function formatError(error: unknown, json: boolean): string {
   const details = [
     described.status ? `HTTP ${described.status}` : undefined,
     described.retryAfter !== undefined ? `retry after ${described.retryAfter} s` : undefined,
-    (described.attempts ?? 1) > 1 ? `${described.attempts} attempts` : undefined,
+    described.attempts !== undefined && described.attempts > 1 ? `${described.attempts} attempts` : undefined,
   ].filter((each) => each !== undefined)
   const advice = error instanceof UsageError ? 'Run mesa-dispatch --help for usage.' : described.hint
   const hint = advice === undefined ? '' : `\n${advice}`
