@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type FetchServer, serveFetch } from '../dev/serve-fetch'
-import { createDispatchClient, type DispatchClientOptions, signRequest } from '../src/client/index'
+import { ConfigError, createDispatchClient, type DispatchClientOptions, signRequest } from '../src/client/index'
 import { DEFAULT_MAX_BACKLOG_READ_BYTES } from '../src/limits'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, HOOKS_KEY, serveEndpoint } from './support/dispatch-endpoint'
@@ -75,6 +75,25 @@ function steppedClock(start: number): Pick<DispatchClientOptions, 'now' | 'sleep
     },
   }
 }
+
+describe('the client refuses to be built', () => {
+  it('with a maxRetries that is not a whole number from 0, or a deadlineMs not above 0, naming the option', () => {
+    const built = (options: Partial<DispatchClientOptions>) => {
+      try {
+        createDispatchClient({ endpoint: 'http://127.0.0.1:1', token: ENDPOINT_TOKEN, ...options })
+        return 'built'
+      } catch (error) {
+        return error instanceof ConfigError ? `${error.variable}: ${error.message}` : error
+      }
+    }
+    expect([built({ maxRetries: -1 }), built({ maxRetries: 1.5 }), built({ deadlineMs: 0 }), built({ maxRetries: 0, deadlineMs: 1 })]).toEqual([
+      'maxRetries: maxRetries must be a whole number, 0 or more',
+      'maxRetries: maxRetries must be a whole number, 0 or more',
+      'deadlineMs: deadlineMs must be above 0',
+      'built',
+    ])
+  })
+})
 
 describe('the client never sends again', () => {
   it('a call the real endpoint refused with a 4xx other than 429: 400, 401, 403, 404, 409 for an id reused, 413 and 422', async () => {

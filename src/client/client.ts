@@ -1,11 +1,11 @@
 import type { BacklogResult, ClearBacklogResult, DispatchResult, PresenceResult, Recipient } from '../core/types.js'
 import { ConfigError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
-import { DEFAULT_CLIENT_DEADLINE_MS, DEFAULT_CLIENT_MAX_RETRIES, DEFAULT_CLIENT_TIMEOUT_MS } from '../limits.js'
+import { DEFAULT_CLIENT_TIMEOUT_MS } from '../limits.js'
 import { SIGNATURE_HEADER, signRequest } from '../signature.js'
 import { isObject, refusal, unanswered, unexpected } from './failures.js'
 import { jsonBody } from './json-body.js'
-import { type RetryPolicy, withRetries } from './retry.js'
+import { retryPolicy, withRetries } from './retry.js'
 import type {
   BacklogPageOptions,
   DispatchBatchItem,
@@ -30,6 +30,12 @@ interface Call {
   idempotencyKey?: string
   /** A question that only reads, which no failure can have applied. */
   read: boolean
+}
+
+/** How a call that changes something is keyed: `own` when its body carries the caller's id, and the caller's options. */
+interface Keyed {
+  own: boolean
+  options?: DispatchCallOptions
 }
 
 /**
@@ -94,14 +100,14 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
    * Posts a body whose own fields go `depth` levels deep, so that a field that cannot be JSON is named. A call that
    * changes something (`keyed`) and carries no id of the caller's gets a key of its own, which makes a retry a no-op.
    */
-  async function post<T>(path: string, payload: unknown, depth: number, check: (answer: Answer) => T, keyed?: { own: boolean; options?: DispatchCallOptions }) {
+  async function post<T>(path: string, payload: unknown, depth: number, check: (answer: Answer) => T, keyed?: Keyed) {
     const body = jsonBody(payload, depth)
     const idempotencyKey = keyed?.options?.idempotencyKey ?? (keyed && !keyed.own ? crypto.randomUUID() : undefined)
     return send({ method: 'POST', path, body, idempotencyKey, read: keyed === undefined }, check)
   }
 
   /** Posts to a route that answers `{ ok: true, result }`, and resolves with the result once `has` finds its field. */
-  async function result<T>(path: string, payload: unknown, depth: number, has: string, keyed?: { own: boolean; options?: DispatchCallOptions }): Promise<T> {
+  async function result<T>(path: string, payload: unknown, depth: number, has: string, keyed?: Keyed): Promise<T> {
     return post(
       path,
       payload,
@@ -172,20 +178,6 @@ function credentials(options: DispatchClientOptions): { token?: string; secret?:
   if (token === '') throw new ConfigError('token', 'must not be empty')
   if (secret === '') throw new ConfigError('secret', 'must not be empty')
   return { token, secret }
-}
-
-/** The retry settings of a client, checked, with the clock its waits are timed by. */
-function retryPolicy(options: DispatchClientOptions): RetryPolicy {
-  const maxRetries = options.maxRetries ?? DEFAULT_CLIENT_MAX_RETRIES
-  const deadlineMs = options.deadlineMs ?? DEFAULT_CLIENT_DEADLINE_MS
-  if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) throw new ConfigError('maxRetries', 'must be a whole number, 0 or more')
-  if (!(deadlineMs > 0)) throw new ConfigError('deadlineMs', 'must be above 0')
-  return {
-    maxRetries,
-    deadlineMs,
-    now: options.now ?? Date.now,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-  }
 }
 
 function parseJson(text: string): unknown {

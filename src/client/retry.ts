@@ -1,5 +1,6 @@
-import { DispatchEndpointError, type FailureOutcome } from '../errors.js'
-import { CLIENT_RETRY_BASE_DELAY_MS, CLIENT_RETRY_MAX_DELAY_MS } from '../limits.js'
+import { ConfigError, DispatchEndpointError, type FailureOutcome } from '../errors.js'
+import { CLIENT_RETRY_BASE_DELAY_MS, CLIENT_RETRY_MAX_DELAY_MS, DEFAULT_CLIENT_DEADLINE_MS, DEFAULT_CLIENT_MAX_RETRIES } from '../limits.js'
+import type { DispatchClientOptions } from './types.js'
 
 // Retrying a client call: which failures a retry can fix, how long to wait before the next attempt, and the error
 // the call ends with, which says what every attempt together may have applied.
@@ -12,6 +13,20 @@ export interface RetryPolicy {
   deadlineMs: number
   now: () => number
   sleep: (ms: number) => Promise<void>
+}
+
+/** The retry settings of a client, checked, with the clock its waits are timed by. */
+export function retryPolicy(options: DispatchClientOptions): RetryPolicy {
+  const maxRetries = options.maxRetries ?? DEFAULT_CLIENT_MAX_RETRIES
+  const deadlineMs = options.deadlineMs ?? DEFAULT_CLIENT_DEADLINE_MS
+  if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) throw new ConfigError('maxRetries', 'must be a whole number, 0 or more')
+  if (!(deadlineMs > 0)) throw new ConfigError('deadlineMs', 'must be above 0')
+  return {
+    maxRetries,
+    deadlineMs,
+    now: options.now ?? Date.now,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+  }
 }
 
 /** What an attempt is handed: the milliseconds the deadline leaves it. */
