@@ -125,7 +125,7 @@ describe.each([
         stdout: `${JSON.stringify({ cleared: [{ recipient: id, messages: 1, bytes: Buffer.byteLength('[{"op":0,"d":{"n":1},"t":"NOTE"}]') }], duplicate: false })}\n`,
         stderr: '',
       },
-      { code: 0, stdout: 'duplicate: this id was already applied, so nothing was removed\n', stderr: '' },
+      { code: 0, stdout: 'duplicate: this id was already applied, by an earlier call or an earlier attempt of this one, so nothing was removed\n', stderr: '' },
     ])
     expect(await stack.admin.hget(`undelivered_messages_${cli.namespace}`, id)).toBe('[{"op":0,"d":{"n":2},"t":"NOTE"}]')
   })

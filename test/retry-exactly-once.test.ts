@@ -189,7 +189,11 @@ describe('a call that ran out of retries names the key that finishes it', () => 
     expect({ failed: failed.code, key, finished, reached: await reached() }).toEqual({
       failed: 4,
       key: CLIENT_KEY,
-      finished: { code: 0, stdout: 'duplicate: this id was already applied, so nothing was sent again\n', stderr: '' },
+      finished: {
+        code: 0,
+        stdout: 'duplicate: this id was already applied, by an earlier call or an earlier attempt of this one, so nothing was sent again\n',
+        stderr: '',
+      },
       reached: once,
     })
   })

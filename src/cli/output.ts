@@ -68,7 +68,7 @@ function describeAny(error: unknown): ErrorOutput {
 
 /** E.g. `sent to 1 server(s): online 0; stored for 1 offline`. */
 function describeResult(result: DispatchResult): string {
-  if (result.duplicate) return 'duplicate: this id was already applied, so nothing was sent again'
+  if (result.duplicate) return 'duplicate: this id was already applied, by an earlier call or an earlier attempt of this one, so nothing was sent again'
   const parts = [result.online === null ? `recipients ${list(result.recipients)}` : `online ${list(result.online)}`]
   const offline = result.offline.length
   if (offline > 0) parts.push(result.stored === offline ? `stored for ${offline} offline` : `stored for ${result.stored} of ${offline} offline`)
