@@ -78,6 +78,10 @@
     -- The payload's recipients, as pieces so that no string is made per recipient: each id, and before it what
     -- closes the one before and opens it (JOIN, by whether the one before was a quoted string).
     local states, published, queued, p, quoted = {}, {}, {}, 0, false
+    -- What a recipient with nothing stored takes: the message as it is, stored right here without a call to store
+    -- when it fits the caps and the call's budget, as for most offline recipients of a large dispatch.
+    local grew, undo = #msg + 2, d.undo
+    local fits = maxBytes == 0 or grew <= maxBytes
     local processed, i = 0, 1
     while i <= n do
       local last = math.min(i + CHUNK - 1, n)
@@ -130,9 +134,17 @@
         elseif queued[member] then
           state = queued[member]
         else
-          while names[cursor] ~= member do cursor = cursor + 1 end
-          state = store(d, member, names, cursor, msg)
-          if not state then break end
+          if fits and values[member] == ABSENT and written + grew <= budget then
+            values[member], written = msg, written + grew
+            touchedOrder[#touchedOrder + 1] = member
+            undo[#undo + 1] = member
+            d.stored = d.stored + 1
+            state = '0'
+          else
+            while names[cursor] ~= member do cursor = cursor + 1 end
+            state = store(d, member, names, cursor, msg)
+            if not state then break end
+          end
           queued[member] = state
         end
         states[j] = state
