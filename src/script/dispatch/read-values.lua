@@ -97,7 +97,8 @@
 
   -- Loads the values of `names` from `at` on, as many as `room` bytes allow (the first always), in one HMGET.
   load = function(names, at, room)
-    local batch, want = {}, 0
+    -- `count` counts the batch rather than measuring it: `#` searches a growing table.
+    local batch, want, count = {}, 0, 0
     for j = at, #names do
       local name = names[j]
       local entry = not values[name] and known[name]
@@ -105,8 +106,9 @@
         -- A known entry is a size, or an entry survey parsed.
         local p = parsed[entry]
         local size = p and p[1] or entry
-        if #batch > 0 and want + size > room then break end
-        batch[#batch + 1], want = name, want + size
+        if count > 0 and want + size > room then break end
+        count, want = count + 1, want + size
+        batch[count] = name
       end
     end
     local read = redis.call('HMGET', undelivered, unpack(batch))

@@ -86,7 +86,7 @@
     while i <= n do
       local last = math.min(i + CHUNK - 1, n)
       -- SMISMEMBER's answer by position in the chunk (1 online); `base` turns a recipient's index into that position.
-      local online, names, base = {}, {}, i - 1
+      local online, names, base, offline = {}, {}, i - 1, 0
       local special = find(flags, '[wr]', i)
       if special and special <= last then
         local members, at = {}, {}
@@ -108,10 +108,13 @@
       for j = i, last do
         if online[j - base] == 0 then
           local flag = byte(flags, j)
-          if flag == STORABLE or flag == STORABLE_ESCAPED then names[#names + 1] = ARGV[m + j] end
+          if flag == STORABLE or flag == STORABLE_ESCAPED then
+            offline = offline + 1
+            names[offline] = ARGV[m + j]
+          end
         end
       end
-      if #names > 0 then survey(names) end
+      if offline > 0 then survey(names) end
       local cursor = 1
       for j = i, last do
         local flag, member = byte(flags, j), ARGV[m + j]
