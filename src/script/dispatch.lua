@@ -71,7 +71,10 @@ Why it is written this way:
 - The script is written in parts of one concept each (dispatch/*.lua), which scripts/generate-lua.mjs inlines
   where a line says `-- @include <part>`.
 ]]
-local find, byte, match, sub, concat, unpack = string.find, string.byte, string.match, string.sub, table.concat, unpack
+-- Globals read through locals: Redis 7 guards its globals table, which makes each global read cost about what a
+-- table store does, and the hot loops read ARGV and `type` per recipient.
+local find, byte, match, sub, concat, unpack, type = string.find, string.byte, string.match, string.sub, table.concat, unpack, type
+local ARGV = ARGV
 local CHUNK = 1000
 local SCAN_BYTES = 262144
 -- Longer than hash-max-listpack-value (64), so that Redis keeps the index a hash table: as a listpack (up to 512
@@ -199,7 +202,9 @@ while a <= #ARGV do
   local span = 2
   if mode ~= 'p' then
     local flags = ARGV[a + 2]
-    local _, escapes = string.gsub(flags, '[SP]', '')
+    -- The escaped members' JSON follows the members: counted without copying the flags when there is none.
+    local escapes = 0
+    if find(flags, '[SP]') then escapes = select(2, string.gsub(flags, '[SP]', '')) end
     span = 3 + #flags + escapes
   end
   if ttl ~= '' then
