@@ -20,7 +20,8 @@ const root = dirname(fileURLToPath(import.meta.url))
  * @property {'esm'} format
  * @property {string[]} conditions  package.json `exports` conditions to resolve with, besides import/default
  * @property {boolean | 'own'} keepNames  keep function and class names (`error.constructor.name` reads `ConfigError`,
- *   not `g`): of every module, or of this project's own (src/, functions/) alone
+ *   not `g`): of every module, or of this project's own (src/, functions/) alone: its classes, and its functions too
+ *   in a bundle without a source map (with one, a formatted stack takes their names from the map)
  * @property {boolean} sourcemap   write `<file>.map` beside the file, linked from its last line, without sourcesContent
  * @property {string} [banner]      a first line for the file; a `#!` one also makes the file executable
  */
@@ -41,10 +42,11 @@ const root = dirname(fileURLToPath(import.meta.url))
 // Lambda loads both as ESM, but `serverless invoke local` only finds a handler through require(), which resolves
 // `.js` (then retries it with import()) and never `.mjs`. `module` is esbuild's default condition for node,
 // listed here because naming any condition drops the defaults. `rest-only` gives `#tcp-transport` the stub
-// without ioredis (package.json `imports`): the functions reach Redis at UPSTASH_REDIS_REST_URL, never over TCP. Our own names are kept (not those of
-// node_modules: scripts/esbuild/keep-own-names.mjs says why) and a source map ships beside each bundle, which the
-// functions read with NODE_OPTIONS=--enable-source-maps (serverless.yml), so a Lambda error reads `ConfigError`
-// at `src/http-url.ts:9:11` instead of `g` at `index.js:1:1039`. The map leaves the sources out (sourcesContent):
+// without ioredis (package.json `imports`): the functions reach Redis at UPSTASH_REDIS_REST_URL, never over TCP. Our own class names are kept (not those of
+// node_modules, nor our functions', which the map gives back: scripts/esbuild/keep-own-names.mjs says why) and a
+// source map ships beside each bundle, which the functions read at their first formatted stack
+// (src/triggers/mapped-stacks.ts), so a Lambda error reads `ConfigError` at `src/http-url.ts:9:11` instead of `g`
+// at `index.js:1:1039`. The map leaves the sources out (sourcesContent):
 // Node needs only the mappings to rewrite a stack, and they would more than double the zip.
 /** @type {Omit<Bundle, 'name' | 'entry'>} */
 const lambda = {
@@ -115,7 +117,7 @@ const webCrypto = { name: 'uncrypto-web', setup: (build) => build.onResolve({ fi
 const NODE_BUILTINS = ['node:*', ...builtinModules]
 const isNodeBuiltin = (/** @type {string} */ path) => path.startsWith('node:') || builtinModules.includes(path.split('/')[0] ?? path)
 
-// Our own sources, whose names `keepNames: 'own'` keeps; node_modules (and @upstash/redis's hundreds of command
+// Our own sources, whose class names `keepNames: 'own'` keeps; node_modules (and @upstash/redis's hundreds of command
 // classes, 15 KB of names in a Lambda bundle) stay minified.
 const OWN_DIRS = ['src', 'functions'].map((dir) => join(root, dir) + sep)
 const isOwn = (/** @type {string} */ path) => OWN_DIRS.some((dir) => path.startsWith(dir))
@@ -147,7 +149,7 @@ export async function buildBundles({ only, outdir = 'dist', override = {} } = {}
         minify: true,
         keepNames: bundle.keepNames === true,
         plugins: [
-          ...(bundle.keepNames === 'own' ? [keepOwnNames({ isOwn, tsconfigRaw: TSCONFIG })] : []),
+          ...(bundle.keepNames === 'own' ? [keepOwnNames({ isOwn, tsconfigRaw: TSCONFIG, functions: !bundle.sourcemap })] : []),
           ...(bundle.platform === 'node' && bundle.target === 'node22' ? [webCrypto] : []),
         ],
         metafile: true,

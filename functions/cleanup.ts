@@ -5,7 +5,7 @@ import { createLogger } from '../src/observe/logger.js'
 import { CLEANUP_SCRIPT } from '../src/script/scripts.js'
 import { createCleanupFromEnv } from '../src/triggers/cleanup.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
-import { assertEventShape } from '../src/triggers/event-shape.js'
+import { assertCleanupEvent } from '../src/triggers/event-shape.js'
 import { initLambda } from '../src/triggers/lambda-init.js'
 
 await initLambda(import.meta.url, process.env, [CLEANUP_SCRIPT])
@@ -22,7 +22,7 @@ const cleanup = createCleanupFromEnv(process.env, { deadline: deadline.get })
 export const handler = (event: unknown, context: Context) =>
   deadline.run(context.getRemainingTimeInMillis(), () =>
     metrics.observe(context.functionName, async () => {
-      assertEventShape('cleanup', event)
+      assertCleanupEvent(event)
       const started = Date.now()
       // Thrown on, so that the invocation fails (and the errors alarm fires), after a line saying why.
       const result = await cleanup({ deadline: deadline.get }).catch((error: unknown) => {

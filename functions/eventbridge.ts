@@ -2,7 +2,7 @@ import type { Context, EventBridgeEvent } from 'aws-lambda'
 import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { DISPATCH_SCRIPT } from '../src/script/scripts.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
-import { assertEventShape } from '../src/triggers/event-shape.js'
+import { assertEventBridgeEvent } from '../src/triggers/event-shape.js'
 import { initLambda } from '../src/triggers/lambda-init.js'
 import { createTriggerFromEnv } from '../src/triggers/trigger.js'
 
@@ -26,7 +26,7 @@ const isEnvelope = (event: EventBridgeInput): event is EventBridgeEvent<string, 
 export const handler = (event: EventBridgeInput, context: Context) =>
   deadline.run(context.getRemainingTimeInMillis(), () =>
     metrics.observe(context.functionName, async () => {
-      assertEventShape('eventbridge', event)
+      assertEventBridgeEvent(event)
       return isEnvelope(event)
         ? trigger.dispatch(event.detail, { defaultId: event.id, requestId: context.awsRequestId })
         : trigger.dispatch(event, { requestId: context.awsRequestId })

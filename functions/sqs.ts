@@ -3,7 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { DISPATCH_SCRIPT } from '../src/script/scripts.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
-import { assertEventShape } from '../src/triggers/event-shape.js'
+import { assertSqsEvent } from '../src/triggers/event-shape.js'
 import { initLambda } from '../src/triggers/lambda-init.js'
 import { createTriggerFromEnv } from '../src/triggers/trigger.js'
 
@@ -29,7 +29,7 @@ const processors = { standard: () => new BatchProcessor(EventType.SQS), fifo: ()
 export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
   deadline.run(context.getRemainingTimeInMillis(), () =>
     metrics.observe(context.functionName, async () => {
-      assertEventShape('sqs', event)
+      assertSqsEvent(event)
       const response = await processPartialResponse(event, dispatchRecord, processors[isFifo(event) ? 'fifo' : 'standard'](), {
         context,
         // A batch where every record failed is still a partial response, not a thrown error.

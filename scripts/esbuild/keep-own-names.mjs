@@ -1,10 +1,14 @@
 // @ts-check
-// An esbuild plugin that keeps the names of this project's own functions and classes, and only theirs.
+// An esbuild plugin that keeps the names of this project's own classes, and of its functions where no map can.
 //
 // esbuild's `keepNames` is all or nothing: for the Lambda bundles it costs 17-18 KB, 15 KB of which are the
 // hundreds of command classes and methods of @upstash/redis, whose names no error or stack of ours shows. This
-// plugin runs esbuild's own keepNames transform on our TypeScript alone (src/, functions/), then points each
-// file's copy of esbuild's `__name` helper at one shared module, so a bundle carries the helper once.
+// plugin names our TypeScript alone (src/, functions/). A class's name is what code reads (`error.constructor.name`,
+// invoke local's `errorType`), so every class of ours keeps it, as a static `name` field. A function's name only
+// shows in a stack frame, and a bundle that ships a source map gets it back from the map's `names` when it formats
+// a stack (src/triggers/mapped-stacks.ts), as Node's --enable-source-maps does: naming each function there would
+// cost 4-5 KB a bundle. A bundle without a map (the CLI) keeps function names too, through esbuild's own keepNames
+// transform, with each file's copy of its `__name` helper pointed at one shared module, so a bundle carries it once.
 // The transform's inline source map is chained by the bundle's own map, so stacks still map to src/.
 
 import { readFile } from 'node:fs/promises'
@@ -25,12 +29,20 @@ const CLASS_NAMING = /static \{\n(\s*)__name\(this, ("[^"\\]+")\);\n(\s*)\}/g
 const namedByField = (/** @type {string} */ _, /** @type {string} */ indent, /** @type {string} */ name, /** @type {string} */ closing) =>
   `static name =\n${indent}${name};\n${closing}`
 
+// A class declaration as the transform writes it, on a line of its own (its members start on the next line).
+const CLASS_HEADER = /^(\s*)class ([\w$]+)( extends [\w$.]+)? \{$/gm
+const CLASS_KEYWORD = /\bclass\s+[\w$]+/g
+// The same static field at the end of the header's line: no line moves, and nothing after it on that line does.
+const classNamedByField = (/** @type {string} */ header, /** @type {string} */ _indent, /** @type {string} */ name) =>
+  `${header} static name = ${JSON.stringify(name)};`
+
 /**
- * Keeps function and class names in the files that `isOwn` accepts (by absolute path), as `keepNames` would.
- * @param {{ isOwn: (path: string) => boolean, tsconfigRaw: string | import('esbuild').TsconfigRaw }} options
+ * Keeps class names in the files that `isOwn` accepts (by absolute path), and function names too when `functions`
+ * says so (a bundle with no source map to name them from), as `keepNames` would.
+ * @param {{ isOwn: (path: string) => boolean, tsconfigRaw: string | import('esbuild').TsconfigRaw, functions: boolean }} options
  * @returns {import('esbuild').Plugin}
  */
-export function keepOwnNames({ isOwn, tsconfigRaw }) {
+export function keepOwnNames({ isOwn, tsconfigRaw, functions }) {
   return {
     name: 'keep-own-names',
     setup(build) {
@@ -41,11 +53,12 @@ export function keepOwnNames({ isOwn, tsconfigRaw }) {
           loader: 'ts',
           format: 'esm',
           target: 'esnext',
-          keepNames: true,
+          keepNames: functions,
           sourcemap: 'inline',
           sourcefile: args.path,
           tsconfigRaw,
         })
+        if (!functions) return { contents: nameClasses(args.path, code), loader: 'js' }
         if (!code.includes('__name(')) return { contents: code, loader: 'js' }
         if (!code.startsWith(INLINE_HELPER)) {
           throw new Error(`${args.path}: esbuild's keepNames helper has changed shape; update INLINE_HELPER in scripts/esbuild/keep-own-names.mjs`)
@@ -56,4 +69,15 @@ export function keepOwnNames({ isOwn, tsconfigRaw }) {
       })
     },
   }
+}
+
+/** Gives every class declared in `code` a static `name` field, refusing a declaration written in a shape it does not know. */
+function nameClasses(/** @type {string} */ path, /** @type {string} */ code) {
+  const named = code.replace(CLASS_HEADER, classNamedByField)
+  const declared = code.match(CLASS_KEYWORD)?.length ?? 0
+  const headers = code.match(CLASS_HEADER)?.length ?? 0
+  if (headers !== declared) {
+    throw new Error(`${path}: a class declaration the transform wrote in a new shape; update CLASS_HEADER in scripts/esbuild/keep-own-names.mjs`)
+  }
+  return named
 }

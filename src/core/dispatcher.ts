@@ -228,28 +228,10 @@ export class DispatchCore {
 }
 
 /**
- * Mesa's Dispatcher for serverless: the same channel, payload and sync semantics as `@cryb/mesa@1.5.8`, over
- * Redis's HTTP API (or TCP), where every dispatch is awaitable and costs one round trip whatever the number of
- * recipients, and the offline store stays within its caps.
+ * The Dispatcher without its cleanup: the dispatching half and the questions, what the HTTP app builds, so that its
+ * bundles carry neither the code nor the Lua of a cleanup pass, which the cleanup function runs.
  */
-export class Dispatcher extends DispatchCore {
-  /**
-   * Builds a Dispatcher from an env object (`process.env`, or edge bindings): `UPSTASH_REDIS_REST_URL`,
-   * `UPSTASH_REDIS_REST_TOKEN`, `MESA_NAMESPACE`, `MESA_SYNC` and the tuning variables of `readDispatcherEnv`.
-   */
-  static fromEnv(env: Env): Dispatcher {
-    const { connection, config } = readDispatcherEnv(env)
-    return new Dispatcher(connection, config)
-  }
-
-  /**
-   * Removes the backlogs whose newest message is older than `sync.maxAgeSeconds`, in short steps; the deployed
-   * `cleanup` function runs it on a schedule, and a long-lived server can run it on a timer.
-   */
-  cleanupBacklogs(options?: CleanupOptions): Promise<CleanupResult> {
-    return cleanupBacklogs(this.runner, this.keys, this.limits, options)
-  }
-
+export class QuestionDispatcher extends DispatchCore {
   /** Which of `recipients` are in Mesa's online set, in one round trip, each answered as given and in order (see presence.ts). */
   presence(recipients: Recipient[], options?: RateLimitOptions): Promise<PresenceResult> {
     return checkPresence(this.questions, recipients, options)
@@ -284,5 +266,29 @@ export class Dispatcher extends DispatchCore {
   /** Removes the stored messages of `recipients` in one atomic round trip, and says how many each held (see backlog.ts). */
   clearBacklog(recipients: Recipient[], options?: DispatchOptions): Promise<ClearBacklogResult> {
     return clearBacklog(this.questions, recipients, options)
+  }
+}
+
+/**
+ * Mesa's Dispatcher for serverless: the same channel, payload and sync semantics as `@cryb/mesa@1.5.8`, over
+ * Redis's HTTP API (or TCP), where every dispatch is awaitable and costs one round trip whatever the number of
+ * recipients, and the offline store stays within its caps.
+ */
+export class Dispatcher extends QuestionDispatcher {
+  /**
+   * Builds a Dispatcher from an env object (`process.env`, or edge bindings): `UPSTASH_REDIS_REST_URL`,
+   * `UPSTASH_REDIS_REST_TOKEN`, `MESA_NAMESPACE`, `MESA_SYNC` and the tuning variables of `readDispatcherEnv`.
+   */
+  static fromEnv(env: Env): Dispatcher {
+    const { connection, config } = readDispatcherEnv(env)
+    return new Dispatcher(connection, config)
+  }
+
+  /**
+   * Removes the backlogs whose newest message is older than `sync.maxAgeSeconds`, in short steps; the deployed
+   * `cleanup` function runs it on a schedule, and a long-lived server can run it on a timer.
+   */
+  cleanupBacklogs(options?: CleanupOptions): Promise<CleanupResult> {
+    return cleanupBacklogs(this.runner, this.keys, this.limits, options)
   }
 }

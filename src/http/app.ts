@@ -1,5 +1,5 @@
 import type { Env } from '../config.js'
-import { Dispatcher } from '../core/dispatcher.js'
+import { QuestionDispatcher } from '../core/dispatcher.js'
 import { createRequestParser } from '../core/request.js'
 import { ConfigError } from '../errors.js'
 import { DEFAULT_MAX_BODY_BYTES } from '../limits.js'
@@ -16,7 +16,7 @@ import { createQuestionRoutes } from './question-routes.js'
 
 /** Everything the HTTP app needs; `createAppFromEnv` builds it from env variables. */
 export interface AppOptions {
-  dispatcher: Dispatcher
+  dispatcher: QuestionDispatcher
   /** The named keys requests authenticate with, each with its scopes and rate limit. @default none */
   keys?: ApiKey[]
   /** A single credential, taken as a key named `default` with every scope, beside `keys`. @default none */
@@ -125,7 +125,7 @@ export function createAppFromEnv(env: Env, options: AppFromEnvOptions = {}): App
     const settings = readAppEnv(env)
     const connection = options.deadline ? { ...settings.connection, deadline: options.deadline } : settings.connection
     return createApp({
-      dispatcher: new Dispatcher(connection, settings.config),
+      dispatcher: new QuestionDispatcher(connection, settings.config),
       keys: settings.keys,
       maxBodyBytes: settings.maxBodyBytes,
       maxBatch: settings.maxBatch,

@@ -1,4 +1,4 @@
-import type { Dispatcher } from '../core/dispatcher.js'
+import type { QuestionDispatcher } from '../core/dispatcher.js'
 import { type RequestParser, toDispatchInput } from '../core/request.js'
 import type { DispatchResult } from '../core/types.js'
 import { IncompleteDispatchError, RedisError } from '../errors.js'
@@ -17,7 +17,7 @@ export type DispatchOutcome =
 
 /** The pieces the dispatch route is built from. */
 export interface DispatchRouteOptions {
-  dispatcher: Dispatcher
+  dispatcher: QuestionDispatcher
   intake: IntakeOptions
   parser: RequestParser
   logger: Logger

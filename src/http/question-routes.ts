@@ -1,4 +1,4 @@
-import type { Dispatcher } from '../core/dispatcher.js'
+import type { QuestionDispatcher } from '../core/dispatcher.js'
 import type { BacklogResult, ClearBacklogResult, PresenceResult, Recipient } from '../core/types.js'
 import { ValidationError } from '../errors.js'
 import type { Logger } from '../observe/logger.js'
@@ -9,7 +9,7 @@ import { type AcceptedRequest, acceptRequest, type IntakeOptions, type RequestSc
 
 /** The pieces the question routes are built from: the dispatch route's own. */
 export interface QuestionRouteOptions {
-  dispatcher: Dispatcher
+  dispatcher: QuestionDispatcher
   intake: IntakeOptions
   logger: Logger
 }

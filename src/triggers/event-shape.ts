@@ -46,33 +46,54 @@ export function describeEvent(event: unknown): string {
 /** The fields every SQS record carries and the sqs function reads. */
 const SQS_RECORD_FIELDS = ['messageId', 'body', 'eventSourceARN'] as const
 
-/** Each function's check: the problem with an event it cannot take, or undefined. */
-const EXPECTED: Record<'sqs' | 'eventbridge' | 'cleanup', (event: unknown) => string | undefined> = {
-  sqs(event) {
-    if (!isSqsEvent(event)) return `got no Records[]: is this an SQS event? It is ${describeEvent(event)}`
-    for (const [index, record] of event.Records.entries()) {
-      const missing = SQS_RECORD_FIELDS.find((field) => !isObject(record) || typeof record[field] !== 'string')
-      if (missing) return `got Records[${index}] without ${missing}: is this an SQS event? Each record has ${SQS_RECORD_FIELDS.join(', ')}`
-    }
-    return undefined
-  },
-  // Any JSON is a schedule's input, so only another trigger's event, or an envelope without its detail, is refused.
-  eventbridge(event) {
-    if (isSqsEvent(event) || isHttpEvent(event)) return `got ${describeEvent(event)}: is this an EventBridge event or a schedule's input?`
-    if (isObject(event) && typeof event['detail-type'] === 'string' && !isEventBridgeEvent(event)) {
-      return 'got an EventBridge event without its id or detail: is this an EventBridge event? It needs detail-type, id and detail'
-    }
-    return undefined
-  },
-  // It runs on its schedule and reads nothing of its event: only another trigger's event is a mistake to name.
-  cleanup(event) {
-    if (isScheduledEvent(event) || !SOURCES.some((source) => source.is(event))) return undefined
-    return `got ${describeEvent(event)}: it runs on its schedule and takes a Scheduled Event (or {})`
-  },
+/** The sqs function's check: the problem with an event it cannot take, or undefined. */
+function sqsProblem(event: unknown): string | undefined {
+  if (!isSqsEvent(event)) return `got no Records[]: is this an SQS event? It is ${describeEvent(event)}`
+  for (const [index, record] of event.Records.entries()) {
+    const missing = SQS_RECORD_FIELDS.find((field) => !isObject(record) || typeof record[field] !== 'string')
+    if (missing) return `got Records[${index}] without ${missing}: is this an SQS event? Each record has ${SQS_RECORD_FIELDS.join(', ')}`
+  }
+  return undefined
 }
+
+/**
+ * The eventbridge function's check. Any JSON is a schedule's input, so only another trigger's event, or an envelope
+ * without its detail, is refused.
+ */
+function eventBridgeProblem(event: unknown): string | undefined {
+  if (isSqsEvent(event) || isHttpEvent(event)) return `got ${describeEvent(event)}: is this an EventBridge event or a schedule's input?`
+  if (isObject(event) && typeof event['detail-type'] === 'string' && !isEventBridgeEvent(event)) {
+    return 'got an EventBridge event without its id or detail: is this an EventBridge event? It needs detail-type, id and detail'
+  }
+  return undefined
+}
+
+/** The cleanup function's check. It runs on its schedule and reads nothing of its event: only another trigger's event is a mistake to name. */
+function cleanupProblem(event: unknown): string | undefined {
+  if (isScheduledEvent(event) || !SOURCES.some((source) => source.is(event))) return undefined
+  return `got ${describeEvent(event)}: it runs on its schedule and takes a Scheduled Event (or {})`
+}
+
+/** Each function's check: the problem with an event it cannot take, or undefined. */
+const EXPECTED = { sqs: sqsProblem, eventbridge: eventBridgeProblem, cleanup: cleanupProblem }
 
 /** Throws an UnexpectedEventError saying what the function expected and what it got, before it reads the event. */
 export function assertEventShape(fn: keyof typeof EXPECTED, event: unknown): void {
-  const problem = EXPECTED[fn](event)
+  throwProblem(fn, EXPECTED[fn](event))
+}
+
+// One assertion per function, each with its own check alone, so that a bundle carries only its function's (a
+// lookup by name in EXPECTED would keep all three in each).
+
+/** assertEventShape('sqs', event), for the sqs function. */
+export const assertSqsEvent = (event: unknown): void => throwProblem('sqs', sqsProblem(event))
+
+/** assertEventShape('eventbridge', event), for the eventbridge function. */
+export const assertEventBridgeEvent = (event: unknown): void => throwProblem('eventbridge', eventBridgeProblem(event))
+
+/** assertEventShape('cleanup', event), for the cleanup function. */
+export const assertCleanupEvent = (event: unknown): void => throwProblem('cleanup', cleanupProblem(event))
+
+function throwProblem(fn: string, problem: string | undefined): void {
   if (problem !== undefined) throw new UnexpectedEventError(`the ${fn} function ${problem}`)
 }

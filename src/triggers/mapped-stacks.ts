@@ -30,7 +30,7 @@ export function mapStacksLazily(bundleUrl: string): void {
   const previous = Error.prepareStackTrace
   Error.prepareStackTrace = (error, sites) => {
     if (previous && !sites.some((site) => site.getFileName() === bundle.url)) return previous(error, sites)
-    return [headerOf(error), ...sites.map((site) => `    at ${frameOf(site, bundle)}`)].join('\n')
+    return [headerOf(error), ...sites.map((site, index) => `    at ${frameOf(site, sites[index + 1], bundle)}`)].join('\n')
   }
 }
 
@@ -43,8 +43,12 @@ function headerOf(error: Error): string {
   }
 }
 
-/** A frame as V8 writes it, `name (file:line:column)`, with a location in the bundle replaced by the one in its source. */
-function frameOf(site: NodeJS.CallSite, bundle: Bundle): string {
+/**
+ * A frame as V8 writes it, `name (file:line:column)`, with a location in the bundle replaced by the one in its source,
+ * and a function's minified name by its own: the bundles keep our class names but not our functions' (they would
+ * cost 4-5 KB each, scripts/esbuild/keep-own-names.mjs), which the map's `names` give back.
+ */
+function frameOf(site: NodeJS.CallSite, caller: NodeJS.CallSite | undefined, bundle: Bundle): string {
   const text = String(site)
   if (site.getFileName() !== bundle.url) return text
   const line = site.getLineNumber()
@@ -55,7 +59,24 @@ function frameOf(site: NodeJS.CallSite, bundle: Bundle): string {
   if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return text
   // The map names its sources relative to itself (esbuild writes `../../src/errors.ts`).
   const source = process.getBuiltinModule('node:url').fileURLToPath(new URL(entry.originalSource, bundle.mapUrl))
-  return text.replace(`${bundle.url}:${line}:${column}`, `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`)
+  const mapped = text.replace(`${bundle.url}:${line}:${column}`, `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`)
+  const name = site.getFunctionName()
+  // Only a plain `name (…)` frame: a method's name is a property, which minifying leaves as written.
+  if (!name || !mapped.startsWith(`${name} (`)) return mapped
+  const original = nameCalledAt(caller, bundle, map)
+  return original ? original + mapped.slice(name.length) : mapped
+}
+
+/**
+ * The name the source gave what was called at the caller's frame, which is the frame above it: the map names the
+ * identifiers minifying renamed (Node's --enable-source-maps names frames the same way). A function's own
+ * position names nothing, since esbuild maps a declaration from its `function` keyword.
+ */
+function nameCalledAt(caller: NodeJS.CallSite | undefined, bundle: Bundle, map: SourceMap): string | undefined {
+  const line = caller?.getLineNumber()
+  const column = caller?.getColumnNumber()
+  if (caller?.getFileName() !== bundle.url || caller.isAsync() || !line || !column) return undefined
+  return (map.findEntry(line - 1, column - 1) as { name?: string }).name
 }
 
 function mapOf(bundle: Bundle): SourceMap | null {
