@@ -1,0 +1,88 @@
+// Node's own http and https modules, for the REST transport's requests where they are at hand: the same request
+// through Node's fetch (undici) cost a 1,000-recipient dispatch about a millisecond more, a fifth of its time over
+// loopback (bench/optimisations.md), in building a Request, teeing its body for a redirect, and reading both bodies
+// as web streams. Edge runtimes, and a Node before 20.16, have no `process.getBuiltinModule` and keep using fetch.
+
+/** One answer's status, and its body read on demand, as a fetch Response gives them. */
+export interface PostAnswer {
+  readonly status: number
+  /** The whole body as text; rejects as fetch's `text()` does when the request is aborted or the connection lost. */
+  text(): Promise<string>
+  /** Reads and drops the body, so that the connection can carry the next request. */
+  discard(): void
+}
+
+/** Sends one POST and resolves once the answer's head arrived; rejects as fetch does (the signal's reason, or a TypeError). */
+export type Post = (url: string, headers: Record<string, string>, body: string, signal: AbortSignal) => Promise<PostAnswer>
+
+interface NodeRequestModule {
+  request(
+    url: string,
+    options: { method: string; headers: Record<string, string | number>; signal: AbortSignal },
+    onResponse: (response: NodeResponse) => void,
+  ): NodeRequest
+}
+
+interface NodeRequest {
+  on(event: 'error', listener: (error: Error) => void): unknown
+  end(body: Uint8Array): unknown
+}
+
+interface NodeResponse {
+  readonly statusCode?: number
+  readonly complete: boolean
+  setEncoding(encoding: 'utf8'): unknown
+  on(event: 'data', listener: (chunk: string) => void): unknown
+  on(event: 'end' | 'close', listener: () => void): unknown
+  on(event: 'error', listener: (error: Error) => void): unknown
+  resume(): unknown
+}
+
+type GetBuiltinModule = (id: string) => unknown
+
+/**
+ * A Post over Node's http and https modules and their global agents, which keep connections alive since Node 19; or
+ * undefined where they are not at hand: no `process.getBuiltinModule` (edge runtimes, Node before 20.16), or
+ * Cloudflare's workerd, whose `node:http` under nodejs_compat is itself built on fetch.
+ */
+export function createNodePost(): Post | undefined {
+  const process = (globalThis as { process?: { versions?: { node?: unknown }; getBuiltinModule?: GetBuiltinModule } }).process
+  const navigator = (globalThis as { navigator?: { userAgent?: unknown } }).navigator
+  if (typeof process?.getBuiltinModule !== 'function' || typeof process.versions?.node !== 'string') return undefined
+  if (navigator?.userAgent === 'Cloudflare-Workers') return undefined
+  const http = process.getBuiltinModule('node:http') as NodeRequestModule | undefined
+  const https = process.getBuiltinModule('node:https') as NodeRequestModule | undefined
+  if (!http || !https) return undefined
+  const encoder = new TextEncoder()
+  return (url, headers, body, signal) =>
+    new Promise((resolve, reject) => {
+      // What fetch rejects with, so that a failure reads the same in logs whichever sent it: the signal's reason
+      // when it was aborted (a timeout), else a TypeError whose cause is what the socket said (ECONNREFUSED, …).
+      const failed = (error: Error, message: string) => (signal.aborted ? signal.reason : new TypeError(message, { cause: error }))
+      const bytes = encoder.encode(body)
+      const module = url.startsWith('https:') ? https : http
+      const request = module.request(url, { method: 'POST', headers: { ...headers, 'content-length': bytes.length }, signal }, (response) => {
+        // An error after the body was read, or while nobody reads it, must not go unhandled.
+        response.on('error', () => {})
+        resolve({
+          status: response.statusCode ?? 0,
+          text: () =>
+            new Promise<string>((done, fail) => {
+              let text = ''
+              response.setEncoding('utf8')
+              response.on('data', (chunk) => {
+                text += chunk
+              })
+              response.on('end', () => done(text))
+              response.on('error', (error) => fail(failed(error, 'terminated')))
+              response.on('close', () => {
+                if (!response.complete) fail(signal.aborted ? signal.reason : new TypeError('terminated'))
+              })
+            }),
+          discard: () => void response.resume(),
+        })
+      })
+      request.on('error', (error) => reject(failed(error, 'fetch failed')))
+      request.end(bytes)
+    })
+}
