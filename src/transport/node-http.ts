@@ -8,7 +8,7 @@ export interface PostAnswer {
   readonly status: number
   /** The whole body as text; rejects as fetch's `text()` does when the request is aborted or the connection lost. */
   text(): Promise<string>
-  /** Reads and drops the body, so that the connection can carry the next request. */
+  /** Drops the body, so that the connection can carry the next request. */
   discard(): void
 }
 
@@ -31,11 +31,9 @@ interface NodeRequest {
 interface NodeResponse {
   readonly statusCode?: number
   readonly complete: boolean
-  setEncoding(encoding: 'utf8'): unknown
-  on(event: 'data', listener: (chunk: string) => void): unknown
+  on(event: 'data', listener: (chunk: Uint8Array) => void): unknown
   on(event: 'end' | 'close', listener: () => void): unknown
   on(event: 'error', listener: (error: Error) => void): unknown
-  resume(): unknown
 }
 
 type GetBuiltinModule = (id: string) => unknown
@@ -62,25 +60,23 @@ export function createNodePost(): Post | undefined {
       const bytes = encoder.encode(body)
       const module = url.startsWith('https:') ? https : http
       const request = module.request(url, { method: 'POST', headers: { ...headers, 'content-length': bytes.length }, signal }, (response) => {
-        // An error after the body was read, or while nobody reads it, must not go unhandled.
-        response.on('error', () => {})
-        resolve({
-          status: response.statusCode ?? 0,
-          text: () =>
-            new Promise<string>((done, fail) => {
-              let text = ''
-              response.setEncoding('utf8')
-              response.on('data', (chunk) => {
-                text += chunk
-              })
-              response.on('end', () => done(text))
-              response.on('error', (error) => fail(failed(error, 'terminated')))
-              response.on('close', () => {
-                if (!response.complete) fail(signal.aborted ? signal.reason : new TypeError('terminated'))
-              })
-            }),
-          discard: () => void response.resume(),
+        // The body is read as it comes, which usually is with the head: waiting for text() to start reading it
+        // would pause the stream and resume it a tick later.
+        const decoder = new TextDecoder()
+        let text = ''
+        const body = new Promise<string>((done, fail) => {
+          response.on('data', (chunk) => {
+            text += decoder.decode(chunk, { stream: true })
+          })
+          response.on('end', () => done(text + decoder.decode()))
+          response.on('error', (error) => fail(failed(error, 'terminated')))
+          response.on('close', () => {
+            if (!response.complete) fail(signal.aborted ? signal.reason : new TypeError('terminated'))
+          })
         })
+        // A body nobody asks for (a 5xx answer's) may fail unheard.
+        body.catch(() => {})
+        resolve({ status: response.statusCode ?? 0, text: () => body, discard: () => {} })
       })
       request.on('error', (error) => reject(failed(error, 'fetch failed')))
       request.end(bytes)
