@@ -31,7 +31,8 @@ interface NodeRequest {
 interface NodeResponse {
   readonly statusCode?: number
   readonly complete: boolean
-  on(event: 'data', listener: (chunk: Uint8Array) => void): unknown
+  setEncoding(encoding: 'utf8'): unknown
+  on(event: 'data', listener: (chunk: string) => void): unknown
   on(event: 'end' | 'close', listener: () => void): unknown
   on(event: 'error', listener: (error: Error) => void): unknown
 }
@@ -62,13 +63,13 @@ export function createNodePost(): Post | undefined {
       const request = module.request(url, { method: 'POST', headers: { ...headers, 'content-length': bytes.length }, signal }, (response) => {
         // The body is read as it comes, which usually is with the head: waiting for text() to start reading it
         // would pause the stream and resume it a tick later.
-        const decoder = new TextDecoder()
         let text = ''
+        response.setEncoding('utf8')
         const body = new Promise<string>((done, fail) => {
           response.on('data', (chunk) => {
-            text += decoder.decode(chunk, { stream: true })
+            text += chunk
           })
-          response.on('end', () => done(text + decoder.decode()))
+          response.on('end', () => done(text))
           response.on('error', (error) => fail(failed(error, 'terminated')))
           response.on('close', () => {
             if (!response.complete) fail(signal.aborted ? signal.reason : new TypeError('terminated'))
