@@ -61,9 +61,10 @@ export function createRestRequester(connection: RestConnection): Requester {
   const post = parsed.username || parsed.password ? undefined : createNodePost()
 
   async function attempt(url: string, init: RequestInit & { body: string; headers: Record<string, string> }, budget: number): Promise<PostAnswer> {
-    const timeout = AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, budget)))
+    const ms = Math.max(1, Math.min(timeoutMs, budget))
+    if (post) return post(url, init.headers, init.body, ms, init.signal ?? undefined)
+    const timeout = AbortSignal.timeout(ms)
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout
-    if (post) return post(url, init.headers, init.body, signal)
     const response = await fetch(url, { ...init, signal })
     return {
       status: response.status,
