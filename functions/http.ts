@@ -5,12 +5,14 @@ import { createAppFromEnv } from '../src/http/app.js'
 import { createMetricsFromEnv } from '../src/observe/dispatch-metrics.js'
 import { DISPATCH_SCRIPT } from '../src/script/scripts.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
+import { loadFetchClasses } from '../src/triggers/fetch-classes.js'
 import { initLambda } from '../src/triggers/lambda-init.js'
 
 /** API Gateway REST (payload 1.0), HTTP API (2.0) and Function URL events all come through this handler. */
 export type HttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | LambdaFunctionURLEvent
 
 await initLambda(import.meta.url, process.env, [DISPATCH_SCRIPT])
+await loadFetchClasses()
 const deadline = createInvocationDeadline()
 const metrics = createMetricsFromEnv(process.env)
 const app = createAppFromEnv(process.env, { deadline: deadline.get, metrics })
