@@ -18,6 +18,7 @@ import { largeBacklog, pageBody } from './support/large-backlog'
 import { connectMesaClient } from './support/mesa-client'
 import { createMesaDispatcher, Message as MesaMessage } from './support/mesa-dispatcher'
 import { type MesaServer, startMesaServer } from './support/mesa-server'
+import { awayFromWindowEnd } from './support/rate-window'
 import { roundTrips } from './support/round-trips'
 import { TRANSPORTS, type Transport, useStack } from './support/stack'
 
@@ -261,6 +262,8 @@ describe.each(TRANSPORTS)('a backlog read in pages over %s', (transport: Transpo
     const id = `charged-${transport}`
     await stack.admin.hset(hash, id, largeBacklog(BACKLOG_RANGE_BYTES + 1000).value)
     const rateLimit = { name: `pages-${transport}`, requests: 2, windowSeconds: 3600 }
+    // Its three reads must fall in one window, which starts on the hour: a run across it counted the third afresh.
+    await awayFromWindowEnd(rateLimit.windowSeconds)
     const reader = dispatcher({ maxBacklogPageBytes: 400_000 })
     const first = await reader.backlog(id, { rateLimit })
     const second = await reader.backlog(id, { cursor: first.cursor, rateLimit })
