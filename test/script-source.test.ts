@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compactLua, compactScripts, expandLua, KEY_LOCKING_SHEBANG as GENERATED_SHEBANG, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
+import { shortenLocals, tokenizeLua } from '../scripts/lua-locals.mjs'
 import { KEY_LOCKING_SHEBANG, type LuaScript, scriptSha1, scriptSource, scriptText } from '../src/script/lua-script'
 import { RECIPIENT_FLAG } from '../src/script/protocol'
 import * as scripts from '../src/script/scripts'
@@ -22,11 +23,11 @@ describe('the Lua scripts', () => {
   it('keep the SHA-1 that Redis caches them under, of the text they inflate to: a change to a script must change this test too', async () => {
     for (const script of Object.values(scripts)) expect(sha1(await scriptText(script))).toBe(script.sha1)
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
-      BACKLOG_SCRIPT: '36345e12433034708448b39773d08bfec78a5359',
-      CLEANUP_SCRIPT: 'cfa9e050b959dd378502d77aa77d82d81fde4032',
-      CLEAR_SCRIPT: '829edb44bd1860d67a3acce4c76c30de999bcaa7',
-      DISPATCH_SCRIPT: '3d2768c54a18f6ef0747ecde3f527ae01d2fbb20',
-      PRESENCE_SCRIPT: '2959ddbb9b8bd8ef17da2c319e2499515a2280ba',
+      BACKLOG_SCRIPT: '47390bf6784ce46c7a050738669f1f690a4971c5',
+      CLEANUP_SCRIPT: '9c51848d9df071681f79e77e2ee512381ad40825',
+      CLEAR_SCRIPT: 'd70d430d06ce1d69cc4a643beb151cadaa991b64',
+      DISPATCH_SCRIPT: 'c4b386947b805aba0501b85a6b035e530f8d87fb',
+      PRESENCE_SCRIPT: '66849b22151515c1922fda2a28a74e2c03d5889f',
     })
   })
 
@@ -40,11 +41,11 @@ describe('the Lua scripts', () => {
     )
     expect(forms).toEqual(Object.values(scripts).map((script) => ({ sha1: scriptSha1(script, true), text: true })))
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.keyLockingSha1]))).toEqual({
-      BACKLOG_SCRIPT: '271bd79a946ae4a5d379275e91e2baf2407f7d01',
-      CLEANUP_SCRIPT: '70b4e26f658a96000734593aa7d92ad8fe26af53',
-      CLEAR_SCRIPT: 'e51b1cb7a919a29d0f0523b91f3a8292a88d376c',
-      DISPATCH_SCRIPT: '3a1124e6e40d5ba823a31abbf8f5838c314e7652',
-      PRESENCE_SCRIPT: '9402e894b531cbaf228dd924f9ac267a473ff3a4',
+      BACKLOG_SCRIPT: 'f31bd25dc60c74926f7e84e6b406d1574588c156',
+      CLEANUP_SCRIPT: 'febf8f3a53ae8c2836aeb4516261b52e3aa32a18',
+      CLEAR_SCRIPT: '9b44fe5ec75b706a464cf563b1c2208205ffb991',
+      DISPATCH_SCRIPT: '5a3517d21afbf56caee215f47d757e7be2750597',
+      PRESENCE_SCRIPT: 'a467016fb575e8781f3448900acac0fcba6f141f',
     })
   })
 
@@ -102,5 +103,51 @@ describe('the Lua scripts', () => {
     ['drops the header block', '--[[\nKEYS[1] the key\n]]\nreturn 1', 'return 1'],
   ])('compacts Lua: %s', (_, lua, compacted) => {
     expect(compactLua(lua)).toBe(compacted)
+  })
+
+  it.each([
+    ['renames locals, the most used first', 'local count=1\nlocal total=count+count\nreturn total', 'local a=1\nlocal b=a+a\nreturn b'],
+    [
+      'renames parameters and loop variables',
+      'local function add(left,right)return left+right end\nfor index=1,2 do add(index,index)end',
+      'local function b(c,d)return c+d end\nfor a=1,2 do b(a,a)end',
+    ],
+    [
+      'keeps fields, methods and table keys',
+      'local name=KEYS[1]\nlocal t={name=name,[name]=1}\nreturn t.name..t:name()',
+      'local a=KEYS[1]\nlocal b={name=a,[a]=1}\nreturn b.name..b:name()',
+    ],
+    [
+      'keeps globals, even shadowed by a local of the same name',
+      'local unpack,value=unpack,tonumber(ARGV[1])\nreturn unpack({value})',
+      'local unpack,a=unpack,tonumber(ARGV[1])\nreturn unpack({a})',
+    ],
+    ['keeps strings and numbers', "local e='e x'\nreturn e..1e5", "local a='e x'\nreturn a..1e5"],
+    [
+      'renames a multiple assignment inside a function that is a table value',
+      'local x,y\nlocal t={f=function()x,y=1,2 end}',
+      'local a,b\nlocal c={f=function()a,b=1,2 end}',
+    ],
+    ['takes no name the script already uses otherwise', 'local long=1\nreturn a.b+long', 'local c=1\nreturn a.b+c'],
+  ])('renames Lua locals short: %s', (_, lua, renamed) => {
+    expect(shortenLocals([lua])).toEqual([renamed])
+  })
+
+  it('renames the locals of scripts that share code alike, so that their common deflate stream carries it once', () => {
+    const shared = 'local function skip(text,at)return at+1 end\n'
+    const [first = '', second = ''] = shortenLocals([`${shared}return skip(ARGV[1],1)`, `${shared}local other=skip(ARGV[2],2)\nreturn other`])
+    expect(second.startsWith(first.split('\n')[0] ?? '')).toBe(true)
+  })
+
+  it('refuses Lua it would misread rather than rename it: long brackets and unbalanced blocks', () => {
+    expect(() => tokenizeLua('local s=[[x]]')).toThrow(/long brackets/)
+    expect(() => shortenLocals(['local function f()return 1'])).toThrow(/unbalanced Lua/)
+  })
+
+  it('ships each script with the same tokens as its compacted source, local names aside', async () => {
+    const sources = await Promise.all(luaFiles.map(async (file) => compactLua(await expandLua(file))))
+    const kinds = (lua: string) => tokenizeLua(lua).map((token) => (token.kind === 'name' ? 'name' : token.text))
+    const shipped = await Promise.all(luaFiles.map((file) => scriptText(Object.values(scripts).find((script) => `${script.name}.lua` === file)!)))
+    expect(shipped.map(kinds)).toEqual(sources.map(kinds))
   })
 })
