@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, LambdaFunct
 import type { Hono } from 'hono'
 import { handle } from 'hono/aws-lambda'
 import { type App, createAppFromEnv } from '../src/http/app.js'
-import { createWarmPath } from '../src/http/warm-path.js'
+import { runWarmPath } from '../src/http/warm-path.js'
 import { createMetricsFromEnv, type InvocationMetrics } from '../src/observe/dispatch-metrics.js'
 import { DISPATCH_SCRIPT } from '../src/script/scripts.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
@@ -49,8 +49,9 @@ export const handler = handlerOf(app, metrics)
 // writes nothing, so that the first request pays no first run of it. An on-demand init, which a request waits on,
 // would only pay the same cost earlier, and more of it, since that request may take another path.
 if (isProvisionedInit(process.env)) {
-  const warm = createWarmPath(process.env)
-  if (warm) await handlerOf(warm.app, warm.metrics)(warmUpEvent(warm.request), { functionName: 'warm-up', getRemainingTimeInMillis: () => 1000 } as Context)
+  await runWarmPath(process.env, (warm) =>
+    handlerOf(warm.app, warm.metrics)(warmUpEvent(warm.request), { functionName: 'warm-up', getRemainingTimeInMillis: () => 1000 } as Context),
+  )
 }
 
 /** An HTTP API event (payload 2.0, as serverless.yml's httpApi routes send) of `POST /dispatch`, with what Hono's adapter reads of it. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createWarmPath } from '../src/http/warm-path'
+import { createWarmPath, runWarmPath } from '../src/http/warm-path'
+import { createLogger } from '../src/observe/logger'
 import { useStack } from './support/stack'
 
 // The second request path a provisioned init of the http function runs once (src/http/warm-path.ts): the same code as
@@ -42,5 +43,29 @@ describe('the warm-up path of the http function', () => {
 
   it('is not built on settings the function would refuse, which its own app reports', () => {
     expect(createWarmPath({ ...stack.functionEnv(stack.freshNamespace()), UPSTASH_REDIS_REST_URL: 'not a url' })).toBeUndefined()
+  })
+
+  it('never fails the init: a warm-up that throws is logged once, as a warning', async () => {
+    const lines: string[] = []
+    const failing = async () => {
+      throw new TypeError('a bug of ours')
+    }
+
+    await runWarmPath(
+      { ...stack.functionEnv(stack.freshNamespace()), DISPATCH_TOKEN: 'dispatch-token-0123456789' },
+      failing,
+      createLogger({}, (line) => lines.push(line)),
+    )
+
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      {
+        level: 'warn',
+        time: expect.any(String),
+        message: 'warm-up of the request path failed: the first request runs it for the first time',
+        error: 'TypeError',
+        detail: 'a bug of ours',
+        outcome: 'unknown',
+      },
+    ])
   })
 })

@@ -2,7 +2,8 @@ import type { Requester, UpstashRequest, UpstashResponse } from '@upstash/redis'
 import type { Env } from '../config.js'
 import { QuestionDispatcher } from '../core/dispatcher.js'
 import { createEmfMetrics, type InvocationMetrics } from '../observe/dispatch-metrics.js'
-import { silentLogger } from '../observe/logger.js'
+import { describeError } from '../observe/error-fields.js'
+import { createLogger, type Logger, silentLogger } from '../observe/logger.js'
 import { createRedisOn } from '../transport/rest.js'
 import { type App, createApp } from './app.js'
 import { readAppEnv } from './app-env.js'
@@ -54,5 +55,19 @@ export function createWarmPath(env: Env): WarmPath | undefined {
       body: JSON.stringify({ message: { op: 0, d: {}, t: 'WARM_UP' } }),
     },
     calls: () => calls,
+  }
+}
+
+/**
+ * Builds the warm path on `env` and hands it to `run`, which sends its request through the function's handler. It
+ * never throws, since an init that threw would leave the function unable to serve: a failure, which would be a bug
+ * of ours, is logged once and the first request simply runs the code for the first time.
+ */
+export async function runWarmPath(env: Env, run: (warm: WarmPath) => Promise<unknown>, logger: Logger = createLogger()): Promise<void> {
+  try {
+    const warm = createWarmPath(env)
+    if (warm) await run(warm)
+  } catch (error) {
+    logger.warn('warm-up of the request path failed: the first request runs it for the first time', describeError(error))
   }
 }
