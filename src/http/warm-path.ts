@@ -3,7 +3,7 @@ import type { Env } from '../config.js'
 import { QuestionDispatcher } from '../core/dispatcher.js'
 import { createEmfMetrics, type InvocationMetrics } from '../observe/dispatch-metrics.js'
 import { describeError } from '../observe/error-fields.js'
-import { createLogger, type Logger, silentLogger } from '../observe/logger.js'
+import { createLogger, type Logger } from '../observe/logger.js'
 import { createRedisOn } from '../transport/rest.js'
 import { type App, createApp } from './app.js'
 import { readAppEnv } from './app-env.js'
@@ -27,10 +27,11 @@ const WILDCARD_REPLY = 'n0:0:0:w'
  * A second request path of the HTTP function, on the same code as its own, for a provisioned init to run once
  * (functions/http.ts): V8 compiles a function at its first call and its first runs are its slowest, so the first
  * request after such an init would otherwise pay for the first run of the Hono adapter, the app, the Dispatcher,
- * the batcher and @upstash/redis's command, which the benchmark measured at 1.4 ms over a warm dispatch (case 9).
- * Nothing of it leaves the process: its Dispatcher's client answers the script call itself, its logger and its
- * metrics write nowhere, and its key is a random one that no request can know. None without valid settings, which
- * the function's own app reports.
+ * the batcher, @upstash/redis's command, the logger and the metrics, which the benchmark measured at 1.4-3.4 ms over
+ * a warm dispatch (case 9, R = 2 ms). Nothing of it leaves the process: its Dispatcher's client answers the script
+ * call itself, its logger and its metrics (the function's own code, so that it runs warm too) write their lines
+ * nowhere, and its key is a random one that no request can know. None without valid settings, which the function's
+ * own app reports.
  */
 export function createWarmPath(env: Env): WarmPath | undefined {
   let settings: ReturnType<typeof readAppEnv>
@@ -48,7 +49,7 @@ export function createWarmPath(env: Env): WarmPath | undefined {
   }
   const token = `warm-up-${crypto.randomUUID()}`
   return {
-    app: createApp({ dispatcher: new QuestionDispatcher(createRedisOn(requester), settings.config), auth: { token }, logger: silentLogger }),
+    app: createApp({ dispatcher: new QuestionDispatcher(createRedisOn(requester), settings.config), auth: { token }, logger: createLogger({}, () => {}) }),
     metrics: createEmfMetrics({ sink: () => {} }),
     request: {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
