@@ -94,3 +94,32 @@ function originOf(text: string): string {
     return '<url>'
   }
 }
+
+/**
+ * The codes of a fetch failure (to Redis or to the dispatch endpoint) that come before anything is sent: no
+ * address, no route, no listener, no TLS session. A timeout, a reset or a closed socket may come after the request
+ * was written, and the other side may have run it.
+ */
+const UNSENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/**
+ * Whether a fetch failure certainly sent nothing: every code in its chain is one of UNSENT_CODES (workerd gives
+ * none), or fetch refused to build the request at all (a URL with user:password@ in it).
+ */
+export function isUnsent(error: unknown): boolean {
+  if (error instanceof TypeError && /^Request cannot be constructed/.test(error.message)) return true
+  const codes = errorCodesOf(error)
+  return codes.length > 0 && codes.every((code) => UNSENT_CODES.has(code))
+}

@@ -135,8 +135,19 @@ export const DEADLINE_MARGIN_MS = 1000
  * before it goes on without, so that a slow or unreachable Redis delays an init by no more. @default 1000
  */
 export const WARM_UP_TIMEOUT_MS = 1000
-/** How long the backend client waits for the endpoint's answer, in milliseconds. @default 10000 */
+/** How long the backend client waits for the endpoint's answer to one attempt, in milliseconds. @default 10000 */
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000
+/** How many times the backend client sends a call again after a failure a retry can fix (`maxRetries`). @default 2 */
+export const DEFAULT_CLIENT_MAX_RETRIES = 2
+/**
+ * How long one client call may take, its retries and the waits between them included (`deadlineMs`): long enough
+ * for two retries after the endpoint's own `Retry-After` of RETRY_AFTER_SECONDS. @default 30000
+ */
+export const DEFAULT_CLIENT_DEADLINE_MS = 30_000
+/** The client's backoff before its first retry, doubled before each next one, of which a random part is waited (full jitter). @default 250 */
+export const CLIENT_RETRY_BASE_DELAY_MS = 250
+/** The longest backoff the client waits between attempts when the endpoint gave no `Retry-After`. @default 5000 */
+export const CLIENT_RETRY_MAX_DELAY_MS = 5_000
 
 // Log lines.
 
@@ -161,5 +172,7 @@ export const EMF_MAX_VALUES_PER_METRIC = 100
 
 // The CLI.
 
+/** The most `--retries` the CLI takes: each retry of a failing endpoint only adds to the wait. @default 10 */
+export const MAX_CLI_RETRIES = 10
 /** The longest `--timeout` the CLI takes, in milliseconds: a timer set longer (2^31 - 1 ms, about 24.8 days) fires at once. */
 export const MAX_CLI_TIMEOUT_MS = 2_147_483_647

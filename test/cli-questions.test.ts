@@ -4,6 +4,7 @@ import { type BacklogResult, Message } from '../src/index'
 import { useBuiltCli } from './support/built-cli'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN } from './support/dispatch-endpoint'
+import { CLIENT_KEY } from './support/endpoint-failure'
 import { largeBacklog } from './support/large-backlog'
 import { connectMesaClient } from './support/mesa-client'
 import { freePort } from './support/ports'
@@ -124,23 +125,26 @@ describe.each([
         stdout: `${JSON.stringify({ cleared: [{ recipient: id, messages: 1, bytes: Buffer.byteLength('[{"op":0,"d":{"n":1},"t":"NOTE"}]') }], duplicate: false })}\n`,
         stderr: '',
       },
-      { code: 0, stdout: 'duplicate: this id was already applied, so nothing was removed\n', stderr: '' },
+      { code: 0, stdout: 'duplicate: this id was already applied, by an earlier call or an earlier attempt of this one, so nothing was removed\n', stderr: '' },
     ])
     expect(await stack.admin.hget(`undelivered_messages_${cli.namespace}`, id)).toBe('[{"op":0,"d":{"n":2},"t":"NOTE"}]')
   })
 
   it("exits 2 for '*', naming the field, as JSON with --json", async () => {
-    expect(await run(['backlog', 'clear', 'a', '*', '--json', ...via()])).toEqual({
+    const { code, stdout, stderr } = await run(['backlog', 'clear', 'a', '*', '--json', ...via()])
+    // Through the endpoint the error also says what the call applied, in how many requests, and the key they carried.
+    const sent = via === viaToken ? { status: 400, outcome: 'none', attempts: 1, idempotencyKey: CLIENT_KEY } : {}
+    expect({ code, output: JSON.parse(stdout), stderr }).toEqual({
       code: 2,
-      stdout: `${JSON.stringify({
+      output: {
         ok: false,
         error: {
           name: 'ValidationError',
           message: "recipients[1] must name a client: '*' means every client in a dispatch, and names none",
-          ...(via === viaToken ? { status: 400 } : {}),
           field: 'recipients[1]',
+          ...sent,
         },
-      })}\n`,
+      },
       stderr: '',
     })
   })
@@ -179,7 +183,11 @@ describe('mesa-dispatch questions', () => {
     ])
     expect([refused, unreachable]).toEqual([
       { code: 3, stdout: '', stderr: 'mesa-dispatch: the bearer token is missing or wrong (HTTP 401)\n' },
-      { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${down} refused the connection (ECONNREFUSED): nothing listens on that port\n` },
+      {
+        code: 4,
+        stdout: '',
+        stderr: `mesa-dispatch: the dispatch endpoint at ${down} refused the connection (ECONNREFUSED): nothing listens on that port (3 attempts)\n`,
+      },
     ])
   })
 
@@ -190,7 +198,8 @@ describe('mesa-dispatch questions', () => {
       run(['backlog', 'show', 'a', '--rest-url', silent.url, '--rest-token', GATEWAY_TOKEN, '--timeout', '100']),
     ])
     expect([viaEndpoint, viaRest]).toEqual([
-      { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${silent.url} did not answer within 300 ms\n` },
+      // A question changes nothing, so no advice about an id follows.
+      { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${silent.url} did not answer within 300 ms (3 attempts)\n` },
       { code: 4, stdout: '', stderr: `mesa-dispatch: Redis REST request to ${silent.url} failed: timed out\n` },
     ])
   })

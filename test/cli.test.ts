@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { useBuiltCli } from './support/built-cli'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, HOOKS_KEY } from './support/dispatch-endpoint'
+import { CLIENT_KEY } from './support/endpoint-failure'
 import { connectMesaClient } from './support/mesa-client'
 import { freePort } from './support/ports'
 import { runCommand } from './support/processes'
@@ -152,9 +153,18 @@ describe('mesa-dispatch', () => {
   })
 
   it('exits 2 on a 400 from the endpoint, and --json names the field', async () => {
+    // The body's own id keys the call, so the client adds no Idempotency-Key of its own.
+    const error = {
+      name: 'ValidationError',
+      message: 'id must be a non-empty string of at most 256 characters',
+      status: 400,
+      field: 'id',
+      outcome: 'none',
+      attempts: 1,
+    }
     expect(await run(['send', ...viaToken(), '--data', '1', '--id', 'i'.repeat(257), '--json'])).toEqual({
       code: 2,
-      stdout: `${JSON.stringify({ ok: false, error: { name: 'ValidationError', message: 'id must be a non-empty string of at most 256 characters', status: 400, field: 'id' } })}\n`,
+      stdout: `${JSON.stringify({ ok: false, error })}\n`,
       stderr: '',
     })
   })
@@ -201,7 +211,7 @@ describe('mesa-dispatch', () => {
     expect(await run(['send', '--endpoint', down, '--token', ENDPOINT_TOKEN, '--data', '1'])).toEqual({
       code: 4,
       stdout: '',
-      stderr: `mesa-dispatch: the dispatch endpoint at ${down} refused the connection (ECONNREFUSED): nothing listens on that port\n`,
+      stderr: `mesa-dispatch: the dispatch endpoint at ${down} refused the connection (ECONNREFUSED): nothing listens on that port (3 attempts)\n`,
     })
   })
 
@@ -211,8 +221,15 @@ describe('mesa-dispatch', () => {
     const viaEndpoint = await run(['send', '--endpoint', silent.url, '--token', ENDPOINT_TOKEN, '--data', '1', '--timeout', '300'])
     const viaRest = await run(['send', '--rest-url', silent.url, '--rest-token', GATEWAY_TOKEN, '--data', '1', '--timeout', '100'])
 
+    const advice = 'It may have been applied: run the same command again with --id (?<key>[0-9a-f-]{36}) to apply it at most once; no recipient gets it twice.'
     expect([viaEndpoint, viaRest]).toEqual([
-      { code: 4, stdout: '', stderr: `mesa-dispatch: the dispatch endpoint at ${silent.url} did not answer within 300 ms\n` },
+      {
+        code: 4,
+        stdout: '',
+        stderr: expect.stringMatching(
+          new RegExp(`^mesa-dispatch: the dispatch endpoint at ${silent.url} did not answer within 300 ms \\(3 attempts\\)\n${advice}\n$`),
+        ),
+      },
       { code: 4, stdout: '', stderr: `mesa-dispatch: Redis REST request to ${silent.url} failed: timed out\n` },
     ])
   })
@@ -223,10 +240,14 @@ describe('mesa-dispatch', () => {
     const message = `no such route: ${cli.endpoint.url}/api/dispatch answered 404; endpoint is the base URL of /dispatch and /health`
 
     expect(await run(args)).toEqual({ code: 1, stdout: '', stderr: `mesa-dispatch: ${message} (HTTP 404)\n${hint}\n` })
-    expect(await run([...args, '--json'])).toEqual({
+    const { code, stdout, stderr } = await run([...args, '--json'])
+    expect({ code, output: JSON.parse(stdout), stderr }).toEqual({
       code: 1,
-      stdout: `${JSON.stringify({ ok: false, error: { name: 'NotFound', message, status: 404, hint } })}\n`,
       stderr: '',
+      output: {
+        ok: false,
+        error: { name: 'NotFound', message, status: 404, outcome: 'none', attempts: 1, idempotencyKey: CLIENT_KEY, hint },
+      },
     })
   })
 

@@ -4,7 +4,7 @@ import { createDispatchClient, type DispatchClient } from '../src/client/index'
 import { Dispatcher } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, serveEndpoint } from './support/dispatch-endpoint'
-import { endpointFailureOf } from './support/endpoint-failure'
+import { CLIENT_KEY, endpointFailureOf, recordedWaits } from './support/endpoint-failure'
 import { useMesaBehindEndpoint } from './support/mesa-behind-endpoint'
 import { connectMesaClient } from './support/mesa-client'
 import { freePort } from './support/ports'
@@ -142,6 +142,9 @@ describe('the client rejects a question with a DispatchEndpointError', () => {
       errorName: 'ValidationError',
       field: 'recipients[1]',
       retryAfter: undefined,
+      outcome: 'none',
+      attempts: 1,
+      idempotencyKey: undefined,
     })
     expect(await endpointFailureOf(withToken().backlog({} as never))).toMatchObject({ status: 400, field: 'recipient' })
   })
@@ -153,9 +156,10 @@ describe('the client rejects a question with a DispatchEndpointError', () => {
     }
   })
 
-  it('with Retry-After when the endpoint cannot reach Redis, and status 0 when nothing listens', async () => {
+  it('with Retry-After, after waiting it twice, when the endpoint cannot reach Redis, and status 0 when nothing listens', async () => {
     const cut = open(await serveEndpoint(new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 'redis-token', retries: 0 })))
-    const client = createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN })
+    const { sleep, waits } = recordedWaits()
+    const client = createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN, sleep })
     const down = `http://127.0.0.1:${await freePort()}`
     expect(await endpointFailureOf(client.clearBacklog(['a']))).toEqual({
       name: 'DispatchEndpointError',
@@ -164,8 +168,16 @@ describe('the client rejects a question with a DispatchEndpointError', () => {
       errorName: 'RedisUnavailableError',
       field: undefined,
       retryAfter: 5,
+      outcome: 'none',
+      attempts: 3,
+      idempotencyKey: CLIENT_KEY,
     })
-    expect(await endpointFailureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).backlog('a'))).toMatchObject({ status: 0 })
+    expect(waits).toEqual([5000, 5000])
+    expect(await endpointFailureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN, sleep }).backlog('a'))).toMatchObject({
+      status: 0,
+      outcome: 'none',
+      attempts: 3,
+    })
   })
 
   it('when a 200 carries no answer of the kind asked for', async () => {

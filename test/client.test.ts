@@ -4,7 +4,7 @@ import { createDispatchClient, type DispatchClient } from '../src/client/index'
 import { ConfigError, Dispatcher } from '../src/index'
 import { useCleanup } from './support/cleanup'
 import { ENDPOINT_SECRET, ENDPOINT_TOKEN, HOOKS_KEY, serveEndpoint } from './support/dispatch-endpoint'
-import { endpointFailureOf } from './support/endpoint-failure'
+import { CLIENT_KEY, endpointFailureOf, recordedWaits } from './support/endpoint-failure'
 import { useMesaBehindEndpoint } from './support/mesa-behind-endpoint'
 import { connectMesaClient } from './support/mesa-client'
 import { freePort } from './support/ports'
@@ -32,6 +32,9 @@ describe('createDispatchClient', () => {
       errorName: 'NotFound',
       field: undefined,
       retryAfter: undefined,
+      outcome: 'none',
+      attempts: 1,
+      idempotencyKey: CLIENT_KEY,
     })
   })
 
@@ -175,6 +178,9 @@ describe('createDispatchClient', () => {
       message: 'Redis refused the request; nothing was applied',
       status: 502,
       errorName: 'RedisCommandError',
+      outcome: 'none',
+      attempts: 1,
+      idempotencyKey: CLIENT_KEY,
     })
   })
 
@@ -191,6 +197,9 @@ describe('createDispatchClient', () => {
       status: 400,
       errorName: 'ValidationError',
       field: 'recipients[1]',
+      outcome: 'none',
+      attempts: 1,
+      idempotencyKey: CLIENT_KEY,
     })
   })
 
@@ -201,35 +210,50 @@ describe('createDispatchClient', () => {
       message: 'the bearer token is missing or wrong',
       status: 401,
       errorName: 'AuthenticationError',
+      outcome: 'none',
+      attempts: 1,
+      idempotencyKey: CLIENT_KEY,
     })
   })
 
-  it('rejects with status 0 saying the connection was refused when nothing listens at the endpoint', async () => {
+  it('rejects with status 0 saying the connection was refused when nothing listens at the endpoint, after 2 retries, nothing applied', async () => {
     const down = `http://127.0.0.1:${await freePort()}`
-    expect(await endpointFailureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
+    const { sleep, waits } = recordedWaits()
+    expect(await endpointFailureOf(createDispatchClient({ endpoint: down, token: ENDPOINT_TOKEN, sleep }).dispatch(statusUpdate))).toEqual({
       name: 'DispatchEndpointError',
       message: `the dispatch endpoint at ${down} refused the connection (ECONNREFUSED): nothing listens on that port`,
       status: 0,
+      outcome: 'none',
+      attempts: 3,
+      idempotencyKey: CLIENT_KEY,
     })
+    // Full jitter: a random part of 250 ms, then of 500 ms.
+    expect(waits.map((ms, index) => ms >= 0 && ms <= 250 * 2 ** index)).toEqual([true, true])
   })
 
   it('rejects with status 0 saying it did not answer in time when the endpoint stays silent', async () => {
     const silent = open(await serveFetch(() => new Promise<Response>(() => {})))
-    const call = createDispatchClient({ endpoint: silent.url, token: ENDPOINT_TOKEN, timeoutMs: 50 }).dispatch(statusUpdate)
+    const call = createDispatchClient({ endpoint: silent.url, token: ENDPOINT_TOKEN, timeoutMs: 50, sleep: recordedWaits().sleep }).dispatch(statusUpdate)
     expect(await endpointFailureOf(call)).toEqual({
       name: 'DispatchEndpointError',
       message: `the dispatch endpoint at ${silent.url} did not answer within 50 ms`,
       status: 0,
+      outcome: 'unknown',
+      attempts: 3,
+      idempotencyKey: CLIENT_KEY,
     })
   })
 
   it('rejects with status 0 saying the connection was closed when the endpoint hangs up without an answer', async () => {
     const rude = open(await listenTcp((socket) => socket.once('data', () => socket.destroy())))
-    const call = createDispatchClient({ endpoint: rude.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate)
+    const call = createDispatchClient({ endpoint: rude.url, token: ENDPOINT_TOKEN, sleep: recordedWaits().sleep }).dispatch(statusUpdate)
     expect(await endpointFailureOf(call)).toEqual({
       name: 'DispatchEndpointError',
       message: `the dispatch endpoint at ${rude.url} closed the connection without an answer (UND_ERR_SOCKET)`,
       status: 0,
+      outcome: 'unknown',
+      attempts: 3,
+      idempotencyKey: CLIENT_KEY,
     })
   })
 
@@ -239,13 +263,20 @@ describe('createDispatchClient', () => {
       throw new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ${code} mesa.invalid`), { code }) })
     }
     const calls = ['ENOTFOUND', 'EAI_AGAIN'].map((code) =>
-      endpointFailureOf(createDispatchClient({ endpoint: 'https://mesa.invalid', token: ENDPOINT_TOKEN, fetch: notFound(code) }).dispatch(statusUpdate)),
+      endpointFailureOf(
+        createDispatchClient({ endpoint: 'https://mesa.invalid', token: ENDPOINT_TOKEN, fetch: notFound(code), sleep: recordedWaits().sleep }).dispatch(
+          statusUpdate,
+        ),
+      ),
     )
     expect(await Promise.all(calls)).toEqual(
       ['ENOTFOUND', 'EAI_AGAIN'].map((code) => ({
         name: 'DispatchEndpointError',
         message: `the dispatch endpoint at https://mesa.invalid could not be found: its host name did not resolve (${code})`,
         status: 0,
+        outcome: 'none',
+        attempts: 3,
+        idempotencyKey: CLIENT_KEY,
       })),
     )
   })
@@ -256,34 +287,47 @@ describe('createDispatchClient', () => {
       const gathered = ['::1', '127.0.0.1'].map((address) => Object.assign(new Error(`connect ECONNREFUSED ${address}:80`), { code: 'ECONNREFUSED' }))
       throw new TypeError('fetch failed', { cause: new AggregateError(gathered) })
     }
-    const call = createDispatchClient({ endpoint: 'http://localhost', token: ENDPOINT_TOKEN, fetch: refusedEverywhere }).dispatch(statusUpdate)
-    expect(await endpointFailureOf(call)).toEqual({
+    const client = createDispatchClient({ endpoint: 'http://localhost', token: ENDPOINT_TOKEN, fetch: refusedEverywhere, sleep: recordedWaits().sleep })
+    expect(await endpointFailureOf(client.dispatch(statusUpdate))).toEqual({
       name: 'DispatchEndpointError',
       message: 'the dispatch endpoint at http://localhost refused the connection (ECONNREFUSED): nothing listens on that port',
       status: 0,
+      outcome: 'none',
+      attempts: 3,
+      idempotencyKey: CLIENT_KEY,
     })
   })
 
-  it('rejects a 503 with the Retry-After seconds when the endpoint cannot reach Redis', async () => {
+  it('rejects a 503 with the Retry-After seconds when the endpoint cannot reach Redis, having waited them before each retry', async () => {
     const unreachable = new Dispatcher({ url: `http://127.0.0.1:${await freePort()}`, token: 'redis-token', retries: 0 })
     const cut = open(await serveEndpoint(unreachable))
-    expect(await endpointFailureOf(createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
+    const { sleep, waits } = recordedWaits()
+    expect(await endpointFailureOf(createDispatchClient({ endpoint: cut.url, token: ENDPOINT_TOKEN, sleep }).dispatch(statusUpdate))).toEqual({
       name: 'DispatchEndpointError',
       message: 'the dispatch endpoint cannot reach Redis right now; nothing was applied; retry later',
       status: 503,
       errorName: 'RedisUnavailableError',
       retryAfter: 5,
+      outcome: 'none',
+      attempts: 3,
+      idempotencyKey: CLIENT_KEY,
     })
+    expect(waits).toEqual([5000, 5000])
   })
 
   it("rejects a proxy's HTML error page with its status", async () => {
     const proxy = open(
       await serveFetch(async () => new Response('<html><body>502 Bad Gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } })),
     )
-    expect(await endpointFailureOf(createDispatchClient({ endpoint: proxy.url, token: ENDPOINT_TOKEN }).dispatch(statusUpdate))).toEqual({
+    const client = createDispatchClient({ endpoint: proxy.url, token: ENDPOINT_TOKEN, sleep: recordedWaits().sleep })
+    // The proxy may have forwarded the request before it failed: the dispatch may have been applied.
+    expect(await endpointFailureOf(client.dispatch(statusUpdate))).toEqual({
       name: 'DispatchEndpointError',
       message: 'the dispatch endpoint answered 502 with a body that is not JSON',
       status: 502,
+      outcome: 'unknown',
+      attempts: 3,
+      idempotencyKey: CLIENT_KEY,
     })
   })
 
@@ -296,8 +340,23 @@ describe('createDispatchClient', () => {
       await endpointFailureOf(unnamed.dispatch(statusUpdate)),
     ]).toEqual([
       1,
-      { name: 'DispatchEndpointError', message: 'key "hooks" lacks the scope presence', status: 403, errorName: 'ForbiddenError' },
-      { name: 'DispatchEndpointError', message: 'the signature does not match the request', status: 401, errorName: 'AuthenticationError' },
+      {
+        name: 'DispatchEndpointError',
+        message: 'key "hooks" lacks the scope presence',
+        status: 403,
+        errorName: 'ForbiddenError',
+        outcome: 'none',
+        attempts: 1,
+      },
+      {
+        name: 'DispatchEndpointError',
+        message: 'the signature does not match the request',
+        status: 401,
+        errorName: 'AuthenticationError',
+        outcome: 'none',
+        attempts: 1,
+        idempotencyKey: CLIENT_KEY,
+      },
     ])
   })
 

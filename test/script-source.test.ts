@@ -23,11 +23,11 @@ describe('the Lua scripts', () => {
   it('keep the SHA-1 that Redis caches them under, of the text they inflate to: a change to a script must change this test too', async () => {
     for (const script of Object.values(scripts)) expect(sha1(await scriptText(script))).toBe(script.sha1)
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
-      BACKLOG_SCRIPT: '47390bf6784ce46c7a050738669f1f690a4971c5',
-      CLEANUP_SCRIPT: '9c51848d9df071681f79e77e2ee512381ad40825',
-      CLEAR_SCRIPT: 'd70d430d06ce1d69cc4a643beb151cadaa991b64',
-      DISPATCH_SCRIPT: 'c4b386947b805aba0501b85a6b035e530f8d87fb',
-      PRESENCE_SCRIPT: '66849b22151515c1922fda2a28a74e2c03d5889f',
+      BACKLOG_SCRIPT: '07a7573ec7bfd0b94e27e4570e2cb66cad7e5e1f',
+      CLEANUP_SCRIPT: '574870057bd688c76b972ae11b71b574acc102b0',
+      CLEAR_SCRIPT: '8676af8888c1ff014d97ecda8b8d5ee203728d34',
+      DISPATCH_SCRIPT: '60cfd3b491736a8273dec4d98ef387067688db7c',
+      PRESENCE_SCRIPT: '3f972e28e9839d25bbacad4b81eb5dd579b3db2e',
     })
   })
 
@@ -41,11 +41,11 @@ describe('the Lua scripts', () => {
     )
     expect(forms).toEqual(Object.values(scripts).map((script) => ({ sha1: scriptSha1(script, true), text: true })))
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.keyLockingSha1]))).toEqual({
-      BACKLOG_SCRIPT: 'f31bd25dc60c74926f7e84e6b406d1574588c156',
-      CLEANUP_SCRIPT: 'febf8f3a53ae8c2836aeb4516261b52e3aa32a18',
-      CLEAR_SCRIPT: '9b44fe5ec75b706a464cf563b1c2208205ffb991',
-      DISPATCH_SCRIPT: '5a3517d21afbf56caee215f47d757e7be2750597',
-      PRESENCE_SCRIPT: 'a467016fb575e8781f3448900acac0fcba6f141f',
+      BACKLOG_SCRIPT: '83007b6113e22d8f21c2d15405ac42ee2ce0f04d',
+      CLEANUP_SCRIPT: 'bc92878867e229eec4b2ba34ab87dc7aca6f308e',
+      CLEAR_SCRIPT: '8a247d1b1ed7c4e3356025bb994416a2a6123d64',
+      DISPATCH_SCRIPT: 'cce8186865af17dbb9444caccfc360ebdfce4baa',
+      PRESENCE_SCRIPT: '765adb4c81df94f16a1049ed0b8ec4f94755c254',
     })
   })
 

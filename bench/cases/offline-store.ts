@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { Message } from '../../src/index'
 import { DEFAULT_SYNC_MAX_BYTES, DEFAULT_SYNC_MAX_MESSAGES, MAX_CHECKS_PER_CALL } from '../../src/limits'
@@ -32,11 +33,20 @@ const storedMessage = (n: number, bytes: number) => {
   return JSON.stringify({ op: 0, d: { n, text: 'x'.repeat(Math.max(0, bytes - json.length)) }, t: 'NOTE' })
 }
 
-/** A backlog of `count` messages of about `bytes` each, as the dispatch script writes it, indexed as its own. */
+/** The first 8 hex digits of a message's SHA-1, as the index keeps them (src/script/shared/fingerprint.lua). */
+const hashOf = (message: string) => createHash('sha1').update(message).digest('hex').slice(0, 8)
+
+/**
+ * A backlog of `count` messages of about `bytes` each, as the dispatch script writes it, with the index entry it
+ * writes beside it, "<bytes>:<count>:<time>:<fingerprint>:<lengths>": the script vouches for the value by that
+ * entry, as it does for every backlog it wrote, instead of checking it as JSON.
+ */
 export function backlog(count: number, bytes: number): { value: string; index: string } {
   const messages = Array.from({ length: count }, (_, n) => storedMessage(n, bytes))
   const value = `[${messages.join(',')}]`
-  return { value, index: `${value.length}:${count}:${Math.floor(Date.now() / 1000)}:${messages.map((each) => each.length).join(',')}` }
+  const fingerprint = hashOf(messages[0]!) + hashOf(messages[count - 1]!)
+  const lengths = messages.map((each) => each.length).join(',')
+  return { value, index: `${value.length}:${count}:${Math.floor(Date.now() / 1000)}:${fingerprint}:${lengths}` }
 }
 
 async function arrange(admin: Redis, ids: string[], state: { value: string; index: string } | undefined): Promise<void> {

@@ -16,11 +16,17 @@ export function hintOf(error: unknown): string | undefined {
 
 /**
  * Adds what the user most likely got wrong to a 404 from `--endpoint`: the client's message already names the URL
- * that answered 404 and says the endpoint is a base URL; this says which flag that is and where to find it.
+ * that answered 404 and says the endpoint is a base URL; this says which flag that is and where to find it. To a
+ * failure after which the command may have been applied, it adds how to finish it: the same command with the
+ * key every attempt carried as `--id`, which the endpoint then applies at most once.
  */
 export function hintEndpointFailure(error: unknown): unknown {
-  if (!(error instanceof DispatchEndpointError) || error.status !== 404) return error
-  return withHint(error, '--endpoint is that base URL, as serverless deploy prints it (the CLI adds the route).')
+  if (!(error instanceof DispatchEndpointError)) return error
+  if (error.status === 404) return withHint(error, '--endpoint is that base URL, as serverless deploy prints it (the CLI adds the route).')
+  if (error.outcome === 'none') return error
+  const id = error.idempotencyKey === undefined ? 'the same --id' : `--id ${error.idempotencyKey}`
+  const [what, goal] = error.outcome === 'partial' ? ['Part of it was applied', 'finish it'] : ['It may have been applied', 'apply it at most once']
+  return withHint(error, `${what}: run the same command again with ${id} to ${goal}; no recipient gets it twice.`)
 }
 
 /**

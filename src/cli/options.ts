@@ -21,6 +21,7 @@ export const OPTIONS = {
   sync: { type: 'boolean' },
   json: { type: 'boolean' },
   timeout: { type: 'string' },
+  retries: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const

@@ -1,6 +1,6 @@
 import type { Recipient } from '../core/message.js'
 import type { DispatchResult } from '../core/types.js'
-import { DispatchEndpointError, ValidationError } from '../errors.js'
+import { DispatchEndpointError, type FailureOutcome, ValidationError } from '../errors.js'
 import { hintOf } from './hints.js'
 import type { Transport } from './transport-args.js'
 import { UsageError } from './usage-error.js'
@@ -8,7 +8,18 @@ import { UsageError } from './usage-error.js'
 /** A failure as `--json` prints it: the same fields whichever transport failed. */
 export interface ErrorOutput {
   ok: false
-  error: { name: string; message: string; status?: number; field?: string; retryAfter?: number; hint?: string }
+  error: {
+    name: string
+    message: string
+    status?: number
+    field?: string
+    retryAfter?: number
+    /** Through the endpoint: whether anything was applied, how many requests were sent, and the key they carried. */
+    outcome?: FailureOutcome
+    attempts?: number
+    idempotencyKey?: string
+    hint?: string
+  }
 }
 
 /** The output for a dispatch that was applied: the result as one JSON line, or a short sentence. */
@@ -23,6 +34,7 @@ export function formatError(error: unknown, json: boolean): string {
   const details = [
     described.status ? `HTTP ${described.status}` : undefined,
     described.retryAfter !== undefined ? `retry after ${described.retryAfter} s` : undefined,
+    described.attempts !== undefined && described.attempts > 1 ? `${described.attempts} attempts` : undefined,
   ].filter((each) => each !== undefined)
   const advice = error instanceof UsageError ? 'Run mesa-dispatch --help for usage.' : described.hint
   const hint = advice === undefined ? '' : `\n${advice}`
@@ -45,6 +57,8 @@ function describeAny(error: unknown): ErrorOutput {
     const described: ErrorOutput['error'] = { name: error.errorName ?? error.name, message: error.message, status: error.status }
     if (error.field !== undefined) described.field = error.field
     if (error.retryAfter !== undefined) described.retryAfter = error.retryAfter
+    Object.assign(described, { outcome: error.outcome, attempts: error.attempts })
+    if (error.idempotencyKey !== undefined) described.idempotencyKey = error.idempotencyKey
     return { ok: false, error: described }
   }
   if (error instanceof ValidationError) return { ok: false, error: { name: error.name, message: error.message, field: error.field } }
@@ -54,7 +68,7 @@ function describeAny(error: unknown): ErrorOutput {
 
 /** E.g. `sent to 1 server(s): online 0; stored for 1 offline`. */
 function describeResult(result: DispatchResult): string {
-  if (result.duplicate) return 'duplicate: this id was already applied, so nothing was sent again'
+  if (result.duplicate) return 'duplicate: this id was already applied, by an earlier call or an earlier attempt of this one, so nothing was sent again'
   const parts = [result.online === null ? `recipients ${list(result.recipients)}` : `online ${list(result.online)}`]
   const offline = result.offline.length
   if (offline > 0) parts.push(result.stored === offline ? `stored for ${offline} offline` : `stored for ${result.stored} of ${offline} offline`)

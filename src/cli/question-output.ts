@@ -21,7 +21,7 @@ function describeAnswer(answer: Answer): string {
       return [head, ...messages.map((message) => JSON.stringify(message)), ...rest].join('\n')
     }
     case 'clear': {
-      if (answer.result.duplicate) return 'duplicate: this id was already applied, so nothing was removed'
+      if (answer.result.duplicate) return 'duplicate: this id was already applied, by an earlier call or an earlier attempt of this one, so nothing was removed'
       return answer.result.cleared
         .map(({ recipient, messages, bytes }) =>
           bytes === 0

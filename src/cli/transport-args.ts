@@ -2,26 +2,27 @@ import { createDispatchClient } from '../client/client.js'
 import type { DispatchClient } from '../client/types.js'
 import { type Env, readBoolean, readString } from '../config.js'
 import { parseHttpUrl } from '../http-url.js'
-import { MAX_CLI_TIMEOUT_MS } from '../limits.js'
+import { MAX_CLI_RETRIES, MAX_CLI_TIMEOUT_MS } from '../limits.js'
 import type { OptionValues } from './options.js'
 import { UsageError } from './usage-error.js'
 
-/** How the CLI reaches Mesa: the deployed endpoint, or Redis's REST API directly; `timeoutMs` from `--timeout`. */
+/** How the CLI reaches Mesa: the deployed endpoint (`maxRetries` from `--retries`), or Redis's REST API directly; `timeoutMs` from `--timeout`. */
 export type Transport = (
-  | { kind: 'endpoint'; endpoint: string; token?: string; secret?: string; keyId?: string }
+  | { kind: 'endpoint'; endpoint: string; token?: string; secret?: string; keyId?: string; maxRetries?: number }
   | { kind: 'redis'; url: string; token: string; namespace?: string; sync: boolean }
 ) & { timeoutMs?: number }
 
 /** The flags that belong to one transport only, so that a flag meant for the other one is not silently ignored. */
 const ONLY_FOR: Record<Transport['kind'], { flags: Array<keyof OptionValues>; choose: string }> = {
   endpoint: { flags: ['rest-token', 'namespace', 'sync'], choose: '--rest-url' },
-  redis: { flags: ['token', 'secret', 'key-id'], choose: '--endpoint' },
+  redis: { flags: ['token', 'secret', 'key-id', 'retries'], choose: '--endpoint' },
 }
 
-/** The backend client for the endpoint transport: its token, or signatures with its secret, and its `--timeout`. */
+/** The backend client for the endpoint transport: its token, or signatures with its secret, its `--timeout` and `--retries`. */
 export function createEndpointClient(transport: Extract<Transport, { kind: 'endpoint' }>): DispatchClient {
-  const { endpoint, token, secret, keyId, timeoutMs } = transport
-  return createDispatchClient(token === undefined ? { endpoint, secret, ...(keyId === undefined ? {} : { keyId }), timeoutMs } : { endpoint, token, timeoutMs })
+  const { endpoint, token, secret, keyId, timeoutMs, maxRetries } = transport
+  const tries = { timeoutMs, ...(maxRetries === undefined ? {} : { maxRetries }) }
+  return createDispatchClient(token === undefined ? { endpoint, secret, ...(keyId === undefined ? {} : { keyId }), ...tries } : { endpoint, token, ...tries })
 }
 
 const CHOOSE = 'choose a transport: --endpoint URL with --token T or --secret S, or --rest-url URL with --rest-token T'
@@ -65,6 +66,13 @@ function parseTimeout(timeout: string): number {
   return ms
 }
 
+function parseRetries(retries: string): number {
+  if (!/^\d+$/.test(retries) || Number(retries) > MAX_CLI_RETRIES) {
+    throw new UsageError(`--retries must be a whole number from 0 to ${MAX_CLI_RETRIES}, got ${JSON.stringify(retries)}`)
+  }
+  return Number(retries)
+}
+
 function endpointTransport(values: OptionValues, env: Env): Transport {
   const endpoint = values.endpoint ?? readString(env, 'MESA_DISPATCH_ENDPOINT')!
   requireHttpUrl(endpoint, values.endpoint !== undefined ? '--endpoint' : 'MESA_DISPATCH_ENDPOINT', "an http(s) URL, the dispatch endpoint's base URL")
@@ -73,7 +81,8 @@ function endpointTransport(values: OptionValues, env: Env): Transport {
   if (credential.token !== undefined && values['key-id'] !== undefined)
     throw new UsageError('--key-id names the key a --secret signs as; a --token names its key itself')
   const keyId = credential.secret === undefined ? undefined : (values['key-id'] ?? readString(env, 'DISPATCH_KEY_ID'))
-  return { kind: 'endpoint', endpoint, ...credential, ...(keyId === undefined ? {} : { keyId }) }
+  const retries = values.retries === undefined ? {} : { maxRetries: parseRetries(values.retries) }
+  return { kind: 'endpoint', endpoint, ...credential, ...(keyId === undefined ? {} : { keyId }), ...retries }
 }
 
 function endpointCredential(values: OptionValues, env: Env): { token: string; secret?: never } | { secret: string; token?: never } {

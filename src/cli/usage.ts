@@ -1,4 +1,4 @@
-import { DEFAULT_CLIENT_TIMEOUT_MS, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
+import { DEFAULT_CLIENT_MAX_RETRIES, DEFAULT_CLIENT_TIMEOUT_MS, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
 
 /** The text `mesa-dispatch --help` prints: commands, options, env fallbacks, examples and exit codes. */
 export const USAGE = `mesa-dispatch: send Mesa dispatches from a shell, through the dispatch endpoint or straight to Redis.
@@ -32,7 +32,8 @@ Transport, exactly one of:
     --rest-token T   its token (env UPSTASH_REDIS_REST_TOKEN)
     --namespace NS   the Mesa server's namespace (env MESA_NAMESPACE, default none)
     --sync           the Mesa server has sync on: store for offline clients (env MESA_SYNC, default false)
-  --timeout MS       how long to wait for an answer (default ${DEFAULT_CLIENT_TIMEOUT_MS} for --endpoint, ${DEFAULT_REDIS_TIMEOUT_MS} per attempt for --rest-url)
+  --timeout MS       how long to wait for an answer (default ${DEFAULT_CLIENT_TIMEOUT_MS} per attempt for --endpoint, ${DEFAULT_REDIS_TIMEOUT_MS} per attempt for --rest-url)
+  --retries N        --endpoint: send again up to N times after no answer, a 429 or a 5xx, with the same key (default ${DEFAULT_CLIENT_MAX_RETRIES})
   Flags win over the env.
 
 Examples:
@@ -49,5 +50,6 @@ Exit codes:
   1  any other failure (e.g. Redis refused the script: HTTP 502)
   2  bad input: a usage error, --data that is not JSON, HTTP 400 or 413, a ValidationError or ConfigError
   3  credentials refused: HTTP 401 or 403, or Redis refused the REST token
-  4  unreachable: a network error, a timeout, HTTP 503 or Redis unavailable; retry later (with --id to be safe)
+  4  unreachable: a network error, a timeout, HTTP 503 or Redis unavailable, after every retry; to retry later, pass
+     the --id the error names, if any, so that a command that may have been applied is applied at most once
 `

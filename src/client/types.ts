@@ -61,8 +61,19 @@ export interface DispatchClientOptions {
   keyId?: string
   /** The fetch to call, e.g. a Worker's service binding. @default globalThis.fetch */
   fetch?: typeof fetch
-  /** How long one request may take before it fails with status 0. @default 10000 */
+  /** How long one attempt may wait for its answer before it fails with status 0. @default 10000 */
   timeoutMs?: number
+  /**
+   * How many times a call is sent again, with the same `Idempotency-Key`, after no answer, a 429 or a 5xx (but not a
+   * 502 Redis refused); never after another 4xx. The wait is the endpoint's `Retry-After`, else full jitter. @default 2
+   */
+  maxRetries?: number
+  /** How long a call may take in all, its retries and the waits between them included, in milliseconds. @default 30000 */
+  deadlineMs?: number
+  /** The clock the deadline and each signature's timestamp are read from; for tests. @default Date.now */
+  now?: () => number
+  /** How the client waits between attempts; for tests, which count and check the waits. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>
 }
 
 /** Per-call options of a dispatch or a clear. */
@@ -70,6 +81,7 @@ export interface DispatchCallOptions {
   /**
    * Sent as `Idempotency-Key`: a repeat inside the dedupe window is applied once, so a failed call can be
    * retried safely. In a batch, item i gets `<key>:<i>`; a body's own `id` takes precedence. At most 252 characters.
+   * @default a random UUID when the body has no `id` (in a batch, when some item has none)
    */
   idempotencyKey?: string
 }

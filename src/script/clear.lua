@@ -20,14 +20,15 @@ Reply: 'l' when the charge found the key's window full, having removed nothing; 
 held already for the same ids, 'c' when for other ids (a conflict), having removed nothing; else one
 '<messages>:<bytes>' per id, in order, joined by ','.
 <messages> is how many messages Mesa would have redelivered (0 for a value it could not redeliver), or empty when
-counting them would have read more than ARGV[3] bytes; an id named again reports '0:0', as its backlog is gone.
+counting them would have read more than ARGV[3] bytes or visited more than SCAN_TOKENS JSON tokens
+(dispatch/json.lua) in this call; an id named again reports '0:0', as its backlog is gone.
 
 Why it is written this way:
 - Dispatches (one script call each) and Mesa's login (HGET, then HDEL) are separate from this call, so each finds
   a backlog either whole or removed, and the index never outlives the value it describes.
 - A value this package wrote is counted from its index entry while its length matches the entry, as the dispatch
   script trusts it; any other value is read and its messages counted as JSON.parse would see them, within
-  ARGV[3] bytes per call. Everything else only deletes: HSTRLEN per id, and CHUNK ids per HMGET and HDEL, since
+  ARGV[3] bytes and SCAN_TOKENS tokens per call. Everything else only deletes: HSTRLEN per id, and CHUNK ids per HMGET and HDEL, since
   `unpack` has a C stack limit. The caller bounds the ids (MAX_RECIPIENTS).
 - Claiming the call key is the first write, which Redis refuses under OOM, so an OOM refusal removes nothing.
 ]]
@@ -71,7 +72,11 @@ local function count(id, size, entry)
   if id ~= '' and messages and tonumber(bytes) == size then return messages end
   if scanned + size > budget then return '' end
   -- readArray adds what it reads to `scanned`.
-  local starts = readArray(redis.call('HGET', undelivered, id))
+  local ok, starts = pcall(readArray, redis.call('HGET', undelivered, id))
+  if not ok then
+    if starts == TOO_COSTLY then return '' end
+    error(starts, 0)
+  end
   return starts and #starts or 0
 end
 

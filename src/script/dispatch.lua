@@ -46,7 +46,8 @@ Reply: one line per dispatch, in order, joined by "\n":
 Why it is written this way:
 - Claiming the call key, or a charge when the call has one, is the call's first write, and Redis refuses a script
   under OOM only before its first write, so an OOM refusal leaves nothing done. Every later write is bounded:
-  ARGV[3] bytes of stored values, SCAN_BYTES of values checked in Lua, CHUNK values per variadic command (`unpack`
+  ARGV[3] bytes of stored values, SCAN_BYTES of values checked in Lua and SCAN_TOKENS of their JSON tokens
+  (dispatch/json.lua: a check's time goes by its tokens), CHUNK values per variadic command (`unpack`
   has a C stack limit).
 - A dispatch's own key holds '<fingerprint>' once it reached all its recipients, '<fingerprint>:<reached>' while
   its parts have reached the first <reached>: a part resumes it only from there, and only with the same
@@ -61,7 +62,7 @@ Why it is written this way:
 - A value this script wrote is trusted while its length matches the index and it starts and ends with the very
   messages the index's fingerprint names (shared/fingerprint.lua): two SHA-1s of one message each, whatever the
   value's size. The index's message lengths then say where to cut when the oldest messages go (the last message
-  cut is parsed to check). Any other value is checked as
+  cut is parsed to check, unless it is the first, which the fingerprint names). Any other value is checked as
   JSON.parse would check it; one Mesa could not redeliver (not JSON, not an array, a null message, which stop
   Mesa's redelivery for good) is replaced, as Mesa's own Dispatcher does, and one with spaces between its
   messages is rewritten without them.
@@ -70,7 +71,10 @@ Why it is written this way:
 - The script is written in parts of one concept each (dispatch/*.lua), which scripts/generate-lua.mjs inlines
   where a line says `-- @include <part>`.
 ]]
-local find, byte, match, sub, concat, unpack = string.find, string.byte, string.match, string.sub, table.concat, unpack
+-- Globals read through locals: Redis 7 guards its globals table, which makes each global read cost about what a
+-- table store does, and the hot loops read ARGV and `type` per recipient.
+local find, byte, match, sub, concat, unpack, type = string.find, string.byte, string.match, string.sub, table.concat, unpack, type
+local ARGV = ARGV
 local CHUNK = 1000
 local SCAN_BYTES = 262144
 -- Longer than hash-max-listpack-value (64), so that Redis keeps the index a hash table: as a listpack (up to 512
@@ -198,7 +202,9 @@ while a <= #ARGV do
   local span = 2
   if mode ~= 'p' then
     local flags = ARGV[a + 2]
-    local _, escapes = string.gsub(flags, '[SP]', '')
+    -- The escaped members' JSON follows the members: counted without copying the flags when there is none.
+    local escapes = 0
+    if find(flags, '[SP]') then escapes = select(2, string.gsub(flags, '[SP]', '')) end
     span = 3 + #flags + escapes
   end
   if ttl ~= '' then

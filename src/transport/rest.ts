@@ -1,5 +1,5 @@
 import { Redis, type Requester, type UpstashRequest, type UpstashResponse } from '@upstash/redis'
-import { errorCodesOf, rootCauseOf, summarizeError } from '../error-chain.js'
+import { errorCodesOf, isUnsent, rootCauseOf, summarizeError } from '../error-chain.js'
 import { ConfigError, type FailureOutcome, RedisCommandError, RedisTokenRefusedError, RedisUnavailableError } from '../errors.js'
 import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_REDIS_BACKOFF_MS, DEFAULT_REDIS_RETRIES, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
@@ -163,34 +163,6 @@ async function readBody<TResult>(response: Response, at: string, outcome: Failur
   const reason = typeof (body as { error?: unknown })?.error === 'string' ? (body as { error: string }).error : 'an error'
   const failure = new RedisCommandError(`Redis REST endpoint ${at} answered ${response.status}: ${reason}`, response.status, { outcome })
   throw isPartlyPublished(failure) ? new RedisCommandError(failure.message, response.status, { outcome: 'unknown' }) : failure
-}
-
-/**
- * The codes of a fetch failure that come before anything is sent: no address, no route, no listener, no TLS
- * session. A timeout, a reset or a closed socket may come after the request was written, and Redis may have run it.
- */
-const UNSENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-])
-
-/**
- * Whether a fetch failure certainly sent nothing: every code in its chain is one of UNSENT_CODES (workerd gives
- * none), or fetch refused to build the request at all (a URL with user:password@ in it).
- */
-export function isUnsent(error: unknown): boolean {
-  if (error instanceof TypeError && /^Request cannot be constructed/.test(error.message)) return true
-  const codes = errorCodesOf(error)
-  return codes.length > 0 && codes.every((code) => UNSENT_CODES.has(code))
 }
 
 // Node's fetch (undici) hands a keep-alive socket back to its pool one macrotask after the response was read: a

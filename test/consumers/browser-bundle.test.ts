@@ -9,7 +9,8 @@ import { TSC } from './support/env'
 
 // The client as a frontend or edge project gets it: type-checked with "moduleResolution": "bundler" (strict,
 // exactOptionalPropertyTypes, skipLibCheck false, no @types/node), bundled by esbuild for the browser, minified.
-const CLIENT_BUDGET_BYTES = 8 * 1024
+// 9 KiB, as test/client-bundle.test.ts: 8 KiB until the client retried.
+const CLIENT_BUDGET_BYTES = 9 * 1024
 const stack = useConsumerStack()
 let project: ConsumerProject
 

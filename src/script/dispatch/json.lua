@@ -2,8 +2,16 @@
 -- Part of dispatch.lua and clear.lua, inlined where they say `-- @include dispatch/json.lua` by scripts/generate-lua.mjs.
 -- It needs the byte names of json-bytes.lua, the locals `find`, `byte` and `match`, and a counter `scanned`.
 
+  -- The JSON tokens one call's checks may visit, counting each message read as MESSAGE_TOKENS more and each escape
+  -- as one: a check takes time by its tokens far more than by its bytes (256 KB of Mesa's messages, 14,000 tokens,
+  -- took 9 ms; 256 KB of bare numbers, 87,000 messages, 200 ms), so the bytes alone bound no call. A reader that
+  -- would pass it stops with the error TOO_COSTLY, which tells the caller the text was not judged, not that it is
+  -- not JSON.
+  local SCAN_TOKENS, MESSAGE_TOKENS, TOO_COSTLY = 40000, 3, {}
+  local tokens = 0
+
   -- JSON, checked as strictly as JSON.parse does. Each reader takes the index where a token starts and returns the
-  -- index just after it, or nil where the text is not valid JSON; none copies the text.
+  -- index just after it, or nil where the text is not valid JSON, or raises TOO_COSTLY; none copies the text.
   skipSpace = function(s, i)
     local c = byte(s, i)
     if c == SPACE or c == TAB or c == LINE_FEED or c == CARRIAGE_RETURN then
@@ -24,6 +32,8 @@
       local c = byte(s, j)
       if c == QUOTE then return j + 1 end
       if c ~= BACKSLASH then return nil end
+      tokens = tokens + 1
+      if tokens > SCAN_TOKENS then error(TOO_COSTLY) end
       c = byte(s, j + 1)
       if c == UNICODE_ESCAPE then
         if not find(s, '^%x%x%x%x', j + 2) then return nil end
@@ -65,6 +75,8 @@
   -- An object's key and the colon after it.
   skipKey = function(s, i)
     local c
+    tokens = tokens + 1
+    if tokens > SCAN_TOKENS then error(TOO_COSTLY) end
     i, c = skipSpace(s, i)
     if c ~= QUOTE then return nil end
     i = skipString(s, i)
@@ -78,6 +90,8 @@
   skipValue = function(s, i)
     local closers, depth, c = {}, 0, nil
     while true do
+      tokens = tokens + 1
+      if tokens > SCAN_TOKENS then error(TOO_COSTLY) end
       i, c = skipSpace(s, i)
       if not i then return nil end
       local opened = false
@@ -121,6 +135,8 @@
     if c ~= OPEN_OBJECT and c ~= OPEN_ARRAY then return skipScalar(s, i, c) end
     local depth = 0
     while true do
+      tokens = tokens + 1
+      if tokens > SCAN_TOKENS then error(TOO_COSTLY) end
       local j = find(s, '[][{}"]', i)
       if not j then return nil end
       c = byte(s, j)
@@ -138,7 +154,7 @@
 
 
   -- The messages of a stored value as Mesa could redeliver it: where each starts and how long it is; nil when
-  -- Mesa could not redeliver it.
+  -- Mesa could not redeliver it; raises TOO_COSTLY when judging it would pass the call's SCAN_TOKENS.
   readArray = function(s)
     scanned = scanned + #s
     local i, c = skipSpace(s, 1)
@@ -148,6 +164,7 @@
     while i and c ~= CLOSE_ARRAY do
       -- A null message stops Mesa's redelivery for good.
       if c == NULL_START then return nil end
+      tokens = tokens + MESSAGE_TOKENS
       local e = skipValue(s, i)
       if not e then return nil end
       starts[#starts + 1], lengths[#lengths + 1] = i, e - i

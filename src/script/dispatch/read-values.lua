@@ -22,18 +22,18 @@
     return p[1], p[2], p[3], entry, p[4]
   end
 
+  -- Reads the index entries of `names`, sizing with HSTRLEN each value the index cannot vouch for. Names known
+  -- already are asked again and their answer ignored: an extra field of one HMGET costs less than a table to leave
+  -- them out (a value read or stored by this call is always known).
   survey = function(names)
-    local fresh = {}
-    for j = 1, #names do
-      local name = names[j]
-      if not values[name] and not known[name] then fresh[#fresh + 1] = name end
-    end
-    for from = 1, #fresh, CHUNK do
-      local read = redis.call('HMGET', backlogs, unpack(fresh, from, math.min(from + CHUNK - 1, #fresh)))
+    for from = 1, #names, CHUNK do
+      local read = redis.call('HMGET', backlogs, unpack(names, from, math.min(from + CHUNK - 1, #names)))
       for j = 1, #read do
-        local name, entry = fresh[from + j - 1], read[j]
-        -- An entry without a fingerprint (written before there was one) vouches for nothing: the value is checked.
-        if entry and (parsed[entry] or parse(entry)) then known[name] = entry else known[name] = redis.call('HSTRLEN', undelivered, name) end
+        local name, entry = names[from + j - 1], read[j]
+        if not known[name] then
+          -- An entry without a fingerprint (written before there was one) vouches for nothing: the value is checked.
+          if entry and (parsed[entry] or parse(entry)) then known[name] = entry else known[name] = redis.call('HSTRLEN', undelivered, name) end
+        end
       end
     end
   end
@@ -67,8 +67,17 @@
       return TOO_LARGE, v
     end
     -- Not checkable within what this call has left: a later call does it.
-    if scanned > 0 and scanned + #value > SCAN_BYTES then return nil end
-    local starts, lengths = readArray(value)
+    local first = scanned == 0 and tokens == 0
+    if not first and scanned + #value > SCAN_BYTES then return nil end
+    local ok, starts, lengths = pcall(readArray, value)
+    if not ok then
+      if starts ~= TOO_COSTLY then error(starts, 0) end
+      -- More tokens than one call may check: left as is, as a larger value is, when this call had its whole budget
+      -- for it; else a later call, which starts with it, tries.
+      if not first then return nil end
+      v.forget = count ~= nil
+      return TOO_LARGE, v
+    end
     if starts and #starts > 0 then
       local n = #starts
       local compact = starts[1] == 2 and starts[n] + lengths[n] == #value
@@ -88,14 +97,18 @@
 
   -- Loads the values of `names` from `at` on, as many as `room` bytes allow (the first always), in one HMGET.
   load = function(names, at, room)
-    local batch, want = {}, 0
+    -- `count` counts the batch rather than measuring it: `#` searches a growing table.
+    local batch, want, count = {}, 0, 0
     for j = at, #names do
       local name = names[j]
       local entry = not values[name] and known[name]
       if entry then
-        local size = type(entry) == 'number' and entry or (parsed[entry] or parse(entry))[1]
-        if #batch > 0 and want + size > room then break end
-        batch[#batch + 1], want = name, want + size
+        -- A known entry is a size, or an entry survey parsed.
+        local p = parsed[entry]
+        local size = p and p[1] or entry
+        if count > 0 and want + size > room then break end
+        count, want = count + 1, want + size
+        batch[count] = name
       end
     end
     local read = redis.call('HMGET', undelivered, unpack(batch))

@@ -5,7 +5,7 @@
   store = function(d, name, names, at, msg)
     if maxBytes > 0 and #msg + 2 > maxBytes then return 'x' end
     local v = values[name]
-    local fresh = written == 0 and scanned == 0
+    local fresh = written == 0 and scanned == 0 and tokens == 0
     if v == nil then
       local size, count = describe(name)
       local unchecked = count == nil and size > 0
@@ -38,7 +38,20 @@
     -- A value this call has not stored into yet is taken back by forgetting it (it is read again if needed);
     -- one it has is taken back from a snapshot.
     local before, seen = v.size and snapshot(v), scanned
-    local dropped = append(v, msg)
+    local ok, dropped = pcall(append, v, msg)
+    if not ok then
+      -- Checking where to cut (or listing the messages again) would pass the call's SCAN_TOKENS: a later call,
+      -- or, for a call that had its whole budget for it, never; the value is left as is.
+      if dropped ~= TOO_COSTLY then error(dropped, 0) end
+      if before then
+        restore(v, before)
+        v.checkFrom = nil
+      else
+        values[name] = fresh and TOO_LARGE or nil
+      end
+      scanned = seen
+      return fresh and 'x' or nil
+    end
     local size = contentLength(v) + 2
     local grew = size - (v.size or 0)
     if (grew > budget) or (not fresh and (written + grew > budget or scanned > SCAN_BYTES)) then
@@ -65,11 +78,15 @@
     -- The payload's recipients, as pieces so that no string is made per recipient: each id, and before it what
     -- closes the one before and opens it (JOIN, by whether the one before was a quoted string).
     local states, published, queued, p, quoted = {}, {}, {}, 0, false
+    -- What a recipient with nothing stored takes: the message as it is, stored right here without a call to store
+    -- when it fits the caps and the call's budget, as for most offline recipients of a large dispatch.
+    local grew, undo = #msg + 2, d.undo
+    local fits = maxBytes == 0 or grew <= maxBytes
     local processed, i = 0, 1
     while i <= n do
       local last = math.min(i + CHUNK - 1, n)
       -- SMISMEMBER's answer by position in the chunk (1 online); `base` turns a recipient's index into that position.
-      local online, names, base = {}, {}, i - 1
+      local online, names, base, offline = {}, {}, i - 1, 0
       local special = find(flags, '[wr]', i)
       if special and special <= last then
         local members, at = {}, {}
@@ -91,10 +108,13 @@
       for j = i, last do
         if online[j - base] == 0 then
           local flag = byte(flags, j)
-          if flag == STORABLE or flag == STORABLE_ESCAPED then names[#names + 1] = ARGV[m + j] end
+          if flag == STORABLE or flag == STORABLE_ESCAPED then
+            offline = offline + 1
+            names[offline] = ARGV[m + j]
+          end
         end
       end
-      if #names > 0 then survey(names) end
+      if offline > 0 then survey(names) end
       local cursor = 1
       for j = i, last do
         local flag, member = byte(flags, j), ARGV[m + j]
@@ -117,9 +137,17 @@
         elseif queued[member] then
           state = queued[member]
         else
-          while names[cursor] ~= member do cursor = cursor + 1 end
-          state = store(d, member, names, cursor, msg)
-          if not state then break end
+          if fits and values[member] == ABSENT and written + grew <= budget then
+            values[member], written = msg, written + grew
+            touchedOrder[#touchedOrder + 1] = member
+            undo[#undo + 1] = member
+            d.stored = d.stored + 1
+            state = '0'
+          else
+            while names[cursor] ~= member do cursor = cursor + 1 end
+            state = store(d, member, names, cursor, msg)
+            if not state then break end
+          end
           queued[member] = state
         end
         states[j] = state

@@ -59,9 +59,10 @@ local failure
 -- The value and index entry of a one-message value, by its message, each made once per call.
 local singleValues, singleEntries = {}, {}
 if #touchedOrder > 0 or #forgets > 0 then
-  local valuesCommand, indexCommand = { 'HSET', undelivered }, { 'HSET', backlogs, '', KEEP_TABLE }
+  -- `at`: the entries of valuesCommand, counted rather than measured, since `#` searches a growing table.
+  local valuesCommand, indexCommand, at = { 'HSET', undelivered }, { 'HSET', backlogs, '', KEEP_TABLE }, 2
   local function flush(upTo)
-    if #valuesCommand > 2 then
+    if at > 2 then
       failure = write(valuesCommand)
       if not failure then failure = write(indexCommand) end
       if failure then
@@ -70,7 +71,7 @@ if #touchedOrder > 0 or #forgets > 0 then
         undo = {}
       end
     end
-    valuesCommand, indexCommand = { 'HSET', undelivered }, { 'HSET', backlogs, '', KEEP_TABLE }
+    valuesCommand, indexCommand, at = { 'HSET', undelivered }, { 'HSET', backlogs, '', KEEP_TABLE }, 2
   end
   for j = 1, #touchedOrder do
     if failure then break end
@@ -112,11 +113,11 @@ if #touchedOrder > 0 or #forgets > 0 then
     end
     if value then
       -- The index command holds two more entries than the values command: the field '' and KEEP_TABLE.
-      local at = #valuesCommand
       valuesCommand[at + 1], valuesCommand[at + 2] = name, value
       indexCommand[at + 3], indexCommand[at + 4] = name, entry
+      at = at + 2
     end
-    if #valuesCommand >= 2 * CHUNK + 2 then flush(j) end
+    if at >= 2 * CHUNK + 2 then flush(j) end
   end
   if not failure then flush(#touchedOrder) end
   if #forgets > 0 and not failure then pcall(redis.call, 'HDEL', backlogs, unpack(forgets)) end
