@@ -15,7 +15,7 @@ import { createMesaKeys, type MesaKeys } from './keys.js'
 import { type Dispatchable, DispatchEvent } from './message.js'
 import { checkPresence, countConnected } from './presence.js'
 import type { QuestionContext } from './question.js'
-import { chargeFor, limitedBy, type RateCharge } from './rate-limit.js'
+import { chargeFor, type RateCharge } from './rate-limit.js'
 import { addPart, emptyResult, finishResult } from './result.js'
 import type {
   BacklogOptions,
@@ -135,7 +135,7 @@ export class DispatchCore {
       }
       resend = true
       if (outcome.kind === 'deferred') continue
-      if (outcome.kind === 'limited') throw limitedBy(prepared.charge!)
+      if (outcome.kind === 'limited') throw prepared.charge!.refused()
       if (outcome.kind === 'conflict') throw new IdempotencyConflictError(prepared.id!)
       if (outcome.kind === 'duplicate') return finishResult(result)
       if (outcome.kind === 'progress') {
