@@ -6,6 +6,7 @@ import { runWarmPath } from '../src/http/warm-path.js'
 import { createMetricsFromEnv, type InvocationMetrics } from '../src/observe/dispatch-metrics.js'
 import { DISPATCH_SCRIPT } from '../src/script/scripts.js'
 import { createInvocationDeadline } from '../src/triggers/deadline.js'
+import { loadFetchClasses } from '../src/triggers/fetch-classes.js'
 import { initLambda } from '../src/triggers/lambda-init.js'
 import { isProvisionedInit } from '../src/triggers/warm-up.js'
 
@@ -13,6 +14,7 @@ import { isProvisionedInit } from '../src/triggers/warm-up.js'
 export type HttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | LambdaFunctionURLEvent
 
 await initLambda(import.meta.url, process.env, [DISPATCH_SCRIPT])
+await loadFetchClasses()
 const deadline = createInvocationDeadline()
 const metrics = createMetricsFromEnv(process.env)
 const app = createAppFromEnv(process.env, { deadline: deadline.get, metrics })

@@ -7,7 +7,7 @@ import { GATEWAY_TOKEN as TOKEN, useStack } from './support/stack'
 
 // The transport's timeouts and retries, against the real gateway with faults injected in front of it.
 /** The faults the next requests meet, one per request, before the gateway handles them normally. */
-const faults: Array<'500' | '502-html' | 'hang' | '400'> = []
+const faults: Array<'500' | '502-html' | 'hang' | '400' | '307'> = []
 const hung: ServerResponse[] = []
 
 function inject(_req: IncomingMessage, res: ServerResponse): boolean {
@@ -15,6 +15,8 @@ function inject(_req: IncomingMessage, res: ServerResponse): boolean {
   if (fault === undefined) return false
   if (fault === 'hang') hung.push(res)
   else if (fault === '502-html') res.writeHead(502, { 'content-type': 'text/html' }).end('<html>bad gateway</html>')
+  // Back to the same gateway: a client that followed it would get its PONG from the second request.
+  else if (fault === '307') res.writeHead(307, { location: stack.gateway.url }).end()
   else res.writeHead(Number(fault), { 'content-type': 'application/json' }).end(JSON.stringify({ error: `ERR injected ${fault}` }))
   return true
 }
@@ -75,6 +77,15 @@ describe('the REST transport', () => {
       status: undefined,
       message: `Redis REST request to ${stack.gateway.url} failed: timed out`,
       requests: 2,
+    })
+  })
+
+  it('does not follow a redirect, which no Upstash endpoint sends, but refuses it in one request without retrying it', async () => {
+    expect(await ping(['307'])).toEqual({
+      error: 'RedisUnavailableError',
+      status: 307,
+      message: `Redis REST endpoint ${stack.gateway.url} answered 307 with a body that is not JSON`,
+      requests: 1,
     })
   })
 

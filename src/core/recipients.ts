@@ -12,8 +12,12 @@ export function assertRecipients(value: unknown, field: string, max: number): Re
   if (value.length > max) throw new ValidationError(field, `must name at most ${max} recipients, got ${value.length}`)
   for (let i = 0; i < value.length; i++) {
     const each: unknown = value[i]
-    if (!isRecipient(each)) throw new ValidationError(`${field}[${i}]`, `must be a string or a finite number, got ${describe(each)}`)
-    if (typeof each === 'string') assertWellFormed(each, `${field}[${i}]`)
+    // The field's name is built only for the recipient refused: a thousand ids would otherwise build a thousand names.
+    if (typeof each === 'string') {
+      if (LONE_SURROGATE.test(each)) assertWellFormed(each, `${field}[${i}]`)
+    } else if (!isRecipient(each)) {
+      throw new ValidationError(`${field}[${i}]`, `must be a string or a finite number, got ${describe(each)}`)
+    }
   }
   return value as Recipient[]
 }

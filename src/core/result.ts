@@ -22,18 +22,26 @@ export function addPart(
     return
   }
   const { states } = part
+  // The lists are read once and the states compared as char codes: V8 runs this loop unoptimized for a process's
+  // first few dozen dispatches, where every property read and one-character string inside it counts.
+  const { recipients: reached, offline, unstored } = result
+  const online = result.online!
   for (let i = 0; i < states.length; i++) {
     const recipient = recipients[i]!
-    const state = states[i]
-    if (state === RECIPIENT_STATE.stored || state === RECIPIENT_STATE.unstored) {
-      result.offline.push(recipient)
-      if (state === RECIPIENT_STATE.unstored) result.unstored.push(recipient)
+    const state = states.charCodeAt(i)
+    if (state === STORED || state === UNSTORED) {
+      offline.push(recipient)
+      if (state === UNSTORED) unstored.push(recipient)
       continue
     }
-    result.recipients.push(recipient)
-    if (state === RECIPIENT_STATE.online) result.online!.push(recipient)
+    reached.push(recipient)
+    if (state === ONLINE) online.push(recipient)
   }
 }
+
+const STORED = RECIPIENT_STATE.stored.charCodeAt(0)
+const UNSTORED = RECIPIENT_STATE.unstored.charCodeAt(0)
+const ONLINE = RECIPIENT_STATE.online.charCodeAt(0)
 
 /** A merged result is final: one that no part applied is a duplicate, with nothing checked. */
 export function finishResult(result: DispatchResult): DispatchResult {

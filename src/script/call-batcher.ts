@@ -118,12 +118,15 @@ export function createCallBatcher(run: (keys: string[], args: string[]) => Promi
     const args = [...call.head.args, String(carried.length)]
     for (const charge of carried) keys.push(charge.key)
     for (const charge of carried) args.push(charge.spec)
+    // Each part's arguments are copied as whole arrays, not pushed one by one: a part holds one argument per
+    // recipient, and a push each cost a 1,000-recipient dispatch about 35 µs in its first few dozen calls.
+    const keyLists: string[][] = [keys]
+    const argLists: string[][] = [args]
     for (const [{ part }, charge] of sending) {
-      for (const key of part.keys) keys.push(key)
-      args.push(charge > 0 ? `${part.args[0]}@${charge}` : part.args[0]!)
-      for (let i = 1; i < part.args.length; i++) args.push(part.args[i]!)
+      keyLists.push(part.keys)
+      argLists.push(charge > 0 ? [`${part.args[0]}@${charge}`, ...part.args.slice(1)] : part.args)
     }
-    const settled = run(keys, args).then(
+    const settled = run(concatAll(keyLists), concatAll(argLists)).then(
       (reply) => {
         let lines: ScriptLine[]
         try {
@@ -169,4 +172,9 @@ export function createCallBatcher(run: (keys: string[], args: string[]) => Promi
       }
     },
   }
+}
+
+/** The lists one after another, in one new array. */
+function concatAll(lists: string[][]): string[] {
+  return lists.length === 1 ? lists[0]! : lists[0]!.concat(...lists.slice(1))
 }

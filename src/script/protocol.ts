@@ -156,8 +156,11 @@ export function packDispatch(input: ScriptInput): ScriptPart {
       continue
     }
     args[3 + i] = recipient
-    bytes += jsonStringBytes(recipient) + 1
-    const escaped = NEEDS_ESCAPING.test(recipient)
+    const size = jsonStringBytes(recipient)
+    bytes += size + 1
+    // Only a string with some character besides printable ASCII takes more than one byte a character: the others
+    // need no test for escaping, which for a thousand ids cost more than measuring them.
+    const escaped = size !== recipient.length + 2 && NEEDS_ESCAPING.test(recipient)
     if (escaped) {
       const json = JSON.stringify(recipient)
       args.push(json)
@@ -174,8 +177,14 @@ export function packDispatch(input: ScriptInput): ScriptPart {
 function flagOf(recipient: string, storable: boolean, escaped: boolean): string {
   if (recipient === '*') return RECIPIENT_FLAG.wildcard
   // Mesa's Dispatcher stores only non-blank string ids (`handleUndeliveredMessage`), never numbers.
-  if (storable && recipient.trim().length > 0) return escaped ? RECIPIENT_FLAG.storableEscaped : RECIPIENT_FLAG.storable
+  if (storable && !isBlank(recipient)) return escaped ? RECIPIENT_FLAG.storableEscaped : RECIPIENT_FLAG.storable
   return escaped ? RECIPIENT_FLAG.plainEscaped : RECIPIENT_FLAG.plain
+}
+
+/** Whether an id is empty or whitespace alone, as Mesa's `trim()` finds it; one that starts with a visible ASCII character needs no trimming to tell. */
+function isBlank(recipient: string): boolean {
+  const first = recipient.charCodeAt(0)
+  return !(first > 0x20 && first < 0x7f) && recipient.trim().length === 0
 }
 
 /**

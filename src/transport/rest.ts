@@ -4,6 +4,7 @@ import { ConfigError, type FailureOutcome, RedisCommandError, RedisTokenRefusedE
 import { parseHttpUrl } from '../http-url.js'
 import { DEFAULT_REDIS_BACKOFF_MS, DEFAULT_REDIS_RETRIES, DEFAULT_REDIS_TIMEOUT_MS } from '../limits.js'
 import { isPartlyPublished } from '../script/lua-script.js'
+import { createNodePost, type PostAnswer } from './node-http.js'
 
 /** Where and how to reach an Upstash-compatible REST endpoint. */
 export interface RestConnection {
@@ -36,16 +37,18 @@ export function isBearerToken(value: string): boolean {
 }
 
 /**
- * A fetch-based transport for `@upstash/redis`, used instead of its own HttpClient because that one cannot do
- * what a Lambda needs: it does not retry 5xx answers, hides the HTTP status, and turns an aborted request
- * into a successful `"Aborted"` result when given a plain AbortSignal.
- * It sends no `cache` field, which workerd rejects under older compatibility dates, and asks for plain JSON
- * (no `Upstash-Encoding: base64`) because the dispatch script only ever returns ASCII.
+ * A transport for `@upstash/redis` over Node's http and https modules where they are at hand (node-http.ts), else
+ * over fetch, used instead of its own HttpClient because that one cannot do what a Lambda needs: it does not retry
+ * 5xx answers, hides the HTTP status, and turns an aborted request into a successful `"Aborted"` result when given a
+ * plain AbortSignal. Over Node's modules a redirect, which no Upstash endpoint sends, is not followed but refused as
+ * the answer it is (fetch follows it). It sends no `cache` field, which workerd rejects under older compatibility
+ * dates, and asks for plain JSON (no `Upstash-Encoding: base64`) because the dispatch script only ever returns ASCII.
  */
 export function createRestRequester(connection: RestConnection): Requester {
   const base = parseUrl(connection.url)
+  const parsed = new URL(base)
   // Named in every failure: an origin holds no path, query or user:password@, so it is safe to show and to log.
-  const at = new URL(base).origin
+  const at = parsed.origin
   if (!connection.token) throw new ConfigError('token', 'is required for the Upstash REST endpoint')
   // fetch would refuse such a header with a TypeError quoting it, token and all, on every request.
   if (!isBearerToken(connection.token)) throw new ConfigError('token', BEARER_TOKEN_RULE)
@@ -54,15 +57,32 @@ export function createRestRequester(connection: RestConnection): Requester {
   const retries = connection.retries ?? DEFAULT_REDIS_RETRIES
   const backoffMs = connection.backoffMs ?? DEFAULT_REDIS_BACKOFF_MS
 
-  async function attempt(url: string, init: RequestInit, budget: number): Promise<Response> {
-    const signal = AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, budget)))
-    return fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal })
+  // A URL with user:password@ in it goes to fetch, which refuses it having sent nothing, as it always did.
+  const post = parsed.username || parsed.password ? undefined : createNodePost()
+
+  async function attempt(url: string, init: RequestInit & { body: string; headers: Record<string, string> }, budget: number): Promise<PostAnswer> {
+    const ms = Math.max(1, Math.min(timeoutMs, budget))
+    if (post) return post(url, init.headers, init.body, ms, init.signal ?? undefined)
+    const timeout = AbortSignal.timeout(ms)
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout
+    const response = await fetch(url, { ...init, signal })
+    return {
+      status: response.status,
+      async text() {
+        try {
+          return await response.text()
+        } finally {
+          markResponseRead()
+        }
+      },
+      discard: () => void response.body?.cancel(),
+    }
   }
 
   return {
     async request<TResult>(req: UpstashRequest): Promise<UpstashResponse<TResult>> {
       const url = [base, ...(req.path ?? [])].join('/')
-      const init: RequestInit = {
+      const init = {
         method: 'POST',
         headers: req.headers ? { ...headers, ...req.headers } : headers,
         body: JSON.stringify(req.body),
@@ -77,7 +97,7 @@ export function createRestRequester(connection: RestConnection): Requester {
         if (released) await released
         const budget = remaining(connection.deadline)
         if (budget <= 0) break
-        let response: Response
+        let response: PostAnswer
         try {
           response = await attempt(url, init, budget)
         } catch (error) {
@@ -87,21 +107,25 @@ export function createRestRequester(connection: RestConnection): Requester {
           continue
         }
         if (response.status >= 500) {
-          await response.body?.cancel()
+          response.discard()
           // A proxy may answer 5xx after forwarding the request, and Redis may have run it.
           outcome = 'unknown'
           failure = new RedisUnavailableError(`Redis REST endpoint ${at} answered ${response.status}`, response.status)
           continue
         }
-        try {
-          return await readBody<TResult>(response, at, outcome)
-        } finally {
-          markResponseRead()
-        }
+        return await readBody<TResult>(response, at, outcome)
       }
       throw failure ?? new RedisUnavailableError('no time left before the deadline to reach Redis', undefined, { outcome })
     },
   }
+}
+
+/**
+ * Loads what the REST transport's first request sends with, without sending anything: Node's http and https
+ * modules where it uses them, else fetch (undici, which Node loads at the first use of it or of its classes).
+ */
+export function loadRestTransport(): void {
+  if (!createNodePost()) new Headers()
 }
 
 /**
@@ -148,7 +172,7 @@ export function createRedisOn(requester: Requester): Redis {
  * The answer's body, or the error it is. A refusal applied nothing, unless an earlier attempt may have (`outcome`);
  * an answer that cannot be read may have been applied.
  */
-async function readBody<TResult>(response: Response, at: string, outcome: FailureOutcome): Promise<UpstashResponse<TResult>> {
+async function readBody<TResult>(response: PostAnswer, at: string, outcome: FailureOutcome): Promise<UpstashResponse<TResult>> {
   const text = await response.text()
   let body: unknown
   try {
@@ -156,7 +180,7 @@ async function readBody<TResult>(response: Response, at: string, outcome: Failur
   } catch (error) {
     throw new RedisUnavailableError(`Redis REST endpoint ${at} answered ${response.status} with a body that is not JSON`, response.status, { cause: error })
   }
-  if (response.ok) return body as UpstashResponse<TResult>
+  if (response.status >= 200 && response.status < 300) return body as UpstashResponse<TResult>
   if (response.status === 401 || response.status === 403) {
     throw new RedisTokenRefusedError(`Redis REST endpoint ${at} refused the REST token (HTTP ${response.status})`, response.status, { outcome })
   }

@@ -4,6 +4,7 @@ import { WARM_UP_TIMEOUT_MS } from '../limits.js'
 import { describeError } from '../observe/error-fields.js'
 import { createLogger, type Logger } from '../observe/logger.js'
 import type { LuaScript } from '../script/lua-script.js'
+import { loadRestTransport } from '../transport/rest.js'
 import { loadScripts } from '../transport/runner.js'
 
 /** What warmUp() needs besides the env. */
@@ -24,15 +25,16 @@ export function isProvisionedInit(env: Env): boolean {
 
 /**
  * Readies a Lambda function's first dispatch during its init: it opens the connection to the REST endpoint (and
- * pays Node's fetch its start-up, about 25 ms) and makes sure Redis holds `scripts` (SCRIPT EXISTS, then SCRIPT
- * LOAD only for those missing), so that the first dispatch is one EVALSHA on an open connection, as a warm one is.
+ * loads what the transport sends with, rest.ts's loadRestTransport) and makes sure Redis holds `scripts` (SCRIPT
+ * EXISTS, then SCRIPT LOAD only for those missing), so that the first dispatch is one EVALSHA on an open connection,
+ * as a warm one is.
  *
  * Lambda says in AWS_LAMBDA_INITIALIZATION_TYPE why it runs the init
  * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime). A
  * provisioned (or other ahead-of-time) init has no request waiting on it, so the warm-up is awaited there, for at
  * most `timeoutMs`. An on-demand init has one waiting, which a round trip of its own would only delay, and a warm-up
  * left to run beside the first dispatch opens a second connection and takes CPU from it (a 256 MB function has a
- * sixth of a core; the benchmark measured it, case 9): there only fetch's start-up is paid, which the first dispatch
+ * sixth of a core; the benchmark measured it, case 9): there only the transport is loaded, which the first dispatch
  * would pay anyway, and which an init that Lambda runs ahead of a request (a proactive init, reported as on-demand)
  * then saves it. Without the variable (not on Lambda) nothing is done.
  *
@@ -43,8 +45,7 @@ export async function warmUp(env: Env, scripts: readonly LuaScript[], options: W
   const initType = readString(env, 'AWS_LAMBDA_INITIALIZATION_TYPE')
   if (initType === undefined) return
   if (initType === 'on-demand') {
-    // Node loads its fetch (undici) at the first use of it or of its classes: this one costs no I/O.
-    new Headers()
+    loadRestTransport()
     return
   }
   let connection: ReturnType<typeof readDispatcherEnv>['connection']
