@@ -2,9 +2,17 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { compactLua, compactScripts, expandLua, KEY_LOCKING_SHEBANG as GENERATED_SHEBANG, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
+import {
+  BASE85_DIGITS,
+  compactLua,
+  compactScripts,
+  encodeBase85,
+  expandLua,
+  KEY_LOCKING_SHEBANG as GENERATED_SHEBANG,
+  SCRIPT_DIR,
+} from '../scripts/generate-lua.mjs'
 import { shortenLocals, tokenizeLua } from '../scripts/lua-locals.mjs'
-import { KEY_LOCKING_SHEBANG, type LuaScript, scriptSha1, scriptSource, scriptText } from '../src/script/lua-script'
+import { decodeBase85, digitOf, KEY_LOCKING_SHEBANG, type LuaScript, scriptSha1, scriptSource, scriptText } from '../src/script/lua-script'
 import { RECIPIENT_FLAG } from '../src/script/protocol'
 import * as scripts from '../src/script/scripts'
 
@@ -149,5 +157,17 @@ describe('the Lua scripts', () => {
     const kinds = (lua: string) => tokenizeLua(lua).map((token) => (token.kind === 'name' ? 'name' : token.text))
     const shipped = await Promise.all(luaFiles.map((file) => scriptText(Object.values(scripts).find((script) => `${script.name}.lua` === file)!)))
     expect(shipped.map(kinds)).toEqual(sources.map(kinds))
+  })
+
+  it('encode their deflated parts in base85 with the digits the bundles decode, with no quote mark of a plain string and no backslash', () => {
+    expect({
+      values: [...BASE85_DIGITS].map((digit) => digitOf(digit.charCodeAt(0))),
+      unquoted: [...BASE85_DIGITS].filter((digit) => `'"\\`.includes(digit)),
+    }).toEqual({ values: Array.from({ length: 85 }, (_, digit) => digit), unquoted: [] })
+  })
+
+  it.each([0, 1, 2, 3, 4, 5, 6, 7, 8, 1000, 1001, 1002, 1003])('decode in base85 exactly the %i bytes they encode, the highest values too', (length) => {
+    const bytes = Uint8Array.from({ length }, (_, i) => (i % 3 === 0 ? 255 : (i * 37) % 256))
+    expect(decodeBase85(encodeBase85(bytes))).toEqual([...bytes])
   })
 })
