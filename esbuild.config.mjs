@@ -41,8 +41,8 @@ const root = dirname(fileURLToPath(import.meta.url))
 // Lambda (nodejs22.x). The file is `index.js` beside a `{"type":"module"}` package.json rather than `index.mjs`:
 // Lambda loads both as ESM, but `serverless invoke local` only finds a handler through require(), which resolves
 // `.js` (then retries it with import()) and never `.mjs`. `module` is esbuild's default condition for node,
-// listed here because naming any condition drops the defaults. `rest-only` gives `#tcp-transport` the stub
-// without ioredis (package.json `imports`): the functions reach Redis at UPSTASH_REDIS_REST_URL, never over TCP. Our own class names are kept (not those of
+// listed here because naming any condition drops the defaults. `rest-only` gives `#tcp-transport` the REST-only
+// stub (src/transport/rest-only.ts, package.json `imports`): the functions reach Redis at UPSTASH_REDIS_REST_URL, never over TCP. Our own class names are kept (not those of
 // node_modules, nor our functions', which the map gives back: scripts/esbuild/keep-own-names.mjs says why) and a
 // source map ships beside each bundle, which the functions read at their first formatted stack
 // (src/triggers/mapped-stacks.ts), so a Lambda error reads `ConfigError` at `src/http-url.ts:9:11` instead of `g`

@@ -5,3 +5,5 @@ export declare function expandLua(file: string): Promise<string>
 export declare function compactLua(lua: string): string
 export declare function compactScripts(): Promise<Array<{ file: string; constant: string; summary: string; lua: string; sha1: string; keyLockingSha1: string }>>
 export declare function generateScripts(): Promise<string>
+export declare const BASE85_DIGITS: string
+export declare function encodeBase85(bytes: Uint8Array): string

@@ -189,7 +189,7 @@ describe('the app', () => {
         error: {
           name: 'PayloadTooLargeError',
           message: expect.stringMatching(
-            /^the dispatch needs a Redis request of 8\d{4} bytes, over MAX_REQUEST_BYTES \(65536\): send a smaller message or fewer recipients$/,
+            /^the dispatch needs a Redis request of \d{5} bytes, over MAX_REQUEST_BYTES \(65536\): send a smaller message or fewer recipients$/,
           ),
           outcome: 'none',
         },

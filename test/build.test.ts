@@ -201,6 +201,14 @@ describe('buildBundles', () => {
     expect({ ioredis: code.includes('ioredis'), refusal: code.includes('edge runtimes cannot use') }).toEqual({ ioredis: false, refusal: true })
   })
 
+  it('gives the Lambda bundles the REST-only transport, which reaches Redis at its REST URL alone and refuses a TCP target', () => {
+    const marks = LAMBDAS.map((name) => {
+      const code = readFileSync(bundle(name).file, 'utf8')
+      return { name, ioredis: code.includes('ioredis'), refusal: code.includes('this build (rest-only) reaches Redis over REST alone') }
+    })
+    expect(marks).toEqual(LAMBDAS.map((name) => ({ name, ioredis: false, refusal: true })))
+  })
+
   it('makes the Lambda bundles ESM that import nothing but Node built-ins', async () => {
     for (const name of LAMBDAS) {
       const { file, nodeBuiltins } = bundle(name)

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { DispatchCore } from '../src/core/dispatcher'
 import { Message, RateLimitedError, ValidationError } from '../src/index'
 import { MAX_CHECKS_PER_CALL } from '../src/limits'
 import { awayFromWindowEnd, secondsToWindowEnd } from './support/rate-window'
@@ -89,5 +90,19 @@ describe('a rate limit on the Dispatcher', () => {
       outcome = await settle(dispatcher.presence(['a'], { rateLimit }))
     })
     expect({ outcome, requests }).toEqual({ outcome: { error: 'ValidationError', field, message }, requests: 0 })
+  })
+
+  it('is refused, never ignored, by the dispatching core the SQS and EventBridge functions build, which counts none', async () => {
+    const namespace = stack.freshNamespace()
+    const core = new DispatchCore(stack.connection, { namespace, sync: { enabled: true } })
+    let outcome: unknown
+    const requests = await stack.requestsDuring(async () => {
+      outcome = await settle(core.dispatch(note, ['someone'], undefined, { rateLimit: { name: 'core', requests: 1, windowSeconds: DAY } }))
+    })
+    expect({ outcome, requests, stored: await stack.admin.hget(`undelivered_messages_${namespace}`, 'someone') }).toEqual({
+      outcome: { error: 'ValidationError', field: 'rateLimit', message: 'rateLimit is not counted by a DispatchCore: use a Dispatcher' },
+      requests: 0,
+      stored: null,
+    })
   })
 })

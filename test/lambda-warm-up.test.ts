@@ -150,6 +150,27 @@ describe('a provisioned init', () => {
   })
 })
 
+describe('the request path warm-up of a provisioned init of the http function', () => {
+  it('runs in the init, sending Redis nothing past its SCRIPT EXISTS and writing nothing: no key, no log line, no metrics line', async () => {
+    await stack.loadScripts()
+    const namespace = stack.freshNamespace()
+    // Metrics on, as deployed, so that a line the warm-up's metrics wrote would show.
+    const env = { UPSTASH_REDIS_REST_URL: stack.gateway.url, UPSTASH_REDIS_REST_TOKEN: GATEWAY_TOKEN, DISPATCH_TOKEN, MESA_NAMESPACE: namespace }
+    const from = requestsAt.length
+
+    const session = await runBundle(built.find((each) => each.name === 'http')!.file, [], { ...env, AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' })
+
+    expect({
+      init: 'initError' in session.init ? session.init.initError : 'done',
+      requests: requestsAt.length - from,
+      keys: await stack.admin.keys(`*${namespace}*`),
+      lines: session.lines,
+      // Besides the runtime's own report of the init (test/support/lambda-runtime.mjs).
+      written: session.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('@@outcome ')),
+    }).toEqual({ init: 'done', requests: 1, keys: [], lines: [], written: [] })
+  })
+})
+
 describe('an on-demand init', () => {
   it('sends nothing, where a request waits: the first dispatch is the first request, on the one connection', async () => {
     // A provisioned start first leaves the script in Redis, so that the dispatch is one EVALSHA.

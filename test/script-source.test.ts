@@ -2,8 +2,17 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { compactLua, compactScripts, expandLua, KEY_LOCKING_SHEBANG as GENERATED_SHEBANG, SCRIPT_DIR } from '../scripts/generate-lua.mjs'
-import { KEY_LOCKING_SHEBANG, type LuaScript, scriptSha1, scriptSource, scriptText } from '../src/script/lua-script'
+import {
+  BASE85_DIGITS,
+  compactLua,
+  compactScripts,
+  encodeBase85,
+  expandLua,
+  KEY_LOCKING_SHEBANG as GENERATED_SHEBANG,
+  SCRIPT_DIR,
+} from '../scripts/generate-lua.mjs'
+import { shortenLocals, tokenizeLua } from '../scripts/lua-locals.mjs'
+import { decodeBase85, digitOf, KEY_LOCKING_SHEBANG, type LuaScript, scriptSha1, scriptSource, scriptText } from '../src/script/lua-script'
 import { RECIPIENT_FLAG } from '../src/script/protocol'
 import * as scripts from '../src/script/scripts'
 
@@ -22,11 +31,11 @@ describe('the Lua scripts', () => {
   it('keep the SHA-1 that Redis caches them under, of the text they inflate to: a change to a script must change this test too', async () => {
     for (const script of Object.values(scripts)) expect(sha1(await scriptText(script))).toBe(script.sha1)
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha1]))).toEqual({
-      BACKLOG_SCRIPT: '36345e12433034708448b39773d08bfec78a5359',
-      CLEANUP_SCRIPT: 'cfa9e050b959dd378502d77aa77d82d81fde4032',
-      CLEAR_SCRIPT: '35bcf21d3cd4c0f336274a1a46818c7298f30c81',
-      DISPATCH_SCRIPT: 'd707fcd258a6e785c8b4c3b2bee89a3038be7422',
-      PRESENCE_SCRIPT: '2959ddbb9b8bd8ef17da2c319e2499515a2280ba',
+      BACKLOG_SCRIPT: '07a7573ec7bfd0b94e27e4570e2cb66cad7e5e1f',
+      CLEANUP_SCRIPT: '574870057bd688c76b972ae11b71b574acc102b0',
+      CLEAR_SCRIPT: '8676af8888c1ff014d97ecda8b8d5ee203728d34',
+      DISPATCH_SCRIPT: '60cfd3b491736a8273dec4d98ef387067688db7c',
+      PRESENCE_SCRIPT: '3f972e28e9839d25bbacad4b81eb5dd579b3db2e',
     })
   })
 
@@ -40,11 +49,11 @@ describe('the Lua scripts', () => {
     )
     expect(forms).toEqual(Object.values(scripts).map((script) => ({ sha1: scriptSha1(script, true), text: true })))
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.keyLockingSha1]))).toEqual({
-      BACKLOG_SCRIPT: '271bd79a946ae4a5d379275e91e2baf2407f7d01',
-      CLEANUP_SCRIPT: '70b4e26f658a96000734593aa7d92ad8fe26af53',
-      CLEAR_SCRIPT: '8d206474e3eabe5b6ede0805c143400cd3bf1cf8',
-      DISPATCH_SCRIPT: 'c04c1ef79f780cf021f04f38963eb65b9ceb5b93',
-      PRESENCE_SCRIPT: '9402e894b531cbaf228dd924f9ac267a473ff3a4',
+      BACKLOG_SCRIPT: '83007b6113e22d8f21c2d15405ac42ee2ce0f04d',
+      CLEANUP_SCRIPT: 'bc92878867e229eec4b2ba34ab87dc7aca6f308e',
+      CLEAR_SCRIPT: '8a247d1b1ed7c4e3356025bb994416a2a6123d64',
+      DISPATCH_SCRIPT: 'cce8186865af17dbb9444caccfc360ebdfce4baa',
+      PRESENCE_SCRIPT: '765adb4c81df94f16a1049ed0b8ec4f94755c254',
     })
   })
 
@@ -102,5 +111,63 @@ describe('the Lua scripts', () => {
     ['drops the header block', '--[[\nKEYS[1] the key\n]]\nreturn 1', 'return 1'],
   ])('compacts Lua: %s', (_, lua, compacted) => {
     expect(compactLua(lua)).toBe(compacted)
+  })
+
+  it.each([
+    ['renames locals, the most used first', 'local count=1\nlocal total=count+count\nreturn total', 'local a=1\nlocal b=a+a\nreturn b'],
+    [
+      'renames parameters and loop variables',
+      'local function add(left,right)return left+right end\nfor index=1,2 do add(index,index)end',
+      'local function b(c,d)return c+d end\nfor a=1,2 do b(a,a)end',
+    ],
+    [
+      'keeps fields, methods and table keys',
+      'local name=KEYS[1]\nlocal t={name=name,[name]=1}\nreturn t.name..t:name()',
+      'local a=KEYS[1]\nlocal b={name=a,[a]=1}\nreturn b.name..b:name()',
+    ],
+    [
+      'keeps globals, even shadowed by a local of the same name',
+      'local unpack,value=unpack,tonumber(ARGV[1])\nreturn unpack({value})',
+      'local unpack,a=unpack,tonumber(ARGV[1])\nreturn unpack({a})',
+    ],
+    ['keeps strings and numbers', "local e='e x'\nreturn e..1e5", "local a='e x'\nreturn a..1e5"],
+    [
+      'renames a multiple assignment inside a function that is a table value',
+      'local x,y\nlocal t={f=function()x,y=1,2 end}',
+      'local a,b\nlocal c={f=function()a,b=1,2 end}',
+    ],
+    ['takes no name the script already uses otherwise', 'local long=1\nreturn a.b+long', 'local c=1\nreturn a.b+c'],
+  ])('renames Lua locals short: %s', (_, lua, renamed) => {
+    expect(shortenLocals([lua])).toEqual([renamed])
+  })
+
+  it('renames the locals of scripts that share code alike, so that their common deflate stream carries it once', () => {
+    const shared = 'local function skip(text,at)return at+1 end\n'
+    const [first = '', second = ''] = shortenLocals([`${shared}return skip(ARGV[1],1)`, `${shared}local other=skip(ARGV[2],2)\nreturn other`])
+    expect(second.startsWith(first.split('\n')[0] ?? '')).toBe(true)
+  })
+
+  it('refuses Lua it would misread rather than rename it: long brackets and unbalanced blocks', () => {
+    expect(() => tokenizeLua('local s=[[x]]')).toThrow(/long brackets/)
+    expect(() => shortenLocals(['local function f()return 1'])).toThrow(/unbalanced Lua/)
+  })
+
+  it('ships each script with the same tokens as its compacted source, local names aside', async () => {
+    const sources = await Promise.all(luaFiles.map(async (file) => compactLua(await expandLua(file))))
+    const kinds = (lua: string) => tokenizeLua(lua).map((token) => (token.kind === 'name' ? 'name' : token.text))
+    const shipped = await Promise.all(luaFiles.map((file) => scriptText(Object.values(scripts).find((script) => `${script.name}.lua` === file)!)))
+    expect(shipped.map(kinds)).toEqual(sources.map(kinds))
+  })
+
+  it('encode their deflated parts in base85 with the digits the bundles decode, with no quote mark of a plain string and no backslash', () => {
+    expect({
+      values: [...BASE85_DIGITS].map((digit) => digitOf(digit.charCodeAt(0))),
+      unquoted: [...BASE85_DIGITS].filter((digit) => `'"\\`.includes(digit)),
+    }).toEqual({ values: Array.from({ length: 85 }, (_, digit) => digit), unquoted: [] })
+  })
+
+  it.each([0, 1, 2, 3, 4, 5, 6, 7, 8, 1000, 1001, 1002, 1003])('decode in base85 exactly the %i bytes they encode, the highest values too', (length) => {
+    const bytes = Uint8Array.from({ length }, (_, i) => (i % 3 === 0 ? 255 : (i * 37) % 256))
+    expect(decodeBase85(encodeBase85(bytes))).toEqual([...bytes])
   })
 })

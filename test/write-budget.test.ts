@@ -164,9 +164,9 @@ describe('the request to Redis', () => {
   it('refuses a dispatch that alone would be bigger than maxRequestBytes, before sending anything', async () => {
     const dispatcher = stack.dispatcher({ namespace: stack.freshNamespace(), maxRequestBytes: 65_536 })
     await dispatcher.dispatch(note(0), ['warm-up'])
-    // 12,000 quotes are 12,000 characters but 24,000 bytes once escaped inside the message, and 48,000 escaped again in
-    // the request, which also holds the script's text (its EVAL form, 22 KB).
-    const quoted = new Message(0, { text: '"'.repeat(12_000) }, 'NOTE')
+    // 13,000 quotes are 13,000 characters but 26,000 bytes once escaped inside the message, and 52,000 escaped again in
+    // the request, which also holds the script's text (its EVAL form, 16 KB).
+    const quoted = new Message(0, { text: '"'.repeat(13_000) }, 'NOTE')
     let failure: unknown
     expect(await stack.requestsDuring(() => dispatcher.dispatch(quoted, ['a']).catch((error: unknown) => (failure = error)))).toBe(0)
     expect(failure).toBeInstanceOf(PayloadTooLargeError)

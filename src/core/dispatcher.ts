@@ -15,7 +15,7 @@ import { createMesaKeys, type MesaKeys } from './keys.js'
 import { type Dispatchable, DispatchEvent } from './message.js'
 import { checkPresence, countConnected } from './presence.js'
 import type { QuestionContext } from './question.js'
-import { chargeFor, limitedBy, type RateCharge } from './rate-limit.js'
+import { chargeFor, type RateCharge } from './rate-limit.js'
 import { addPart, emptyResult, finishResult } from './result.js'
 import type {
   BacklogOptions,
@@ -25,6 +25,7 @@ import type {
   DispatchOptions,
   DispatchResult,
   PresenceResult,
+  RateLimit,
   RateLimitOptions,
   Recipient,
 } from './types.js'
@@ -46,8 +47,8 @@ interface PreparedDispatch {
 export type { RedisTarget }
 
 /**
- * The dispatching half of the Dispatcher, without its questions and cleanup: what the SQS and EventBridge
- * functions build, so that their bundles carry neither the code nor the Lua of what they never ask.
+ * The dispatching half of the Dispatcher, without its rate limits, `dispatchMany`, questions and cleanup: what the
+ * SQS and EventBridge functions build, so that their bundles carry neither the code nor the Lua of what they never ask.
  */
 export class DispatchCore {
   /** Mesa's key and channel names for the configured namespace. */
@@ -107,30 +108,11 @@ export class DispatchCore {
   }
 
   /**
-   * Sends several dispatches in one round trip (one script call, as many as fit). Every one is validated before
-   * anything is sent: a bad one throws a ValidationError naming it, e.g. `dispatches[2].recipients[0]`. Then it
-   * resolves with one settled outcome per dispatch, in order, since each succeeds or fails alone. A `rateLimit` in
-   * `options` counts the batch as its number of dispatches, admitted or refused (RateLimitedError) as a whole.
-   */
-  async dispatchMany(dispatches: DispatchInput[], options: RateLimitOptions = {}): Promise<PromiseSettledResult<DispatchResult>[]> {
-    if (!Array.isArray(dispatches)) throw new ValidationError('dispatches', 'must be an array of dispatches')
-    const shared = chargeFor(this.keys, options.rateLimit, dispatches.length)
-    const prepared = dispatches.map((input, index) => {
-      try {
-        return this.prepare(input, shared)
-      } catch (error) {
-        throw error instanceof ValidationError ? error.relocated(`dispatches[${index}].${error.field}`) : error
-      }
-    })
-    return Promise.allSettled(prepared.map((each) => this.execute(each)))
-  }
-
-  /**
    * Runs a prepared dispatch; those executed in the same tick share one script call, each succeeding or failing
    * alone. A dispatch whose stores need more than one call goes in parts, each resuming at an absolute position in
    * its recipients: where the last part stopped, or, for a retried id, where the script says its earlier parts did.
    */
-  private async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
+  protected async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
     const result = emptyResult(prepared.checked, prepared.excludingIgnored)
     const all = prepared.recipients
     // Only the first part carries the charge: a part sent again, or a later part, is admitted already.
@@ -153,7 +135,7 @@ export class DispatchCore {
       }
       resend = true
       if (outcome.kind === 'deferred') continue
-      if (outcome.kind === 'limited') throw limitedBy(prepared.charge!)
+      if (outcome.kind === 'limited') throw prepared.charge!.refused()
       if (outcome.kind === 'conflict') throw new IdempotencyConflictError(prepared.id!)
       if (outcome.kind === 'duplicate') return finishResult(result)
       if (outcome.kind === 'progress') {
@@ -197,12 +179,22 @@ export class DispatchCore {
   }
 
   /**
+   * The charge of a call that counts as `cost` requests against `limit`. This core counts no rate limit, so that the
+   * SQS and EventBridge functions, which are given none, carry none of their code: a limit given anyway is refused,
+   * never ignored. QuestionDispatcher counts them.
+   */
+  protected chargeOf(limit: RateLimit | undefined, _cost: number): RateCharge | undefined {
+    if (limit !== undefined) throw new ValidationError('rateLimit', 'is not counted by a DispatchCore: use a Dispatcher')
+    return undefined
+  }
+
+  /**
    * Checks and packs one dispatch without sending it, charged to its own rate limit (cost 1) or to its batch's;
    * throws a ValidationError naming the bad field.
    */
-  private prepare(input: DispatchInput, shared?: RateCharge): PreparedDispatch {
+  protected prepare(input: DispatchInput, shared?: RateCharge): PreparedDispatch {
     const { event, targets, excludingIgnored, id, ttlSeconds } = checkDispatch(input, this.maxRecipients)
-    const charge = chargeFor(this.keys, input.options?.rateLimit, 1) ?? shared
+    const charge = this.chargeOf(input.options?.rateLimit, 1) ?? shared
     const checked = this.sync && !(event instanceof DispatchEvent)
     // Without an id, the call's own key is what makes the transport's retries safe. With one, the key keeps the
     // fingerprint of what was asked (the message and the recipients, in order), which a retry must match.
@@ -228,10 +220,35 @@ export class DispatchCore {
 }
 
 /**
- * The Dispatcher without its cleanup: the dispatching half and the questions, what the HTTP app builds, so that its
- * bundles carry neither the code nor the Lua of a cleanup pass, which the cleanup function runs.
+ * The Dispatcher without its cleanup: the dispatching half with its rate limits and `dispatchMany`, and the
+ * questions, what the HTTP app builds, so that its bundles carry neither the code nor the Lua of a cleanup pass,
+ * which the cleanup function runs.
  */
 export class QuestionDispatcher extends DispatchCore {
+  /** Counts a call against `limit` (src/core/rate-limit.ts), in the script call that does its work. */
+  protected override chargeOf(limit: RateLimit | undefined, cost: number): RateCharge | undefined {
+    return chargeFor(this.keys, limit, cost)
+  }
+
+  /**
+   * Sends several dispatches in one round trip (one script call, as many as fit). Every one is validated before
+   * anything is sent: a bad one throws a ValidationError naming it, e.g. `dispatches[2].recipients[0]`. Then it
+   * resolves with one settled outcome per dispatch, in order, since each succeeds or fails alone. A `rateLimit` in
+   * `options` counts the batch as its number of dispatches, admitted or refused (RateLimitedError) as a whole.
+   */
+  async dispatchMany(dispatches: DispatchInput[], options: RateLimitOptions = {}): Promise<PromiseSettledResult<DispatchResult>[]> {
+    if (!Array.isArray(dispatches)) throw new ValidationError('dispatches', 'must be an array of dispatches')
+    const shared = chargeFor(this.keys, options.rateLimit, dispatches.length)
+    const prepared = dispatches.map((input, index) => {
+      try {
+        return this.prepare(input, shared)
+      } catch (error) {
+        throw error instanceof ValidationError ? error.relocated(`dispatches[${index}].${error.field}`) : error
+      }
+    })
+    return Promise.allSettled(prepared.map((each) => this.execute(each)))
+  }
+
   /** Which of `recipients` are in Mesa's online set, in one round trip, each answered as given and in order (see presence.ts). */
   presence(recipients: Recipient[], options?: RateLimitOptions): Promise<PresenceResult> {
     return checkPresence(this.questions, recipients, options)

@@ -5,7 +5,7 @@ import type { ScriptRunner } from '../transport/runner.js'
 import { checkOptions } from './dispatch-input.js'
 import { fingerprintOf } from './fingerprint.js'
 import type { MesaKeys } from './keys.js'
-import { chargeFor, limitedBy } from './rate-limit.js'
+import { chargeFor } from './rate-limit.js'
 import type { DispatchOptions, RateLimitOptions, Recipient } from './types.js'
 
 // What the Dispatcher's questions (presence, backlogs) share: one script call each (a backlog page of a large value,
@@ -50,7 +50,7 @@ export function chargeArgs(context: QuestionContext, options: RateLimitOptions):
     keys: charge ? [charge.key] : [],
     args: [charge?.spec ?? ''],
     refused(reply) {
-      if (charge && reply === 'l') throw limitedBy(charge)
+      if (charge && reply === 'l') throw charge.refused()
     },
   }
 }

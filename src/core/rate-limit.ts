@@ -14,6 +14,11 @@ export interface RateCharge extends ScriptCharge {
   readonly cost: number
   /** The end of the charged window, in unix seconds. */
   readonly windowEnd: number
+  /**
+   * The error for the script's refusal of this charge, so that a caller reports it without the rate limits' code: the
+   * core the SQS and EventBridge functions build sends no charge, and carries none of it.
+   */
+  readonly refused: () => RateLimitedError
 }
 
 /** What a rate limit's name must be: it ends its counter's key, so it holds no ':'. */
@@ -37,11 +42,13 @@ export function chargeFor(keys: MesaKeys, limit: RateLimit | undefined, cost: nu
   const window = Math.floor(now / 1000 / windowSeconds)
   const windowEnd = (window + 1) * windowSeconds
   // The counter outlives its window by a second, so that a clock a little behind Redis's still finds it.
-  return { key: keys.rateCounter(name, windowSeconds, window), spec: `${requests}:${cost}:${windowEnd + 1}`, limit, cost, windowEnd }
+  const spec = `${requests}:${cost}:${windowEnd + 1}`
+  const charge: RateCharge = { key: keys.rateCounter(name, windowSeconds, window), spec, limit, cost, windowEnd, refused: () => limitedBy(charge) }
+  return charge
 }
 
 /** The error for a charge the script refused: the key, and the seconds until its next window starts (at least 1). */
-export function limitedBy(charge: RateCharge, now = Date.now()): RateLimitedError {
+function limitedBy(charge: RateCharge, now = Date.now()): RateLimitedError {
   const { name, requests, windowSeconds } = charge.limit
   const retryAfter = Math.max(1, Math.ceil(charge.windowEnd - now / 1000))
   return new RateLimitedError(

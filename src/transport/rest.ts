@@ -160,7 +160,12 @@ class RestRedis extends BaseRedis {
 
 /** Builds an `@upstash/redis` client on the retrying, timeout-bounded transport; it returns replies undecoded (strings stay strings). */
 export function createRestRedis(connection: RestConnection): Redis {
-  return new RestRedis(createRestRequester(connection))
+  return createRedisOn(createRestRequester(connection))
+}
+
+/** Builds the same client on another transport, e.g. one that answers in the process (src/http/warm-path.ts). */
+export function createRedisOn(requester: Requester): Redis {
+  return new RestRedis(requester)
 }
 
 /**

@@ -8,7 +8,8 @@ export { isRedisUrl } from './redis-url.js'
 /**
  * What edge bundles get for `#tcp-transport`: Workers and other edge runtimes open no raw TCP connections to
  * Redis here, so a redis:// URL is refused with the fix, and ioredis never enters the bundle. The Lambda bundles
- * get it too (the `rest-only` condition), since their functions only ever reach Redis at UPSTASH_REDIS_REST_URL.
+ * get the smaller rest-only.ts (the `rest-only` condition), since their functions only ever reach Redis at
+ * UPSTASH_REDIS_REST_URL.
  */
 export function createTcpRunner(_url: string): ScriptRunner {
   throw new ConfigError('redis', 'is a redis:// URL, which edge runtimes cannot use: pass { url, token } of an Upstash REST endpoint')

@@ -16,6 +16,14 @@ export interface WarmUpOptions {
 }
 
 /**
+ * Whether Lambda runs this init for provisioned concurrency, ahead of any request, where work that readies the first
+ * one costs no request its time (AWS_LAMBDA_INITIALIZATION_TYPE, see warmUp).
+ */
+export function isProvisionedInit(env: Env): boolean {
+  return readString(env, 'AWS_LAMBDA_INITIALIZATION_TYPE') === 'provisioned-concurrency'
+}
+
+/**
  * Readies a Lambda function's first dispatch during its init: it opens the connection to the REST endpoint (and
  * loads what the transport sends with, rest.ts's loadRestTransport) and makes sure Redis holds `scripts` (SCRIPT
  * EXISTS, then SCRIPT LOAD only for those missing), so that the first dispatch is one EVALSHA on an open connection,

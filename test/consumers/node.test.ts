@@ -5,6 +5,7 @@ import { deliveredTo, useConsumerStack } from './support/consumer-stack'
 // The packed tarball installed into fresh plain-JavaScript projects, run with node against the real stack.
 const TCP = 'redis is a redis:// URL, which needs the optional peer dependency ioredis: npm install ioredis'
 const EDGE = 'redis is a redis:// URL, which edge runtimes cannot use: pass { url, token } of an Upstash REST endpoint'
+const REST_ONLY = 'redis is not an Upstash REST endpoint: this build (rest-only) reaches Redis over REST alone; pass { url, token }'
 const stack = useConsumerStack()
 let esm: ConsumerProject
 let cjs: ConsumerProject
@@ -50,14 +51,14 @@ describe('the installed package in plain Node', () => {
     ])
   })
 
-  it('maps #tcp-transport to the TCP transport by default and to the edge one under workerd, worker and browser, in both builds', async () => {
+  it('maps #tcp-transport to the TCP transport by default, to the edge one under workerd, worker and browser, and to the REST-only one under rest-only, in both builds', async () => {
     // Neither project has ioredis, so each transport says which one it is when handed a redis:// URL.
     const attempt = 'try { await new Dispatcher("redis://127.0.0.1:1").dispatch(new Message(0, {})) } catch (error) { console.log(error.message) }'
     const scripts = {
       esm: ['--input-type=module', '-e', `import { Dispatcher, Message } from 'mesa-dispatch-serverless'; ${attempt}`],
       cjs: ['-e', `const { Dispatcher, Message } = require('mesa-dispatch-serverless'); (async () => { ${attempt} })()`],
     }
-    const conditions = ['default', 'workerd', 'worker', 'browser'] as const
+    const conditions = ['default', 'workerd', 'worker', 'browser', 'rest-only'] as const
     const answers = async (project: ConsumerProject, args: string[]) =>
       Object.fromEntries(
         await Promise.all(
@@ -69,8 +70,8 @@ describe('the installed package in plain Node', () => {
       )
 
     expect({ esm: await answers(esm, scripts.esm), cjs: await answers(cjs, scripts.cjs) }).toEqual({
-      esm: { default: TCP, workerd: EDGE, worker: EDGE, browser: EDGE },
-      cjs: { default: TCP, workerd: EDGE, worker: EDGE, browser: EDGE },
+      esm: { default: TCP, workerd: EDGE, worker: EDGE, browser: EDGE, 'rest-only': REST_ONLY },
+      cjs: { default: TCP, workerd: EDGE, worker: EDGE, browser: EDGE, 'rest-only': REST_ONLY },
     })
   })
 })
