@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { GatewayIntercept } from '../dev/upstash-gateway'
 import { createApp } from '../src/http/app'
 import { Dispatcher } from '../src/index'
 import { createLogger } from '../src/observe/logger'
 import { useStack } from './support/stack'
+import { pauseWritesAtNextRequest } from './support/write-pause'
 
 // What the endpoint tells a raw HTTP caller when Redis did not answer in time, and that following it applies the
 // request exactly once: Redis paused for writes while the request is in it, so the endpoint times out, and Redis
@@ -37,20 +37,12 @@ function endpoint() {
 
 /** Pauses Redis for writes as the next request reaches it, for 1.5 s; resolves once Redis has run what it held. */
 function pauseNextRequest(): { resumed: () => Promise<void> } {
-  let paused = false
-  fault = async () => {
-    if (!paused) {
-      paused = true
-      await stack.admin.client('PAUSE', '1500', 'WRITE')
-    }
-    return false
-  }
+  const pause = pauseWritesAtNextRequest(stack.admin)
+  fault = pause.intercept
   return {
     async resumed() {
       fault = undefined
-      // A write of our own waits behind the pause, and so runs after what Redis held.
-      await stack.admin.set(`resumed-${crypto.randomUUID()}`, '1', 'EX', 5)
-      await sleep(10)
+      await pause.resumed()
     },
   }
 }

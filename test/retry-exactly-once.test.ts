@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { GatewayIntercept } from '../dev/upstash-gateway'
 import { createDispatchClient } from '../src/client/index'
@@ -10,6 +9,7 @@ import { ENDPOINT_TOKEN, type ServedEndpoint, serveEndpoint } from './support/di
 import { CLIENT_KEY, endpointFailureOf } from './support/endpoint-failure'
 import { connectMesaClient } from './support/mesa-client'
 import { useStack } from './support/stack'
+import { pauseWritesAtNextRequest, type WritePause } from './support/write-pause'
 
 // Issue 18's last promise: a call that failed in a way that may have applied it is sent again, and every recipient
 // still gets the message exactly once. Three faults, each met by the client, the CLI and a raw HTTP caller that
@@ -39,25 +39,18 @@ interface Fault {
   settled(): Promise<void>
 }
 
+let pause: WritePause | undefined
 const FAULTS: Record<string, Fault & { retryFinds: 'duplicate' | 'fresh' }> = {
   // Redis paused for writes as the call reaches it: the endpoint times out (503, outcome unknown), and Redis runs it later.
   'Redis paused mid-call': {
     retryFinds: 'duplicate',
     arm() {
-      let paused = false
-      fault = async () => {
-        if (!paused) {
-          paused = true
-          await stack.admin.client('PAUSE', '1500', 'WRITE')
-        }
-        return false
-      }
+      pause = pauseWritesAtNextRequest(stack.admin)
+      fault = pause.intercept
     },
     async settled() {
       fault = undefined
-      // A write of our own waits behind the pause, and so runs after what Redis held.
-      await stack.admin.set(`resumed-${crypto.randomUUID()}`, '1', 'EX', 5)
-      await sleep(10)
+      await pause?.resumed()
     },
   },
   // The call is applied, and a proxy loses the answer: the caller sees its connection closed.
